@@ -1,0 +1,63 @@
+"""Consult: community deliberation (有事好商量，众人的事情由众人商量)."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from consult.config import PROJECT_ROOT, load_config
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app. ``config`` overrides what the environment says (tests use it)."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("CONSULT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+
+    from consult import cli, i18n, security, web
+    from consult.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    login_manager.init_app(app)
+    web.init_app(app)
+
+    with app.app_context():
+        from consult.database import configure_engine
+
+        configure_engine(db.engine)
+
+    from consult.accounts.views import bp as accounts_bp
+    from consult.admin.views import bp as admin_bp
+    from consult.community.views import bp as community_bp
+    from consult.main.views import bp as main_bp
+    from consult.roster.views import bp as roster_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(community_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(roster_bp)
+    cli.init_app(app)
+    return app
+
+
+def _import_models() -> None:
+    """Import every model module so metadata (and Alembic) sees all tables."""
+    from consult.accounts import models as _accounts  # noqa: F401
+    from consult.audit import models as _audit  # noqa: F401
+    from consult.community import models as _community  # noqa: F401
+
+
+_import_models()

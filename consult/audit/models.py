@@ -1,0 +1,36 @@
+"""The append-only, hash-chained audit log (审计日志)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.accounts.models import User
+from consult.clock import utcnow
+from consult.extensions import db
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEntry(db.Model):
+    """One state change. Each entry stores the hash of the one before it, so editing or deleting
+    any past entry breaks every hash after it; ``flask audit verify`` finds the break. The
+    database refuses UPDATE and DELETE on this table (triggers in the migration), and
+    ``prev_hash`` is unique so two writers can never both extend the same entry."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None]
+    community_id: Mapped[int | None] = mapped_column(index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,75 @@
+"""Configuration read from the environment.
+
+Every setting has a development default so the app runs on a fresh machine; production
+(``CONSULT_ENV=production``) refuses to start without a real ``SECRET_KEY``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_sqlite_url(instance_path: str) -> str:
+    return "sqlite:///" + os.path.join(instance_path, "consult.sqlite3")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` and ``postgresql://`` spellings and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def load_config(instance_path: str) -> dict:
+    env = os.environ
+    production = env.get("CONSULT_ENV", "development") == "production"
+    secret_key = env.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when CONSULT_ENV=production")
+        secret_key = _development_secret(instance_path)
+    redis_url = env.get("REDIS_URL")
+    return {
+        "ENV_NAME": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            env.get("DATABASE_URL") or _default_sqlite_url(instance_path)
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Uploads are rosters of a few thousand rows; 8 MiB is generous and bounds abuse.
+        "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=14),
+        # A resident may read a long topic before commenting: one hour is too short.
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "consult" / "translations"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "PROXY_FIX": env.get("PROXY_FIX", "0") == "1",
+    }
+
+
+def _development_secret(instance_path: str) -> str:
+    """A per-checkout random key kept under instance/, so sessions survive restarts."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()

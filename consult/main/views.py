@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from consult.accounts.forms import EmptyForm
+from consult.community import queries
+from consult.community.residency import residencies_of
+from consult.i18n import LANG_COOKIE, LANGUAGES
+from consult.urls import safe_next_url
+from consult.web import TEXT_SIZE_COOKIE
+
+bp = Blueprint("main", __name__)
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.route("/")
+def home():
+    communities = queries.all_communities()
+    residencies = residencies_of(current_user) if current_user.is_authenticated else []
+    return render_template("main/home.html", communities=communities,
+                           stats=queries.community_stats(), residencies=residencies)
+
+
+def _back():
+    return redirect(safe_next_url(request.form.get("next")) or url_for(".home"))
+
+
+@bp.route("/preferences/language", methods=["POST"])
+def set_language():
+    form = EmptyForm()
+    response = make_response(_back())
+    lang = request.form.get("lang")
+    if form.validate_on_submit() and lang in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="Lax", httponly=True,
+                            secure=request.is_secure)
+    return response
+
+
+@bp.route("/preferences/text-size", methods=["POST"])
+def set_text_size():
+    form = EmptyForm()
+    response = make_response(_back())
+    size = request.form.get("size")
+    if form.validate_on_submit() and size in {"large", "normal"}:
+        response.set_cookie(TEXT_SIZE_COOKIE, size, max_age=ONE_YEAR, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness for the proxy, and the trivial endpoint the benchmark compares pages with."""
+    return {"status": "ok"}

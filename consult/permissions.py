@@ -1,0 +1,209 @@
+"""The one permission table: may this user do this action on this object?
+
+Views and templates ask :func:`may` / :func:`check` and never test roles themselves. Each rule
+returns ``None`` to allow or a :class:`Refusal` whose message says why in words a resident or a
+secretary understands. Later features add their actions to ``RULES``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import g, has_app_context
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from consult.accounts.models import Role, RoleGrant
+from consult.extensions import db
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str  # stable: "login_required", "not_verified", "forbidden", ...
+    message: str
+
+
+LOGIN_REQUIRED = "login_required"
+NOT_VERIFIED = "not_verified"
+FORBIDDEN = "forbidden"
+
+
+@dataclass
+class Membership:
+    """What one user is, loaded once per request: platform admin flag, granted roles per
+    community, and the units they are verified to."""
+
+    user_id: int | None
+    platform_admin: bool = False
+    roles: dict[int, set[str]] = field(default_factory=dict)
+    # (unit_id, building_id, grid_id, community_id) for each verified residency
+    verified_units: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def has_role(self, community_id: int | None, *roles: Role) -> bool:
+        held = self.roles.get(community_id, set())
+        return any(r.value in held for r in roles)
+
+    def verified_in(self, community_id: int) -> bool:
+        return any(u[3] == community_id for u in self.verified_units)
+
+    @property
+    def verified_anywhere(self) -> bool:
+        return bool(self.verified_units)
+
+    @property
+    def communities(self) -> set[int]:
+        return set(self.roles) | {u[3] for u in self.verified_units}
+
+
+ANONYMOUS = Membership(user_id=None)
+
+
+def membership(user) -> Membership:
+    """The :class:`Membership` of ``user``, cached for the request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ANONYMOUS
+    cache = g.setdefault("_memberships", {}) if has_app_context() else {}
+    if user.id not in cache:
+        cache[user.id] = load_membership(user)
+    return cache[user.id]
+
+
+def forget_memberships() -> None:
+    """Drop cached memberships after a change of roles or residency in this request."""
+    if has_app_context():
+        g.pop("_memberships", None)
+
+
+def load_membership(user) -> Membership:
+    from consult.community.models import Building, Grid, Residency, ResidencyStatus, Unit
+
+    m = Membership(user_id=user.id, platform_admin=bool(user.is_platform_admin))
+    for community_id, role in db.session.execute(
+        select(RoleGrant.community_id, RoleGrant.role).where(RoleGrant.user_id == user.id)
+    ):
+        m.roles.setdefault(community_id, set()).add(role)
+    m.verified_units = [
+        tuple(row)
+        for row in db.session.execute(
+            select(Unit.id, Building.id, Grid.id, Grid.community_id)
+            .join(Residency, Residency.unit_id == Unit.id)
+            .join(Building, Unit.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id)
+            .where(Residency.user_id == user.id,
+                   Residency.status == ResidencyStatus.VERIFIED.value)
+        )
+    ]
+    return m
+
+
+# --- helpers for rules --------------------------------------------------------------------
+
+def community_id_of(obj) -> int | None:
+    """The community an object belongs to, for the objects the rules receive."""
+    from consult.community.models import Building, Community, Grid, Residency, Unit
+
+    if obj is None:
+        return None
+    if isinstance(obj, int):
+        return obj
+    if isinstance(obj, Community):
+        return obj.id
+    if isinstance(obj, Grid):
+        return obj.community_id
+    if isinstance(obj, Building):
+        return obj.grid.community_id
+    if isinstance(obj, Unit):
+        return obj.building.grid.community_id
+    if isinstance(obj, Residency):
+        return community_id_of(obj.unit)
+    return getattr(obj, "community_id", None)
+
+
+def _login(m: Membership) -> Refusal | None:
+    if m.user_id is None:
+        return Refusal(LOGIN_REQUIRED, _l("Please log in first."))
+    return None
+
+
+def _admin_of(m: Membership, obj) -> Refusal | None:
+    if refusal := _login(m):
+        return refusal
+    if m.platform_admin or m.has_role(community_id_of(obj), Role.ADMIN):
+        return None
+    return Refusal(FORBIDDEN, _l("Only an administrator of this community may do this."))
+
+
+def _platform_admin(m: Membership, obj) -> Refusal | None:
+    if refusal := _login(m):
+        return refusal
+    if m.platform_admin:
+        return None
+    return Refusal(FORBIDDEN, _l("Only a platform administrator may do this."))
+
+
+def _any_admin(m: Membership, obj) -> Refusal | None:
+    if refusal := _login(m):
+        return refusal
+    if m.platform_admin or any(Role.ADMIN.value in r for r in m.roles.values()):
+        return None
+    return Refusal(FORBIDDEN, _l("Only an administrator may do this."))
+
+
+def _office_holder_of(m: Membership, obj) -> Refusal | None:
+    """Admin or secretary of the object's community."""
+    if refusal := _login(m):
+        return refusal
+    if m.platform_admin or m.has_role(community_id_of(obj), Role.ADMIN, Role.SECRETARY):
+        return None
+    return Refusal(FORBIDDEN, _l("Only a secretary or administrator of this community may do this."))
+
+
+def _any_office_holder(m: Membership, obj) -> Refusal | None:
+    if refusal := _login(m):
+        return refusal
+    if m.platform_admin or any(r & {Role.ADMIN.value, Role.SECRETARY.value}
+                               for r in m.roles.values()):
+        return None
+    return Refusal(FORBIDDEN, _l("Only a secretary or administrator may do this."))
+
+
+def _logged_in(m: Membership, obj) -> Refusal | None:
+    return _login(m)
+
+
+def _verified_resident_of(m: Membership, obj) -> Refusal | None:
+    """A verified resident of the object's community (or anywhere, when no object is given)."""
+    if refusal := _login(m):
+        return refusal
+    cid = community_id_of(obj)
+    if (m.verified_in(cid) if cid is not None else m.verified_anywhere):
+        return None
+    return Refusal(NOT_VERIFIED, _l(
+        "Only verified residents of this community can do this. Ask to be verified to your "
+        "home on the “My residency” page."))
+
+
+Rule = Callable[[Membership, object], "Refusal | None"]
+
+RULES: dict[str, Rule] = {
+    "community.create": _platform_admin,
+    "community.manage": _admin_of,  # edit the tree, halls, settings; import rosters
+    "admin.enter": _any_admin,  # see the administration section at all
+    "roles.manage": _admin_of,
+    "residency.request": _logged_in,
+    "residency.review_any": _any_office_holder,  # see the verification queue
+    "residency.decide": _office_holder_of,
+    "resident.act": _verified_resident_of,
+}
+
+
+def check(user, action: str, obj=None) -> Refusal | None:
+    try:
+        rule = RULES[action]
+    except KeyError:  # an unknown action is a programming error, never an allow
+        raise KeyError(f"no permission rule for {action!r}") from None
+    return rule(membership(user), obj)
+
+
+def may(user, action: str, obj=None) -> bool:
+    return check(user, action, obj) is None

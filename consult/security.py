@@ -1,0 +1,87 @@
+"""Sessions, security headers and the CSRF failure page."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from consult.extensions import db, login_manager
+
+# No inline scripts or styles anywhere: htmx runs with eval and script tags disabled.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "object-src 'none'",
+])
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# Fields never echoed back into a page.
+_SECRET_FIELDS = {"csrf_token", "password", "new_password", "current_password", "confirm"}
+
+
+@login_manager.user_loader
+def load_user(cookie_id: str):
+    """The session holds ``"<id>:<token>"``; a rotated token (logout elsewhere, password change)
+    makes every older cookie worthless."""
+    from consult.accounts.models import User
+
+    user_id, _, token = cookie_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_token != token or not user.can_log_in:
+        return None
+    return user
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc == request.host
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @app.after_request
+    def _headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.headers.get("HX-Request"):
+            response.vary.add("HX-Request")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error):
+        """A same-site form whose token expired keeps what was typed: the page offers to send
+        it again. A cross-site post is refused outright."""
+        fields = []
+        if request.method == "POST" and _same_origin() and not request.files:
+            fields = [(k, v) for k, values in request.form.lists() for v in values
+                      if k not in _SECRET_FIELDS]
+        return render_template("errors/csrf.html", fields=fields,
+                               action=request.path), 400

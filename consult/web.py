@@ -1,0 +1,94 @@
+"""What every page shares: template helpers, error pages, the write transaction for POSTs."""
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from consult import permissions
+from consult.database import begin_write
+
+TEXT_SIZE_COOKIE = "text_size"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _fresh_request_state():
+        # g lives as long as the app context; when a test keeps one context open across many
+        # requests, the logged-in user and memberships cached on g must not leak between them.
+        g.pop("_login_user", None)
+        g.pop("_memberships", None)
+
+    @app.before_request
+    def _writer_transaction():
+        # A state-changing request reads and then writes: on SQLite take the write lock first.
+        if request.method in UNSAFE_METHODS:
+            begin_write()
+
+    @app.context_processor
+    def _template_helpers():
+        return {
+            "may": lambda action, obj=None: permissions.may(current_user, action, obj),
+            "large_text": request.cookies.get(TEXT_SIZE_COOKIE) == "large",
+            "is_htmx": is_htmx(),
+        }
+
+    def _error(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title,
+                               message=message), status
+
+    @app.errorhandler(403)
+    def _forbidden(error):
+        message = getattr(error, "description", None)
+        if not message or message.startswith("You don't have"):
+            message = _("You are not allowed to do this.")
+        return _error(403, _("Not allowed"), message)
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return _error(404, _("Page not found"),
+                      _("There is nothing at this address. It may have been moved or removed."))
+
+    @app.errorhandler(405)
+    def _method(error):
+        return _error(405, _("Not allowed"), _("This address does not accept that request."))
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        return _error(413, _("File too large"), _("The file is larger than 8 MB."))
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        minutes = _minutes_until_reset()
+        message = _("You have made too many attempts in a short time. Please wait "
+                    "%(minutes)d minutes and try again.", minutes=minutes)
+        if request.endpoint == "accounts.login":
+            # Say why on the login page itself, keeping what was typed.
+            from consult.accounts.forms import LoginForm
+
+            form = LoginForm()
+            form.password.data = ""
+            message = _("Too many login attempts from this address. For your safety, logging "
+                        "in is paused: please wait %(minutes)d minutes and try again.",
+                        minutes=minutes)
+            response = render_template("accounts/login.html", form=form,
+                                       blocked_message=message)
+            return response, 429, {"Retry-After": str(minutes * 60)}
+        return _error(429, _("Too many attempts"), message)
+
+
+def _minutes_until_reset() -> int:
+    import math
+    import time
+
+    from consult.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return 1
+    return max(1, math.ceil((current.reset_at - time.time()) / 60))

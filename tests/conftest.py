@@ -1,0 +1,172 @@
+"""Test rig: a fresh, migrated database for every test, on SQLite or PostgreSQL.
+
+SQLite (default): the migrations run once into a template file, and each test gets a copy.
+PostgreSQL (``TEST_DATABASE_URL`` set): the migrations run once per worker database, and each
+test starts from emptied tables (TRUNCATE, which the audit log's append-only triggers allow).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import create_engine, event, text
+
+from consult import create_app
+from consult.accounts import passwords
+from consult.config import normalise_database_url
+from consult.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+ON_POSTGRES = bool(TEST_DATABASE_URL)
+
+# Real argon2id, at a cost that keeps hundreds of test logins fast.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def base_config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": None,
+    }
+
+
+def _worker_postgres_url(worker: str) -> str:
+    """One database per xdist worker, so parallel workers never share tables."""
+    url = normalise_database_url(TEST_DATABASE_URL)
+    if worker == "master":
+        return url
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": name}).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app(base_config(url))
+    with app.app_context():
+        if url.startswith("postgresql"):
+            # Start from nothing, then prove the migrations build the whole schema.
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        if url.startswith("postgresql"):
+            # ... and that they tear it down and build it again.
+            downgrade(revision="base")
+            upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory, worker_id):
+    if ON_POSTGRES:
+        url = _worker_postgres_url(worker_id)
+        _migrate(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    if ON_POSTGRES:
+        engine = create_engine(database_template)
+        with engine.begin() as conn:
+            tables = [r[0] for r in conn.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"))]
+            if tables:
+                conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                  + " RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return database_template
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module (or parametrize indirectly) to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config, tmp_path):
+    os.environ.setdefault("CONSULT_INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app({**base_config(database_url), **app_config})
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` logs the test client in as ``user`` without the login form."""
+
+    def _login(user, c=None):
+        c = c or client
+        with c.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as n: ...`` then ``n.count`` is the SQL statements run."""
+
+    class Counter:
+        count = 0
+        statements: list[str]
+
+    @contextmanager
+    def _count():
+        counter = Counter()
+        counter.statements = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if statement.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA",
+                                                      "SAVEPOINT", "RELEASE")):
+                return
+            counter.count += 1
+            counter.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return _count
+
+
+@pytest.fixture(scope="session")
+def worker_id(request):
+    """Works with and without pytest-xdist."""
+    return getattr(request.config, "workerinput", {}).get("workerid", "master")

@@ -1,0 +1,73 @@
+"""The permission table, role by role, without HTTP."""
+from __future__ import annotations
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from consult.accounts.models import Role
+from consult.community.models import ResidencyStatus
+from consult.extensions import db
+from consult.permissions import RULES, check, may
+from tests import factories
+
+ROLES = ["visitor", "logged_in", "pending", "resident", "resident_elsewhere", "secretary",
+         "secretary_elsewhere", "representative", "admin", "admin_elsewhere", "platform_admin"]
+
+# action -> roles allowed on an object of "our" community
+EXPECTED = {
+    "community.create": {"platform_admin"},
+    "community.manage": {"admin", "platform_admin"},
+    "admin.enter": {"admin", "admin_elsewhere", "platform_admin"},
+    "roles.manage": {"admin", "platform_admin"},
+    "residency.request": set(ROLES) - {"visitor"},
+    "residency.review_any": {"secretary", "secretary_elsewhere", "admin", "admin_elsewhere",
+                             "platform_admin"},
+    "residency.decide": {"secretary", "admin", "platform_admin"},
+    "resident.act": {"resident"},
+}
+
+
+@pytest.fixture
+def world(app):
+    ours = factories.community("我们社区")
+    theirs = factories.community("别的社区")
+    people = {"visitor": AnonymousUserMixin(), "logged_in": factories.user("路人"),
+              "pending": factories.resident(ours, "待认证", status=ResidencyStatus.PENDING),
+              "resident": factories.resident(ours, "居民"),
+              "resident_elsewhere": factories.resident(theirs, "外社区居民"),
+              "platform_admin": factories.user("平台管理员", platform_admin=True)}
+    for role, community, key in [(Role.SECRETARY, ours, "secretary"),
+                                 (Role.SECRETARY, theirs, "secretary_elsewhere"),
+                                 (Role.REPRESENTATIVE, ours, "representative"),
+                                 (Role.ADMIN, ours, "admin"),
+                                 (Role.ADMIN, theirs, "admin_elsewhere")]:
+        people[key] = factories.user(key)
+        factories.grant(people[key], community, role)
+    db.session.commit()
+    return ours, people
+
+
+def test_every_rule_has_expectations():
+    assert set(RULES) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+def test_rule_role_by_role(world, action):
+    ours, people = world
+    allowed = {name for name, person in people.items() if may(person, action, ours)}
+    assert allowed == EXPECTED[action]
+
+
+def test_refusals_say_why(world):
+    ours, people = world
+    assert check(people["visitor"], "resident.act", ours).code == "login_required"
+    refusal = check(people["pending"], "resident.act", ours)
+    assert refusal.code == "not_verified"
+    assert "verified residents" in str(refusal.message)
+    assert check(people["secretary"], "community.manage", ours).code == "forbidden"
+
+
+def test_unknown_action_is_an_error_not_an_allow(world):
+    _, people = world
+    with pytest.raises(KeyError):
+        may(people["platform_admin"], "topic.nuke")
