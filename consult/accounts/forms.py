@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField, TelField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from consult.accounts.passwords import MIN_LENGTH
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter your name.")),
+                                               Length(max=50, message=_l(
+                                                   "At most %(max)d characters."))],
+                       render_kw={"autocomplete": "name"})
+    phone = TelField(_l("Mobile phone"), validators=[Optional(), Length(max=20, message=_l("At most %(max)d characters."))],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254, message=_l("At most %(max)d characters."))],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(min=MIN_LENGTH, max=128,
+               message=_l("The password must be at least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Password again"), validators=[
+        EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class LoginForm(FlaskForm):
+    identifier = StringField(_l("Phone or e-mail"),
+                             validators=[DataRequired(_l("Enter your phone or e-mail."))],
+                             render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"),
+                             validators=[DataRequired(_l("Enter your password."))],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(),
+        Length(min=MIN_LENGTH, max=128,
+               message=_l("The password must be at least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New password again"), validators=[
+        EqualTo("new_password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class EmptyForm(FlaskForm):
+    """A button that posts: CSRF token only."""

@@ -1,0 +1,83 @@
+"""People and the roles they hold."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.clock import utcnow
+from consult.extensions import db
+
+if TYPE_CHECKING:
+    from consult.community.models import Community
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Role(str, enum.Enum):
+    """Roles granted per community. Being a resident (居民) is not granted here: it follows from a
+    verified residency, see :mod:`consult.community.models`."""
+
+    SECRETARY = "secretary"  # 议事会/居委会秘书
+    REPRESENTATIVE = "representative"  # 人大代表 / 政协委员
+    ADMIN = "admin"  # 管理员
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # NULL for owners of record created by a roster import who have not set a password yet.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Part of the session cookie: changing it (logout, password change) voids every copy.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    is_platform_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    role_grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user", foreign_keys="RoleGrant.user_id", cascade="all, delete-orphan"
+    )
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def rotate_session_token(self) -> None:
+        self.session_token = new_session_token()
+
+    @property
+    def can_log_in(self) -> bool:
+        return self.password_hash is not None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.name}>"
+
+
+class RoleGrant(db.Model):
+    """A role a user holds in one community."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("user_id", "community_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="role_grants", foreign_keys=[user_id])
+    community: Mapped[Community] = relationship()
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from consult.accounts.forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm
+from consult.accounts.service import AccountError, authenticate, change_password, register
+from consult.extensions import db, limiter
+from consult.urls import safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _start_session(user) -> None:
+    # A fresh session on login: nothing set before (by anyone) carries over.
+    session.clear()
+    # Residents on a shared family phone log out explicitly; everyone else stays logged in for
+    # PERMANENT_SESSION_LIFETIME rather than until the browser closes.
+    session.permanent = True
+    login_user(user)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register_view():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = register(form.name.data, form.email.data, form.phone.data, form.password.data)
+        except AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Welcome, %(name)s. Ask to be verified to your home so you can take part.",
+                    name=user.name), "success")
+            return redirect(url_for("community.my_residency"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.identifier.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("The phone/e-mail or the password is not right."))
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("You are logged in."), "success")
+            return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        # Rotating the token voids this session everywhere it may have been copied.
+        current_user.rotate_session_token()
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("You are logged out."), "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data, form.new_password.data)
+        except AccountError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            _start_session(current_user._get_current_object())
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
+            return redirect(url_for("community.my_residency"))
+    return render_template("accounts/password.html", form=form)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consult.accounts.identity import mask_phone
+from consult.community import queries
+from consult.community.forms import RELATION_LABELS, DecisionForm, ResidencyRequestForm
+from consult.community.models import Building, Residency
+from consult.community.residency import (
+    ResidencyError, decide, pending_for, request_residency, residencies_of,
+)
+from consult.extensions import db
+from consult.permissions import check
+
+bp = Blueprint("community", __name__)
+
+
+@bp.route("/communities/<int:community_id>")
+def community(community_id: int):
+    tree = queries.community_tree(community_id) or abort(404)
+    return render_template("community/community.html", community=tree,
+                           unit_counts=queries.unit_counts_by_building(community_id),
+                           stats=queries.community_stats().get(community_id, {}))
+
+
+@bp.route("/me/residency", methods=["GET", "POST"])
+@login_required
+def my_residency():
+    """Ask to be verified to a home: pick the community, then the building, then the unit.
+    Each step is a plain GET form, so it works without JavaScript."""
+    communities = queries.all_communities()
+    community_id = request.args.get("community", type=int)
+    building_id = request.args.get("building", type=int)
+    tree = queries.community_tree(community_id) if community_id else None
+    building = db.session.get(Building, building_id) if building_id else None
+    if building is not None and (tree is None or building.grid.community_id != tree.id):
+        building = None
+    form = ResidencyRequestForm()
+    units = queries.units_of_building(building.id) if building else []
+    form.unit.choices = [(u.id, u.number) for u in units]
+    if building is not None and form.validate_on_submit():
+        unit = next(u for u in units if u.id == form.unit.data)
+        try:
+            request_residency(current_user, unit, form.relation.data, form.note.data)
+        except ResidencyError as error:
+            db.session.rollback()
+            getattr(form, error.field or "unit").errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Your request has been sent. The community office will check it."),
+                  "success")
+            return redirect(url_for(".my_residency"))
+    return render_template(
+        "community/my_residency.html", form=form, communities=communities, tree=tree,
+        building=building, residencies=residencies_of(current_user),
+        relation_labels=RELATION_LABELS,
+    )
+
+
+@bp.route("/verifications")
+@login_required
+def verifications():
+    if refusal := check(current_user, "residency.review_any"):
+        abort(403, refusal.message)
+    return render_template("community/verifications.html", pending=pending_for(current_user),
+                           form=DecisionForm(), relation_labels=RELATION_LABELS,
+                           mask_phone=mask_phone)
+
+
+@bp.route("/verifications/<int:residency_id>", methods=["POST"])
+@login_required
+def decide_residency(residency_id: int):
+    residency = db.session.get(Residency, residency_id) or abort(404)
+    if refusal := check(current_user, "residency.decide", residency):
+        abort(403, refusal.message)
+    form = DecisionForm()
+    verify = request.form.get("decision") == "verify"
+    if form.validate_on_submit():
+        try:
+            decide(residency, current_user, verify, form.reason.data)
+        except ResidencyError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is now verified.", name=residency.user.name) if verify
+                  else _("The request of %(name)s is refused.", name=residency.user.name),
+                  "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for(".verifications"))
