@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Set everything up and run the whole test suite: on SQLite, then on PostgreSQL.
+#   TEST_DATABASE_URL  PostgreSQL to test on (default: postgres@127.0.0.1:5432/test)
+#   SKIP_POSTGRES=1    run on SQLite only
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+
+# Browser tests drive Debian's chromium (Playwright's own browser download is not used).
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+    echo "Installing chromium for the browser tests..."
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+mkdir -p test-artifacts
+echo "== Test suite on SQLite"
+env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+
+if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
+    export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+    echo "== Test suite on PostgreSQL ($TEST_DATABASE_URL)"
+    .venv/bin/python -m pytest "$@"
+fi
