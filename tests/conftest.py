@@ -15,7 +15,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, event, text
 
-from consult import create_app
+from consult import create_app, i18n
 from consult.accounts import passwords
 from consult.config import normalise_database_url
 from consult.extensions import db
@@ -121,6 +121,17 @@ def app(database_url, app_config, tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def english(monkeypatch):
+    """Texts in English, the language they are written in, for tests that check messages.
+
+    The site's default is Simplified Chinese (tests/test_translations.py checks the catalogue);
+    with this fixture a request without a language cookie, and code run outside a request,
+    use English instead. Use it with ``@pytest.mark.usefixtures("english")``.
+    """
+    monkeypatch.setattr(i18n, "DEFAULT_LANGUAGE", "en")
 
 
 @pytest.fixture

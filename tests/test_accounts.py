@@ -38,6 +38,7 @@ def test_register_creates_account_logs_in_and_audits(client):
     assert "王小明" in page.get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("english")
 @pytest.mark.parametrize("overrides, message", [
     ({"phone": "", "email": ""}, "Give an e-mail address or a phone number"),
     ({"phone": "12345"}, "11-digit mobile number"),
@@ -59,6 +60,7 @@ def test_register_refuses_bad_input_and_keeps_what_was_typed(client, overrides, 
     assert users_count() == 0
 
 
+@pytest.mark.usefixtures("english")
 def test_register_refuses_duplicate_phone(client):
     factories.user("张三", phone="13800138000")
     db.session.commit()
@@ -67,6 +69,7 @@ def test_register_refuses_duplicate_phone(client):
     assert users_count() == 1
 
 
+@pytest.mark.usefixtures("english")
 def test_register_points_roster_owners_to_the_office(client):
     factories.user("业主", phone="13800138000", password=None)
     db.session.commit()
@@ -93,6 +96,7 @@ def test_login_never_redirects_off_site(client, target):
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.usefixtures("english")
 def test_wrong_password_says_so_and_keeps_identifier(client):
     factories.user("李四", email="li@example.org")
     db.session.commit()
@@ -103,6 +107,7 @@ def test_wrong_password_says_so_and_keeps_identifier(client):
     assert client.get("/me/residency").status_code == 302  # still logged out
 
 
+@pytest.mark.usefixtures("english")
 def test_roster_owner_without_password_cannot_log_in(client):
     factories.user("业主", email="owner@example.org", password=None)
     db.session.commit()
@@ -137,6 +142,7 @@ def test_password_change_logs_out_other_devices(app, client):
     assert laptop.get("/me/residency").status_code == 200
 
 
+@pytest.mark.usefixtures("english")
 def test_password_change_refuses_wrong_current_password(client, login):
     user = factories.user("李四")
     db.session.commit()
@@ -157,6 +163,7 @@ class TestRateLimit:
     def app_config(self):
         return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per 5 minutes"}
 
+    @pytest.mark.usefixtures("english")
     def test_login_is_rate_limited_and_says_why(self, client):
         factories.user("李四", email="li@example.org")
         db.session.commit()

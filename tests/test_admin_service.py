@@ -18,6 +18,9 @@ from consult.extensions import db
 from consult.permissions import may
 from tests import factories
 
+# These tests check messages in English, the language the texts are written in.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))

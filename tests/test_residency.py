@@ -12,6 +12,9 @@ from consult.extensions import db
 from consult.permissions import may
 from tests import factories
 
+# These tests check messages in English, the language the texts are written in.
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def place(app):

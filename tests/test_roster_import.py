@@ -16,6 +16,9 @@ from consult.roster.parsing import RosterError, parse_roster
 from tests import factories
 from tests.factories import roster_csv
 
+# These tests check messages in English, the language the texts are written in.
+pytestmark = pytest.mark.usefixtures("english")
+
 ROWS = (
     ("1网格", "1栋", "0101", "88.50", "张三;李四", "13800138000;13900139000", ""),
     ("1网格", "1栋", "0102", "120", "王五", "", "wang@example.org"),

@@ -13,6 +13,9 @@ from consult.extensions import db
 from tests import factories
 from tests.factories import roster_csv
 
+# These tests check messages in English, the language the texts are written in.
+pytestmark = pytest.mark.usefixtures("english")
+
 URL = "/admin/roster/"
 ROWS = (
     ("1网格", "1栋", "0101", "88.50", "张三", "13800138000", ""),
