@@ -1,0 +1,64 @@
+"""Sending and reading notifications. Sending happens inside the caller's transaction, so a
+notification exists exactly when the change it announces was committed."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from consult.clock import utcnow
+from consult.extensions import db
+from consult.notifications.kinds import render
+from consult.notifications.models import Notification
+
+PAGE_SIZE = 30
+
+
+def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: str = "", *,
+           skip: Iterable[int] = (), dedup_key: str | None = None) -> int:
+    """Queue ``kind`` for every user in ``user_ids`` except those in ``skip`` (usually the
+    actor: nobody needs to be told what they just did). With ``dedup_key``, a user who already
+    has a notification with that key gets no second one. Returns how many were sent."""
+    skip = set(skip)
+    targets = sorted({uid for uid in user_ids if uid is not None} - skip)
+    if not targets:
+        return 0
+    now = utcnow()
+    rows = [{"user_id": uid, "kind": kind, "params": params or {}, "url": url,
+             "dedup_key": dedup_key, "created_at": now} for uid in targets]
+    table = Notification.__table__
+    if dedup_key is None:
+        db.session.execute(table.insert(), rows)
+        return len(rows)
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # Count what RETURNING gives back: psycopg reports no rowcount for this statement.
+    inserted = db.session.execute(
+        insert(table).values(rows).on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+        .returning(table.c.id)).all()
+    return len(inserted)
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+
+
+def recent(user_id: int, limit: int = PAGE_SIZE) -> list[tuple[Notification, str]]:
+    """The newest notifications with their text, newest first."""
+    items = db.session.scalars(
+        select(Notification).where(Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
+    return [(n, render(n.kind, n.params)) for n in items]
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> None:
+    """Mark one (or, without an id, every) notification of ``user_id`` read."""
+    stmt = update(Notification).where(Notification.user_id == user_id,
+                                      Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    db.session.execute(stmt.values(read_at=utcnow()))
