@@ -1,0 +1,1 @@
+"""Topics (议题): proposal, co-signing, review, open comment, and the lifecycle later stages use."""

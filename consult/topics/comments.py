@@ -1,0 +1,626 @@
+"""Open comment (公开征求意见): the rules for comments, replies, reactions, reports and moderation,
+and :func:`thread`, everything the topic page shows of them.
+
+Each rule checks permission, stage and input first and raises :class:`TopicError` (a message a
+resident understands, and the form field it concerns) before changing anything; the caller
+commits or rolls back. Refusals by the permission table raise :class:`NotAllowed` (a
+``TopicError`` the views answer with 403).
+
+Choices made here:
+
+* **Replies** are one level deep: a reply to a reply is attached to the top-level comment.
+* **Editing** is for the author, within :data:`EDIT_WINDOW` of posting and while comments are
+  open; an edited comment says so.
+* **Withdrawing** blanks the text and keeps the row, so replies keep their place and the page
+  says "comment withdrawn". Authors may withdraw at any time.
+* **Reactions** (agree / disagree / pass) are open while comments are, to residents in scope,
+  on comments that are neither withdrawn nor hidden, and not on one's own comment. Reacting
+  with the value one already gave *keeps* it (a double click changes nothing);
+  ``react(..., "none")`` takes the reaction back. The counters on :class:`Comment` change in
+  SQL (``n = n + 1``) in the same transaction as the reaction row, which is locked first, so
+  they stay exact under concurrent requests.
+* **Reports**: once per person and comment, with a reason; a moderator hides the comment with a
+  public reason, or dismisses the reports. Hiding, restoring and dismissing resolve the open
+  reports.
+* **Rate limit**: at most :data:`RATE_LIMITS` comments per person, counted in the database.
+* ``Topic.comment_count`` counts the comments and replies that are not withdrawn.
+
+Every change writes the audit log on the *topic* (so the topic's public log shows it) with the
+comment's id in the details.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from consult.accounts.models import User
+from consult.audit.log import record
+from consult.clock import utcnow
+from consult.extensions import db
+from consult.notifications import kinds
+from consult.notifications.service import notify
+from consult.permissions import check, membership
+from consult.topics import consensus, lifecycle
+from consult.topics.lifecycle import Stage
+from consult.topics.models import Comment, CommentReport, Reaction, ReactionValue, Topic
+from consult.topics.service import TopicError, follow
+
+BODY_MAX = 2000
+REASON_MAX = 500
+EDIT_WINDOW = timedelta(minutes=15)
+# (window, most comments allowed in it), per person, across all topics.
+RATE_LIMITS = ((timedelta(minutes=1), 5), (timedelta(hours=1), 30))
+SORTS = ("newest", "oldest", "consensus")
+DEFAULT_SORT = "newest"
+REACTION_VALUES = tuple(v.value for v in ReactionValue)
+CLEAR = "none"  # react(..., CLEAR) takes one's reaction back
+
+# For the topic's public audit log (merge into consult.topics.queries.AUDIT_LABELS).
+AUDIT_LABELS = {
+    "topic.comment": _l("commented"),
+    "topic.comment_reply": _l("replied to a comment"),
+    "topic.comment_edit": _l("edited a comment"),
+    "topic.comment_withdraw": _l("withdrew a comment"),
+    "topic.comment_report": _l("reported a comment to the moderators"),
+    "topic.comment_hide": _l("hid a comment"),
+    "topic.comment_restore": _l("restored a hidden comment"),
+    "topic.comment_dismiss": _l("dismissed the reports on a comment"),
+}
+
+kinds.register("topic.reply", _l("%(name)s replied to your comment on “%(title)s”."))
+kinds.register("topic.comment_hidden", _l(
+    "Your comment on “%(title)s” was hidden by the moderator: %(note)s"))
+
+
+class NotAllowed(TopicError):
+    """Refused by the permission table (not logged in, not verified, out of scope, not a
+    moderator); ``code`` is the :class:`consult.permissions.Refusal` code."""
+
+    def __init__(self, message, code: str = "forbidden"):
+        super().__init__(message)
+        self.code = code
+
+
+# --- reading the rules ---------------------------------------------------------------------
+
+class Closed(str, enum.Enum):
+    NOT_YET = "not_yet"  # the topic has not reached open comment
+    ENDED = "ended"  # the period is over, or the topic moved on
+    NEVER = "never"  # rejected, withdrawn, draft
+
+
+def closed_reason(topic: Topic) -> tuple[Closed, object] | None:
+    """Why comments on ``topic`` are closed now, or ``None`` while they are open."""
+    stage = Stage(topic.stage)
+    if stage is Stage.COMMENTING:
+        if lifecycle.comment_period_over(topic):
+            return Closed.ENDED, _l("The comment period has ended and comments are closed.")
+        return None
+    if stage in (Stage.PROPOSED, Stage.IN_REVIEW):
+        return Closed.NOT_YET, _l("Comments open when the community office accepts the topic.")
+    if stage in (Stage.DRAFT, Stage.REJECTED, Stage.WITHDRAWN):
+        return Closed.NEVER, _l("This topic is not open for comment.")
+    return Closed.ENDED, _l("The comment period has ended and comments are closed.")
+
+
+def comment_refusal(topic: Topic, user) -> tuple[str, object] | None:
+    """Why ``user`` may not comment on ``topic`` now, as ``(code, message)``; ``None`` when
+    they may. Codes: ``not_yet``, ``ended``, ``never``, ``login_required``, ``not_verified``,
+    ``forbidden`` (outside the topic's scope)."""
+    if (closed := closed_reason(topic)) is not None:
+        return closed[0].value, closed[1]
+    if (r := check(user, "topic.participate", topic)) is not None:
+        return r.code, r.message
+    return None
+
+
+def _require_open(topic: Topic, user) -> None:
+    if (why := comment_refusal(topic, user)) is not None:
+        code, message = why
+        if code in (c.value for c in Closed):
+            raise TopicError(message)
+        raise NotAllowed(message, code)
+
+
+def _require_moderator(topic: Topic, user) -> None:
+    if (r := check(user, "topic.moderate", topic)) is not None:
+        raise NotAllowed(r.message, r.code)
+
+
+def can_edit(comment: Comment, user, now: datetime | None = None) -> bool:
+    """Without queries: the author, within the edit window, comment still showing."""
+    return (user is not None and getattr(user, "is_authenticated", False)
+            and comment.author_id == user.id and comment.withdrawn_at is None
+            and comment.hidden_at is None
+            and (now or utcnow()) < comment.created_at + EDIT_WINDOW)
+
+
+def _clean_body(body: str | None) -> str:
+    body = (body or "").replace("\r\n", "\n").strip()
+    if not body:
+        raise TopicError(_l("Write your comment first: the text is empty."), "body")
+    if len(body) > BODY_MAX:
+        raise TopicError(_l("A comment can be at most %(n)d characters; yours has %(have)d.",
+                            n=BODY_MAX, have=len(body)), "body")
+    return body
+
+
+def _clean_reason(reason: str | None, missing) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise TopicError(missing, "reason")
+    if len(reason) > REASON_MAX:
+        raise TopicError(_l("The reason can be at most %(n)d characters.", n=REASON_MAX),
+                         "reason")
+    return reason
+
+
+def _lock_user(user) -> None:
+    """Serialise one person's posts on PostgreSQL so the rate limit counts exactly (SQLite:
+    the request's BEGIN IMMEDIATE already does)."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
+def _check_rate(user) -> None:
+    now = utcnow()
+    (short, short_max), (long, long_max) = RATE_LIMITS
+    recent, total = db.session.execute(
+        select(func.count().filter(Comment.created_at > now - short), func.count())
+        .where(Comment.author_id == user.id, Comment.created_at > now - long)).one()
+    if recent >= short_max:
+        raise TopicError(_l(
+            "You are posting very quickly: at most %(n)d comments a minute. Please wait a "
+            "minute and post again; your text is kept below.", n=short_max), "body")
+    if total >= long_max:
+        raise TopicError(_l(
+            "You have posted %(n)d comments in the last hour, the most allowed. Please wait "
+            "a while and post again; your text is kept below.", n=long_max), "body")
+
+
+def _audit(action: str, topic: Topic, actor, comment: Comment, **details) -> None:
+    record(action, topic, actor=actor, community_id=topic.community_id,
+           details={"comment_id": comment.id, **details})
+
+
+def comment_url(comment: Comment) -> str:
+    return f"/topics/{comment.topic_id}#comment-{comment.id}"
+
+
+def _require_author(comment: Comment, user, message) -> None:
+    if comment.author_id == getattr(user, "id", None):
+        return
+    if not getattr(user, "is_authenticated", False):
+        raise NotAllowed(_l("Please log in first."), "login_required")
+    raise NotAllowed(message)
+
+
+# --- writing --------------------------------------------------------------------------------
+
+def _lock_topic(topic: Topic) -> None:
+    """Lock the topic's row (PostgreSQL) so a comment and a change of stage do not cross, and
+    read its stage again. A plain SELECT: ``FOR UPDATE`` may not reach the outer joins a page
+    loaded the topic with. (SQLite: the request's BEGIN IMMEDIATE serialises writers.)"""
+    db.session.flush()
+    db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
+    db.session.refresh(topic, ["stage", "comment_until", "comment_count"])
+
+
+def post(topic: Topic, user, body: str, parent_id: int | None = None) -> Comment:
+    """Comment on ``topic``, or reply to one of its comments (``parent_id``)."""
+    _lock_topic(topic)
+    _require_open(topic, user)
+    body = _clean_body(body)
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id)
+        if parent is None or parent.topic_id != topic.id:
+            raise TopicError(_l("The comment you are replying to is not on this topic."), "body")
+        if parent.withdrawn_at is not None or parent.hidden_at is not None:
+            raise TopicError(_l("The comment you are replying to is no longer shown; "
+                                "post a comment of your own instead."), "body")
+        if parent.parent_id is not None:  # one level: a reply to a reply joins the thread
+            parent = db.session.get(Comment, parent.parent_id)
+    _lock_user(user)
+    _check_rate(user)
+    comment = Comment(topic_id=topic.id, author_id=user.id, body=body,
+                      parent_id=parent.id if parent else None, created_at=utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    _bump_comment_count(topic, +1)
+    _audit("topic.comment_reply" if parent else "topic.comment", topic, user, comment,
+           **({"parent_id": parent.id} if parent else {}))
+    follow(topic, user)
+    if parent is not None:
+        notify([parent.author_id], "topic.reply",
+               {"title": topic.title, "name": user.name, "topic_id": topic.id},
+               comment_url(comment), skip=[user.id])
+    return comment
+
+
+def _bump_comment_count(topic: Topic, delta: int) -> None:
+    db.session.execute(update(Topic).where(Topic.id == topic.id)
+                       .values(comment_count=Topic.comment_count + delta)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(topic, ["comment_count"])
+
+
+def _topic_of(comment: Comment) -> Topic:
+    return db.session.get(Topic, comment.topic_id)
+
+
+def edit_refusal(comment: Comment, user) -> TopicError | None:
+    """Why ``user`` may not edit ``comment`` now (the error :func:`edit` would raise), or
+    ``None``."""
+    try:
+        _require_author(comment, user, _l("Only the author of a comment can edit it."))
+        if comment.withdrawn_at is not None:
+            raise TopicError(_l("This comment was withdrawn and cannot be edited."))
+        if comment.hidden_at is not None:
+            raise TopicError(_l("This comment was hidden by the moderator and cannot be "
+                                "edited."))
+        _require_open(_topic_of(comment), user)
+        if utcnow() >= comment.created_at + EDIT_WINDOW:
+            raise TopicError(_l(
+                "A comment can be edited for %(n)d minutes after posting; that time has "
+                "passed. You can withdraw it and post a new one.",
+                n=int(EDIT_WINDOW.total_seconds() // 60)), "body")
+    except TopicError as error:
+        return error
+    return None
+
+
+def edit(comment: Comment, user, body: str) -> None:
+    """The author corrects their comment within :data:`EDIT_WINDOW` of posting."""
+    if (error := edit_refusal(comment, user)) is not None:
+        raise error
+    topic = _topic_of(comment)
+    body = _clean_body(body)
+    if body == comment.body:
+        return
+    comment.body = body
+    comment.edited_at = utcnow()
+    _audit("topic.comment_edit", topic, user, comment)
+
+
+def withdraw(comment: Comment, user) -> None:
+    """The author takes their comment back: the text is removed, "comment withdrawn" stays."""
+    _require_author(comment, user, _l("Only the author of a comment can withdraw it."))
+    if comment.withdrawn_at is not None:
+        raise TopicError(_l("This comment is already withdrawn."))
+    topic = _topic_of(comment)
+    comment.body = ""
+    comment.withdrawn_at = utcnow()
+    _bump_comment_count(topic, -1)
+    _resolve_reports(comment)  # nothing is left to moderate
+    _audit("topic.comment_withdraw", topic, user, comment)
+
+
+_COUNTER = {ReactionValue.AGREE.value: "agree_count",
+            ReactionValue.DISAGREE.value: "disagree_count",
+            ReactionValue.PASS.value: "pass_count"}
+
+
+def react(comment: Comment, user, value: str) -> str | None:
+    """Set the user's reaction to ``value`` (agree / disagree / pass), or take it back with
+    :data:`CLEAR`. Giving the value one already gave keeps it. Returns the reaction now."""
+    if value not in (*REACTION_VALUES, CLEAR):
+        raise TopicError(_l("Choose agree, disagree or pass."), "value")
+    topic = _topic_of(comment)
+    _require_open(topic, user)
+    if comment.withdrawn_at is not None:
+        raise TopicError(_l("This comment was withdrawn; it can no longer be marked."))
+    if comment.hidden_at is not None:
+        raise TopicError(_l("This comment is hidden by the moderator; it can no longer be "
+                            "marked."))
+    if comment.author_id == user.id:
+        raise TopicError(_l("This is your own comment; agreement comes from other residents."))
+    for _attempt in range(2):
+        existing = db.session.scalar(
+            select(Reaction).where(Reaction.comment_id == comment.id,
+                                   Reaction.user_id == user.id).with_for_update())
+        before = existing.value if existing is not None else None
+        if before == value or (before is None and value == CLEAR):
+            return before
+        changes: dict[str, int] = {}
+        if existing is None:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(Reaction(comment_id=comment.id, topic_id=comment.topic_id,
+                                            user_id=user.id, value=value, at=utcnow()))
+            except IntegrityError:
+                continue  # the same person in a parallel request: read theirs and go on
+            changes[_COUNTER[value]] = +1
+        elif value == CLEAR:
+            db.session.delete(existing)
+            changes[_COUNTER[before]] = -1
+        else:
+            existing.value = value
+            existing.at = utcnow()
+            changes[_COUNTER[before]] = -1
+            changes[_COUNTER[value]] = +1
+        db.session.execute(
+            update(Comment).where(Comment.id == comment.id)
+            .values({getattr(Comment, name): getattr(Comment, name) + delta
+                     for name, delta in changes.items()})
+            .execution_options(synchronize_session=False))
+        db.session.flush()
+        db.session.expire(comment, list(_COUNTER.values()))
+        return None if value == CLEAR else value
+    raise TopicError(_l("Your reaction could not be saved. Please try again."))
+
+
+def report(comment: Comment, user, reason: str) -> CommentReport:
+    """Tell the moderators that a comment breaks the rules, once per person."""
+    topic = _topic_of(comment)
+    if (r := check(user, "topic.participate", topic)) is not None:
+        raise NotAllowed(r.message, r.code)
+    if comment.withdrawn_at is not None:
+        raise TopicError(_l("This comment was withdrawn; there is nothing left to report."))
+    if comment.hidden_at is not None:
+        raise TopicError(_l("This comment is already hidden by the moderator."))
+    if comment.author_id == user.id:
+        raise TopicError(_l("This is your own comment. You can edit or withdraw it instead."))
+    reason = _clean_reason(reason, _l("Say what is wrong with this comment."))
+    already = db.session.scalar(select(CommentReport.id).where(
+        CommentReport.comment_id == comment.id, CommentReport.reporter_id == user.id))
+    if already is not None:
+        raise TopicError(_l("You have already reported this comment. The moderators will look "
+                            "at it."))
+    entry = CommentReport(comment_id=comment.id, reporter_id=user.id, reason=reason,
+                          created_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+    except IntegrityError:  # the same person twice at the same moment
+        raise TopicError(_l("You have already reported this comment. The moderators will "
+                            "look at it.")) from None
+    db.session.execute(update(Comment).where(Comment.id == comment.id)
+                       .values(open_report_count=Comment.open_report_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(comment, ["open_report_count"])
+    _audit("topic.comment_report", topic, user, comment, reason=reason)
+    return entry
+
+
+def _resolve_reports(comment: Comment) -> int:
+    now = utcnow()
+    result = db.session.execute(
+        update(CommentReport).where(CommentReport.comment_id == comment.id,
+                                    CommentReport.resolved_at.is_(None))
+        .values(resolved_at=now).execution_options(synchronize_session=False))
+    comment.open_report_count = 0
+    return result.rowcount or 0
+
+
+def hide(comment: Comment, user, reason: str) -> None:
+    """A moderator hides a comment; the public sees "hidden by the moderator: <reason>"."""
+    topic = _topic_of(comment)
+    _require_moderator(topic, user)
+    if comment.withdrawn_at is not None:
+        raise TopicError(_l("This comment was withdrawn by its author; there is nothing to "
+                            "hide."))
+    if comment.hidden_at is not None:
+        raise TopicError(_l("This comment is already hidden."))
+    reason = _clean_reason(reason, _l("Give a reason for hiding the comment. It is shown in "
+                                      "its place."))
+    comment.hidden_at = utcnow()
+    comment.hidden_by_id = user.id
+    comment.hidden_reason = reason
+    resolved = _resolve_reports(comment)
+    _audit("topic.comment_hide", topic, user, comment, reason=reason, reports_resolved=resolved)
+    notify([comment.author_id], "topic.comment_hidden",
+           {"title": topic.title, "note": reason, "topic_id": topic.id},
+           comment_url(comment), skip=[user.id])
+
+
+def restore(comment: Comment, user) -> None:
+    """A moderator shows a hidden comment again."""
+    topic = _topic_of(comment)
+    _require_moderator(topic, user)
+    if comment.hidden_at is None:
+        raise TopicError(_l("This comment is not hidden."))
+    reason = comment.hidden_reason
+    comment.hidden_at = None
+    comment.hidden_by_id = None
+    comment.hidden_reason = ""
+    resolved = _resolve_reports(comment)
+    _audit("topic.comment_restore", topic, user, comment, hidden_reason=reason,
+           reports_resolved=resolved)
+
+
+def dismiss_reports(comment: Comment, user) -> None:
+    """A moderator looked at the reports and keeps the comment as it is."""
+    topic = _topic_of(comment)
+    _require_moderator(topic, user)
+    if comment.open_report_count == 0:
+        raise TopicError(_l("This comment has no open reports."))
+    resolved = _resolve_reports(comment)
+    _audit("topic.comment_dismiss", topic, user, comment, reports_resolved=resolved)
+
+
+# --- reading for pages --------------------------------------------------------------------
+
+VISIBLE, HIDDEN, WITHDRAWN = "visible", "hidden", "withdrawn"
+
+
+@dataclass
+class CommentView:
+    """One comment as the viewer sees it. ``show_body``: the text is on the page (for a
+    hidden comment only to moderators, marked)."""
+
+    comment: Comment
+    state: str
+    show_body: bool
+    mine: bool
+    my_reaction: str | None = None
+    reported: bool = False  # the viewer reported it
+    can_edit: bool = False
+    can_withdraw: bool = False
+    can_react: bool = False
+    can_report: bool = False
+    can_moderate: bool = False
+    support: consensus.Support | None = None
+    replies: list["CommentView"] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.comment.id
+
+    @property
+    def is_reply(self) -> bool:
+        return self.comment.parent_id is not None
+
+
+@dataclass
+class Thread:
+    topic: Topic
+    sort: str
+    comments: list[CommentView]  # top level, in the chosen order; replies inside
+    count: int  # comments and replies on the page, withdrawn and hidden included
+    refusal: tuple[str, object] | None  # why the viewer cannot comment (code, message)
+    can_moderate: bool
+    groups: int = 0  # opinion groups found by the broad-support ranking (consensus sort)
+
+    @property
+    def can_comment(self) -> bool:
+        return self.refusal is None
+
+    @property
+    def refusal_code(self) -> str | None:
+        return self.refusal[0] if self.refusal else None
+
+    @property
+    def refusal_message(self):
+        return self.refusal[1] if self.refusal else None
+
+
+def normalise_sort(sort: str | None) -> str:
+    return sort if sort in SORTS else DEFAULT_SORT
+
+
+class _Viewer:
+    """The viewer's standing on one topic, computed once and applied to each comment."""
+
+    def __init__(self, topic: Topic, user):
+        self.user_id = user.id if user is not None and getattr(
+            user, "is_authenticated", False) else None
+        self.user = user
+        self.can_moderate = self.user_id is not None and check(
+            user, "topic.moderate", topic) is None
+        self.refusal = comment_refusal(topic, user)
+        self.participant = self.user_id is not None and check(
+            user, "topic.participate", topic) is None
+        self.now = utcnow()
+
+    def view(self, c: Comment, reactions: dict[int, str], reported: set[int]) -> CommentView:
+        state = WITHDRAWN if c.withdrawn_at else HIDDEN if c.hidden_at else VISIBLE
+        mine = self.user_id is not None and c.author_id == self.user_id
+        live = state == VISIBLE
+        open_ = self.refusal is None  # comments open and the viewer may take part
+        return CommentView(
+            comment=c, state=state,
+            show_body=state == VISIBLE or (state == HIDDEN and self.can_moderate),
+            mine=mine, my_reaction=reactions.get(c.id), reported=c.id in reported,
+            can_edit=mine and open_ and can_edit(c, self.user, self.now),
+            can_withdraw=mine and state != WITHDRAWN,
+            can_react=live and open_ and not mine,
+            can_report=live and self.participant and not mine and c.id not in reported,
+            can_moderate=self.can_moderate and state != WITHDRAWN,
+        )
+
+
+def _viewer_rows(topic_id: int, user_id: int | None,
+                 comment_ids: list[int] | None = None) -> tuple[dict[int, str], set[int]]:
+    """The viewer's reactions and reports on the topic (or on ``comment_ids``): 2 queries."""
+    if user_id is None:
+        return {}, set()
+    q = select(Reaction.comment_id, Reaction.value).where(Reaction.user_id == user_id)
+    q = q.where(Reaction.comment_id.in_(comment_ids)) if comment_ids is not None \
+        else q.where(Reaction.topic_id == topic_id)
+    reactions = dict(db.session.execute(q).all())
+    r = select(CommentReport.comment_id).where(CommentReport.reporter_id == user_id)
+    r = r.where(CommentReport.comment_id.in_(comment_ids)) if comment_ids is not None \
+        else r.join(Comment, Comment.id == CommentReport.comment_id).where(
+            Comment.topic_id == topic_id)
+    return reactions, set(db.session.scalars(r))
+
+
+def thread(topic: Topic, viewer, sort: str = DEFAULT_SORT) -> Thread:
+    """Everything the comment section shows, in a fixed number of queries whatever the number
+    of comments: the comments with their authors (1), the viewer's reactions (1) and reports
+    (1), the topic's reactions for the "broad support" order (1, that sort only), plus the
+    viewer's roles and homes (2, cached for the request)."""
+    sort = normalise_sort(sort)
+    who = _Viewer(topic, viewer)
+    rows = db.session.scalars(
+        select(Comment).where(Comment.topic_id == topic.id)
+        .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
+        .order_by(Comment.created_at, Comment.id)).all()
+    reactions, reported = _viewer_rows(topic.id, who.user_id)
+    views = {c.id: who.view(c, reactions, reported) for c in rows}
+    top: list[CommentView] = []
+    for c in rows:  # oldest first: replies stay in the order they were written
+        v = views[c.id]
+        if c.parent_id is None:
+            top.append(v)
+        elif (parent := views.get(c.parent_id)) is not None:
+            parent.replies.append(v)
+    groups = 0
+    if sort == "newest":
+        top.reverse()
+    elif sort == "consensus":
+        votes = db.session.execute(
+            select(Reaction.comment_id, Reaction.user_id, Reaction.value)
+            .where(Reaction.topic_id == topic.id)).all()
+        ranking = consensus.rank(votes, [(c.id, c.created_at) for c in rows])
+        groups = ranking.groups
+        for v in views.values():
+            v.support = ranking.support.get(v.id)
+        order = {cid: i for i, cid in enumerate(ranking.order)}
+        # Withdrawn and hidden comments go last: their text is not on the page to support.
+        top.sort(key=lambda v: (v.state != VISIBLE, order.get(v.id, len(order))))
+    return Thread(topic=topic, sort=sort, comments=top, count=len(rows),
+                  refusal=who.refusal, can_moderate=who.can_moderate, groups=groups)
+
+
+def comment_view(comment: Comment, viewer) -> CommentView:
+    """One comment for a fragment answer (after an action in place): without its replies."""
+    topic = _topic_of(comment)
+    who = _Viewer(topic, viewer)
+    reactions, reported = _viewer_rows(topic.id, who.user_id, [comment.id])
+    return who.view(comment, reactions, reported)
+
+
+@dataclass
+class QueueItem:
+    comment: Comment
+    topic: Topic
+    reports: list[tuple[CommentReport, str]]  # each open report with the reporter's name
+
+
+def moderation_queue(user) -> list[QueueItem]:
+    """Comments with open reports in the communities ``user`` moderates, most reported first,
+    each with its open reports: two queries."""
+    m = membership(user)
+    q = (select(Comment, Topic).join(Topic, Topic.id == Comment.topic_id)
+         .where(Comment.open_report_count > 0)
+         .options(joinedload(Comment.author))
+         .order_by(Comment.open_report_count.desc(), Comment.id))
+    if not m.platform_admin:
+        allowed = [cid for cid, roles in m.roles.items() if roles & {"admin", "secretary"}]
+        q = q.where(Topic.community_id.in_(allowed))
+    items = {c.id: QueueItem(c, t, []) for c, t in db.session.execute(q).all()}
+    if items:
+        for r, name in db.session.execute(
+                select(CommentReport, User.name).join(User, User.id == CommentReport.reporter_id)
+                .where(CommentReport.comment_id.in_(list(items)),
+                       CommentReport.resolved_at.is_(None))
+                .order_by(CommentReport.created_at, CommentReport.id)):
+            items[r.comment_id].reports.append((r, name))
+    return list(items.values())

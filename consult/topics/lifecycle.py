@@ -1,0 +1,272 @@
+"""The topic lifecycle (议题流程) in one place: the stages, every allowed transition, who may make
+it and what must be true first. Nothing changes a topic's stage except :func:`apply`.
+
+::
+
+    draft → proposed ─(co-sign threshold)→ in_review ─(accept)→ commenting → deliberating → voting
+          → publicised → implementing → closed
+    in_review ─(reject, public reason)→ rejected
+    draft, proposed, in_review ─(proposer withdraws)→ withdrawn
+
+Later features add their transitions with :func:`register` (e.g. opening a vote, guarded by
+published minutes). :func:`apply` checks the transition, records the step in the topic's
+timeline and in the audit log, and notifies the topic's followers, all in the caller's
+transaction.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from consult.audit.log import record
+from consult.clock import utcnow
+from consult.extensions import db
+from consult.i18n import local_datetime
+from consult.notifications import kinds
+from consult.notifications.service import notify
+from consult.permissions import check
+from consult.topics.models import Follow, StageChange, Topic
+
+
+class Stage(str, enum.Enum):
+    DRAFT = "draft"  # 草稿
+    PROPOSED = "proposed"  # 提议（征集附议）
+    IN_REVIEW = "in_review"  # 审核中
+    COMMENTING = "commenting"  # 公开征求意见
+    DELIBERATING = "deliberating"  # 议事会议
+    VOTING = "voting"  # 表决
+    PUBLICISED = "publicised"  # 结果公示
+    IMPLEMENTING = "implementing"  # 落实
+    CLOSED = "closed"  # 办结
+    REJECTED = "rejected"  # 未予受理
+    WITHDRAWN = "withdrawn"  # 已撤回
+
+
+STAGE_LABELS = {
+    Stage.DRAFT: _l("Draft"),
+    Stage.PROPOSED: _l("Gathering co-signatures"),
+    Stage.IN_REVIEW: _l("In review"),
+    Stage.COMMENTING: _l("Open for comment"),
+    Stage.DELIBERATING: _l("In deliberation"),
+    Stage.VOTING: _l("Voting"),
+    Stage.PUBLICISED: _l("Outcome publicised"),
+    Stage.IMPLEMENTING: _l("Being implemented"),
+    Stage.CLOSED: _l("Closed"),
+    Stage.REJECTED: _l("Not accepted"),
+    Stage.WITHDRAWN: _l("Withdrawn"),
+}
+# The main road, in order, for the timeline; rejected and withdrawn leave it.
+MAIN_ROAD = [Stage.PROPOSED, Stage.IN_REVIEW, Stage.COMMENTING, Stage.DELIBERATING,
+             Stage.VOTING, Stage.PUBLICISED, Stage.IMPLEMENTING, Stage.CLOSED]
+PUBLIC_STAGES = frozenset(Stage) - {Stage.DRAFT}
+PUBLIC_STAGES_ORDERED = [*MAIN_ROAD, Stage.REJECTED, Stage.WITHDRAWN]
+FINISHED_STAGES = frozenset({Stage.CLOSED, Stage.REJECTED, Stage.WITHDRAWN})
+
+COMMENT_DAYS_MIN, COMMENT_DAYS_MAX, COMMENT_DAYS_DEFAULT = 3, 30, 7
+REASON_MAX = 1000
+
+
+def stage_label(stage) -> str:
+    return str(STAGE_LABELS[Stage(stage)])
+
+
+class TransitionRefused(Exception):
+    """A transition that may not happen now; ``message`` says why, in plain words."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+Guard = Callable[[Topic, dict], "str | None"]
+Effect = Callable[[Topic, dict], None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset[Stage]
+    target: Stage
+    verb: object  # what the button says / the timeline shows ("accept", ...)
+    notice: object  # the followers' notification, with %(title)s, %(note)s, %(until)s
+    permission: str | None = None  # a RULES action; None: made by the system, not a person
+    guard: Guard | None = None
+    effect: Effect | None = None  # changes that go with the step (e.g. the comment period)
+    needs_reason: bool = False  # a public reason is required
+
+    @property
+    def kind(self) -> str:
+        return f"topic.{self.name}"
+
+
+TRANSITIONS: dict[str, Transition] = {}
+
+
+def register(transition: Transition) -> Transition:
+    if transition.name in TRANSITIONS:
+        raise ValueError(f"transition {transition.name!r} is already registered")
+    TRANSITIONS[transition.name] = transition
+    kinds.register(transition.kind, transition.notice)
+    return transition
+
+
+def refusal(topic: Topic, name: str, actor, context: dict | None = None) -> str | None:
+    """Why ``actor`` may not make transition ``name`` on ``topic`` now, or ``None``."""
+    t = TRANSITIONS[name]
+    context = context or {}
+    if Stage(topic.stage) not in t.sources:
+        return _l("This cannot be done now: the topic is at the stage “%(stage)s”.",
+                  stage=stage_label(topic.stage))
+    if t.permission is not None:
+        if (r := check(actor, t.permission, topic)) is not None:
+            return r.message
+    if t.needs_reason:
+        reason = (context.get("reason") or "").strip()
+        if not reason:
+            return _l("Give a reason. It will be shown on the topic page.")
+        if len(reason) > REASON_MAX:
+            return _l("The reason can be at most %(n)d characters.", n=REASON_MAX)
+    if t.guard is not None:
+        return t.guard(topic, context)
+    return None
+
+
+def available(topic: Topic, actor, names: list[str]) -> list[Transition]:
+    """Of ``names``, the transitions ``actor`` could make now (ignoring a missing reason)."""
+    return [TRANSITIONS[n] for n in names
+            if refusal(topic, n, actor, {"reason": "-", **_defaults(n)}) is None]
+
+
+def _defaults(name: str) -> dict:
+    return {"days": COMMENT_DAYS_DEFAULT} if name == "accept" else {}
+
+
+def lock(topic: Topic) -> Topic:
+    """Re-read the topic under a row lock (PostgreSQL) so two requests cannot both move it.
+    On SQLite the request's BEGIN IMMEDIATE already serialises writers."""
+    db.session.flush()
+    # Lock with a bare SELECT: the topic may have been loaded with outer joins (its page), and
+    # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
+    db.session.refresh(topic, attribute_names=_MUTABLE_COLUMNS)
+    return topic
+
+
+# What other requests may have changed while we waited for the lock.
+_MUTABLE_COLUMNS = ["stage", "stage_changed_at", "comment_until", "closing_reason",
+                    "cosign_count", "comment_count", "updated_at"]
+
+
+def apply(topic: Topic, name: str, actor, **context) -> StageChange:
+    """Make transition ``name`` or raise :class:`TransitionRefused`. The caller commits."""
+    t = TRANSITIONS[name]
+    if topic.id is not None:
+        lock(topic)
+    if (why := refusal(topic, name, actor, context)) is not None:
+        raise TransitionRefused(why, context.get("field"))
+    note = (context.get("reason") or "").strip()
+    before = topic.stage
+    if t.effect is not None:
+        t.effect(topic, context)
+    now = utcnow()
+    topic.stage = t.target.value
+    topic.stage_changed_at = now
+    topic.updated_at = now
+    step = StageChange(topic_id=topic.id, transition=name, from_stage=before,
+                       to_stage=t.target.value, at=now,
+                       actor_id=actor.id if actor is not None else None, note=note)
+    db.session.add(step)
+    details = {"from": before, "to": t.target.value}
+    if note:
+        details["reason"] = note
+    if topic.comment_until is not None and t.target is Stage.COMMENTING:
+        details["comment_until"] = topic.comment_until.isoformat()
+    record(f"topic.{name}", topic, actor=actor, community_id=topic.community_id,
+           details=details)
+    notify(follower_ids(topic.id), t.kind, notice_params(topic, note), topic_url(topic),
+           skip=[actor.id] if actor is not None else [])
+    return step
+
+
+def notice_params(topic: Topic, note: str = "") -> dict:
+    until = local_datetime(topic.comment_until, "short") if topic.comment_until else ""
+    return {"title": topic.title, "note": note, "until": until, "topic_id": topic.id}
+
+
+def topic_url(topic: Topic) -> str:
+    return f"/topics/{topic.id}"
+
+
+def follower_ids(topic_id: int) -> list[int]:
+    return list(db.session.scalars(select(Follow.user_id).where(Follow.topic_id == topic_id)))
+
+
+# --- guards and effects ------------------------------------------------------------------
+
+def _threshold_reached(topic: Topic, context: dict) -> str | None:
+    threshold = topic.community.cosign_threshold
+    if topic.cosign_count < threshold:
+        return _l("The proposal has %(have)d of the %(need)d co-signatures it needs.",
+                  have=topic.cosign_count, need=threshold)
+    return None
+
+
+def _valid_comment_days(topic: Topic, context: dict) -> str | None:
+    days = context.get("days")
+    if not isinstance(days, int) or not COMMENT_DAYS_MIN <= days <= COMMENT_DAYS_MAX:
+        return _l("The comment period is from %(min)d to %(max)d days.",
+                  min=COMMENT_DAYS_MIN, max=COMMENT_DAYS_MAX)
+    return None
+
+
+def _open_comment_period(topic: Topic, context: dict) -> None:
+    topic.comment_until = utcnow() + timedelta(days=context["days"])
+
+
+def _keep_reason(topic: Topic, context: dict) -> None:
+    topic.closing_reason = (context.get("reason") or "").strip()
+
+
+def comment_period_over(topic: Topic) -> bool:
+    return topic.comment_until is not None and utcnow() >= topic.comment_until
+
+
+def _comment_period_ended(topic: Topic, context: dict) -> str | None:
+    if not comment_period_over(topic):
+        return _l("The comment period runs until %(until)s; residents may still comment.",
+                  until=local_datetime(topic.comment_until, "short"))
+    return None
+
+
+register(Transition(
+    "submit", frozenset({Stage.DRAFT}), Stage.PROPOSED, _l("Submit the proposal"),
+    _l("“%(title)s” is now public and gathering co-signatures."),
+    permission="topic.edit_draft"))
+register(Transition(
+    "reach_threshold", frozenset({Stage.PROPOSED}), Stage.IN_REVIEW,
+    _l("Enough co-signatures: sent to review"),
+    _l("“%(title)s” has enough co-signatures and goes to the community office for review."),
+    guard=_threshold_reached))
+register(Transition(
+    "accept", frozenset({Stage.IN_REVIEW}), Stage.COMMENTING, _l("Accept"),
+    _l("“%(title)s” was accepted. Comments are open until %(until)s."),
+    permission="topic.manage", guard=_valid_comment_days, effect=_open_comment_period))
+register(Transition(
+    "reject", frozenset({Stage.IN_REVIEW}), Stage.REJECTED, _l("Reject"),
+    _l("“%(title)s” was not accepted: %(note)s"),
+    permission="topic.manage", needs_reason=True, effect=_keep_reason))
+register(Transition(
+    "withdraw", frozenset({Stage.DRAFT, Stage.PROPOSED, Stage.IN_REVIEW}), Stage.WITHDRAWN,
+    _l("Withdraw"), _l("“%(title)s” was withdrawn by its proposer."),
+    permission="topic.withdraw", effect=_keep_reason))
+register(Transition(
+    "deliberate", frozenset({Stage.COMMENTING}), Stage.DELIBERATING,
+    _l("Put on a meeting agenda"),
+    _l("“%(title)s” is on the agenda of a deliberation meeting."),
+    permission="topic.manage", guard=_comment_period_ended))

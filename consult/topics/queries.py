@@ -1,0 +1,172 @@
+"""Reading topics for pages: each function runs a fixed number of queries, whatever the data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from consult.audit.models import AuditEntry
+from consult.clock import utcnow
+from consult.extensions import db
+from consult.permissions import membership
+from consult.topics import comments
+from consult.topics.lifecycle import PUBLIC_STAGES, Stage
+from consult.topics.models import Cosignature, Follow, StageChange, Topic
+
+PAGE_SIZE = 20
+
+
+@dataclass
+class TopicFilter:
+    q: str = ""
+    stage: str = ""
+    category: str = ""
+    community_id: int | None = None
+    area: str = ""  # "community", "grid:ID", "building:ID", "mine"
+    sort: str = "newest"
+    page: int = 1
+
+
+@dataclass
+class TopicPage:
+    topics: list[Topic]
+    total: int
+    page: int
+    pages: int
+
+
+def _area_condition(area: str, viewer):
+    if area == "community":
+        return Topic.grid_id.is_(None)
+    kind, _, raw = area.partition(":")
+    if kind in ("grid", "building") and raw.isdigit():
+        column = Topic.grid_id if kind == "grid" else Topic.building_id
+        return column == int(raw)
+    if area == "mine":
+        units = membership(viewer).verified_units
+        if not units:
+            return Topic.id.is_(None)
+        # A topic concerns me when its scope contains one of my homes.
+        return or_(*[
+            (Topic.community_id == c) & (Topic.grid_id.is_(None) | (Topic.grid_id == g))
+            & (Topic.building_id.is_(None) | (Topic.building_id == b))
+            for _u, b, g, c in units])
+    return None
+
+
+def list_topics(f: TopicFilter, viewer=None) -> TopicPage:
+    """Public topics (every stage but draft) matching ``f``: two queries (count and page)."""
+    conditions = [Topic.stage.in_([s.value for s in PUBLIC_STAGES])]
+    if f.stage:
+        conditions.append(Topic.stage == f.stage)
+    if f.category:
+        conditions.append(Topic.category == f.category)
+    if f.community_id:
+        conditions.append(Topic.community_id == f.community_id)
+    if f.area and (cond := _area_condition(f.area, viewer)) is not None:
+        conditions.append(cond)
+    if q := f.q.strip():
+        # Chinese has no word breaks: a substring match is what residents expect.
+        for word in q.split()[:5]:
+            conditions.append(or_(Topic.title.icontains(word, autoescape=True),
+                                  Topic.description.icontains(word, autoescape=True)))
+    total = db.session.scalar(select(func.count()).select_from(Topic).where(*conditions)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, f.page), pages)
+    order = {
+        "cosigned": (Topic.cosign_count.desc(), Topic.id.desc()),
+        # Open comment periods first, the nearest end first; the rest by newest.
+        "closing": ((Topic.stage != Stage.COMMENTING.value), Topic.comment_until.asc(),
+                    Topic.id.desc()),
+    }.get(f.sort, (Topic.submitted_at.desc(), Topic.id.desc()))
+    topics = db.session.scalars(
+        select(Topic).where(*conditions)
+        .options(joinedload(Topic.community), joinedload(Topic.grid), joinedload(Topic.building))
+        .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return TopicPage(list(topics), total, page, pages)
+
+
+def drafts_of(user) -> list[Topic]:
+    return list(db.session.scalars(
+        select(Topic).where(Topic.proposer_id == user.id, Topic.stage == Stage.DRAFT.value)
+        .order_by(Topic.updated_at.desc())))
+
+
+def topic_for_page(topic_id: int) -> Topic | None:
+    return db.session.scalar(
+        select(Topic).where(Topic.id == topic_id)
+        .options(joinedload(Topic.community), joinedload(Topic.grid),
+                 joinedload(Topic.building), joinedload(Topic.proposer)))
+
+
+def timeline(topic_id: int) -> list[StageChange]:
+    return list(db.session.scalars(
+        select(StageChange).where(StageChange.topic_id == topic_id)
+        .options(joinedload(StageChange.actor)).order_by(StageChange.at, StageChange.id)))
+
+
+AUDIT_LABELS = {
+    "topic.submit": _l("proposed the topic"),
+    "topic.cosign": _l("co-signed"),
+    "topic.cosign_withdrawn": _l("withdrew a co-signature"),
+    "topic.reach_threshold": _l("brought the co-signatures to the threshold"),
+    "topic.accept": _l("accepted the topic and opened comments"),
+    "topic.reject": _l("rejected the topic"),
+    "topic.withdraw": _l("withdrew the topic"),
+    "topic.deliberate": _l("put the topic on a meeting agenda"),
+    **comments.AUDIT_LABELS,
+}
+# Actions shown without who did them or why: naming who reported a neighbour invites
+# retaliation. The moderators see reports in their queue.
+ANONYMOUS_AUDIT_ACTIONS = frozenset({"topic.comment_report"})
+
+
+def audit_entries(topic_id: int, limit: int = 200) -> list[AuditEntry]:
+    """The topic's public audit log, newest first."""
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == Topic.__tablename__,
+                                 AuditEntry.object_id == topic_id)
+        .options(joinedload(AuditEntry.actor))
+        .order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+@dataclass
+class ViewerState:
+    cosigned: bool = False
+    following: bool = False
+
+
+def viewer_state(topic_id: int, viewer) -> ViewerState:
+    if viewer is None or not viewer.is_authenticated:
+        return ViewerState()
+    row = db.session.execute(select(
+        select(Cosignature.id).where(Cosignature.topic_id == topic_id,
+                                     Cosignature.user_id == viewer.id).exists(),
+        select(Follow.id).where(Follow.topic_id == topic_id,
+                                Follow.user_id == viewer.id).exists())).one()
+    return ViewerState(cosigned=bool(row[0]), following=bool(row[1]))
+
+
+def counts_by_stage(community_id: int | None = None) -> dict[str, int]:
+    stmt = select(Topic.stage, func.count()).group_by(Topic.stage)
+    if community_id:
+        stmt = stmt.where(Topic.community_id == community_id)
+    return {stage: n for stage, n in db.session.execute(stmt)
+            if stage != Stage.DRAFT.value}
+
+
+def closing_soon(limit: int = 5) -> list[Topic]:
+    return list(db.session.scalars(
+        select(Topic).where(Topic.stage == Stage.COMMENTING.value, Topic.comment_until > utcnow())
+        .options(joinedload(Topic.community))
+        .order_by(Topic.comment_until).limit(limit)))
+
+
+def newest_proposals(limit: int = 5) -> list[Topic]:
+    """Proposals still gathering co-signatures, newest first."""
+    return list(db.session.scalars(
+        select(Topic).where(Topic.stage == Stage.PROPOSED.value)
+        .options(joinedload(Topic.community))
+        .order_by(Topic.submitted_at.desc(), Topic.id.desc()).limit(limit)))

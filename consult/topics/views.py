@@ -1,0 +1,270 @@
+"""Topic pages: list and search, proposing, co-signing, review, following."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consult.community.queries import all_communities, community_tree
+from consult.extensions import db
+from consult.permissions import check
+from consult.topics import lifecycle, queries, service
+from consult.topics.forms import (
+    CATEGORY_LABELS, SORTS, AcceptForm, ProposalForm, ReasonForm, TopicFilterForm,
+)
+from consult.topics.lifecycle import STAGE_LABELS, Stage, TransitionRefused
+from consult.topics.models import Topic
+
+bp = Blueprint("topics", __name__)
+
+
+
+@bp.app_context_processor
+def _topic_helpers():
+    return {"stage_label": lifecycle.stage_label, "category_labels": CATEGORY_LABELS}
+
+
+def _topic_or_404(topic_id: int) -> Topic:
+    topic = queries.topic_for_page(topic_id)
+    if topic is None:
+        abort(404)
+    if topic.stage == Stage.DRAFT.value and (
+            not current_user.is_authenticated or topic.proposer_id != current_user.id):
+        abort(404)  # a draft is its author's alone
+    return topic
+
+
+def _to_topic(topic: Topic, anchor: str = ""):
+    return redirect(url_for(".show", topic_id=topic.id) + (f"#{anchor}" if anchor else ""))
+
+
+@bp.route("/topics")
+def index():
+    form = TopicFilterForm(request.args)
+    communities = all_communities()
+    form.stage.choices = [("", _("All stages"))] + [
+        (s.value, str(STAGE_LABELS[s])) for s in lifecycle.PUBLIC_STAGES_ORDERED]
+    form.category.choices = [("", _("All categories"))] + [
+        (k, str(v)) for k, v in CATEGORY_LABELS.items()]
+    form.community.choices = [("", _("All communities"))] + [
+        (str(c.id), c.name) for c in communities]
+    community_id = request.args.get("community", type=int)
+    tree = community_tree(community_id) if community_id else None
+    areas = _area_choices(tree)
+    area = request.args.get("area", "")
+    if area not in {value for value, _label in areas}:
+        area = ""
+    sort = request.args.get("sort", "newest")
+    result = queries.list_topics(queries.TopicFilter(
+        q=(form.q.data or "")[:100], stage=form.stage.data or "",
+        category=form.category.data or "", community_id=tree.id if tree else None, area=area,
+        sort=sort if sort in SORTS else "newest", page=request.args.get("page", 1, type=int),
+    ), current_user)
+    drafts = queries.drafts_of(current_user) if current_user.is_authenticated else []
+    return render_template("topics/index.html", form=form, result=result, areas=areas,
+                           area=area, drafts=drafts)
+
+
+def _area_choices(tree) -> list[tuple[str, str]]:
+    choices = [("", _("Everywhere"))]
+    if current_user.is_authenticated:
+        choices.append(("mine", _("Concerning my home")))
+    if tree is not None:
+        choices.append(("community", _("Whole-community topics")))
+        for grid in tree.grids:
+            choices.append((f"grid:{grid.id}", grid.name))
+            choices += [(f"building:{b.id}", f"{grid.name} {b.name}") for b in grid.buildings]
+    return choices
+
+
+def _proposal_form(topic: Topic | None = None) -> tuple[ProposalForm, list]:
+    form = ProposalForm(obj=topic) if request.method == "GET" and topic else ProposalForm()
+    options = service.scopes_for(current_user)
+    form.scope.choices = [(scope.key, label) for scope, label in options]
+    if request.method == "GET" and topic is not None:
+        form.scope.data = service.scope_of_topic(topic).key
+    return form, options
+
+
+@bp.route("/topics/new", methods=["GET", "POST"])
+@login_required
+def new():
+    return _edit(None)
+
+
+@bp.route("/topics/<int:topic_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(topic_id: int):
+    topic = _topic_or_404(topic_id)
+    if (r := check(current_user, "topic.edit_draft", topic)) is not None:
+        abort(403, r.message)
+    if topic.stage != Stage.DRAFT.value:
+        flash(_("Only a draft can be edited; this proposal is already public."), "error")
+        return _to_topic(topic)
+    return _edit(topic)
+
+
+def _edit(topic: Topic | None):
+    form, options = _proposal_form(topic)
+    if not options:
+        # Nobody may propose without a verified home; say so instead of an empty form.
+        refusal = check(current_user, "topic.propose")
+        return render_template("topics/edit.html", form=None, topic=topic,
+                               refusal=refusal.message if refusal else None), 403
+    if request.method == "POST" and form.validate():
+        publish = request.form.get("action") == "submit"
+        try:
+            saved = service.save_draft(
+                current_user, title=form.title.data or "", description=form.description.data or "",
+                category=form.category.data or "", scope_key=form.scope.data or "", topic=topic)
+            if publish:
+                service.submit(saved, current_user)
+        except TransitionRefused as error:
+            db.session.rollback()
+            target = getattr(form, error.field, None) if error.field else None
+            if target is not None:
+                target.errors = list(target.errors) + [str(error.message)]
+            else:
+                form.form_errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Your proposal is public. Residents of its area can now co-sign it.")
+                  if publish else _("Draft saved. Only you can see it."), "success")
+            return _to_topic(saved)
+    return render_template("topics/edit.html", form=form, topic=topic, refusal=None)
+
+
+@bp.route("/topics/<int:topic_id>")
+def show(topic_id: int):
+    from consult.topics import comments  # the comment section's rules
+    from consult.topics.from_reception import reception_of_topic
+    from consult.votes import service as vote_service
+    from consult.votes.views import may_open_vote
+
+    topic = _topic_or_404(topic_id)
+    sort = comments.normalise_sort(request.args.get("sort"))
+    review = [t for t in lifecycle.available(topic, current_user, ["accept", "reject"])]
+    return render_template(
+        "topics/topic.html", topic=topic, sort=sort,
+        steps=queries.timeline(topic.id), audit=queries.audit_entries(topic.id),
+        audit_labels=queries.AUDIT_LABELS, anonymous_actions=queries.ANONYMOUS_AUDIT_ACTIONS, me=queries.viewer_state(topic.id, current_user),
+        thread=comments.thread(topic, current_user, sort),
+        may_cosign=check(current_user, "topic.participate", topic),
+        can_review=bool(review), can_withdraw=not lifecycle.refusal(
+            topic, "withdraw", current_user),
+        can_deliberate=not lifecycle.refusal(topic, "deliberate", current_user),
+        period_over=lifecycle.comment_period_over(topic),
+        accept_form=AcceptForm(), reason_form=ReasonForm(),
+        road=lifecycle.MAIN_ROAD, topic_meetings=_halls_section(topic.id),
+        vote=vote_service.latest_vote(topic.id),
+        reception=reception_of_topic(topic.id),
+        can_open_vote=may_open_vote(topic, current_user),
+    )
+
+
+def _halls_section(topic_id: int):
+    from consult.halls.queries import topic_meetings  # the deliberation meetings (issue 4)
+
+    return topic_meetings(topic_id)
+
+
+def _act(topic_id: int, action, success: str):
+    topic = _topic_or_404(topic_id)
+    try:
+        action(topic)
+    except TransitionRefused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return _to_topic(topic)
+
+
+@bp.route("/topics/<int:topic_id>/submit", methods=["POST"])
+@login_required
+def submit(topic_id: int):
+    return _act(topic_id, lambda t: service.submit(t, current_user),
+                _("Your proposal is public. Residents of its area can now co-sign it."))
+
+
+@bp.route("/topics/<int:topic_id>/cosign", methods=["POST"])
+@login_required
+def cosign(topic_id: int):
+    if request.form.get("action") == "withdraw":
+        return _act(topic_id, lambda t: service.withdraw_cosignature(t, current_user),
+                    _("Your co-signature is withdrawn."))
+    return _act(topic_id, lambda t: service.cosign(t, current_user),
+                _("Thank you: you co-signed this proposal."))
+
+
+@bp.route("/topics/<int:topic_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(topic_id: int):
+    form = ReasonForm()
+    return _act(topic_id, lambda t: service.withdraw(t, current_user, form.reason.data or ""),
+                _("The topic is withdrawn."))
+
+
+@bp.route("/topics/<int:topic_id>/accept", methods=["POST"])
+@login_required
+def accept(topic_id: int):
+    form = AcceptForm()
+    if not form.validate():
+        topic = _topic_or_404(topic_id)
+        for message in form.days.errors:
+            flash(str(message), "error")
+        return _to_topic(topic, "review")
+    return _act(topic_id, lambda t: service.accept(t, current_user, form.days.data),
+                _("Accepted. Residents can now comment."))
+
+
+@bp.route("/topics/<int:topic_id>/reject", methods=["POST"])
+@login_required
+def reject(topic_id: int):
+    form = ReasonForm()
+    return _act(topic_id, lambda t: service.reject(t, current_user, form.reason.data or ""),
+                _("The proposal is rejected; the reason is shown on the topic page."))
+
+
+@bp.route("/topics/<int:topic_id>/deliberate", methods=["POST"])
+@login_required
+def deliberate(topic_id: int):
+    return _act(topic_id, lambda t: service.move_to_deliberation(t, current_user),
+                _("The topic moved to deliberation."))
+
+
+@bp.route("/topics/<int:topic_id>/follow", methods=["POST"])
+@login_required
+def follow(topic_id: int):
+    if request.form.get("action") == "unfollow":
+        return _act(topic_id, lambda t: service.unfollow(t, current_user),
+                    _("You no longer follow this topic."))
+    return _act(topic_id, lambda t: service.follow(t, current_user),
+                _("You follow this topic and will be notified of what happens."))
+
+
+@bp.route("/reception-records/<int:record_id>/topic", methods=["POST"])
+@login_required
+def from_reception(record_id: int):
+    """A representative turns a matter raised at their reception into a topic proposal."""
+    from consult.studios.models import ReceptionRecord
+    from consult.topics.from_reception import AS_RESIDENT, propose_from_reception
+
+    rec = db.session.get(ReceptionRecord, record_id) or abort(404)
+    session_id = rec.reservation.session_id
+    proposer = request.form.get("proposer", "")
+    try:
+        topic = propose_from_reception(rec, current_user, proposer)
+    except TransitionRefused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("studios.session", session_id=session_id,
+                                _anchor=f"reservation-{rec.reservation_id}"))
+    db.session.commit()
+    flash(_("A draft proposal is ready for the resident to confirm and submit.")
+          if proposer == AS_RESIDENT else
+          _("The proposal is public. Residents can now co-sign it."), "success")
+    return _to_topic(topic) if proposer != AS_RESIDENT else redirect(
+        url_for("studios.session", session_id=session_id,
+                _anchor=f"reservation-{rec.reservation_id}"))
