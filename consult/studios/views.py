@@ -1,0 +1,322 @@
+"""Studio pages: schedules and calendars (public), booking and receptions (representatives),
+reservations (residents). Administration pages are in :mod:`consult.studios.admin_views`.
+
+Thin views: check the permission, load ids within their parent (a reservation of another
+session is a 404), call the service, commit or roll back, render. A refused form is rendered
+again with what was typed; a conflict (slot taken, room booked) answers 409.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint, Response, abort, flash, redirect, render_template, request, url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consult.accounts.forms import EmptyForm
+from consult.accounts.models import Role
+from consult.clock import to_local, utcnow
+from consult.community.models import Community
+from consult.extensions import db
+from consult.permissions import check, may, membership
+from consult.studios import booking, calendar, queries, reception
+from consult.studios.errors import StudioError
+from consult.studios.forms import BookingForm, CancelSessionForm, RecordForm, ReserveForm
+from consult.studios.labels import (
+    ATTENDANCE_LABELS, BODY_LABELS, CATEGORY_LABELS, KIND_LABELS, WEEKDAY_LABELS,
+)
+from consult.studios.models import Reservation
+from consult.studios.slots import hhmm, monday_of, parse_date
+from consult.urls import safe_next_url
+
+bp = Blueprint("studios", __name__)
+
+FEED_HISTORY_DAYS = 60  # how far back the calendar feeds reach
+
+
+@bp.context_processor
+def _studio_labels():
+    return {"studio_kinds": KIND_LABELS, "studio_bodies": BODY_LABELS,
+            "matter_categories": CATEGORY_LABELS, "attendance_labels": ATTENDANCE_LABELS,
+            "weekday_labels": WEEKDAY_LABELS, "hhmm": hhmm}
+
+
+def _require(action: str, obj=None) -> None:
+    if refusal := check(current_user, action, obj):
+        abort(403, refusal.message)
+
+
+def _refused(error: StudioError, form) -> None:
+    """Put a service refusal next to its field, or at the top of the page."""
+    db.session.rollback()
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None:
+        target.errors = [*target.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def _week_from_args():
+    day = parse_date(request.args.get("week")) or to_local(utcnow()).date()
+    return monday_of(day)
+
+
+def _upcoming(**scope):
+    return queries.session_views(queries.sessions(start=utcnow(), limit=queries.UPCOMING_LIMIT,
+                                                  **scope))
+
+
+# --- public schedules ----------------------------------------------------------------------
+
+@bp.route("/studios")
+def index():
+    m = membership(current_user)
+    return render_template("studios/index.html", groups=queries.studios_by_community(),
+                           is_representative=any(Role.REPRESENTATIVE.value in r
+                                                 for r in m.roles.values()))
+
+
+@bp.route("/studios/<int:studio_id>")
+def studio(studio_id: int):
+    place = queries.studio_by_id(studio_id) or abort(404)
+    return render_template(
+        "studios/studio.html", studio=place, week=queries.week(_week_from_args(),
+                                                               studio_id=place.id),
+        upcoming=_upcoming(studio_id=place.id))
+
+
+@bp.route("/communities/<int:community_id>/representatives/<int:user_id>")
+def representative(community_id: int, user_id: int):
+    found = queries.representative(community_id, user_id) or abort(404)
+    person, profile = found
+    community = db.session.get(Community, community_id)
+    scope = {"representative_id": person.id, "community_id": community_id}
+    return render_template(
+        "studios/representative.html", person=person, profile=profile, community=community,
+        studios=queries.studios_of_representative(community_id, person.id),
+        week=queries.week(_week_from_args(), **scope), upcoming=_upcoming(**scope))
+
+
+def _ics(name: str, sessions, filename: str) -> Response:
+    body = calendar.feed(name, sessions, lambda s: url_for(".session", session_id=s.id,
+                                                           _external=True))
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+def _feed_start():
+    return utcnow() - timedelta(days=FEED_HISTORY_DAYS)
+
+
+@bp.route("/studios/<int:studio_id>/calendar.ics")
+def studio_calendar(studio_id: int):
+    place = queries.studio_by_id(studio_id) or abort(404)
+    return _ics(place.name, queries.sessions(start=_feed_start(), studio_id=place.id),
+                f"studio-{place.id}.ics")
+
+
+@bp.route("/communities/<int:community_id>/representatives/<int:user_id>/calendar.ics")
+def representative_calendar(community_id: int, user_id: int):
+    person, _profile = queries.representative(community_id, user_id) or abort(404)
+    return _ics(person.name, queries.sessions(start=_feed_start(), representative_id=person.id,
+                                              community_id=community_id),
+                f"representative-{person.id}.ics")
+
+
+# --- a session -----------------------------------------------------------------------------
+
+def _slot_label(slot) -> str:
+    return f"{hhmm(slot.start)}–{hhmm(slot.end)}"
+
+
+def _session_page(session, *, reserve_form=None, cancel_form=None, status: int = 200):
+    view = queries.session_views([session])[0]
+    now = utcnow()
+    live = not session.is_cancelled
+    mine = (queries.own_reservation(session.id, current_user.id)
+            if current_user.is_authenticated else None)
+    own_session = (current_user.is_authenticated
+                   and session.representative_id == current_user.id)
+    may_reserve = (live and mine is None and not own_session
+                   and may(current_user, "studio.reserve", session))
+    free = [s for s in view.slots if not s.taken and s.start > now]
+    # Why a logged-in visitor cannot reserve (not verified, another community), said plainly.
+    refusal = (check(current_user, "studio.reserve", session)
+               if current_user.is_authenticated and live and not own_session and mine is None
+               else None)
+    if may_reserve:
+        reserve_form = reserve_form or ReserveForm(formdata=None)
+        reserve_form.set_slots(free, _slot_label)
+    holder = may(current_user, "studio.record", session)
+    return render_template(
+        "studios/session.html", view=view, session=session, mine=mine, free=free,
+        reserve_form=reserve_form if may_reserve else None,
+        may_cancel_own=mine is not None and now <= mine.slot_start - reception.CANCEL_NOTICE,
+        reservations=queries.session_reservations(session.id) if holder else None,
+        cancel_form=(cancel_form or CancelSessionForm(formdata=None))
+        if live and session.starts_at > now and may(current_user, "studio.cancel", session)
+        else None,
+        started=session.starts_at <= now, reserve_refusal=refusal, now_utc=now), status
+
+
+def _session_or_404(session_id: int):
+    return queries.session_by_id(session_id) or abort(404)
+
+
+@bp.route("/studio-sessions/<int:session_id>")
+def session(session_id: int):
+    return _session_page(_session_or_404(session_id))
+
+
+@bp.route("/studio-sessions/<int:session_id>/reserve", methods=["POST"])
+@login_required
+def reserve(session_id: int):
+    session = _session_or_404(session_id)
+    _require("studio.reserve", session)
+    form = ReserveForm()
+    # Every slot is a valid choice here: one taken meanwhile gets the service's clear message.
+    form.set_slots(queries.session_views([session])[0].slots, _slot_label)
+    if form.validate_on_submit():
+        try:
+            reservation = reception.reserve(current_user, session, form.slot.data,
+                                            form.category.data, form.matter.data)
+        except StudioError as error:
+            _refused(error, form)
+            return _session_page(session, reserve_form=form, status=409)
+        db.session.commit()
+        flash(_("Your slot %(time)s on %(date)s is reserved. You will be reminded the day "
+                "before.", time=hhmm(reservation.slot_start),
+                date=booking.when(session)["date"]), "success")
+        return redirect(url_for(".session", session_id=session.id, _anchor="mine"))
+    return _session_page(session, reserve_form=form, status=400)
+
+
+@bp.route("/reservations/<int:reservation_id>/cancel", methods=["POST"])
+@login_required
+def cancel_reservation(reservation_id: int):
+    reservation = db.session.get(Reservation, reservation_id)
+    if reservation is None or reservation.resident_id != current_user.id:
+        abort(404)  # another resident's reservation does not exist for you
+    back = safe_next_url(request.form.get("next")) or url_for(
+        ".session", session_id=reservation.session_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            reception.cancel_reservation(current_user, reservation)
+        except StudioError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Your reservation is cancelled; the slot is free again."), "success")
+    return redirect(back)
+
+
+@bp.route("/studio-sessions/<int:session_id>/cancel", methods=["POST"])
+@login_required
+def cancel_session(session_id: int):
+    session = _session_or_404(session_id)
+    _require("studio.cancel", session)
+    form = CancelSessionForm()
+    if form.validate_on_submit():
+        try:
+            notified = booking.cancel_session(current_user, session, form.reason.data)
+        except StudioError as error:
+            _refused(error, form)
+            return _session_page(session, cancel_form=form, status=409)
+        db.session.commit()
+        flash(_("The session is cancelled. People notified: %(n)d.", n=notified), "success")
+        return redirect(url_for(".session", session_id=session.id))
+    return _session_page(session, cancel_form=form, status=400)
+
+
+@bp.route("/studio-sessions/<int:session_id>/reservations/<int:reservation_id>/record",
+          methods=["GET", "POST"])
+@login_required
+def record(session_id: int, reservation_id: int):
+    session = _session_or_404(session_id)
+    _require("studio.record", session)
+    reservation = queries.reservation_in(session.id, reservation_id) or abort(404)
+    entry = reservation.record
+    form = RecordForm(obj=entry)
+    if form.validate_on_submit():
+        try:
+            reception.record_reception(current_user, reservation, form.attendance.data,
+                                       form.raised.data, form.follow_up.data)
+        except StudioError as error:
+            _refused(error, form)
+        else:
+            db.session.commit()
+            flash(_("The reception of %(name)s is recorded.", name=reservation.resident.name),
+                  "success")
+            return redirect(url_for(".session", session_id=session.id,
+                                    _anchor="reservations"))
+    return render_template("studios/record.html", session=session, reservation=reservation,
+                           form=form, open_yet=reservation.slot_start <= utcnow())
+
+
+# --- booking -------------------------------------------------------------------------------
+
+@bp.route("/studios/<int:studio_id>/book", methods=["GET", "POST"])
+@login_required
+def book(studio_id: int):
+    place = queries.studio_by_id(studio_id) or abort(404)
+    _require("studio.book", place)
+    form = BookingForm()
+    form.set_rooms(place.rooms)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            result = booking.book_sessions(
+                current_user, place, room_id=form.room.data, day=form.day.data,
+                start=form.start.data, end=form.end.data, focus=form.focus.data,
+                slot_minutes=form.slot_minutes.data, weeks=form.weeks.data)
+        except StudioError as error:
+            _refused(error, form)
+            status = 409 if error.field in ("room", "start") else 200
+        else:
+            db.session.commit()
+            _flash_booking(result)
+            first = result.sessions[0]
+            return redirect(url_for(".studio", studio_id=place.id,
+                                    week=to_local(first.starts_at).date().isoformat()))
+    return render_template("studios/book.html", studio=place, form=form), status
+
+
+def _flash_booking(result: booking.Booking) -> None:
+    dates = ", ".join(to_local(s.starts_at).date().isoformat() for s in result.sessions)
+    flash(_("Booked %(n)d sessions: %(dates)s.", n=len(result.sessions), dates=dates),
+          "success")
+    for skipped in result.skipped:
+        flash(_("Not booked on %(date)s: %(reason)s", date=skipped.day.isoformat(),
+                reason=skipped.message), "warning")
+
+
+# --- my pages ------------------------------------------------------------------------------
+
+@bp.route("/me/reservations")
+@login_required
+def my_reservations():
+    items = queries.reservations_of(current_user.id)
+    now = utcnow()
+    return render_template(
+        "studios/my_reservations.html",
+        upcoming=[r for r in items if r.is_active and not r.session.is_cancelled
+                  and r.slot_end > now][::-1],
+        past=[r for r in items if not (r.is_active and not r.session.is_cancelled
+                                       and r.slot_end > now)],
+        cancel_notice=reception.CANCEL_NOTICE, now=now, form=EmptyForm())
+
+
+@bp.route("/me/studio-sessions")
+@login_required
+def my_sessions():
+    items = queries.sessions(start=utcnow() - timedelta(days=30),
+                             representative_id=current_user.id)
+    return render_template("studios/my_sessions.html", sessions=items, now=utcnow(),
+                           counts=queries.reservation_counts([s.id for s in items]))
+
+
+from consult.studios import admin_views  # noqa: E402,F401  (registers its routes on bp)
