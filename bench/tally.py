@@ -1,0 +1,133 @@
+"""Benchmark: freeze an owners' electorate of 100,000 and tally 80,000 ballots.
+
+    .venv/bin/python bench/tally.py                      # SQLite file in a temporary folder
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/tally.py
+
+The database is created from the migrations, filled with core bulk inserts (the seeding is not
+what is measured), then the script times the two things the issue sets targets for: freezing
+the electorate when a vote opens, and the tally of the closed vote (target: under 2 s).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from consult import create_app  # noqa: E402
+from consult.extensions import db  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--owners", type=int, default=100_000)
+    parser.add_argument("--ballots", type=int, default=80_000)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL")
+    tmp = None
+    if not url:
+        tmp = tempfile.mkdtemp(prefix="consult-bench-")
+        url = f"sqlite:///{tmp}/bench.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        if url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        vote_id = seed(args.owners, args.ballots)
+        measure(vote_id, args)
+
+
+def seed(n_owners: int, n_ballots: int) -> int:
+    from consult.accounts.models import User
+    from consult.community.models import Building, Community, Grid, Ownership, Unit
+    from consult.topics.models import Topic
+    from consult.votes import service
+    from consult.votes.models import Ballot, Elector, Vote
+
+    started = time.perf_counter()
+    rng = random.Random(1)
+    community = Community(name="基准社区")
+    db.session.add(community)
+    db.session.flush()
+    per_building, per_grid = 100, 100
+    n_buildings = -(-n_owners // per_building)
+    grid_ids = db.session.execute(insert(Grid).returning(Grid.id, sort_by_parameter_order=True), [
+        {"community_id": community.id, "name": f"{g + 1}网格"}
+        for g in range(-(-n_buildings // per_grid))]).scalars().all()
+    building_ids = db.session.execute(
+        insert(Building).returning(Building.id, sort_by_parameter_order=True),
+        [{"grid_id": grid_ids[b // per_grid], "name": f"{b + 1}栋"} for b in range(n_buildings)]
+    ).scalars().all()
+    unit_ids = db.session.execute(insert(Unit).returning(Unit.id, sort_by_parameter_order=True), [
+        {"building_id": building_ids[i // per_building], "number": f"{i % per_building + 1:03d}",
+         "area_m2": Decimal(rng.randrange(5000, 15000)) / 100} for i in range(n_owners)]
+    ).scalars().all()
+    user_ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
+        {"name": f"业主{i}", "phone": f"1{i:010d}", "session_token": f"t{i}",
+         "is_platform_admin": False, "created_at": datetime(2026, 1, 1)}
+        for i in range(n_owners)]).scalars().all()
+    db.session.execute(insert(Ownership), [{"unit_id": u, "owner_id": o}
+                                           for u, o in zip(unit_ids, user_ids)])
+    secretary = db.session.get(User, user_ids[0])
+    topic = Topic(community_id=community.id, proposer_id=secretary.id, title="基准表决",
+                  category="property", stage="voting")
+    db.session.add(topic)
+    db.session.flush()
+    now = datetime(2026, 11, 1)
+    vote = Vote(topic_id=topic.id, community_id=community.id, question="基准", electorate="owners",
+                options=["agree", "oppose", "abstain"], rule="civil_code_ordinary",
+                opens_at=now, closes_at=now + timedelta(days=7))
+    db.session.add(vote)
+    db.session.flush()
+    print(f"seeded {n_owners:,} units and owners in {time.perf_counter() - started:.1f} s")
+
+    started = time.perf_counter()
+    service.freeze_electorate(vote)
+    db.session.commit()
+    print(f"froze the electorate ({vote.electorate_size:,} electors, "
+          f"{vote.area_total} m²) in {time.perf_counter() - started:.2f} s")
+
+    elector_ids = db.session.scalars(select(Elector.id).where(Elector.vote_id == vote.id)
+                                     .order_by(Elector.id)).all()
+    voters = rng.sample(elector_ids, min(n_ballots, len(elector_ids)))
+    db.session.execute(insert(Ballot), [
+        {"vote_id": vote.id, "elector_id": e, "option": rng.choice(["agree", "oppose", "abstain"]),
+         "cast_at": now + timedelta(hours=1), "tracker": f"B{i:08d}", "counted": True}
+        for i, e in enumerate(voters)])
+    db.session.commit()
+    return vote.id
+
+
+def measure(vote_id: int, args) -> None:
+    from consult.votes import service
+    from consult.votes.models import Vote
+
+    vote = db.session.get(Vote, vote_id)
+    timings = []
+    for _ in range(3):
+        db.session.expire_all()
+        started = time.perf_counter()
+        result = service.compute(vote)
+        timings.append(time.perf_counter() - started)
+    dialect = db.engine.dialect.name
+    print(f"{dialect}: tally of {result.headcount_participating:,} ballots among "
+          f"{result.headcount_total:,} owners: best {min(timings):.2f} s, worst "
+          f"{max(timings):.2f} s (target < 2 s)")
+    for sentence in result.sentences:
+        print("  ", sentence)
+
+
+if __name__ == "__main__":
+    main()

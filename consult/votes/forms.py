@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired, Optional
+
+from consult.votes.models import Electorate
+from consult.votes.tally import Rule
+
+ELECTORATE_LABELS = {
+    Electorate.OWNERS.value: _l("Owners (业主): one ballot per owner, weighted by floor area"),
+    Electorate.HOUSEHOLDS.value: _l("Households: one ballot per home"),
+    Electorate.RESIDENTS.value: _l("Residents: one ballot per verified resident"),
+}
+RULE_LABELS = {
+    Rule.CIVIL_CODE_ORDINARY.value: _l(
+        "Civil Code, ordinary matters: 2/3 of area and owners take part; more than half of "
+        "both agree"),
+    Rule.CIVIL_CODE_MAJOR.value: _l(
+        "Civil Code, major matters (repair fund, rebuilding, use of common parts): 2/3 take "
+        "part; 3/4 of both agree"),
+    Rule.SIMPLE_MAJORITY.value: _l("Simple majority: more agree than oppose"),
+    Rule.TWO_THIRDS.value: _l("Two thirds: at least 2/3 of the ballots agree"),
+}
+OPTION_LABELS = {"agree": _l("Agree"), "oppose": _l("Oppose"), "abstain": _l("Abstain")}
+KIND_LABELS = {"yes_no": _l("Agree / oppose / abstain"),
+               "choice": _l("A choice between options")}
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class OpenVoteForm(FlaskForm):
+    question = TextAreaField(_l("Question"), render_kw={"rows": 3, "maxlength": 500})
+    kind = RadioField(_l("Kind of vote"), choices=list(KIND_LABELS.items()), default="yes_no",
+                      validate_choice=False)
+    options = TextAreaField(_l("Options of a choice vote"), render_kw={"rows": 4},
+                            description=_l("One per line, 2 to 8."))
+    electorate = SelectField(_l("Who votes"), choices=list(ELECTORATE_LABELS.items()),
+                             default=Electorate.OWNERS.value, validate_choice=False)
+    scope = SelectField(_l("Area"), validate_choice=False)
+    rule = SelectField(_l("Rule"), choices=list(RULE_LABELS.items()),
+                       default=Rule.CIVIL_CODE_ORDINARY.value, validate_choice=False)
+    quorum_percent = IntegerField(_l("Participation quorum in percent (optional)"),
+                                  validators=[Optional()],
+                                  description=_l("Only for the simple majority and two-thirds "
+                                                 "rules."))
+    opens_at = DateTimeLocalField(_l("Opens (Beijing time)"), format=DATETIME_FORMAT,
+                                  validators=[InputRequired(_l("Give the opening time."))])
+    closes_at = DateTimeLocalField(_l("Closes (Beijing time)"), format=DATETIME_FORMAT,
+                                   validators=[InputRequired(_l("Give the closing time."))])
+    secret = BooleanField(_l("Secret ballot (the ballot list shows no homes)"), description=_l(
+        "Owner votes are usually named: the published ballot list shows each ballot's homes."))
+
+
+class BallotForm(FlaskForm):
+    option = RadioField(_l("Your choice"), validate_choice=False,
+                        validators=[InputRequired(_l("Choose one of the options."))])

@@ -1,0 +1,119 @@
+"""Votes, their frozen electorates and ballots."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON, Boolean, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.accounts.models import User
+from consult.clock import utcnow
+from consult.extensions import db
+from consult.topics.models import Topic
+
+
+class Electorate(str, enum.Enum):
+    RESIDENTS = "residents"  # each verified resident in scope
+    HOUSEHOLDS = "households"  # one ballot per unit in scope
+    OWNERS = "owners"  # 业主: headcount and exclusive area, Civil Code art. 278
+
+
+class Vote(db.Model):
+    """表决 on a topic. The electorate is frozen when the vote is opened (:class:`Elector`
+    rows), so later roster changes never move this vote's denominators."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
+        CheckConstraint("quorum_percent IS NULL OR (quorum_percent > 0 AND "
+                        "quorum_percent <= 100)", name="quorum_is_a_percentage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"),
+                                          index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="SET NULL"))
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", ondelete="SET NULL"))
+    question: Mapped[str] = mapped_column(Text)
+    options: Mapped[list] = mapped_column(JSON)  # ["agree", "oppose", "abstain"] or labels
+    electorate: Mapped[str] = mapped_column(String(12))
+    rule: Mapped[str] = mapped_column(String(24))
+    quorum_percent: Mapped[int | None]
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    electorate_size: Mapped[int] = mapped_column(default=0)  # headcount total
+    area_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    # Set once, when the result is first computed after closing; then public and final.
+    result: Mapped[dict | None] = mapped_column(JSON)
+    tallied_at: Mapped[datetime | None]
+
+    topic: Mapped[Topic] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens_at <= now < self.closes_at
+
+    def is_closed(self, now: datetime) -> bool:
+        return now >= self.closes_at
+
+
+class Elector(db.Model):
+    """One ballot's worth of a vote's frozen electorate: a resident, a household (unit), or an
+    owner (the units one owner or a set of co-owners hold, or the developer's unsold units)."""
+
+    __tablename__ = "vote_electors"
+    __table_args__ = (UniqueConstraint("vote_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    headcount: Mapped[int] = mapped_column(default=1)
+    area: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    units_label: Mapped[str] = mapped_column(Text, default="")  # shown for named ballots
+    building_id: Mapped[int | None]  # for turnout by building (an owner's first unit)
+
+
+class ElectorMember(db.Model):
+    """A person who may cast the ballot of an elector (an owner of its units, the resident,
+    a resident of the household)."""
+
+    __tablename__ = "vote_elector_members"
+    __table_args__ = (UniqueConstraint("elector_id", "user_id"),
+                      Index("ix_vote_elector_members_vote_user", "vote_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"))
+    elector_id: Mapped[int] = mapped_column(ForeignKey("vote_electors.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+
+class Ballot(db.Model):
+    """A ballot as cast. A changed ballot leaves the earlier one in place with ``counted``
+    false; the partial unique index lets each elector have one counted ballot only, so two
+    casts at the same instant can never both count."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        Index("uq_ballots_one_counted_per_elector", "vote_id", "elector_id", unique=True,
+              sqlite_where=text("counted"), postgresql_where=text("counted")),
+        Index("ix_ballots_vote_counted", "vote_id", "counted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"))
+    elector_id: Mapped[int] = mapped_column(ForeignKey("vote_electors.id", ondelete="CASCADE"))
+    option: Mapped[str] = mapped_column(String(80))
+    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    tracker: Mapped[str] = mapped_column(String(16), unique=True)  # the receipt code
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,440 @@
+"""Opening a vote, freezing its electorate, casting ballots, closing and tallying.
+
+Plain functions like every rule module here: they check permissions and input, change the
+session, write the audit log, and raise :class:`VoteError` (a message and the form field it
+concerns) before changing anything they refuse. The caller commits.
+"""
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from consult.audit.log import record
+from consult.clock import utcnow
+from consult.community.models import (
+    Building, Grid, Ownership, Residency, ResidencyStatus, Unit,
+)
+from consult.extensions import db
+from consult.permissions import check
+from consult.topics import lifecycle
+from consult.topics.lifecycle import Stage, Transition, TransitionRefused
+from consult.topics.models import Topic
+from consult.votes import tally as tallying
+from consult.votes.electorate import UnitRecord, owner_electors
+from consult.votes.models import Ballot, Elector, ElectorMember, Electorate, Vote
+from consult.votes.tally import CIVIL_CODE_RULES, YES_NO_OPTIONS, Rule
+
+QUESTION_MAX = 500
+OPTION_MAX = 80
+MAX_OPTIONS = 8
+MAX_DAYS = 60
+TRACKER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed back
+
+
+class VoteError(TransitionRefused):
+    """Refused input or action; ``field`` names the form field it concerns."""
+
+
+def vote_resolution_of(topic: Topic):
+    """The "put to a vote" resolution of the topic's latest published minutes, or None."""
+    from consult.halls.minutes import vote_resolution
+
+    return vote_resolution(topic)
+
+
+def _minutes_resolved_a_vote(topic: Topic, context: dict) -> str | None:
+    if vote_resolution_of(topic) is None:
+        return _l("A vote can only be opened once the meeting minutes are published and "
+                  "resolve to put this topic to a vote.")
+    return None
+
+
+lifecycle.register(Transition(
+    "open_vote", frozenset({Stage.DELIBERATING}), Stage.VOTING, _l("Open a vote"),
+    _l("Voting on “%(title)s” is open."),
+    permission="topic.manage", guard=_minutes_resolved_a_vote))
+
+
+@dataclass
+class VoteSpec:
+    """What the secretary chose when opening a vote."""
+
+    question: str
+    electorate: str
+    rule: str
+    scope_key: str  # "community:ID", "grid:ID" or "building:ID"
+    opens_at: datetime  # naive UTC
+    closes_at: datetime
+    options: tuple[str, ...] = YES_NO_OPTIONS
+    quorum_percent: int | None = None
+    secret: bool = False
+
+
+def latest_vote(topic_id: int) -> Vote | None:
+    return db.session.scalar(select(Vote).where(Vote.topic_id == topic_id)
+                             .order_by(Vote.id.desc()).limit(1))
+
+
+def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
+    """A vote that closed without a valid quorum may be run again."""
+    if topic.stage != Stage.VOTING.value:
+        return False
+    last = latest_vote(topic.id)
+    now = now or utcnow()
+    return last is not None and last.is_closed(now) and not finalise(last, now)["valid"]
+
+
+def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
+    """Open a vote on ``topic`` (or run again a vote that was not valid) and freeze its
+    electorate."""
+    lifecycle.lock(topic)
+    rerun = may_rerun(topic)
+    if rerun:
+        if (r := check(actor, "topic.manage", topic)) is not None:
+            raise VoteError(r.message)
+    elif (why := lifecycle.refusal(topic, "open_vote", actor)) is not None:
+        raise VoteError(why)
+    spec = _validated(topic, spec)
+    grid_id, building_id = _scope_ids(topic, spec.scope_key)
+    vote = Vote(topic_id=topic.id, community_id=topic.community_id, grid_id=grid_id,
+                building_id=building_id, question=spec.question, options=list(spec.options),
+                electorate=spec.electorate, rule=spec.rule, quorum_percent=spec.quorum_percent,
+                secret=spec.secret, opens_at=spec.opens_at, closes_at=spec.closes_at,
+                created_by_id=actor.id)
+    db.session.add(vote)
+    db.session.flush()
+    freeze_electorate(vote)
+    if vote.electorate_size == 0:
+        raise VoteError(_l("Nobody in this area can vote in this electorate; choose another "
+                           "area or electorate."), "scope")
+    record("vote.open", topic, actor=actor, community_id=topic.community_id, details={
+        "vote_id": vote.id, "question": vote.question, "electorate": vote.electorate,
+        "rule": vote.rule, "electorate_size": vote.electorate_size,
+        "area_total": str(vote.area_total), "rerun": rerun,
+        "opens_at": vote.opens_at.isoformat(), "closes_at": vote.closes_at.isoformat()})
+    if not rerun:
+        lifecycle.apply(topic, "open_vote", actor)
+    return vote
+
+
+def _validated(topic: Topic, spec: VoteSpec) -> VoteSpec:
+    question = " ".join((spec.question or "").split())
+    if not question:
+        raise VoteError(_l("Write the question residents will answer."), "question")
+    if len(question) > QUESTION_MAX:
+        raise VoteError(_l("The question can be at most %(n)d characters.", n=QUESTION_MAX),
+                        "question")
+    options = tuple(" ".join(o.split()) for o in spec.options if o and o.strip())
+    if options != YES_NO_OPTIONS:
+        if len(options) < 2 or len(options) > MAX_OPTIONS:
+            raise VoteError(_l("A choice vote has from 2 to %(n)d options.", n=MAX_OPTIONS),
+                            "options")
+        if len(set(options)) != len(options):
+            raise VoteError(_l("Two options are the same."), "options")
+        if any(len(o) > OPTION_MAX for o in options):
+            raise VoteError(_l("An option can be at most %(n)d characters.", n=OPTION_MAX),
+                            "options")
+    if spec.electorate not in {e.value for e in Electorate}:
+        raise VoteError(_l("Choose who votes."), "electorate")
+    if spec.rule not in {r.value for r in Rule}:
+        raise VoteError(_l("Choose the rule."), "rule")
+    rule = Rule(spec.rule)
+    if rule in CIVIL_CODE_RULES and spec.electorate != Electorate.OWNERS.value:
+        raise VoteError(_l("The Civil Code rules apply to votes of the owners only."), "rule")
+    if rule in CIVIL_CODE_RULES and options != YES_NO_OPTIONS:
+        raise VoteError(_l("A Civil Code vote asks agree, oppose or abstain."), "options")
+    quorum = spec.quorum_percent
+    if quorum is not None:
+        if rule in CIVIL_CODE_RULES:
+            raise VoteError(_l("The Civil Code rules set their own participation threshold; "
+                               "leave the quorum empty."), "quorum_percent")
+        if not 1 <= quorum <= 100:
+            raise VoteError(_l("The quorum is a percentage from 1 to 100."), "quorum_percent")
+    now = utcnow()
+    if spec.closes_at <= spec.opens_at:
+        raise VoteError(_l("The vote must close after it opens."), "closes_at")
+    if spec.closes_at <= now:
+        raise VoteError(_l("The closing time has already passed."), "closes_at")
+    if spec.opens_at < now - timedelta(minutes=5):
+        raise VoteError(_l("The opening time has already passed; open it now or later."),
+                        "opens_at")
+    if spec.closes_at - spec.opens_at > timedelta(days=MAX_DAYS):
+        raise VoteError(_l("A vote can stay open at most %(n)d days.", n=MAX_DAYS), "closes_at")
+    return VoteSpec(question, spec.electorate, spec.rule, spec.scope_key, spec.opens_at,
+                    spec.closes_at, options, quorum, bool(spec.secret))
+
+
+def scope_choices(topic: Topic) -> list[tuple[str, str]]:
+    """The areas a vote on ``topic`` may cover: the topic's scope and the parts within it."""
+    from consult.community.queries import community_tree
+
+    tree = community_tree(topic.community_id)
+    choices = []
+    if topic.grid_id is None:
+        choices.append((f"community:{tree.id}", str(_l("Whole community: %(c)s", c=tree.name))))
+    for grid in tree.grids:
+        if topic.grid_id not in (None, grid.id):
+            continue
+        if topic.building_id is None:
+            choices.append((f"grid:{grid.id}", str(_l("Grid: %(g)s", g=grid.name))))
+        for b in grid.buildings:
+            if topic.building_id in (None, b.id):
+                choices.append((f"building:{b.id}",
+                                str(_l("Building: %(g)s %(b)s", g=grid.name, b=b.name))))
+    return choices
+
+
+def _scope_ids(topic: Topic, scope_key: str) -> tuple[int | None, int | None]:
+    if scope_key not in {k for k, _ in scope_choices(topic)}:
+        raise VoteError(_l("Choose an area within the topic's scope."), "scope")
+    kind, _, raw = scope_key.partition(":")
+    if kind == "building":
+        building = db.session.get(Building, int(raw))
+        return building.grid_id, building.id
+    if kind == "grid":
+        return int(raw), None
+    return None, None
+
+
+def _units_in_scope(vote: Vote):
+    conditions = [Grid.community_id == vote.community_id]
+    if vote.building_id is not None:
+        conditions.append(Unit.building_id == vote.building_id)
+    elif vote.grid_id is not None:
+        conditions.append(Building.grid_id == vote.grid_id)
+    return conditions
+
+
+def freeze_electorate(vote: Vote) -> None:
+    """Store who may vote, with each elector's headcount and area: a fixed number of
+    queries and bulk inserts, whatever the size of the community."""
+    in_scope = _units_in_scope(vote)
+    base = (select(Unit.id, Unit.number, Unit.area_m2, Unit.building_id, Building.name,
+                   Grid.name.label("grid_name"))
+            .join(Building, Unit.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id).where(*in_scope))
+    electors: list[dict] = []
+    members: list[tuple[str, int]] = []  # (elector key, user id)
+    if vote.electorate == Electorate.OWNERS.value:
+        rows = db.session.execute(base.add_columns(Ownership.owner_id)
+                                  .outerjoin(Ownership, Ownership.unit_id == Unit.id)
+                                  .order_by(Unit.id, Ownership.owner_id)).all()
+        info, owners = {}, {}
+        for r in rows:
+            info[r.id] = r
+            owners.setdefault(r.id, [])
+            if r.owner_id is not None:
+                owners[r.id].append(r.owner_id)
+        records = [UnitRecord(uid, info[uid].area_m2, tuple(owners[uid]),
+                              info[uid].building_id) for uid in info]
+        for e in owner_electors(records):
+            first = info[e.unit_ids[0]]
+            electors.append({"key": e.key, "headcount": e.headcount, "area": e.area,
+                             "building_id": first.building_id,
+                             "units_label": _units_label(info[u] for u in e.unit_ids)})
+            members += [(e.key, uid) for uid in sorted(e.owners)]
+    else:
+        verified = db.session.execute(
+            select(Residency.user_id, Residency.unit_id).join(Unit, Residency.unit_id == Unit.id)
+            .join(Building, Unit.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id)
+            .where(*in_scope, Residency.status == ResidencyStatus.VERIFIED.value)
+            .order_by(Residency.user_id, Residency.unit_id)).all()
+        if vote.electorate == Electorate.HOUSEHOLDS.value:
+            for r in db.session.execute(base.order_by(Unit.id)).all():
+                electors.append({"key": f"unit:{r.id}", "headcount": 1, "area": Decimal("0"),
+                                 "building_id": r.building_id, "units_label": _units_label([r])})
+            members = [(f"unit:{unit_id}", user_id) for user_id, unit_id in verified]
+        else:
+            buildings = dict(db.session.execute(base.with_only_columns(
+                Unit.id, Unit.building_id)).all())
+            seen = set()
+            for user_id, unit_id in verified:
+                if user_id in seen:
+                    continue
+                seen.add(user_id)
+                electors.append({"key": f"user:{user_id}", "headcount": 1, "area": Decimal("0"),
+                                 "building_id": buildings[unit_id], "units_label": ""})
+                members.append((f"user:{user_id}", user_id))
+    if electors:
+        ids = dict(db.session.execute(
+            insert(Elector).returning(Elector.key, Elector.id, sort_by_parameter_order=True),
+            [{**e, "vote_id": vote.id} for e in electors]).all())
+        if members:
+            db.session.execute(insert(ElectorMember), [
+                {"vote_id": vote.id, "elector_id": ids[key], "user_id": uid}
+                for key, uid in members])
+    vote.electorate_size = sum(e["headcount"] for e in electors)
+    vote.area_total = sum((e["area"] for e in electors), Decimal("0"))
+
+
+def _units_label(rows) -> str:
+    return "、".join(f"{r.grid_name}{r.name}{r.number}" for r in rows)
+
+
+# --- casting --------------------------------------------------------------------------------
+
+def electors_of(vote: Vote, user) -> list[Elector]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(db.session.scalars(
+        select(Elector).join(ElectorMember, ElectorMember.elector_id == Elector.id)
+        .where(ElectorMember.vote_id == vote.id, ElectorMember.user_id == user.id)
+        .order_by(Elector.id)))
+
+
+def cast_refusal(vote: Vote, user, now: datetime | None = None) -> str | None:
+    now = now or utcnow()
+    if user is None or not getattr(user, "is_authenticated", False):
+        return _l("Please log in first.")
+    if now < vote.opens_at:
+        return _l("Voting has not opened yet.")
+    if now >= vote.closes_at:
+        return _l("Voting has closed.")
+    return None
+
+
+def cast(vote: Vote, user, option: str) -> list[Ballot]:
+    """Cast (or change) ``user``'s ballot: one ballot per elector they belong to, each with a
+    receipt. The previous ballot stays in the history, no longer counted."""
+    if (why := cast_refusal(vote, user)) is not None:
+        raise VoteError(why)
+    if option not in vote.options:
+        raise VoteError(_l("Choose one of the options."), "option")
+    electors = electors_of(vote, user)
+    if not electors:
+        raise VoteError(_l("You are not on the list of voters of this vote (it was fixed when "
+                           "the vote opened)."))
+    now = utcnow()
+    ballots = []
+    for elector in electors:
+        # Lock the elector: two casts of one household or two co-owners queue here. The
+        # partial unique index is the last word if anything slips past.
+        db.session.execute(select(Elector.id).where(Elector.id == elector.id)
+                           .with_for_update())
+        for attempt in range(3):
+            try:
+                with db.session.begin_nested():
+                    db.session.execute(
+                        update(Ballot).where(Ballot.vote_id == vote.id,
+                                             Ballot.elector_id == elector.id,
+                                             Ballot.counted.is_(True))
+                        .values(counted=False).execution_options(synchronize_session=False))
+                    ballot = Ballot(vote_id=vote.id, elector_id=elector.id, option=option,
+                                    cast_at=now, cast_by_id=user.id, tracker=new_tracker())
+                    db.session.add(ballot)
+                    db.session.flush()
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise VoteError(_l("Your ballot could not be recorded; please try "
+                                       "again.")) from None
+        ballots.append(ballot)
+    return ballots
+
+
+def new_tracker() -> str:
+    code = "".join(secrets.choice(TRACKER_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def my_ballots(vote: Vote, user) -> list[Ballot]:
+    """The user's counted ballots (their current choice), one per elector."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    return list(db.session.scalars(
+        select(Ballot).join(ElectorMember, ElectorMember.elector_id == Ballot.elector_id)
+        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True),
+               ElectorMember.user_id == user.id).order_by(Ballot.elector_id)))
+
+
+def find_receipt(vote: Vote, code: str) -> Ballot | None:
+    code = (code or "").strip().upper().replace(" ", "")
+    if len(code) == 8:
+        code = f"{code[:4]}-{code[4:]}"
+    return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                  Ballot.tracker == code))
+
+
+def turnout(vote: Vote) -> int:
+    """Electors who have voted (headcount), not how: shown while the vote is open."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Elector.headcount), 0))
+        .join(Ballot, Ballot.elector_id == Elector.id)
+        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
+
+
+def turnout_by_building(vote: Vote) -> list[tuple[str, int, int]]:
+    """(building, electors, voted) for every building of the electorate."""
+    totals = db.session.execute(
+        select(Elector.building_id, func.sum(Elector.headcount))
+        .where(Elector.vote_id == vote.id).group_by(Elector.building_id)).all()
+    voted = dict(db.session.execute(
+        select(Elector.building_id, func.sum(Elector.headcount))
+        .join(Ballot, Ballot.elector_id == Elector.id)
+        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))
+        .group_by(Elector.building_id)).all())
+    names = dict(db.session.execute(
+        select(Building.id, Grid.name + " " + Building.name).join(Grid)
+        .where(Building.id.in_([b for b, _ in totals if b is not None]))).all())
+    return sorted(((names.get(b, "—"), int(n), int(voted.get(b, 0))) for b, n in totals),
+                  key=lambda row: row[0])
+
+
+# --- closing and the result -------------------------------------------------------------------
+
+def compute(vote: Vote) -> tallying.Result:
+    """Tally the counted ballots against the frozen electorate (two queries)."""
+    electors = [tallying.Elector(key, headcount, area) for key, headcount, area in
+                db.session.execute(select(Elector.id, Elector.headcount, Elector.area)
+                                   .where(Elector.vote_id == vote.id))]
+    ballots = dict(db.session.execute(
+        select(Ballot.elector_id, Ballot.option)
+        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))).all())
+    return tallying.tally(vote.rule, electors, ballots, options=vote.options,
+                          quorum_percent=vote.quorum_percent)
+
+
+def finalise(vote: Vote, now: datetime | None = None) -> dict | None:
+    """The published result of a closed vote, computed and stored the first time it is asked
+    for (by the page or ``flask vote close``); None while the vote is open."""
+    if not vote.is_closed(now or utcnow()):
+        return None
+    if vote.result is None:
+        result = compute(vote)
+        vote.result = result.as_dict()
+        vote.tallied_at = utcnow()
+        record("vote.close", vote.topic, actor=None, community_id=vote.community_id,
+               details={"vote_id": vote.id, "valid": result.valid, "passed": result.passed,
+                        "votes": result.as_dict()["votes"]})
+    return vote.result
+
+
+def close_due_votes() -> int:
+    """Tally every vote whose closing time has passed (run from cron)."""
+    due = db.session.scalars(select(Vote).where(Vote.closes_at <= utcnow(),
+                                                Vote.result.is_(None))).all()
+    for vote in due:
+        finalise(vote)
+    return len(due)
+
+
+def ballot_rows(vote: Vote) -> list[tuple[str, str, str]]:
+    """The public ballot list after closing: (tracker, option, units for named ballots)."""
+    rows = db.session.execute(
+        select(Ballot.tracker, Ballot.option, Elector.units_label)
+        .join(Elector, Ballot.elector_id == Elector.id)
+        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))
+        .order_by(Ballot.tracker)).all()
+    return [(t, o, "" if vote.secret else units) for t, o, units in rows]
+
+
+def option_counts(result: dict) -> Counter:
+    return Counter(result.get("votes", {}))

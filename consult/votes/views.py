@@ -1,0 +1,185 @@
+"""Vote pages: opening a vote, casting, receipts, the result and its downloads."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consult.clock import local_to_utc, to_local, utcnow
+from consult.csvfiles import csv_response
+from consult.extensions import db
+from consult.permissions import check
+from consult.topics import lifecycle
+from consult.topics.lifecycle import TransitionRefused
+from consult.topics.models import Topic
+from consult.votes import service
+from consult.votes.forms import (
+    ELECTORATE_LABELS, OPTION_LABELS, RULE_LABELS, BallotForm, OpenVoteForm,
+)
+from consult.votes.models import Vote
+from consult.votes.tally import YES_NO_OPTIONS
+
+bp = Blueprint("votes", __name__)
+
+
+def option_label(option: str) -> str:
+    return str(OPTION_LABELS.get(option, option))
+
+
+@bp.app_context_processor
+def _vote_helpers():
+    return {"option_label": option_label, "rule_labels": RULE_LABELS,
+            "electorate_labels": ELECTORATE_LABELS}
+
+
+# The minutes give options as the secretary typed them; these words mean the standard three.
+_YES_NO_WORDS = {"agree": {"agree", "同意", "赞成"}, "oppose": {"oppose", "反对", "不同意"},
+                 "abstain": {"abstain", "弃权"}}
+
+
+def is_yes_no(options: list[str]) -> bool:
+    """Are the minutes' options just agree / oppose / abstain, in whatever words?"""
+    words = [o.strip().lower() for o in options]
+    return len(words) == 3 and all(
+        any(w in _YES_NO_WORDS[key] for w in words) for key in YES_NO_OPTIONS)
+
+
+def may_open_vote(topic: Topic, user) -> bool:
+    return (lifecycle.refusal(topic, "open_vote", user) is None
+            or (service.may_rerun(topic) and check(user, "topic.manage", topic) is None))
+
+
+@bp.route("/topics/<int:topic_id>/votes/new", methods=["GET", "POST"])
+@login_required
+def open_vote(topic_id: int):
+    topic = db.session.get(Topic, topic_id) or abort(404)
+    if (r := check(current_user, "topic.manage", topic)) is not None:
+        abort(403, r.message)
+    form = OpenVoteForm()
+    form.scope.choices = service.scope_choices(topic)
+    resolution = None
+    try:
+        resolution = service.vote_resolution_of(topic)
+    except ImportError:  # pragma: no cover - the halls package is part of the app
+        pass
+    if request.method == "GET":
+        now = to_local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
+        form.opens_at.data = now
+        form.closes_at.data = now + timedelta(days=7)
+        if resolution is not None:
+            form.question.data = getattr(resolution, "question", "") or ""
+            options = list(getattr(resolution, "options", None) or [])
+            if options and not is_yes_no(options):
+                form.kind.data = "choice"
+                form.options.data = "\n".join(options)
+    if request.method == "POST" and form.validate_on_submit():
+        options = (YES_NO_OPTIONS if form.kind.data != "choice"
+                   else tuple((form.options.data or "").splitlines()))
+        spec = service.VoteSpec(
+            question=form.question.data or "", electorate=form.electorate.data or "",
+            rule=form.rule.data or "", scope_key=form.scope.data or "",
+            opens_at=local_to_utc(form.opens_at.data), closes_at=local_to_utc(form.closes_at.data),
+            options=options, quorum_percent=form.quorum_percent.data, secret=form.secret.data)
+        try:
+            vote = service.open_vote(topic, current_user, spec)
+        except TransitionRefused as error:
+            db.session.rollback()
+            target = getattr(form, error.field or "", None)
+            if target is not None:
+                target.errors = list(target.errors) + [str(error.message)]
+            else:
+                form.form_errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("The vote is set up. %(n)d can vote.", n=vote.electorate_size), "success")
+            return redirect(url_for(".show", vote_id=vote.id))
+    return render_template("votes/open.html", topic=topic, form=form,
+                           has_resolution=resolution is not None), \
+        200 if request.method == "GET" or not form.errors else 422
+
+
+def _vote_or_404(vote_id: int) -> Vote:
+    return db.session.get(Vote, vote_id) or abort(404)
+
+
+@bp.route("/votes/<int:vote_id>")
+def show(vote_id: int):
+    vote = _vote_or_404(vote_id)
+    now = utcnow()
+    already_published = vote.result is not None
+    result = service.finalise(vote, now)
+    if result is not None and not already_published:
+        db.session.commit()  # the first look after closing publishes the result
+    form = BallotForm()
+    form.option.choices = [(o, option_label(o)) for o in vote.options]
+    mine = service.my_ballots(vote, current_user)
+    eligible = bool(mine) or bool(service.electors_of(vote, current_user))
+    return render_template(
+        "votes/vote.html", vote=vote, topic=vote.topic, result=result, form=form, mine=mine,
+        eligible=eligible, refusal=service.cast_refusal(vote, current_user, now),
+        turnout=service.turnout(vote), is_open=vote.is_open(now),
+        by_building=service.turnout_by_building(vote) if result is not None else [],
+        receipt=request.args.get("receipt"))
+
+
+@bp.route("/votes/<int:vote_id>/ballot", methods=["POST"])
+@login_required
+def cast(vote_id: int):
+    vote = _vote_or_404(vote_id)
+    form = BallotForm()
+    form.option.choices = [(o, option_label(o)) for o in vote.options]
+    if not form.validate_on_submit():
+        flash(_("Choose one of the options."), "error")
+        return redirect(url_for(".show", vote_id=vote.id))
+    try:
+        ballots = service.cast(vote, current_user, form.option.data)
+    except TransitionRefused as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for(".show", vote_id=vote.id))
+    db.session.commit()
+    flash(_("Your ballot is recorded. Keep your receipt code: %(codes)s",
+            codes=", ".join(b.tracker for b in ballots)), "success")
+    return redirect(url_for(".show", vote_id=vote.id, receipt=ballots[0].tracker))
+
+
+@bp.route("/votes/<int:vote_id>/receipt")
+def receipt(vote_id: int):
+    vote = _vote_or_404(vote_id)
+    code = request.args.get("code", "")[:20]
+    ballot = service.find_receipt(vote, code) if code else None
+    return render_template("votes/receipt.html", vote=vote, code=code, ballot=ballot,
+                           closed=vote.is_closed(utcnow()))
+
+
+def _closed_result(vote: Vote) -> dict:
+    result = service.finalise(vote)
+    if result is None:
+        abort(404)
+    db.session.commit()
+    return result
+
+
+@bp.route("/votes/<int:vote_id>/result.csv")
+def result_csv(vote_id: int):
+    vote = _vote_or_404(vote_id)
+    result = _closed_result(vote)
+    rows = [(option_label(o), n, result["areas"].get(o, "0")) for o, n in result["votes"].items()]
+    rows += [(_("Total electorate"), result["headcount_total"], result["area_total"]),
+             (_("Took part"), result["headcount_participating"], result["area_participating"]),
+             (_("Valid"), _("yes") if result["valid"] else _("no"), ""),
+             (_("Passed"), "" if result["passed"] is None else
+              (_("yes") if result["passed"] else _("no")), "")]
+    rows += [(sentence, "", "") for sentence in result["sentences"]]
+    return csv_response(f"vote-{vote.id}-result.csv", [_("Option"), _("Ballots"), _("Area (m²)")],
+                        rows)
+
+
+@bp.route("/votes/<int:vote_id>/ballots.csv")
+def ballots_csv(vote_id: int):
+    vote = _vote_or_404(vote_id)
+    _closed_result(vote)
+    return csv_response(f"vote-{vote.id}-ballots.csv", ["tracker", "option", "units"],
+                        service.ballot_rows(vote))

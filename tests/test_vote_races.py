@@ -1,0 +1,106 @@
+"""Concurrent ballots on PostgreSQL: 200 owners, three ballots each, cast from 16 threads at
+once, with each owner's ballots racing one another. Every ballot is kept, exactly one per owner
+counts (the last committed), and the tally equals those counted ballots."""
+from __future__ import annotations
+
+import queue
+import random
+import threading
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from consult import clock
+from consult.accounts.models import Role, User
+from consult.database import begin_write
+from consult.extensions import db
+from consult.topics.lifecycle import TransitionRefused
+from consult.votes import service
+from consult.votes.models import Ballot, Vote
+from consult.votes.service import VoteSpec
+from tests import factories
+from tests.conftest import ON_POSTGRES
+
+pytestmark = [pytest.mark.postgres_only,
+              pytest.mark.skipif(not ON_POSTGRES, reason="races are tested on PostgreSQL")]
+NOW = datetime(2026, 12, 1, 2, 0)
+VOTERS, BALLOTS_EACH, THREADS = 200, 3, 16
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 4, "max_overflow": 4}}
+
+
+@pytest.fixture(autouse=True)
+def frozen_now():
+    clock.set_frozen(NOW)  # module-wide, so the threads see it too
+    yield
+    clock.set_frozen(None)
+
+
+def test_concurrent_ballots_leave_one_counted_ballot_per_owner(app, monkeypatch):
+    monkeypatch.setattr(service, "vote_resolution_of", lambda topic: object())
+    c = factories.community("并发社区", grids=1, buildings=4, units=VOTERS // 4)
+    units = [u for b in c.grids[0].buildings for u in b.units]
+    owners = [factories.user(f"业主{i}", password=None) for i in range(VOTERS)]
+    for owner, unit in zip(owners, units):
+        factories.owner(owner, unit)
+    secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
+    topic = factories.topic(c, stage="deliberating")
+    vote = service.open_vote(topic, secretary, VoteSpec(
+        question="是否同意？", electorate="owners", rule="civil_code_ordinary",
+        scope_key=f"community:{c.id}", opens_at=NOW, closes_at=NOW + timedelta(days=1)))
+    db.session.commit()
+    vote_id, owner_ids = vote.id, [o.id for o in owners]
+
+    rng = random.Random(7)
+    tasks: queue.Queue = queue.Queue()
+    for owner_id in owner_ids:  # an owner's ballots are next to each other: they race
+        for _ in range(BALLOTS_EACH):
+            tasks.put((owner_id, rng.choice(["agree", "oppose", "abstain"])))
+    errors: list = []
+    barrier = threading.Barrier(THREADS)
+
+    def worker():
+        barrier.wait(timeout=30)
+        while True:
+            try:
+                owner_id, option = tasks.get_nowait()
+            except queue.Empty:
+                return
+            with app.app_context():
+                try:
+                    begin_write()
+                    service.cast(db.session.get(Vote, vote_id), db.session.get(User, owner_id),
+                                 option)
+                    db.session.commit()
+                except (TransitionRefused, Exception) as error:  # noqa: BLE001 - asserted below
+                    db.session.rollback()
+                    errors.append(error)
+                finally:
+                    db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == []
+
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == VOTERS * BALLOTS_EACH
+    counted = db.session.execute(select(Ballot.elector_id, Ballot.id, Ballot.option)
+                                 .where(Ballot.counted.is_(True))).all()
+    assert len(counted) == VOTERS == len({e for e, _, _ in counted})
+    last = dict(db.session.execute(select(Ballot.elector_id, func.max(Ballot.id))
+                                   .group_by(Ballot.elector_id)).all())
+    assert all(last[elector] == ballot_id for elector, ballot_id, _ in counted)
+
+    with clock.frozen(NOW + timedelta(days=1)):
+        result = service.finalise(db.session.get(Vote, vote_id))
+    assert result["votes"] == dict(Counter(o for _, _, o in counted))
+    assert result["headcount_participating"] == VOTERS

@@ -1,0 +1,157 @@
+"""Vote pages over HTTP: opening, casting, receipts, results, downloads, refusals."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from consult import clock
+from consult.votes import service
+from consult.votes.models import Ballot, Vote
+from tests.test_votes import T0, estate, minutes_resolved, open_  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.usefixtures("english")
+
+
+@pytest.fixture(autouse=True)
+def during_the_vote():
+    clock.set_frozen(T0 + timedelta(hours=1))
+    yield
+    clock.set_frozen(None)
+
+
+def form(c, **changes):
+    data = {"question": "是否同意加装扶手？", "kind": "yes_no", "electorate": "owners",
+            "scope": f"community:{c.id}", "rule": "civil_code_ordinary",
+            "opens_at": "2026-12-01T10:00", "closes_at": "2026-12-08T10:00"}
+    data.update(changes)
+    return data
+
+
+def test_secretary_opens_a_vote_from_the_topic_page(estate, client, login):
+    c, topic, people = estate
+    login(people["secretary"])
+    assert 'id="open-vote-link"' in client.get(f"/topics/{topic.id}").get_data(as_text=True)
+    page = client.get(f"/topics/{topic.id}/votes/new")
+    assert page.status_code == 200
+    response = client.post(f"/topics/{topic.id}/votes/new", data=form(c))
+    assert response.status_code == 302
+    vote = Vote.query.one()
+    assert vote.opens_at == T0 + timedelta(hours=1)  # 10:00 Beijing time is 02:00 UTC
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "5 voters" in html and "510.75" in html
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"question": ""}, "Write the question"),
+    ({"closes_at": "2026-12-01T09:00"}, "close after it opens"),
+    ({"electorate": "residents"}, "owners only"),
+    ({"kind": "choice", "options": "只有一个", "rule": "simple_majority"}, "2 to 8 options"),
+    ({"opens_at": ""}, "Give the opening time."),
+])
+def test_bad_vote_form_keeps_what_was_typed(estate, client, login, changes, message):
+    c, topic, people = estate
+    login(people["secretary"])
+    data = form(c, **changes)
+    data.setdefault("question", "是否同意加装扶手？")
+    response = client.post(f"/topics/{topic.id}/votes/new", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and message in html
+    if data["question"]:
+        assert data["question"] in html
+    assert Vote.query.count() == 0
+
+
+@pytest.mark.parametrize("who", ["王", "tenant", "pending"])
+def test_only_secretaries_open_votes(estate, client, login, who):
+    c, topic, people = estate
+    login(people[who])
+    assert client.get(f"/topics/{topic.id}/votes/new").status_code == 403
+    assert client.post(f"/topics/{topic.id}/votes/new", data=form(c)).status_code == 403
+    assert Vote.query.count() == 0
+
+
+def test_owner_votes_changes_mind_and_sees_the_receipt(estate, client, login):
+    vote = open_(estate)
+    _, _, people = estate
+    login(people["王"])
+    client.post(f"/votes/{vote.id}/ballot", data={"option": "oppose"})
+    response = client.post(f"/votes/{vote.id}/ballot", data={"option": "agree"},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    counted = db_ballot(counted=True)
+    assert f"You voted “Agree”" in html and counted.tracker in html
+    assert "1 of 5 have voted" in html
+    assert "Oppose</th>" not in html  # no result while open
+    receipt = client.get(f"/votes/{vote.id}/receipt?code={counted.tracker}").get_data(
+        as_text=True)
+    assert "It is the ballot that counts." in receipt and "Its choice" not in receipt
+
+
+def db_ballot(counted: bool):
+    return Ballot.query.filter_by(counted=counted).one()
+
+
+@pytest.mark.parametrize("who, option, message", [
+    ("tenant", "agree", "not on the list of voters"),
+    ("王", "maybe", "Choose one of the options."),
+])
+def test_casting_refusals_over_http(estate, client, login, who, option, message):
+    vote = open_(estate)
+    _, _, people = estate
+    login(people[who])
+    response = client.post(f"/votes/{vote.id}/ballot", data={"option": option},
+                           follow_redirects=True)
+    assert message in response.get_data(as_text=True)
+    assert Ballot.query.count() == 0
+
+
+def test_visitors_cannot_cast(estate, client):
+    vote = open_(estate)
+    assert client.post(f"/votes/{vote.id}/ballot", data={"option": "agree"}).status_code == 302
+    assert Ballot.query.count() == 0
+
+
+def test_after_closing_the_result_and_downloads_are_public(estate, client, login):
+    vote = open_(estate)
+    _, _, people = estate
+    for who, option in [("王", "agree"), ("李", "agree"), ("钱", "oppose"), ("孙", "abstain")]:
+        service.cast(vote, people[who], option)
+    from consult.extensions import db
+    db.session.commit()
+    assert client.get(f"/votes/{vote.id}/result.csv").status_code == 404  # still open
+    clock.set_frozen(T0 + timedelta(days=8))
+    html = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+    # took part 160.25 + 80.50 + 90 + 90 = 420.75 / 510.75 and 4/5: valid;
+    # agree 240.75 / 420.75 area and 2/4 headcount: not more than half, not passed
+    assert 'data-valid="true"' in html and 'data-passed="false"' in html
+    assert "82.38%" in html and "<svg" in html
+    db.session.rollback()
+    assert db.session.get(Vote, vote.id).result["valid"] is True  # published on first look
+    rows = list(csv.reader(io.StringIO(client.get(f"/votes/{vote.id}/ballots.csv")
+                                       .get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["tracker", "option", "units"] and len(rows) == 5
+    body = client.get(f"/votes/{vote.id}/ballots.csv").get_data(as_text=True)
+    for person in ("王", "李", "钱", "孙"):
+        assert people[person].email not in body
+    result = client.get(f"/votes/{vote.id}/result.csv").get_data(as_text=True)
+    assert "Agree,2,240.75" in result
+
+
+@pytest.mark.parametrize("ballots", [3, 60])
+def test_open_vote_page_runs_a_fixed_number_of_queries(estate, client, login, count_queries,
+                                                        ballots):
+    vote = open_(estate)
+    _, _, people = estate
+    for _ in range(ballots):
+        service.cast(vote, people["王"], "agree")
+    from consult.extensions import db
+    db.session.commit()
+    login(people["王"])
+    with count_queries() as counter:
+        assert client.get(f"/votes/{vote.id}").status_code == 200
+    assert counter.count <= 12, counter.statements
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == ballots

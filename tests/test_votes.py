@@ -1,0 +1,219 @@
+"""Opening a vote, freezing its electorate, casting and changing ballots, the stored result."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from consult import clock
+from consult.accounts.models import Role
+from consult.community.models import Ownership, ResidencyStatus, Unit
+from consult.extensions import db
+from consult.topics.lifecycle import TransitionRefused
+from consult.votes import service
+from consult.votes.models import Ballot, Elector
+from consult.votes.service import VoteSpec
+from tests import factories
+
+pytestmark = pytest.mark.usefixtures("english")
+T0 = datetime(2026, 12, 1, 1, 0)
+
+
+@pytest.fixture
+def minutes_resolved(monkeypatch):
+    """The hall's published minutes resolved "put to a vote" (tested in the halls tests)."""
+    monkeypatch.setattr(service, "vote_resolution_of", lambda topic: object())
+
+
+@pytest.fixture
+def estate(app, minutes_resolved):
+    """One grid, two buildings of 3 units: areas 100, 80.50, 60.25 / 90, 90, 90.
+    王 owns two units (one elector), 李 and 张 co-own one, one unit is unsold."""
+    c = factories.community("幸福里社区", grids=1, buildings=2, units=3)
+    units = [u for b in c.grids[0].buildings for u in b.units]
+    for unit, area in zip(units, ["100.00", "80.50", "60.25", "90.00", "90.00", "90.00"]):
+        unit.area_m2 = Decimal(area)
+    people = {name: factories.resident(c, name, unit=units[i])
+              for i, name in enumerate(["王", "李", "赵", "钱", "孙"])}
+    people["张"] = factories.resident(c, "张", unit=units[1])
+    factories.owner(people["王"], units[0])
+    factories.owner(people["王"], units[2])
+    factories.owner(people["李"], units[1])
+    factories.owner(people["张"], units[1])
+    factories.owner(people["钱"], units[3])
+    factories.owner(people["孙"], units[4])
+    # units[5] has no owner: the developer's
+    people["tenant"] = factories.resident(c, "租户", unit=units[3])
+    people["secretary"] = factories.office_holder(c, Role.SECRETARY, "秘书")
+    people["pending"] = factories.resident(c, "待认证", unit=units[5],
+                                           status=ResidencyStatus.PENDING)
+    topic = factories.topic(c, people["王"], stage="deliberating")
+    db.session.commit()
+    return c, topic, people
+
+
+def spec(c, **changes) -> VoteSpec:
+    values = dict(question="是否同意使用公共收益加装楼道扶手？", electorate="owners",
+                  rule="civil_code_ordinary", scope_key=f"community:{c.id}",
+                  opens_at=T0, closes_at=T0 + timedelta(days=7))
+    values.update(changes)
+    return VoteSpec(**values)
+
+
+def open_(estate, **changes):
+    c, topic, people = estate
+    with clock.frozen(T0):
+        vote = service.open_vote(topic, people["secretary"], spec(c, **changes))
+        db.session.commit()
+    return vote
+
+
+def test_opening_freezes_the_owner_electorate_by_the_headcount_rules(estate):
+    vote = open_(estate)
+    c, topic, people = estate
+    assert topic.stage == "voting"
+    assert vote.electorate_size == 5  # 王 (2 units), 李+张, 钱, 孙, the developer
+    assert vote.electorate_size == db.session.scalar(
+        select(func.count()).select_from(Elector).where(Elector.vote_id == vote.id))
+    assert vote.area_total == Decimal("510.75")
+    wang = service.electors_of(vote, people["王"])
+    assert len(wang) == 1 and wang[0].area == Decimal("160.25")
+    assert service.electors_of(vote, people["李"])[0].id == \
+        service.electors_of(vote, people["张"])[0].id
+    assert service.electors_of(vote, people["tenant"]) == []
+
+
+def test_later_roster_changes_do_not_move_the_denominators(estate):
+    vote = open_(estate)
+    c, _, people = estate
+    unit = db.session.scalar(select(Unit).order_by(Unit.id.desc()))
+    db.session.add(Ownership(unit_id=unit.id, owner_id=people["tenant"].id))
+    unit.area_m2 = Decimal("500.00")
+    db.session.commit()
+    assert service.electors_of(vote, people["tenant"]) == []
+    assert service.compute(vote).area_total == Decimal("510.75")
+
+
+def test_households_and_residents_electorates(estate):
+    households = open_(estate, electorate="households", rule="simple_majority")
+    assert households.electorate_size == 6
+    c, topic, people = estate
+    # a second vote on the same topic needs the first to have closed invalid; use a new topic
+    other = factories.topic(c, people["王"], stage="deliberating", title="第二个议题")
+    db.session.commit()
+    with clock.frozen(T0):
+        residents = service.open_vote(other, people["secretary"],
+                                      spec(c, electorate="residents", rule="two_thirds"))
+    assert residents.electorate_size == 7  # verified residents, not the pending one
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"question": " "}, "question"),
+    ({"rule": "civil_code_major", "electorate": "residents"}, "rule"),
+    ({"rule": "civil_code_ordinary", "quorum_percent": 50}, "quorum_percent"),
+    ({"rule": "simple_majority", "quorum_percent": 0}, "quorum_percent"),
+    ({"rule": "simple_majority", "quorum_percent": 101}, "quorum_percent"),
+    ({"closes_at": T0}, "closes_at"),
+    ({"opens_at": T0 - timedelta(hours=1)}, "opens_at"),
+    ({"options": ("东门",), "rule": "simple_majority", "electorate": "residents"}, "options"),
+    ({"options": tuple("ABCDEFGHI"), "rule": "simple_majority"}, "options"),
+    ({"options": ("甲", "甲"), "rule": "simple_majority"}, "options"),
+    ({"scope_key": "community:999"}, "scope"),
+    ({"electorate": "everyone"}, "electorate"),
+])
+def test_bad_vote_settings_are_refused_and_nothing_is_stored(estate, changes, field):
+    c, topic, people = estate
+    with clock.frozen(T0), pytest.raises(TransitionRefused) as refused:
+        service.open_vote(topic, people["secretary"], spec(c, **changes))
+    assert refused.value.field == field
+    db.session.rollback()
+    assert topic.stage == "deliberating"
+    assert service.latest_vote(topic.id) is None
+
+
+def test_only_a_secretary_opens_and_only_after_the_minutes(estate, monkeypatch):
+    c, topic, people = estate
+    with clock.frozen(T0):
+        for who in (people["王"], people["tenant"]):
+            with pytest.raises(TransitionRefused):
+                service.open_vote(topic, who, spec(c))
+            db.session.rollback()
+        monkeypatch.setattr(service, "vote_resolution_of", lambda topic: None)
+        with pytest.raises(TransitionRefused) as refused:
+            service.open_vote(topic, people["secretary"], spec(c))
+        assert "minutes" in str(refused.value.message)
+
+
+def test_casting_changing_and_the_receipt(estate):
+    vote = open_(estate)
+    _, _, people = estate
+    with clock.frozen(T0 + timedelta(hours=1)):
+        first = service.cast(vote, people["李"], "oppose")[0]
+        changed = service.cast(vote, people["张"], "agree")[0]  # co-owner: same ballot
+        db.session.commit()
+    assert first.tracker != changed.tracker and len(changed.tracker) == 9
+    db.session.refresh(first)
+    assert not first.counted and changed.counted
+    assert service.find_receipt(vote, first.tracker.replace("-", "").lower()).id == first.id
+    assert [b.option for b in service.my_ballots(vote, people["李"])] == ["agree"]
+    assert service.turnout(vote) == 1
+
+
+@pytest.mark.parametrize("when, who, option, words", [
+    (T0 - timedelta(minutes=1), "王", "agree", "not opened"),
+    (T0 + timedelta(days=7), "王", "agree", "closed"),
+    (T0 + timedelta(hours=1), "tenant", "agree", "not on the list"),
+    (T0 + timedelta(hours=1), "pending", "agree", "not on the list"),
+    (T0 + timedelta(hours=1), "王", "maybe", "Choose one"),
+])
+def test_casting_refusals(estate, when, who, option, words):
+    vote = open_(estate)
+    _, _, people = estate
+    with clock.frozen(when), pytest.raises(TransitionRefused) as refused:
+        service.cast(vote, people[who], option)
+    assert words in str(refused.value.message)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
+
+
+def test_the_result_is_stored_once_after_closing(estate):
+    vote = open_(estate)
+    _, _, people = estate
+    with clock.frozen(T0 + timedelta(hours=1)):
+        for who, option in [("王", "agree"), ("李", "agree"), ("钱", "oppose")]:
+            service.cast(vote, people[who], option)
+        assert service.finalise(vote) is None  # still open: no result
+        db.session.commit()
+    with clock.frozen(T0 + timedelta(days=7)):
+        result = service.finalise(vote)
+        db.session.commit()
+    # participating: 160.25 + 80.50 + 90 = 330.75 of 510.75 = 64.76% < 2/3: not valid
+    assert result["valid"] is False and result["area_participating"] == "330.75"
+    assert result["headcount_participating"] == 3 and result["headcount_total"] == 5
+    assert service.may_rerun(vote.topic, T0 + timedelta(days=7))
+    rows = service.ballot_rows(vote)
+    assert sorted(o for _, o, _ in rows) == ["agree", "agree", "oppose"]
+    assert any("幸福里" not in units and units for _, _, units in rows)  # named: units shown
+
+
+def test_an_invalid_vote_can_be_run_again_without_a_new_stage(estate):
+    vote = open_(estate, closes_at=T0 + timedelta(days=1))
+    c, topic, people = estate
+    later = T0 + timedelta(days=2)
+    with clock.frozen(later):
+        again = service.open_vote(topic, people["secretary"], spec(
+            c, opens_at=later, closes_at=later + timedelta(days=3)))
+        db.session.commit()
+    assert again.id != vote.id and topic.stage == "voting"
+
+
+def test_secret_ballots_list_no_units(estate):
+    vote = open_(estate, secret=True, electorate="residents", rule="simple_majority")
+    _, _, people = estate
+    with clock.frozen(T0 + timedelta(hours=1)):
+        service.cast(vote, people["王"], "agree")
+    with clock.frozen(T0 + timedelta(days=8)):
+        service.finalise(vote)
+    assert service.ballot_rows(vote)[0][2] == ""
