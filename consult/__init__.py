@@ -42,13 +42,27 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.admin.views import bp as admin_bp
     from consult.community.views import bp as community_bp
     from consult.main.views import bp as main_bp
+    from consult.notifications.views import bp as notifications_bp
     from consult.roster.views import bp as roster_bp
+    from consult.studios.views import bp as studios_bp
+    from consult.topics.views import bp as topics_bp
+    from consult.votes.views import bp as votes_bp
+    from consult.topics.comment_views import bp as comments_bp
+    from consult.halls.views import bp as halls_bp
+    from consult.outcomes.views import bp as outcomes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(roster_bp)
+    app.register_blueprint(studios_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(topics_bp)
+    app.register_blueprint(votes_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(halls_bp)
+    app.register_blueprint(outcomes_bp)
     cli.init_app(app)
     return app
 
@@ -58,6 +72,12 @@ def _import_models() -> None:
     from consult.accounts import models as _accounts  # noqa: F401
     from consult.audit import models as _audit  # noqa: F401
     from consult.community import models as _community  # noqa: F401
+    from consult.studios import models as _studios  # noqa: F401
+    from consult.notifications import models as _notifications  # noqa: F401
+    from consult.topics import models as _topics  # noqa: F401
+    from consult.halls import models as _halls  # noqa: F401
+    from consult.votes import models as _votes  # noqa: F401
+    from consult.outcomes import models as _outcomes  # noqa: F401
 
 
 _import_models()

@@ -21,7 +21,28 @@ def audit_verify():
         raise SystemExit(1)
 
 
+topics_cli = AppGroup("topics", help="Topics.")
+
+
+@topics_cli.command("remind")
+def topics_remind():
+    """Tell followers of topics whose comment period ends within 24 hours (run hourly)."""
+    from consult.extensions import db
+    from consult.topics.service import send_comment_period_reminders
+
+    sent = send_comment_period_reminders()
+    db.session.commit()
+    click.echo(f"{sent} reminders sent.")
+
+
 def init_app(app: Flask) -> None:
+    from consult.votes.cli import vote_cli
+
+    app.cli.add_command(vote_cli)
+    from consult.outcomes.cli import outcomes_cli
+
+    app.cli.add_command(outcomes_cli)
+    app.cli.add_command(topics_cli)
     app.cli.add_command(audit_cli)
     from consult.demo.cli import demo_cli
 
@@ -29,3 +50,6 @@ def init_app(app: Flask) -> None:
     from consult.roster.cli import roster_cli
 
     app.cli.add_command(roster_cli)
+    from consult.studios.cli import studios_cli
+
+    app.cli.add_command(studios_cli)

@@ -39,6 +39,9 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: "Asia/Shanghai")
     app.jinja_env.filters["local_dt"] = local_datetime
+    from consult.text import plain_paragraphs
+
+    app.jinja_env.filters["paragraphs"] = plain_paragraphs
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["get_locale"] = get_locale

@@ -183,6 +183,73 @@ def _verified_resident_of(m: Membership, obj) -> Refusal | None:
         "home on the “My residency” page."))
 
 
+# --- topics ---------------------------------------------------------------------------------
+
+def in_scope(m: Membership, topic) -> bool:
+    """Is the user verified to a home inside the topic's scope (community, grid or building)?"""
+    for _unit, building_id, grid_id, community_id in m.verified_units:
+        if community_id != topic.community_id:
+            continue
+        if topic.building_id is not None:
+            if building_id == topic.building_id:
+                return True
+        elif topic.grid_id is not None:
+            if grid_id == topic.grid_id:
+                return True
+        else:
+            return True
+    return False
+
+
+def _topic_participant(m: Membership, topic) -> Refusal | None:
+    """A verified resident living inside the topic's scope: co-sign, comment, react, report."""
+    if refusal := _verified_resident_of(m, topic):
+        return refusal
+    if in_scope(m, topic):
+        return None
+    return Refusal(FORBIDDEN, _l(
+        "This topic concerns another part of the community; only its residents can take part."))
+
+
+def _proposer(m: Membership, topic) -> Refusal | None:
+    if refusal := _login(m):
+        return refusal
+    if topic.proposer_id == m.user_id:
+        return None
+    return Refusal(FORBIDDEN, _l("Only the resident who proposed this topic may do this."))
+
+
+# --- studios (代表工作室) ------------------------------------------------------------------
+
+def _representative_of(m: Membership, obj) -> Refusal | None:
+    """A representative of the object's community; on a studio, one attached to it; on a
+    session, the representative who holds it."""
+    if refusal := _login(m):
+        return refusal
+    if not m.has_role(community_id_of(obj), Role.REPRESENTATIVE):
+        return Refusal(FORBIDDEN, _l("Only a representative of this community may do this."))
+    holder = getattr(obj, "representative_id", None)
+    if holder is not None and holder != m.user_id:
+        return Refusal(FORBIDDEN, _l("Only the representative who holds this session may do "
+                                     "this."))
+    attached = getattr(obj, "representative_ids", None)
+    if attached is not None and m.user_id not in attached:
+        return Refusal(FORBIDDEN, _l("You are not attached to this studio. Ask an "
+                                     "administrator of the community to attach you."))
+    return None
+
+
+def _session_holder_or_admin(m: Membership, obj) -> Refusal | None:
+    if refusal := _login(m):
+        return refusal
+    if m.platform_admin or m.has_role(community_id_of(obj), Role.ADMIN):
+        return None
+    if _representative_of(m, obj) is None:
+        return None
+    return Refusal(FORBIDDEN, _l("Only the representative of this session or an "
+                                 "administrator of the community may do this."))
+
+
 Rule = Callable[[Membership, object], "Refusal | None"]
 
 RULES: dict[str, Rule] = {
@@ -194,6 +261,28 @@ RULES: dict[str, Rule] = {
     "residency.review_any": _any_office_holder,  # see the verification queue
     "residency.decide": _office_holder_of,
     "resident.act": _verified_resident_of,
+    # topics (议题)
+    "topic.propose": _verified_resident_of,  # obj: the community
+    "topic.edit_draft": _proposer,
+    "topic.withdraw": _proposer,
+    "topic.participate": _topic_participant,  # co-sign, comment, react, report
+    "topic.manage": _office_holder_of,  # accept or reject proposals, move topics between stages
+    "topic.moderate": _office_holder_of,  # hide and restore comments, see hidden ones
+    "topic.moderate_any": _any_office_holder,  # see the moderation queue
+    "topic.follow": _logged_in,
+    # studios (代表工作室); obj: the community, a studio or a session
+    "studio.manage": _admin_of,  # studios, rooms, opening hours, attachments, profiles
+    "studio.book": _representative_of,  # book sessions (on a studio: attached to it)
+    "studio.cancel": _session_holder_or_admin,
+    "studio.reserve": _verified_resident_of,  # reserve a reception slot
+    "studio.record": _representative_of,  # see a session's reservations, record receptions
+    # deliberation halls (议事厅); obj: the community, a hall or a meeting
+    "hall.manage": _admin_of,  # create and edit halls
+    "meeting.manage": _office_holder_of,  # schedule, reschedule, cancel; write and publish minutes
+    "meeting.attend": _verified_resident_of,  # register to attend a meeting
+    # outcomes (结果公示与落实); obj: the topic. Publishing, answering, progress: topic.manage
+    "outcome.object": _topic_participant,  # lodge an objection during the publicity window
+    "outcome.rate": _topic_participant,  # rate satisfaction once implementation is done
 }
 
 

@@ -16,6 +16,17 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _unread_notifications() -> int:
+    """For the navigation bar; one query, only when the page shows it to a logged-in user."""
+    if not current_user.is_authenticated:
+        return 0
+    if "_unread" not in g:
+        from consult.notifications.service import unread_count
+
+        g._unread = unread_count(current_user.id)
+    return g._unread
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def _fresh_request_state():
@@ -23,6 +34,7 @@ def init_app(app: Flask) -> None:
         # requests, the logged-in user and memberships cached on g must not leak between them.
         g.pop("_login_user", None)
         g.pop("_memberships", None)
+        g.pop("_unread", None)
 
     @app.before_request
     def _writer_transaction():
@@ -36,6 +48,7 @@ def init_app(app: Flask) -> None:
             "may": lambda action, obj=None: permissions.may(current_user, action, obj),
             "large_text": request.cookies.get(TEXT_SIZE_COOKIE) == "large",
             "is_htmx": is_htmx(),
+            "unread_notifications": _unread_notifications,
         }
 
     def _error(status: int, title: str, message: str):

@@ -110,3 +110,114 @@ def office_holder(c: Community, role: Role = Role.ADMIN, name: str = "管理员"
     u = user(name, **kwargs)
     grant(u, c, role)
     return u
+
+
+# --- studios ---------------------------------------------------------------------------------
+
+def studio(c: Community, name: str | None = None, *, rooms=("接待室一",),
+           hours=((0, "08:00", "21:00"), (1, "08:00", "21:00"), (2, "08:00", "21:00"),
+                  (3, "08:00", "21:00"), (4, "08:00", "21:00"), (5, "08:00", "21:00"),
+                  (6, "08:00", "21:00")),
+           kind: str = "peoples_congress", address: str = "社区服务中心二楼"):
+    """A studio of ``c`` with rooms and opening hours ``(weekday, opens, closes)``."""
+    from datetime import time
+
+    from consult.studios.models import OpeningHours, Room, Studio
+
+    s = Studio(community_id=c.id, name=name or f"代表工作室{next(_seq)}", kind=kind,
+               address=address)
+    s.rooms = [Room(name=r) for r in rooms]
+    s.hours = [OpeningHours(weekday=d, opens=time.fromisoformat(o), closes=time.fromisoformat(e))
+               for d, o, e in hours]
+    db.session.add(s)
+    db.session.flush()
+    return s
+
+
+def representative(c: Community, name: str = "代表", *, studios=(), body: str | None = None,
+                   **kwargs) -> User:
+    """A representative of ``c``, attached to ``studios``; with a profile when ``body``."""
+    from consult.studios.models import RepresentativeProfile, StudioRepresentative
+
+    u = office_holder(c, Role.REPRESENTATIVE, name, **kwargs)
+    for s in studios:
+        db.session.add(StudioRepresentative(studio_id=s.id, user_id=u.id))
+    if body:
+        db.session.add(RepresentativeProfile(user_id=u.id, community_id=c.id, body=body,
+                                             area_served="第一选区"))
+    db.session.flush()
+    return u
+
+
+def studio_session(s, rep: User, starts_at, *, minutes: int = 120, slot_minutes: int = 20,
+                   room=None, **kwargs):
+    """A session inserted directly (no booking rules), ``starts_at`` naive UTC."""
+    from datetime import timedelta
+
+    from consult.studios.models import StudioSession
+
+    session = StudioSession(studio_id=s.id, room_id=(room or s.rooms[0]).id,
+                            representative_id=rep.id, starts_at=starts_at,
+                            ends_at=starts_at + timedelta(minutes=minutes),
+                            slot_minutes=slot_minutes, **kwargs)
+    db.session.add(session)
+    db.session.flush()
+    return session
+
+
+def topic(c: Community, proposer: User | None = None, *, title: str = "小区加装电梯",
+          stage: str = "commenting", grid=None, building=None, days: int = 7,
+          category: str = "property", description: str = "三号楼老人多，上下楼不便。"):
+    """A public topic of ``c`` at ``stage`` (default: open for comment for ``days`` more days),
+    made directly, without the lifecycle. ``grid`` / ``building`` narrow its scope."""
+    from datetime import timedelta
+
+    from consult.clock import utcnow
+    from consult.text import render_markdown
+    from consult.topics.models import Topic
+
+    proposer = proposer or resident(c, "提议人")
+    if building is not None and grid is None:
+        grid = building.grid
+    now = utcnow()
+    t = Topic(community_id=c.id, grid_id=grid.id if grid is not None else None,
+              building_id=building.id if building is not None else None,
+              proposer_id=proposer.id, title=title, description=description,
+              description_html=render_markdown(description), category=category, stage=stage,
+              created_at=now, updated_at=now, stage_changed_at=now,
+              submitted_at=None if stage == "draft" else now,
+              comment_until=now + timedelta(days=days) if stage == "commenting" else None)
+    db.session.add(t)
+    db.session.flush()
+    return t
+
+
+# --- halls -----------------------------------------------------------------------------------
+
+def hall(c: Community, name: str | None = None, *, capacity: int = 30,
+         address: str = "社区党群服务中心一楼", accessibility: str = "无障碍坡道，轮椅可达"):
+    from consult.halls.models import Hall
+
+    h = Hall(community_id=c.id, name=name or f"议事厅{next(_seq)}", capacity=capacity,
+             address=address, accessibility=accessibility)
+    db.session.add(h)
+    db.session.flush()
+    return h
+
+
+def meeting(h, starts_at=None, *, minutes: int = 120, title: str = "居民议事会", topics=(),
+            **kwargs):
+    """A meeting inserted directly (no scheduling rules), ``starts_at`` naive UTC (default: in
+    three days); ``topics`` go on its agenda as they are."""
+    from datetime import timedelta
+
+    from consult.clock import utcnow
+    from consult.halls.models import AgendaItem, Meeting
+
+    starts_at = starts_at or utcnow().replace(microsecond=0) + timedelta(days=3)
+    m = Meeting(hall_id=h.id, community_id=h.community_id, title=title, starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=minutes), cancel_reason="", **kwargs)
+    m.agenda = [AgendaItem(topic_id=t.id, position=i) for i, t in enumerate(topics)]
+    db.session.add(m)
+    db.session.flush()
+    return m

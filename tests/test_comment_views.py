@@ -212,7 +212,7 @@ def test_hiding_by_a_non_moderator_says_who_may(app, world, login, client):
     as_(client, login, w.people["resident"])
     response = client.post(f"/comments/{c.id}/hide", data={"reason": "x"}, headers=HX)
     assert response.status_code == 403
-    assert "Only a secretary of this community may do this." in text_of(response)
+    assert "Only a secretary or administrator of this community may do this." in text_of(response)
 
 
 def test_unknown_and_foreign_ids_are_not_found(app, world, login, client):

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import pytest
 from flask_login import AnonymousUserMixin
+from sqlalchemy import select
 
 from consult.accounts.models import Role
 from consult.community.models import ResidencyStatus
 from consult.extensions import db
 from consult.permissions import RULES, check, may
+from consult.topics.models import Topic
 from tests import factories
 
 ROLES = ["visitor", "logged_in", "pending", "resident", "resident_elsewhere", "secretary",
@@ -24,6 +26,29 @@ EXPECTED = {
                              "platform_admin"},
     "residency.decide": {"secretary", "admin", "platform_admin"},
     "resident.act": {"resident"},
+    # on a community-wide topic of "ours", proposed by "resident"
+    "topic.propose": {"resident"},
+    "topic.edit_draft": {"resident"},
+    "topic.withdraw": {"resident"},
+    "topic.participate": {"resident"},
+    "topic.manage": {"secretary", "admin", "platform_admin"},
+    "topic.moderate": {"secretary", "admin", "platform_admin"},
+    "topic.moderate_any": {"secretary", "secretary_elsewhere", "admin", "admin_elsewhere",
+                           "platform_admin"},
+    "topic.follow": set(ROLES) - {"visitor"},
+    # studios, judged on the community (object-level rules: tests/test_studios_access.py)
+    "studio.manage": {"admin", "platform_admin"},
+    "studio.book": {"representative"},
+    "studio.cancel": {"representative", "admin", "platform_admin"},
+    "studio.reserve": {"resident"},
+    "studio.record": {"representative"},
+    # halls, judged on the community (meetings: tests/test_halls_access.py)
+    "hall.manage": {"admin", "platform_admin"},
+    "meeting.manage": {"secretary", "admin", "platform_admin"},
+    "meeting.attend": {"resident"},
+    # outcomes, judged on a topic
+    "outcome.object": {"resident"},
+    "outcome.rate": {"resident"},
 }
 
 
@@ -43,8 +68,20 @@ def world(app):
                                  (Role.ADMIN, theirs, "admin_elsewhere")]:
         people[key] = factories.user(key)
         factories.grant(people[key], community, role)
+    db.session.add(Topic(community_id=ours.id, proposer_id=people["resident"].id,
+                         title="加装电梯", category="property"))
     db.session.commit()
     return ours, people
+
+
+def object_for(action: str, ours):
+    """Topic rules judge a topic; the others the community."""
+    if (action.startswith(("topic.", "outcome.")) and action != "topic.propose"):
+        return db.session.scalar(select(Topic).where(Topic.community_id == ours.id))
+    if action.startswith(("hall.", "meeting.")):
+        return factories.meeting(factories.hall(ours)) if action.startswith("meeting.") \
+            else factories.hall(ours)
+    return ours
 
 
 def test_every_rule_has_expectations():
@@ -54,10 +91,12 @@ def test_every_rule_has_expectations():
 @pytest.mark.parametrize("action", sorted(EXPECTED))
 def test_rule_role_by_role(world, action):
     ours, people = world
-    allowed = {name for name, person in people.items() if may(person, action, ours)}
+    obj = object_for(action, ours)
+    allowed = {name for name, person in people.items() if may(person, action, obj)}
     assert allowed == EXPECTED[action]
 
 
+@pytest.mark.usefixtures("english")
 def test_refusals_say_why(world):
     ours, people = world
     assert check(people["visitor"], "resident.act", ours).code == "login_required"

@@ -126,10 +126,30 @@ def seed(if_empty: bool = False, echo=print) -> bool:
                    details={"user_id": user.id, "role": role.value})
 
     residents = _residents(rng, community, password_hash, admin)
+    db.session.flush()
+    from consult.demo.topics import seed_topics
+
+    secretary = next(user for user, role in holders if role is Role.SECRETARY)
+    topics = seed_topics(community, residents, secretary, rng)
+    from consult.demo.studios import seed_studios
+
+    representatives = [user for user, role in holders if role is Role.REPRESENTATIVE]
+    sessions = seed_studios(community, admin, representatives, residents, rng)
     db.session.commit()
+    echo(f"Demo studios: 2 studios, {sessions} reception sessions.")
+    from consult.demo.halls import seed_halls
+
+    meetings = seed_halls(community, admin, secretary, residents)
+    db.session.commit()
+    echo(f"Demo halls: 2 deliberation halls, {meetings} meetings.")
+    from consult.demo.votes import seed_votes
+
+    ballots = seed_votes(community, secretary, rng)
+    db.session.commit()
+    echo(f"Demo vote: {ballots} owners have voted so far.")
 
     echo(f"Demo community {COMMUNITY}: {report.units_created} homes imported, "
-         f"{len(residents)} residents.")
+         f"{len(residents)} residents, {len(topics)} topics.")
     print_accounts(echo)
     return True
 

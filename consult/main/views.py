@@ -19,8 +19,13 @@ ONE_YEAR = 365 * 24 * 3600
 def home():
     communities = queries.all_communities()
     residencies = residencies_of(current_user) if current_user.is_authenticated else []
+    from consult.topics import queries as topic_queries
+
     return render_template("main/home.html", communities=communities,
-                           stats=queries.community_stats(), residencies=residencies)
+                           stats=queries.community_stats(), residencies=residencies,
+                           stage_counts=topic_queries.counts_by_stage(),
+                           closing=topic_queries.closing_soon(),
+                           newest=topic_queries.newest_proposals())
 
 
 def _back():
