@@ -74,6 +74,22 @@ def test_only_secretaries_open_votes(estate, client, login, who):
     assert Vote.query.count() == 0
 
 
+def test_secretaries_of_another_community_and_representatives_cannot_open(estate, client,
+                                                                           login):
+    from consult.accounts.models import Role
+    from consult.extensions import db
+    from tests import factories
+
+    c, topic, _ = estate
+    outsiders = [factories.office_holder(factories.community("别处"), Role.SECRETARY, "外秘书"),
+                 factories.office_holder(c, Role.REPRESENTATIVE, "代表")]
+    db.session.commit()
+    for who in outsiders:
+        login(who)
+        assert client.post(f"/topics/{topic.id}/votes/new", data=form(c)).status_code == 403
+    assert Vote.query.count() == 0
+
+
 def test_owner_votes_changes_mind_and_sees_the_receipt(estate, client, login):
     vote = open_(estate)
     _, _, people = estate
