@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.votes.views import bp as votes_bp
     from consult.topics.comment_views import bp as comments_bp
     from consult.halls.views import bp as halls_bp
+    from consult.outcomes.views import bp as outcomes_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(votes_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(halls_bp)
+    app.register_blueprint(outcomes_bp)
     cli.init_app(app)
     return app
 
@@ -75,6 +77,7 @@ def _import_models() -> None:
     from consult.topics import models as _topics  # noqa: F401
     from consult.halls import models as _halls  # noqa: F401
     from consult.votes import models as _votes  # noqa: F401
+    from consult.outcomes import models as _outcomes  # noqa: F401
 
 
 _import_models()

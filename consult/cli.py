@@ -39,6 +39,9 @@ def init_app(app: Flask) -> None:
     from consult.votes.cli import vote_cli
 
     app.cli.add_command(vote_cli)
+    from consult.outcomes.cli import outcomes_cli
+
+    app.cli.add_command(outcomes_cli)
     app.cli.add_command(topics_cli)
     app.cli.add_command(audit_cli)
     from consult.demo.cli import demo_cli

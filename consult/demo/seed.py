@@ -147,6 +147,11 @@ def seed(if_empty: bool = False, echo=print) -> bool:
     ballots = seed_votes(community, secretary, rng)
     db.session.commit()
     echo(f"Demo vote: {ballots} owners have voted so far.")
+    from consult.demo.outcomes import seed_outcomes
+
+    outcomes = seed_outcomes(community, residents, secretary, random.Random(20261206))
+    db.session.commit()
+    echo(f"Demo outcomes: {outcomes} topics publicised, being implemented or closed.")
 
     echo(f"Demo community {COMMUNITY}: {report.units_created} homes imported, "
          f"{len(residents)} residents, {len(topics)} topics.")

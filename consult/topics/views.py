@@ -140,6 +140,7 @@ def show(topic_id: int):
     from consult.topics.from_reception import reception_of_topic
     from consult.votes import service as vote_service
     from consult.votes.views import may_open_vote
+    from consult.outcomes.views import topic_context
 
     topic = _topic_or_404(topic_id)
     sort = comments.normalise_sort(request.args.get("sort"))
@@ -159,6 +160,7 @@ def show(topic_id: int):
         vote=vote_service.latest_vote(topic.id),
         reception=reception_of_topic(topic.id),
         can_open_vote=may_open_vote(topic, current_user),
+        **topic_context(topic, current_user),  # the outcome (issue 6)
     )
 
 
