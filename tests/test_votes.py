@@ -217,3 +217,29 @@ def test_secret_ballots_list_no_units(estate):
     with clock.frozen(T0 + timedelta(days=8)):
         service.finalise(vote)
     assert service.ballot_rows(vote)[0][2] == ""
+
+
+def test_minutes_older_than_the_return_to_deliberation_do_not_open_a_vote(app, english):
+    """After an upheld objection sends a topic back to deliberation, the old minutes' "put to
+    a vote" no longer counts: a new meeting has to resolve it."""
+    from consult.halls import minutes
+    from consult.topics.models import StageChange
+
+    c = factories.community("幸福里社区")
+    secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
+    topic = factories.topic(c, stage="deliberating")
+    meeting = factories.meeting(factories.hall(c), T0 - timedelta(days=1), topics=[topic])
+    with clock.frozen(T0):
+        minutes.save_draft(secretary, meeting, minutes.DraftInput(
+            present_count=9, residents_count=5, body="纪要", resolutions=[
+                minutes.ResolutionInput(topic.id, summary="讨论", kind="vote",
+                                        question="是否同意？", options="同意\n反对\n弃权")]))
+        minutes.publish(secretary, meeting)
+    db.session.add(StageChange(topic_id=topic.id, transition="uphold_objection",
+                               from_stage="publicised", to_stage="deliberating",
+                               at=T0 + timedelta(days=20)))
+    db.session.commit()
+    with clock.frozen(T0 + timedelta(days=21)), pytest.raises(TransitionRefused) as refused:
+        service.open_vote(topic, secretary, spec(c, opens_at=T0 + timedelta(days=21),
+                                                 closes_at=T0 + timedelta(days=25)))
+    assert "new meeting" in str(refused.value.message)

@@ -50,10 +50,26 @@ def vote_resolution_of(topic: Topic):
 
 
 def _minutes_resolved_a_vote(topic: Topic, context: dict) -> str | None:
-    if vote_resolution_of(topic) is None:
+    resolution = vote_resolution_of(topic)
+    if resolution is None:
         return _l("A vote can only be opened once the meeting minutes are published and "
                   "resolve to put this topic to a vote.")
+    # Minutes from before the topic last came (back) to deliberation, e.g. before an upheld
+    # objection sent it back, do not count: a new meeting must resolve it again.
+    published = getattr(getattr(resolution, "revision", None), "published_at", None)
+    if published is not None and published < _entered_deliberation(topic):
+        return _l("The topic came back to deliberation after those minutes: a new meeting "
+                  "must resolve to put it to a vote.")
     return None
+
+
+def _entered_deliberation(topic: Topic) -> datetime:
+    from consult.topics.models import StageChange
+
+    return db.session.scalar(
+        select(func.max(StageChange.at)).where(StageChange.topic_id == topic.id,
+                                               StageChange.to_stage == Stage.DELIBERATING.value)
+    ) or datetime.min
 
 
 lifecycle.register(Transition(
