@@ -63,6 +63,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(comments_bp)
     app.register_blueprint(halls_bp)
     app.register_blueprint(outcomes_bp)
+    from consult.api import bp as api_bp, devices_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(devices_bp)
     cli.init_app(app)
     return app
 
@@ -78,6 +82,7 @@ def _import_models() -> None:
     from consult.halls import models as _halls  # noqa: F401
     from consult.votes import models as _votes  # noqa: F401
     from consult.outcomes import models as _outcomes  # noqa: F401
+    from consult.api import models as _api  # noqa: F401
 
 
 _import_models()

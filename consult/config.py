@@ -60,6 +60,9 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        # The JSON API: per client address, and per bearer token (consult/api/core.py).
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
+        "API_TOKEN_RATE_LIMIT": env.get("API_TOKEN_RATE_LIMIT", "120 per minute"),
         "PROXY_FIX": env.get("PROXY_FIX", "0") == "1",
     }
 

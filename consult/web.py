@@ -52,6 +52,10 @@ def init_app(app: Flask) -> None:
         }
 
     def _error(status: int, title: str, message: str):
+        if request.path.startswith("/api/"):  # the JSON API answers problem documents
+            from consult.api.core import http_problem
+
+            return http_problem(_STATUS_ERRORS[status]())
         return render_template("errors/error.html", status=status, title=title,
                                message=message), status
 
@@ -93,6 +97,15 @@ def init_app(app: Flask) -> None:
                                        blocked_message=message)
             return response, 429, {"Retry-After": str(minutes * 60)}
         return _error(429, _("Too many attempts"), message)
+
+
+def _status_errors() -> dict:
+    from werkzeug.exceptions import default_exceptions
+
+    return default_exceptions
+
+
+_STATUS_ERRORS = _status_errors()
 
 
 def _minutes_until_reset() -> int:

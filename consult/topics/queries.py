@@ -27,6 +27,7 @@ class TopicFilter:
     area: str = ""  # "community", "grid:ID", "building:ID", "mine"
     sort: str = "newest"
     page: int = 1
+    per_page: int = PAGE_SIZE  # the API lets clients choose (at most 100)
 
 
 @dataclass
@@ -73,7 +74,8 @@ def list_topics(f: TopicFilter, viewer=None) -> TopicPage:
             conditions.append(or_(Topic.title.icontains(word, autoescape=True),
                                   Topic.description.icontains(word, autoescape=True)))
     total = db.session.scalar(select(func.count()).select_from(Topic).where(*conditions)) or 0
-    pages = max(1, -(-total // PAGE_SIZE))
+    size = max(1, f.per_page or PAGE_SIZE)
+    pages = max(1, -(-total // size))
     page = min(max(1, f.page), pages)
     order = {
         "cosigned": (Topic.cosign_count.desc(), Topic.id.desc()),
@@ -84,7 +86,7 @@ def list_topics(f: TopicFilter, viewer=None) -> TopicPage:
     topics = db.session.scalars(
         select(Topic).where(*conditions)
         .options(joinedload(Topic.community), joinedload(Topic.grid), joinedload(Topic.building))
-        .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        .order_by(*order).limit(size).offset((page - 1) * size)).all()
     return TopicPage(list(topics), total, page, pages)
 
 

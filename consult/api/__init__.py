@@ -1,0 +1,12 @@
+"""The JSON API under ``/api/v1`` for mini-program clients and open-data users (issue 8).
+
+``bp`` is the API (bearer tokens, problem documents, CSRF-exempt); ``devices_bp`` is the
+"My devices" web page where a user sees and revokes their tokens.
+"""
+from __future__ import annotations
+
+from consult.api import docs, reads, tokens, writes  # noqa: F401  (register the routes)
+from consult.api.core import bp
+from consult.api.tokens import devices_bp
+
+__all__ = ["bp", "devices_bp"]

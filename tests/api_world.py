@@ -1,0 +1,99 @@
+"""A small world for the API tests: one community (threshold 2) with residents, a secretary, a
+topic open for comment with a comment, a draft, a meeting with published minutes, a studio with
+a session tomorrow, and a vote open on a second topic; another community with an outsider.
+
+``token(client, user)`` logs ``user`` in through ``POST /api/v1/tokens``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from consult.accounts.models import Role, User
+from consult.clock import utcnow
+from consult.community.models import Community, ResidencyStatus
+from consult.extensions import db
+from tests import factories
+
+
+@dataclass
+class World:
+    community: Community
+    other: Community
+    residents: list[User]  # verified, in the community; [0] proposed the topics
+    outsider: User  # verified in the other community
+    pending: User  # residency not verified
+    secretary: User
+    representative: User
+    topic: object  # commenting
+    draft: object
+    comment: object  # by residents[1] on topic
+    voting_topic: object
+    vote: object  # open, residents electorate, simple majority
+    meeting: object  # with published minutes
+    studio: object
+    session: object  # tomorrow, 09:00–11:00 UTC, six 20-minute slots
+
+
+def build(monkeypatch) -> World:
+    from consult.halls.models import (
+        AgendaResolution, Minutes, MinutesRevision, RevisionStatus,
+    )
+    from consult.topics.models import Comment
+    from consult.votes import service as vote_service
+
+    c = factories.community("幸福社区", grids=1, buildings=2, units=3)
+    c.cosign_threshold = 2
+    other = factories.community("和谐社区")
+    units = factories.units_of(c)
+    residents = [factories.resident(c, f"居民{i}", unit=units[i], phone=f"1380000000{i}")
+                 for i in range(5)]
+    outsider = factories.resident(other, "外人")
+    pending = factories.resident(c, "待认证", unit=units[5], status=ResidencyStatus.PENDING)
+    secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
+    studio = factories.studio(c, "幸福代表工作室")
+    rep = factories.representative(c, "王代表", studios=[studio], body="district_pc")
+    topic = factories.topic(c, residents[0], title="楼道加装扶手")
+    draft = factories.topic(c, residents[0], title="秘密草稿不外传", stage="draft")
+    comment = Comment(topic_id=topic.id, author_id=residents[1].id, body="赞成，老人需要。",
+                      created_at=utcnow())
+    db.session.add(comment)
+    topic.comment_count = 1
+    voting_topic = factories.topic(c, residents[0], title="公共收益用于加装扶手",
+                                   stage="deliberating")
+    hall = factories.hall(c, "居民议事厅")
+    meeting = factories.meeting(hall, utcnow().replace(microsecond=0) - timedelta(days=2),
+                                topics=[voting_topic])
+    minutes = Minutes(meeting_id=meeting.id, first_published_at=utcnow())
+    revision = MinutesRevision(number=1, status=RevisionStatus.PUBLISHED.value,
+                               present_count=12, residents_count=9, body="会议讨论了扶手。",
+                               body_html="<p>会议讨论了扶手。</p>", published_at=utcnow(),
+                               author_id=secretary.id, published_by_id=secretary.id)
+    revision.resolutions = [AgendaResolution(topic_id=voting_topic.id, kind="vote",
+                                             summary="同意付诸表决", question="是否同意？",
+                                             options=["agree", "oppose", "abstain"])]
+    minutes.revisions = [revision]
+    db.session.add(minutes)
+    tomorrow = (utcnow() + timedelta(days=2)).replace(hour=1, minute=0, second=0,
+                                                      microsecond=0)
+    session = factories.studio_session(studio, rep, tomorrow)
+    db.session.flush()
+    monkeypatch.setattr(vote_service, "vote_resolution_of", lambda t: object())
+    now = utcnow()
+    vote = vote_service.open_vote(voting_topic, secretary, vote_service.VoteSpec(
+        question="是否同意使用公共收益加装扶手？", electorate="residents", rule="simple_majority",
+        scope_key=f"community:{c.id}", opens_at=now, closes_at=now + timedelta(days=1)))
+    db.session.commit()
+    return World(c, other, residents, outsider, pending, secretary, rep, topic, draft, comment,
+                 voting_topic, vote, meeting, studio, session)
+
+
+def token(client, user: User, name: str = "测试手机") -> str:
+    response = client.post("/api/v1/tokens", json={
+        "identifier": user.email, "password": factories.PASSWORD, "name": name})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["token"]
+
+
+def auth(raw: str) -> dict:
+    return {"Authorization": f"Bearer {raw}"}
