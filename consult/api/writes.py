@@ -21,13 +21,6 @@ from consult.permissions import check
 from consult.studios.errors import StudioError
 from consult.topics.lifecycle import TransitionRefused
 
-def _conflict_messages() -> set[str]:
-    """Refusals that name a field but are about the state of things (a slot just taken), not
-    the input: 409, not 422."""
-    from consult.studios import reception
-
-    return {str(reception._SLOT_TAKEN), str(reception._ALREADY_HOLD)}
-
 
 @contextmanager
 def refusals():
@@ -43,7 +36,7 @@ def refusals():
     except (TransitionRefused, StudioError, HallError) as error:
         db.session.rollback()
         message = str(error.message)
-        if getattr(error, "conflict", False) or message in _conflict_messages():
+        if getattr(error, "conflict", False):  # e.g. a slot just taken: 409, not 422
             raise ApiError("conflict", message, field=error.field) from None
         if error.field:
             raise ApiError("validation", message, field=error.field) from None

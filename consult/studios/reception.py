@@ -94,12 +94,12 @@ def reserve(actor, session: StudioSession, slot_key, category, matter) -> Reserv
     matter = _check_matter(category, matter)
     _lock_resident(actor.id)
     if _holds_slot_in(session.id, actor.id):
-        raise StudioError(_ALREADY_HOLD, "slot")
+        raise StudioError(_ALREADY_HOLD, "slot", conflict=True)
     if upcoming_count(actor.id) >= MAX_UPCOMING:
         raise StudioError(_l("You already hold %(n)d upcoming slots, the most anyone may. "
                              "Cancel one to reserve another.", n=MAX_UPCOMING), "slot")
     if _slot_taken(session.id, slot_start):
-        raise StudioError(_SLOT_TAKEN, "slot")
+        raise StudioError(_SLOT_TAKEN, "slot", conflict=True)
     reservation = Reservation(
         session_id=session.id, resident_id=actor.id, slot_start=slot_start,
         slot_end=slot_start + timedelta(minutes=session.slot_minutes), category=category,
@@ -110,7 +110,7 @@ def reserve(actor, session: StudioSession, slot_key, category, matter) -> Reserv
             db.session.flush()
     except IntegrityError:
         raise StudioError(_ALREADY_HOLD if _holds_slot_in(session.id, actor.id)
-                          else _SLOT_TAKEN, "slot") from None
+                          else _SLOT_TAKEN, "slot", conflict=True) from None
     # What the matter is stays out of the log: the log is about who did what, not private words.
     record("reservation.create", reservation, actor=actor,
            community_id=session.studio.community_id,
