@@ -1,15 +1,18 @@
 """A resident's whole journey through the API only: log in, propose, co-signed by neighbours to
-review, comment and reply, react, vote with a receipt, reserve a studio slot. The secretary's
-steps (accepting, moving to deliberation, opening the vote) are service calls, as the API does
-not offer them yet. Objections and ratings (issue 6) are not in the API yet."""
+review, comment and reply, react, vote with a receipt, reserve a studio slot, object to the
+outcome and rate its implementation. The secretary's steps (accepting, moving to deliberation,
+opening the vote, publishing the outcome, marking it done) are service calls, as the API does
+not offer them yet; the clock is frozen to pass the vote's end and the publicity window."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 
+from consult import clock
 from consult.clock import utcnow
 from consult.extensions import db
+from consult.outcomes import service as outcome_service
 from consult.topics import service as topic_service
 from consult.topics.models import Topic
 from consult.votes import service as vote_service
@@ -92,6 +95,32 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
     assert reserved.status_code == 201
     assert client.get("/api/v1/me/reservations", headers=me).get_json()["items"][0][
         "slot_start"] == free["start"]
+
+    # The vote closes; the secretary publishes the outcome (service calls, clock frozen).
+    closed = vote.closes_at + timedelta(hours=1)
+    with clock.frozen(closed):
+        outcome_service.publish(db.session.get(Topic, topic_id), w.secretary, "增设充电桩。", 7)
+        db.session.commit()
+
+        # Object during the publicity window; it shows on the outcome.
+        objected = client.post(f"/api/v1/topics/{topic_id}/objections", headers=me,
+                               json={"body": "希望先征求一楼住户意见。"})
+        assert objected.status_code == 201
+        outcome = client.get(f"/api/v1/topics/{topic_id}/outcome").get_json()
+        assert outcome["objections"][0]["body"] == "希望先征求一楼住户意见。"
+
+    # The window ends (the read settles it), the work is done, and the resident rates it.
+    with clock.frozen(closed + timedelta(days=7)):
+        assert client.get(f"/api/v1/topics/{topic_id}/outcome").get_json()[
+            "topic_stage"] == "implementing"
+        outcome_service.mark_done(db.session.get(Topic, topic_id), w.secretary, "已安装")
+        db.session.commit()
+    with clock.frozen(closed + timedelta(days=8)):
+        rated = client.put(f"/api/v1/topics/{topic_id}/rating", headers=me,
+                           json={"stars": 5, "comment": "很方便"})
+        assert rated.status_code == 200 and rated.get_json()["ratings"]["count"] == 1
+        board = client.get(f"/api/v1/communities/{w.community.id}/outcomes").get_json()
+        assert board["items"][0]["topic"]["id"] == topic_id
 
     # Log out.
     assert client.delete("/api/v1/tokens/current", headers=me).status_code == 204

@@ -407,6 +407,76 @@ PATHS = {
                       **errors("429")}}},
 }
 
+# --- outcomes (consult/api/outcomes.py) -------------------------------------------------------
+
+OUTCOME_STATUS = {"type": "string", "enum": ["publicised", "sent_back", "effective"],
+                  "description": "publicised: in its publicity window; sent_back: an objection "
+                                 "was upheld; effective: the window ended"}
+SCHEMAS.update({
+    "RatingSummary": obj({
+        "count": {**INT, "minimum": 0},
+        "average": {**null(STR), "description": "one decimal, e.g. 4.3; null without ratings"},
+        "distribution": {"type": "object", "additionalProperties": {**INT, "minimum": 0},
+                         "description": "number of ratings per stars, \"5\" to \"1\""}}),
+    "Objection": obj({
+        "id": INT, "author": null(ref("Person")), "body": STR, "created_at": TIME,
+        "upheld": BOOL, "answer": {**null(STR), "description": "the community office's "
+                                                               "public answer"},
+        "answered_at": null(TIME)}),
+    "ProgressUpdate": obj({"percent": {**INT, "minimum": 0, "maximum": 100}, "body": STR,
+                           "at": TIME, "author": null(ref("Person"))}),
+    "MyRating": obj({"stars": {**INT, "minimum": 1, "maximum": 5}, "comment": STR,
+                     "created_at": TIME, "updated_at": TIME}),
+    "Outcome": obj({
+        "id": INT, "topic_id": INT, "topic_stage": {"type": "string", "enum": ALL_STAGES},
+        "vote_id": null(INT), "decision": STR,
+        "act": {**BOOL, "description": "false: the decision is to do nothing"},
+        "status": OUTCOME_STATUS, "published_at": TIME, "window_ends_at": TIME,
+        "window_open": BOOL, "settled_at": null(TIME),
+        "objections": {"type": "array", "items": ref("Objection")},
+        "implementation": {**null(obj({
+            "responsible": null(STR), "target_date": null({"type": "string", "format": "date"}),
+            "percent": {**INT, "minimum": 0, "maximum": 100}, "done_at": null(TIME),
+            "overdue": BOOL, "progress": {"type": "array", "items": ref("ProgressUpdate")}})),
+            "description": "null unless the outcome is in effect and something is to be done"},
+        "ratings": {**null(ref("RatingSummary")),
+                    "description": "null until the implementation is done"},
+        "ratings_open": BOOL, "ratings_until": null(TIME),
+        "can_object": {**BOOL, "description": "may the caller lodge an objection now"},
+        "can_rate": {**BOOL, "description": "may the caller rate now"},
+    }, {"my_rating": {**null(ref("MyRating")), "description": "with a token"}}),
+    "OutcomeEntry": obj({
+        "id": INT, "topic": obj({"id": INT, "title": STR,
+                                 "stage": {"type": "string", "enum": ALL_STAGES},
+                                 "stage_label": STR}),
+        "decision": STR, "act": BOOL, "status": OUTCOME_STATUS, "status_text": STR,
+        "published_at": TIME, "window_ends_at": TIME, "window_open": BOOL,
+        "percent": {**null(INT), "description": "the latest progress report"},
+        "done_at": null(TIME), "overdue": BOOL, "ratings": ref("RatingSummary")}),
+})
+PATHS.update({
+    "/api/v1/topics/{topic_id}/outcome": {"get": read(
+        "A topic's publicised outcome with objections and answers, implementation progress "
+        "and the ratings summary (404 before an outcome is published)", ref("Outcome"),
+        params=[TOPIC_ID], tags=["Outcomes"])},
+    "/api/v1/topics/{topic_id}/objections": {"post": write(
+        "Lodge an objection to the outcome during its publicity window",
+        _body({"body": {**STR, "maxLength": 2000,
+                        "description": "the objection and its reasons; shown publicly with "
+                                       "one's name"}}),
+        ref("Objection"), params=[TOPIC_ID], tags=["Outcomes"])},
+    "/api/v1/topics/{topic_id}/rating": {"put": write(
+        "Rate the implementation (1-5 stars) while ratings are open; again to change it",
+        _body({"stars": {**INT, "minimum": 1, "maximum": 5}},
+              {"comment": {**STR, "maxLength": 2000}}),
+        {"allOf": [ref("MyRating"), obj({"topic_id": INT, "ratings": ref("RatingSummary")})]},
+        params=[TOPIC_ID], tags=["Outcomes"], status="200",
+        description="Ratings open for 14 days once the implementation is marked done.")},
+    "/api/v1/communities/{community_id}/outcomes": {"get": read(
+        "A community's outcomes board, newest first", page_of(ref("OutcomeEntry")),
+        params=[COMMUNITY_ID, *PAGING], tags=["Outcomes"])},
+})
+
 TAGS = [
     {"name": "Tokens", "description": "Logging in from an app; one token per device"},
     {"name": "Communities", "description": "Communities (社区)"},
@@ -414,6 +484,8 @@ TAGS = [
     {"name": "Comments", "description": "Open comment (公开征求意见)"},
     {"name": "Halls", "description": "Deliberation hall meetings and minutes (议事厅)"},
     {"name": "Votes", "description": "Votes, receipts and results (表决)"},
+    {"name": "Outcomes", "description": "Outcomes, objections, implementation and "
+                                        "satisfaction (结果公示与落实)"},
     {"name": "Studios", "description": "Representative studios (代表工作室)"},
     {"name": "Documentation", "description": "This description"},
 ]
