@@ -2,6 +2,7 @@
 # Set everything up and run the whole test suite: on SQLite, then on PostgreSQL.
 #   TEST_DATABASE_URL  PostgreSQL to test on (default: postgres@127.0.0.1:5432/test)
 #   SKIP_POSTGRES=1    run on SQLite only
+#   TEST_WORKERS=N     pytest-xdist workers (default 2, one per core here; 0 runs in one process)
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +18,13 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x "${CHROMIUM_PATH:-/usr/bin/ch
 fi
 
 mkdir -p test-artifacts
+workers=(-n "${TEST_WORKERS:-2}")
+[ "${TEST_WORKERS:-2}" = "0" ] && workers=(-p no:xdist)
 echo "== Test suite on SQLite"
-env -u TEST_DATABASE_URL .venv/bin/python -m pytest "$@"
+env -u TEST_DATABASE_URL .venv/bin/python -m pytest "${workers[@]}" "$@"
 
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
     export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
     echo "== Test suite on PostgreSQL ($TEST_DATABASE_URL)"
-    .venv/bin/python -m pytest "$@"
+    .venv/bin/python -m pytest "${workers[@]}" "$@"
 fi
