@@ -215,7 +215,6 @@ def test_a_topic_with_its_timeline_and_no_personal_data(w, client):
 
 def test_comments_with_reaction_counts_and_hidden_text_withheld(w, client):
     w.comment.agree_count = 3
-    hidden = factories.topic  # noqa: F841 (readability)
     from consult.topics.models import Comment
 
     secret = Comment(topic_id=w.topic.id, author_id=w.residents[2].id, body="不当言论",

@@ -8,7 +8,6 @@ import time
 from collections import Counter
 
 import hypothesis
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import (

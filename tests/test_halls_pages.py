@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from consult import clock
 from consult.extensions import db

@@ -74,6 +74,7 @@ def test_a_draft_is_saved_edited_and_only_its_author_sees_it(place, client, logi
     response = client.post("/topics/new", data={
         "title": "垃圾分类亭搬迁", "description": "气味大", "category": "environment",
         "scope": f"community:{c.id}", "action": "draft"})
+    assert response.status_code == 302
     topic = db.session.scalar(select(Topic))
     assert topic.stage == "draft"
     assert "垃圾分类亭搬迁" in text_of(client.get("/topics"))  # "your drafts"

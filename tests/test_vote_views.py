@@ -99,7 +99,7 @@ def test_owner_votes_changes_mind_and_sees_the_receipt(estate, client, login):
                            follow_redirects=True)
     html = response.get_data(as_text=True)
     counted = db_ballot(counted=True)
-    assert f"You voted “Agree”" in html and counted.tracker in html
+    assert "You voted “Agree”" in html and counted.tracker in html
     assert "1 of 5 have voted" in html
     assert "Oppose</th>" not in html  # no result while open
     receipt = client.get(f"/votes/{vote.id}/receipt?code={counted.tracker}").get_data(

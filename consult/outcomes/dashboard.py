@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from consult.extensions import db
 from consult.outcomes import service
-from consult.outcomes.models import Outcome, Rating
+from consult.outcomes.models import Outcome
 from consult.topics import lifecycle
 from consult.topics.models import Topic
 

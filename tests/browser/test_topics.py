@@ -18,7 +18,7 @@ TITLE = "小区东门加装无障碍坡道"
 def test_propose_cosign_and_accept(page):
     c = factories.community("幸福里社区", grids=1, buildings=2, units=6)
     homes = [u for b in c.grids[0].buildings for u in b.units]
-    proposer = factories.resident(c, "王秀兰", unit=homes[0], phone="13900000001")
+    factories.resident(c, "王秀兰", unit=homes[0], phone="13900000001")
     signers = [factories.resident(c, f"邻居{i}", unit=homes[1 + i], phone=f"139000001{i:02d}")
                for i in range(10)]
     factories.office_holder(c, Role.SECRETARY, "钱淑芬", phone="13800000001")
