@@ -2,15 +2,12 @@
 connection, against committed data: the database, not the Python check, has the last word."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from consult import clock
 from consult.accounts.models import Role, User
 from consult.community.models import Community
-from consult.database import begin_write
 from consult.extensions import db
 from consult.halls import service
 from consult.halls.errors import HallError
@@ -18,6 +15,7 @@ from consult.halls.models import Meeting, Registration
 from consult.topics.models import Topic
 from tests import factories
 from tests.conftest import ON_POSTGRES
+from tests.races import race
 from tests.hall_world import NOW, TUESDAY, build
 
 pytestmark = [pytest.mark.postgres_only,
@@ -34,35 +32,6 @@ def frozen_now():
     clock.set_frozen(NOW)  # module-wide, so the threads see it too
     yield
     clock.set_frozen(None)
-
-
-def race(app, n: int, attempt) -> list:
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        with app.app_context():
-            try:
-                begin_write()
-                barrier.wait(timeout=30)
-                results[i] = attempt(i)
-                db.session.commit()
-            except HallError as error:
-                db.session.rollback()
-                results[i] = error.message
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
-                db.session.rollback()
-                results[i] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def test_two_secretaries_scheduling_one_hall_leave_one_meeting(app, english):
@@ -83,7 +52,7 @@ def test_two_secretaries_scheduling_one_hall_leave_one_meeting(app, english):
                 hall_id=hall_id, day=TUESDAY, start="09:00", end="10:00",
                 title=f"会议{i}", topic_ids=[str(topics[i])]).id
 
-        results = race(app, 2, attempt)
+        results = race(app, 2, attempt, HallError)
         booked = [r for r in results if isinstance(r, int)]
         refused = [r for r in results if isinstance(r, str)]
         assert len(booked) == 1 and len(refused) == 1, results
@@ -109,7 +78,7 @@ def test_twelve_residents_racing_for_two_seats(app, english):
         return service.register(db.session.get(User, people[i]),
                                 db.session.get(Meeting, meeting_id)).status
 
-    results = race(app, 12, attempt)
+    results = race(app, 12, attempt, HallError)
     assert sorted(results) == ["confirmed"] * 2 + ["waiting"] * 10, results
     db.session.rollback()
     assert db.session.scalar(select(func.count(Registration.id)).where(

@@ -2,13 +2,10 @@
 connection, against committed data: the database, not the Python check, has the last word."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from consult import clock
-from consult.database import begin_write
 from consult.extensions import db
 from consult.studios.booking import book_sessions
 from consult.studios.errors import StudioError
@@ -16,6 +13,7 @@ from consult.studios.models import Reservation, Studio, StudioSession
 from consult.studios.reception import reserve
 from consult.accounts.models import User
 from tests.conftest import ON_POSTGRES
+from tests.races import race
 from tests.studio_world import NOW, TUESDAY, build, local, session_at
 
 pytestmark = [pytest.mark.postgres_only,
@@ -35,37 +33,6 @@ def frozen_now():
     clock.set_frozen(None)
 
 
-def race(app, n: int, attempt) -> list:
-    """Run ``attempt(i)`` in ``n`` threads released together; each commits on success and
-    rolls back on :class:`StudioError`. Returns what each returned or the error message."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        with app.app_context():
-            try:
-                begin_write()
-                barrier.wait(timeout=30)
-                results[i] = attempt(i)
-                db.session.commit()
-            except StudioError as error:
-                db.session.rollback()
-                results[i] = error.message
-            except Exception as error:  # noqa: BLE001 - reported by the assertion below
-                db.session.rollback()
-                results[i] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    return results
-
-
 def test_two_representatives_booking_one_room_leave_one_session(app, english):
     world = build()
     studio_id, room_id = world.studio.id, world.room.id
@@ -78,7 +45,7 @@ def test_two_representatives_booking_one_room_leave_one_session(app, english):
         return result.sessions[0].id
 
     for _ in range(5):  # a few rounds, so both orders of arrival get tried
-        results = race(app, 2, attempt)
+        results = race(app, 2, attempt, StudioError)
         booked = [r for r in results if isinstance(r, int)]
         refused = [r for r in results if isinstance(r, str)]
         assert len(booked) == 1 and len(refused) == 1, results
@@ -101,7 +68,7 @@ def test_twenty_residents_racing_for_one_slot(app, english):
         s = db.session.get(StudioSession, session_id)
         return reserve(db.session.get(User, people[i]), s, slot, "other", "事情").id
 
-    results = race(app, 20, attempt)
+    results = race(app, 20, attempt, StudioError)
     won = [r for r in results if isinstance(r, int)]
     lost = [r for r in results if not isinstance(r, int)]
     assert len(won) == 1, results
@@ -121,6 +88,6 @@ def test_one_resident_racing_for_five_sessions_gets_three(app, english):
         slot = local(f"{days[i]} 09:00").strftime("%Y-%m-%dT%H:%M")
         return reserve(db.session.get(User, resident_id), s, slot, "other", "事情").id
 
-    results = race(app, 5, attempt)
+    results = race(app, 5, attempt, StudioError)
     assert sum(isinstance(r, int) for r in results) == 3, results
     assert db.session.scalar(select(func.count(Reservation.id))) == 3
