@@ -139,19 +139,18 @@ def show(topic_id: int):
     from consult.topics import comments  # the comment section's rules
     from consult.topics.from_reception import reception_of_topic
     from consult.votes import service as vote_service
-    from consult.votes.views import may_open_vote
     from consult.outcomes.views import topic_context
 
     topic = _topic_or_404(topic_id)
     sort = comments.normalise_sort(request.args.get("sort"))
-    review = [t for t in lifecycle.available(topic, current_user, ["accept", "reject"])]
     return render_template(
         "topics/topic.html", topic=topic, sort=sort,
         steps=queries.timeline(topic.id), audit=queries.audit_entries(topic.id),
         audit_labels=queries.AUDIT_LABELS, anonymous_actions=queries.ANONYMOUS_AUDIT_ACTIONS, me=queries.viewer_state(topic.id, current_user),
         thread=comments.thread(topic, current_user, sort),
         may_cosign=check(current_user, "topic.participate", topic),
-        can_review=bool(review), can_withdraw=not lifecycle.refusal(
+        can_review=bool(lifecycle.available(topic, current_user, ["accept", "reject"])),
+        can_withdraw=not lifecycle.refusal(
             topic, "withdraw", current_user),
         can_deliberate=not lifecycle.refusal(topic, "deliberate", current_user),
         period_over=lifecycle.comment_period_over(topic),
@@ -159,7 +158,7 @@ def show(topic_id: int):
         road=lifecycle.MAIN_ROAD, topic_meetings=_halls_section(topic.id),
         vote=vote_service.latest_vote(topic.id),
         reception=reception_of_topic(topic.id),
-        can_open_vote=may_open_vote(topic, current_user),
+        can_open_vote=vote_service.may_open_vote(topic, current_user),
         **topic_context(topic, current_user),  # the outcome (issue 6)
     )
 

@@ -7,7 +7,6 @@ concerns) before changing anything they refuse. The caller commits.
 from __future__ import annotations
 
 import secrets
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -105,6 +104,12 @@ def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
     last = latest_vote(topic.id)
     now = now or utcnow()
     return last is not None and last.is_closed(now) and not finalise(last, now)["valid"]
+
+
+def may_open_vote(topic: Topic, user) -> bool:
+    """May ``user`` open a vote on ``topic`` now (or run an invalid one again)?"""
+    return (lifecycle.refusal(topic, "open_vote", user) is None
+            or (may_rerun(topic) and check(user, "topic.manage", topic) is None))
 
 
 def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
@@ -450,7 +455,3 @@ def ballot_rows(vote: Vote) -> list[tuple[str, str, str]]:
         .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))
         .order_by(Ballot.tracker)).all()
     return [(t, o, "" if vote.secret else units) for t, o, units in rows]
-
-
-def option_counts(result: dict) -> Counter:
-    return Counter(result.get("votes", {}))

@@ -11,7 +11,6 @@ from consult.clock import local_to_utc, to_local, utcnow
 from consult.csvfiles import csv_response
 from consult.extensions import db
 from consult.permissions import check
-from consult.topics import lifecycle
 from consult.topics.lifecycle import TransitionRefused
 from consult.topics.models import Topic
 from consult.votes import service
@@ -46,11 +45,6 @@ def is_yes_no(options: list[str]) -> bool:
         any(w in _YES_NO_WORDS[key] for w in words) for key in YES_NO_OPTIONS)
 
 
-def may_open_vote(topic: Topic, user) -> bool:
-    return (lifecycle.refusal(topic, "open_vote", user) is None
-            or (service.may_rerun(topic) and check(user, "topic.manage", topic) is None))
-
-
 @bp.route("/topics/<int:topic_id>/votes/new", methods=["GET", "POST"])
 @login_required
 def open_vote(topic_id: int):
@@ -59,11 +53,7 @@ def open_vote(topic_id: int):
         abort(403, r.message)
     form = OpenVoteForm()
     form.scope.choices = service.scope_choices(topic)
-    resolution = None
-    try:
-        resolution = service.vote_resolution_of(topic)
-    except ImportError:  # pragma: no cover - the halls package is part of the app
-        pass
+    resolution = service.vote_resolution_of(topic)
     if request.method == "GET":
         now = to_local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
         form.opens_at.data = now
