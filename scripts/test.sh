@@ -17,6 +17,8 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x "${CHROMIUM_PATH:-/usr/bin/ch
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
 fi
 
+scripts/audit.sh
+
 mkdir -p test-artifacts
 workers=(-n "${TEST_WORKERS:-2}")
 [ "${TEST_WORKERS:-2}" = "0" ] && workers=(-p no:xdist)

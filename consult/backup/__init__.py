@@ -1,0 +1,1 @@
+"""Whole-database backups: ``flask --app consult backup PATH`` and ``restore PATH``."""
