@@ -60,6 +60,19 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        # Per account: this many wrong passwords in a row lock it for this many minutes; the
+        # error warns when LOGIN_LOCKOUT_WARN or fewer remain (consult/accounts/lockout.py).
+        "LOGIN_LOCKOUT_ATTEMPTS": int(env.get("LOGIN_LOCKOUT_ATTEMPTS", "5")),
+        "LOGIN_LOCKOUT_MINUTES": int(env.get("LOGIN_LOCKOUT_MINUTES", "15")),
+        "LOGIN_LOCKOUT_WARN": int(env.get("LOGIN_LOCKOUT_WARN", "2")),
+        "PASSWORD_RESET_MINUTES": int(env.get("PASSWORD_RESET_MINUTES", "60")),
+        # Per address (nobody is logged in yet), then per user (consult/ratelimits.py).
+        "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "10 per hour"),
+        "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+        "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT", "10 per minute"),
+        "BALLOT_RATE_LIMIT": env.get("BALLOT_RATE_LIMIT", "10 per minute"),
+        "RESERVATION_RATE_LIMIT": env.get("RESERVATION_RATE_LIMIT", "10 per hour"),
+        "OBJECTION_RATE_LIMIT": env.get("OBJECTION_RATE_LIMIT", "5 per hour"),
         # The JSON API: per client address, and per bearer token (consult/api/core.py).
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "API_TOKEN_RATE_LIMIT": env.get("API_TOKEN_RATE_LIMIT", "120 per minute"),

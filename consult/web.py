@@ -96,6 +96,10 @@ def init_app(app: Flask) -> None:
             response = render_template("accounts/login.html", form=form,
                                        blocked_message=message)
             return response, 429, {"Retry-After": str(minutes * 60)}
+        if not request.path.startswith("/api/"):
+            from consult.ratelimits import too_many_page
+
+            return too_many_page()
         return _error(429, _("Too many attempts"), message)
 
 

@@ -51,3 +51,22 @@ class ChangePasswordForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A button that posts: CSRF token only."""
+
+
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField(_l("Phone or e-mail"),
+                             validators=[DataRequired(_l("Enter your phone or e-mail."))],
+                             description=_l("The phone number or e-mail address you log in "
+                                            "with."),
+                             render_kw={"autocomplete": "username"})
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(min=MIN_LENGTH, max=128,
+               message=_l("The password must be at least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New password again"), validators=[
+        EqualTo("password", _l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})

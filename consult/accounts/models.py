@@ -44,6 +44,9 @@ class User(UserMixin, db.Model):
     is_platform_admin: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Wrong passwords in a row (see consult/accounts/lockout.py); reset by a good one.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", foreign_keys="RoleGrant.user_id", cascade="all, delete-orphan"
@@ -61,6 +64,27 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.name}>"
+
+
+class PasswordReset(db.Model):
+    """A one-time link to choose a new password (找回密码). Only the SHA-256 of the link's token
+    is stored; see :mod:`consult.accounts.reset` for when a link may be used."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    # Set when a newer link is sent or the password changes another way.
+    voided_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<PasswordReset {self.id} user={self.user_id}>"
 
 
 class RoleGrant(db.Model):

@@ -1,9 +1,11 @@
-"""Account rules: registering, logging in, changing a password."""
+"""Account rules: registering, logging in (with the lockout of :mod:`.lockout`), changing a
+password. Choosing a new one through a reset link is :mod:`.reset`."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
+from consult.accounts import lockout
 from consult.accounts.identity import looks_like_email, normalise_email, normalise_phone
 from consult.accounts.models import User
 from consult.accounts.passwords import check_password, hash_password, needs_rehash
@@ -64,13 +66,37 @@ def register(name: str, email: str, phone: str, password: str) -> User:
     return user
 
 
-def authenticate(identifier: str, password: str) -> User | None:
+_dummy_hash: str | None = None
+
+
+def _check_nothing(password: str) -> None:
+    """Spend the time of a real password check, so that a missing account takes as long."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hash_password("no account has this password")
+    check_password(_dummy_hash, password)
+
+
+def authenticate(identifier: str, password: str, *, now=None) -> User:
+    """The account this identifier and password open. Otherwise raises
+    :class:`~consult.accounts.lockout.LoginRefused` with the message to show: the same for an
+    unknown identifier as for a wrong password. The caller commits either way, so that a wrong
+    attempt is counted."""
+    now = now or utcnow()
+    policy = lockout.Policy.from_config()
     user = find_by_identifier(identifier)
-    if user is None or not check_password(user.password_hash, password):
-        return None
+    if user is None or not user.can_log_in:
+        _check_nothing(password)
+        raise lockout.ghost_failure(identifier, now, policy)
+    until = lockout.locked_until(user, now)
+    if until is not None:
+        raise lockout.locked(until)  # even the right password waits for the lock to end
+    if not check_password(user.password_hash, password):
+        raise lockout.count_failure(user, now, policy)
+    lockout.clear(user)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     return user
 
 
@@ -80,4 +106,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     # Every other device that was logged in is logged out.
     user.rotate_session_token()
+    from consult.accounts.reset import void_open_links
+
+    void_open_links(user)  # a reset link asked for earlier must not undo this change
     record("account.password_change", user, actor=user)

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint, current_app, flash, make_response, redirect, render_template, request, session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from consult.accounts.forms import ChangePasswordForm, EmptyForm, LoginForm, RegisterForm
+from consult.accounts import reset
+from consult.accounts.forms import (
+    ChangePasswordForm, EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm,
+    ResetPasswordForm,
+)
+from consult.accounts.lockout import LoginRefused
 from consult.accounts.service import AccountError, authenticate, change_password, register
 from consult.extensions import db, limiter
+from consult.ratelimits import register_limit, reset_request_limit
 from consult.urls import safe_next_url
 
 bp = Blueprint("accounts", __name__)
@@ -26,6 +35,7 @@ def _start_session(user) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limit
 def register_view():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -50,9 +60,11 @@ def register_view():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.identifier.data, form.password.data)
-        if user is None:
-            form.password.errors.append(_("The phone/e-mail or the password is not right."))
+        try:
+            user = authenticate(form.identifier.data, form.password.data)
+        except LoginRefused as refusal:
+            db.session.commit()  # the wrong attempt counts towards the lock
+            form.password.errors.append(refusal.message)
         else:
             db.session.commit()
             _start_session(user)
@@ -91,3 +103,57 @@ def password():
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("community.my_residency"))
     return render_template("accounts/password.html", form=form)
+
+
+# --- forgotten password (找回密码) -----------------------------------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@reset_request_limit
+def forgot_password():
+    form = ForgotPasswordForm()
+    minutes = int(reset.lifetime().total_seconds() // 60)
+    if form.validate_on_submit():
+        issued = reset.request_link(form.identifier.data)
+        db.session.commit()
+        if issued is not None:
+            user, token = issued
+            reset.deliver_reset_link(
+                user, url_for(".reset_password", token=token, _external=True))
+        # The same answer whether or not an account has what was typed.
+        return render_template("accounts/forgot_password.html", form=None, sent=True,
+                               minutes=minutes)
+    return render_template("accounts/forgot_password.html", form=form, sent=False,
+                           minutes=minutes)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        link = reset.check_link(token)
+    except reset.ResetRefused as refusal:
+        return _reset_page(refusal=refusal.message, status=refusal.status)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = reset.use_link(token, form.password.data)
+        except reset.ResetRefused as refusal:
+            db.session.rollback()
+            if refusal.field is None:
+                return _reset_page(refusal=refusal.message, status=refusal.status)
+            form.password.errors.append(refusal.message)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Your new password is saved and you are logged in. Every other device "
+                    "has been logged out."), "success")
+            return redirect(url_for("main.home"))
+    return _reset_page(form=form, user=link.user)
+
+
+def _reset_page(*, refusal=None, status: int = 200, form=None, user=None):
+    response = make_response(render_template("accounts/reset_password.html", refusal=refusal,
+                                             form=form, user=user), status)
+    # The URL holds the token: keep the page out of caches and out of Referer headers.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

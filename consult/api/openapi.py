@@ -258,7 +258,9 @@ PATHS = {
         "summary": "Log in: get a bearer token", "tags": ["Tokens"], "security": [],
         "description": "Send the e-mail address or phone number and the password of the "
                        "account. The token is shown once; it expires after 90 days and can "
-                       "be revoked on the “My devices” page. Rate-limited per address.",
+                       "be revoked on the “My devices” page. Rate-limited per address. "
+                       "After 5 wrong passwords in a row (LOGIN_LOCKOUT_ATTEMPTS) the account "
+                       "is locked for 15 minutes (401 with code `account_locked`).",
         "requestBody": {"required": True, "content": {"application/json": {"schema": _body(
             {"identifier": {**STR, "description": "e-mail address or phone number"},
              "password": STR},

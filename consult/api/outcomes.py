@@ -22,6 +22,7 @@ from consult.api.writes import created, refusals
 from consult.community.models import Community
 from consult.extensions import db
 from consult.permissions import check
+from consult.ratelimits import objection_limit
 from consult.topics.lifecycle import stage_label
 
 
@@ -133,6 +134,7 @@ def _field_named(rule_field: str, api_field: str):
 
 
 @bp.route("/topics/<int:topic_id>/objections", methods=["POST"])
+@objection_limit
 def lodge_objection(topic_id: int):
     from consult.outcomes import service
 

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from consult.accounts.forms import EmptyForm
+from consult.accounts.lockout import LoginRefused
 from consult.accounts.service import authenticate
 from consult.api.core import ApiError, bp, iso, json_body, require_user, text_field
 from consult.api.models import TOKEN_LIFETIME, ApiToken, hash_token, new_token
@@ -58,9 +59,13 @@ def tokens_create():
     if len(name) > NAME_MAX:
         raise ApiError("validation", _("At most %(max)d characters.", max=NAME_MAX),
                        field="name")
-    user = authenticate(identifier, password) if password else None
-    if user is None:
+    if not password:
         raise ApiError("unauthenticated", _("The phone/e-mail or the password is not right."))
+    try:
+        user = authenticate(identifier, password)
+    except LoginRefused as refusal:
+        db.session.commit()  # the wrong attempt counts towards the lock, as on the web
+        raise ApiError("unauthenticated", refusal.message, code=refusal.code) from None
     token, raw = create_token(user, name or _("API client"))
     db.session.commit()
     response = jsonify({"token": raw, "token_type": "Bearer", **token_json(token)})

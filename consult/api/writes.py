@@ -18,6 +18,7 @@ from consult.api.reads import comment_json, not_found, public_topic, topic_detai
 from consult.extensions import db
 from consult.halls.errors import HallError
 from consult.permissions import check
+from consult.ratelimits import ballot_limit, comment_limit, reservation_limit
 from consult.studios.errors import StudioError
 from consult.topics.lifecycle import TransitionRefused
 
@@ -109,6 +110,7 @@ def _post_comment(topic, user, data, parent_id):
 
 
 @bp.route("/topics/<int:topic_id>/comments", methods=["POST"])
+@comment_limit
 def comment(topic_id: int):
     user = require_user()
     topic = public_topic(topic_id, user)
@@ -126,6 +128,7 @@ def _comment_or_404(comment_id: int):
 
 
 @bp.route("/comments/<int:comment_id>/replies", methods=["POST"])
+@comment_limit
 def reply(comment_id: int):
     user = require_user()
     parent = _comment_or_404(comment_id)
@@ -154,6 +157,7 @@ def react(comment_id: int):
 # --- votes -------------------------------------------------------------------------------------
 
 @bp.route("/votes/<int:vote_id>/ballots", methods=["POST"])
+@ballot_limit
 def cast(vote_id: int):
     from consult.api.reads import _vote_or_404
     from consult.votes import service
@@ -182,6 +186,7 @@ def reservation_json(r) -> dict:
 
 
 @bp.route("/studio-sessions/<int:session_id>/reservations", methods=["POST"])
+@reservation_limit
 def reserve(session_id: int):
     from consult.studios import queries, reception
 

@@ -18,6 +18,7 @@ from consult.outcomes.forms import (
 )
 from consult.outcomes.models import Objection, Outcome
 from consult.permissions import check
+from consult.ratelimits import objection_limit
 from consult.topics.lifecycle import TransitionRefused
 from consult.topics.models import Topic
 
@@ -101,6 +102,7 @@ def publish(topic_id: int):
 
 @bp.route("/topics/<int:topic_id>/objections", methods=["POST"])
 @login_required
+@objection_limit
 def object_(topic_id: int):
     topic = _topic(topic_id)
     form = ObjectionForm()

@@ -21,6 +21,7 @@ from consult.clock import to_local, utcnow
 from consult.community.models import Community
 from consult.extensions import db
 from consult.permissions import check, may, membership
+from consult.ratelimits import reservation_limit
 from consult.studios import booking, calendar, queries, reception
 from consult.studios.errors import StudioError
 from consult.studios.forms import BookingForm, CancelSessionForm, RecordForm, ReserveForm
@@ -172,6 +173,7 @@ def session(session_id: int):
 
 @bp.route("/studio-sessions/<int:session_id>/reserve", methods=["POST"])
 @login_required
+@reservation_limit
 def reserve(session_id: int):
     session = _session_or_404(session_id)
     _require("studio.reserve", session)

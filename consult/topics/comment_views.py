@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 
 from consult.extensions import db
 from consult.permissions import check
+from consult.ratelimits import comment_limit
 from consult.topics import comments
 from consult.topics.comments import NotAllowed, TopicError
 from consult.topics.lifecycle import Stage
@@ -129,6 +130,7 @@ def _page_form(comment: Comment | None, topic: Topic, mode: str, sort: str, *, t
 # --- posting -------------------------------------------------------------------------------------
 
 @bp.route("/topics/<int:topic_id>/comments", methods=["POST"])
+@comment_limit
 def create(topic_id: int):
     topic = _public_topic(topic_id)
     sort = _sort()

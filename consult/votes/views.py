@@ -11,6 +11,7 @@ from consult.clock import local_to_utc, to_local, utcnow
 from consult.csvfiles import csv_response
 from consult.extensions import db
 from consult.permissions import check
+from consult.ratelimits import ballot_limit
 from consult.topics.lifecycle import TransitionRefused
 from consult.topics.models import Topic
 from consult.votes import service
@@ -116,6 +117,7 @@ def show(vote_id: int):
 
 @bp.route("/votes/<int:vote_id>/ballot", methods=["POST"])
 @login_required
+@ballot_limit
 def cast(vote_id: int):
     vote = _vote_or_404(vote_id)
     form = BallotForm()
