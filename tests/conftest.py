@@ -86,6 +86,12 @@ def database_template(tmp_path_factory, worker_id):
 
 @pytest.fixture
 def database_url(database_template, tmp_path):
+    return fresh_database(database_template, tmp_path)
+
+
+def fresh_database(database_template, tmp_path) -> str:
+    """An empty, migrated database: a copy of the template file in ``tmp_path`` on SQLite,
+    the worker's database with its tables emptied on PostgreSQL."""
     if ON_POSTGRES:
         engine = create_engine(database_template)
         with engine.begin() as conn:

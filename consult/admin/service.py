@@ -42,7 +42,9 @@ class AdminError(ValueError):
 
     def __init__(self, message, field: str | None = None):
         super().__init__(str(message))
-        self.message = message
+        # A plain string at once: a message may carry a name someone typed (a role already
+        # held), and Jinja and the flash cookie trust a lazy string as safe markup.
+        self.message = str(message)
         self.field = field
 
 
