@@ -1,0 +1,459 @@
+"""One world for the whole-app authorization matrix (tests/test_access_matrix.py) and the CSRF
+test (tests/test_csrf.py): two communities, every kind of object a route's URL can name, in
+the state where the route's action is possible, and nine personas.
+
+Community A (幸福社区) is where every URL points; community B (和谐社区) is elsewhere. The
+personas:
+
+=====================  ==============================================================
+visitor                not logged in (no API token either)
+unverified             an account whose residency in A still waits for verification
+outsider               a verified resident of B (a resident out of scope)
+resident               a verified resident and owner of record in A (in scope)
+other_secretary        the secretary of B
+secretary              the secretary of A
+representative         a representative of A, attached to A's studio, holding its sessions
+admin                  the administrator of A
+platform_admin         an administrator of the whole platform (creates communities)
+=====================  ==============================================================
+
+The world is returned as plain ids and strings (no ORM objects), so it survives the database
+being restored underneath it. Time: NOW, Monday 2026-11-30 10:00 in Shanghai (02:00 UTC).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import text
+
+from consult import clock, create_app
+from consult.accounts import reset
+from consult.accounts.models import Role, RoleGrant
+from consult.api.tokens import create_token
+from consult.clock import local_to_utc
+from consult.community.models import Building, Grid, Residency, ResidencyStatus
+from consult.extensions import db
+from consult.halls import minutes as minutes_rules
+from consult.halls import service as halls
+from consult.halls.minutes import DraftInput, ResolutionInput
+from consult.notifications.models import Notification
+from consult.notifications.service import notify
+from consult.outcomes import service as outcomes
+from consult.studios.models import ReceptionRecord, Reservation, StudioRepresentative
+from consult.studios.slots import SLOT_KEY_FORMAT
+from consult.topics.models import Comment, CommentReport, Cosignature
+from consult.votes import service as votes
+from tests import factories
+
+NOW = datetime(2026, 11, 30, 2, 0)  # UTC; 10:00 local, a Monday
+DAY = timedelta(days=1)
+PERSONAS = ("visitor", "unverified", "outsider", "resident", "other_secretary", "secretary",
+            "representative", "admin", "platform_admin")
+
+
+def local(when: str) -> datetime:
+    """``"2026-12-01 09:00"`` local time as naive UTC."""
+    return local_to_utc(datetime.fromisoformat(when))
+
+
+@dataclass
+class Person:
+    id: int
+    identifier: str  # what they log in with
+    session_token: str  # the part of the session cookie a logout rotates
+    api_token: str  # a bearer token for /api/v1
+
+
+@dataclass
+class AccessWorld:
+    ids: dict[str, int] = field(default_factory=dict)
+    people: dict[str, Person] = field(default_factory=dict)
+    text: dict[str, str] = field(default_factory=dict)  # other values forms need
+
+    def values(self) -> dict[str, object]:
+        """Everything a URL or a form may name, for ``str.format``."""
+        return {**self.ids, **self.text}
+
+
+def _comment(topic, author, body: str, at: datetime, **extra) -> Comment:
+    c = Comment(topic_id=topic.id, author_id=author.id, body=body, created_at=at, **extra)
+    db.session.add(c)
+    topic.comment_count += 1
+    db.session.flush()
+    return c
+
+
+def _vote(topic, secretary, community, opens: datetime, closes: datetime, voters=()):
+    with clock.frozen(opens):
+        vote = votes.open_vote(topic, secretary, votes.VoteSpec(
+            question=f"是否同意“{topic.title}”？", electorate="residents",
+            rule="simple_majority", scope_key=f"community:{community.id}", opens_at=opens,
+            closes_at=closes))
+        db.session.commit()
+    with clock.frozen(opens + timedelta(hours=1)):
+        for person in voters:
+            votes.cast(vote, person, "agree")
+        db.session.commit()
+    return vote
+
+
+def _reset_link(user) -> str:
+    """The token of a valid one-time password-reset link for ``user``."""
+    with clock.frozen(NOW - timedelta(minutes=10)):
+        _user, token = reset.request_link(user.phone)
+        db.session.commit()
+    return token
+
+
+def build() -> AccessWorld:
+    with clock.frozen(NOW):
+        return _build()
+
+
+def _build() -> AccessWorld:
+    w = AccessWorld()
+    ids = w.ids
+    setup = NOW - 30 * DAY
+    with clock.frozen(setup):
+        a = factories.community("幸福社区", grids=1, buildings=2, units=4)
+        a.cosign_threshold = 10  # one co-signature never sends a proposal to review
+        g1 = a.grids[0]
+        b1, b2 = g1.buildings
+        empty_grid = Grid(community_id=a.id, name="2网格")
+        empty_building = Building(grid_id=g1.id, name="3栋")
+        db.session.add_all([empty_grid, empty_building])
+        b = factories.community("和谐社区", grids=1, buildings=1, units=2)
+
+        resident = factories.resident(a, "王居民", unit=b1.units[0], phone="13900000001")
+        factories.owner(resident, b1.units[0])
+        neighbour = factories.resident(a, "李邻居", unit=b1.units[1])
+        neighbour2 = factories.resident(a, "张邻居", unit=b1.units[2])
+        unverified = factories.resident(a, "待认证", unit=b1.units[3],
+                                        status=ResidencyStatus.PENDING)
+        outsider = factories.resident(b, "外社区居民")
+        other_secretary = factories.office_holder(b, Role.SECRETARY, "外社区秘书")
+        secretary = factories.office_holder(a, Role.SECRETARY, "钱秘书")
+        admin = factories.office_holder(a, Role.ADMIN, "管理员")
+        platform_admin = factories.user("平台管理员", platform_admin=True)
+        studio = factories.studio(a, "幸福社区人大代表工作室",
+                                  rooms=("接待室一", "接待室二", "空房间"))
+        representative = factories.representative(a, "李代表", studios=[studio],
+                                                  body="district_pc")
+        second_rep = factories.representative(a, "周代表", studios=[studio])
+        unattached_rep = factories.representative(a, "吴代表")
+        bystander = factories.user("路人", phone="13500000000")  # logs in; gets a role
+        hall = factories.hall(a, "居民议事厅", capacity=30)
+
+        def topic(title, stage, proposer=neighbour, **kwargs):
+            return factories.topic(a, proposer, title=title, stage=stage, **kwargs)
+
+        t_draft = topic("我的草稿：楼顶防水", "draft", resident)
+        t_proposed = topic("增设电动车充电桩", "proposed")
+        t_cosigned = topic("小区东门增设门禁", "proposed")
+        db.session.add(Cosignature(topic_id=t_cosigned.id, user_id=resident.id))
+        t_cosigned.cosign_count = 1
+        t_mine = topic("楼道增设感应灯", "proposed", resident)
+        t_review = topic("垃圾分类亭搬迁", "in_review")
+        t_open = topic("夜间广场舞音量", "commenting", days=40)
+        t_ended = topic("楼道加装扶手", "commenting", days=10)
+        t_agenda = topic("公共区域停车规划", "deliberating")
+        chain = {name: topic(title, "deliberating") for name, title in (
+            ("t_to_vote", "绿化带改造方案"), ("t_voting", "使用公共收益加装电梯"),
+            ("t_voted", "更换小区大门"), ("t_publicised", "翻修儿童游乐场"),
+            ("t_implementing", "修缮自行车棚"), ("t_done", "更换路灯"))}
+        db.session.commit()
+
+    # A past meeting whose published minutes put six topics to the vote.
+    m_done = factories.meeting(hall, NOW - 25 * DAY, title="十一月居民议事会",
+                               topics=list(chain.values()))
+    with clock.frozen(NOW - 25 * DAY + timedelta(hours=3)):
+        minutes_rules.save_draft(secretary, m_done, DraftInput(
+            present_count=12, residents_count=9, body="会议讨论了六个议题。",
+            resolutions=[ResolutionInput(topic_id=t.id, kind="vote", question="是否同意？",
+                                         options="同意\n反对\n弃权")
+                         for t in chain.values()]))
+        minutes_rules.publish(secretary, m_done)
+        db.session.commit()
+
+    electorate = [resident, neighbour]
+    closed = {}
+    for name in ("t_voted", "t_publicised", "t_implementing", "t_done"):
+        closed[name] = _vote(chain[name], secretary, a, NOW - 24 * DAY, NOW - 22 * DAY,
+                             electorate)
+    with clock.frozen(NOW - 21 * DAY):
+        for vote in closed.values():
+            votes.finalise(vote)  # published now, so no page view writes it later
+        for name in ("t_implementing", "t_done"):
+            outcomes.publish(chain[name], secretary, "同意，按方案实施。", days=5, act=True)
+        db.session.commit()
+    with clock.frozen(NOW - 15 * DAY):
+        outcomes.settle_due_outcomes()
+        db.session.commit()
+    with clock.frozen(NOW - 3 * DAY):
+        outcomes.mark_done(chain["t_done"], secretary, "已完工")
+        db.session.commit()
+    with clock.frozen(NOW - DAY):
+        publicised = outcomes.publish(chain["t_publicised"], secretary, "同意翻修。", days=7)
+        db.session.commit()
+    voting = _vote(chain["t_voting"], secretary, a, NOW - DAY, NOW + 6 * DAY)
+    with clock.frozen(NOW - timedelta(hours=12)):
+        objection = outcomes.lodge_objection(chain["t_publicised"], neighbour, "施工期太长。")
+        db.session.commit()
+
+    with clock.frozen(NOW - 2 * DAY):
+        m_draft = factories.meeting(hall, NOW - 2 * DAY, title="上周议事会", topics=[t_agenda])
+        minutes_rules.save_draft(secretary, m_draft, DraftInput(
+            present_count=8, residents_count=6, resolutions=[ResolutionInput(
+                topic_id=t_agenda.id, kind="vote", question="是否同意停车规划？",
+                options="同意\n反对")]))
+        db.session.commit()
+
+    with clock.frozen(NOW - timedelta(minutes=5)):
+        c_mine = _comment(t_open, resident, "音量应该限制在晚上九点以前。",
+                          NOW - timedelta(minutes=5))  # still inside the edit window
+        c_neighbour = _comment(t_open, neighbour, "赞成，老人需要休息。", NOW - DAY)
+        c_reported = _comment(t_open, neighbour, "跳舞的人太自私了。", NOW - DAY,
+                              open_report_count=1)
+        db.session.add(CommentReport(comment_id=c_reported.id, reporter_id=neighbour2.id,
+                                     reason="人身攻击", created_at=NOW - DAY))
+        c_hidden = _comment(t_open, neighbour2, "广告内容", NOW - DAY, hidden_at=NOW - DAY,
+                            hidden_by_id=secretary.id, hidden_reason="广告")
+        db.session.commit()
+
+    with clock.frozen(NOW):
+        m_upcoming = factories.meeting(hall, NOW + 3 * DAY, title="十二月居民议事会",
+                                       topics=[t_agenda])
+        m_registered = factories.meeting(hall, NOW + 4 * DAY, title="停车专题会",
+                                         topics=[t_agenda])
+        halls.register(resident, m_registered)
+
+        s_upcoming = factories.studio_session(studio, representative, local("2026-12-01 09:00"))
+        s_open = factories.studio_session(studio, representative, local("2026-12-02 09:00"))
+        s_past = factories.studio_session(studio, representative, local("2026-11-29 09:00"))
+        r_mine = Reservation(session_id=s_upcoming.id, resident_id=resident.id,
+                             slot_start=local("2026-12-01 09:00"),
+                             slot_end=local("2026-12-01 09:20"), category="other",
+                             matter="楼道灯坏了")
+        r_attended = Reservation(session_id=s_past.id, resident_id=neighbour2.id,
+                                 slot_start=local("2026-11-29 09:00"),
+                                 slot_end=local("2026-11-29 09:20"), category="safety",
+                                 matter="北门路灯坏了三个月，晚上出门不安全")
+        r_waiting = Reservation(session_id=s_past.id, resident_id=neighbour.id,
+                                slot_start=local("2026-11-29 09:20"),
+                                slot_end=local("2026-11-29 09:40"), category="other",
+                                matter="噪音扰民")
+        db.session.add_all([r_mine, r_attended, r_waiting])
+        db.session.flush()
+        record = ReceptionRecord(reservation_id=r_attended.id, attendance="attended",
+                                 raised="路灯坏了，已联系物业", follow_up="两周内答复",
+                                 recorded_at=NOW - DAY, recorded_by_id=representative.id)
+        db.session.add(record)
+        everybody = [resident, unverified, outsider, other_secretary, secretary,
+                     representative, admin, platform_admin]
+        notify([p.id for p in everybody], "topic.reply", {
+            "title": t_open.title, "name": neighbour.name, "topic_id": t_open.id},
+            f"/topics/{t_open.id}#comment-{c_mine.id}")
+        tokens = {name: create_token(person, "测试手机")
+                  for name, person in (("unverified", unverified), ("outsider", outsider),
+                                       ("resident", resident),
+                                       ("other_secretary", other_secretary),
+                                       ("secretary", secretary),
+                                       ("representative", representative), ("admin", admin),
+                                       ("platform_admin", platform_admin))}
+        db.session.commit()
+
+    secretary_grant = db.session.scalar(db.select(RoleGrant).where(
+        RoleGrant.user_id == secretary.id))
+    second_attachment = db.session.scalar(db.select(StudioRepresentative).where(
+        StudioRepresentative.user_id == second_rep.id))
+    pending = db.session.scalar(db.select(Residency).where(
+        Residency.user_id == unverified.id))
+    ids.update({
+        "community": a.id, "other_community": b.id, "grid": g1.id, "empty_grid": empty_grid.id,
+        "building": b2.id, "empty_building": empty_building.id,
+        "empty_unit": b2.units[0].id, "secretary_grant": secretary_grant.id,
+        "pending_residency": pending.id, "hall": hall.id,
+        "m_upcoming": m_upcoming.id, "m_registered": m_registered.id, "m_done": m_done.id,
+        "m_draft": m_draft.id,
+        "t_draft": t_draft.id, "t_proposed": t_proposed.id, "t_cosigned": t_cosigned.id,
+        "t_mine": t_mine.id, "t_review": t_review.id, "t_open": t_open.id,
+        "t_ended": t_ended.id, **{name: t.id for name, t in chain.items()},
+        "v_voting": voting.id, "v_voted": closed["t_voted"].id,
+        "outcome": publicised.id, "objection": objection.id,
+        "c_mine": c_mine.id, "c_neighbour": c_neighbour.id, "c_reported": c_reported.id,
+        "c_hidden": c_hidden.id,
+        "studio": studio.id, "spare_room": studio.rooms[2].id, "room2": studio.rooms[1].id,
+        "hours": studio.hours[-1].id, "second_attachment": second_attachment.id,
+        "unattached_rep": unattached_rep.id, "rep": representative.id,
+        "s_upcoming": s_upcoming.id, "s_open": s_open.id, "s_past": s_past.id,
+        "r_mine": r_mine.id, "r_waiting": r_waiting.id, "reception_record": record.id,
+        "notification": db.session.scalar(db.select(Notification.id).where(
+            Notification.user_id == resident.id)),
+        "bystander": bystander.id,
+        "resident_token": tokens["resident"][0].id,
+    })
+    w.text.update({
+        "free_slot": local("2026-12-02 09:40").strftime(SLOT_KEY_FORMAT),
+        "bystander_phone": bystander.phone,
+        "reset_token": _reset_link(bystander),
+    })
+    personas = {"unverified": unverified, "outsider": outsider, "resident": resident,
+                "other_secretary": other_secretary, "secretary": secretary,
+                "representative": representative, "admin": admin,
+                "platform_admin": platform_admin}
+    for name, user in personas.items():
+        w.people[name] = Person(user.id, user.email, user.session_token, tokens[name][1])
+    return w
+
+
+# --- the rig: one app and one world per test module, restored after a test changes it -------
+
+class Rig:
+    """An app on its own database holding the access world, built once for a test module.
+
+    A test that changes the database marks the rig dirty; the next test first restores the
+    world: on SQLite by copying back the file saved after building it, on PostgreSQL by
+    emptying the tables and inserting again the rows saved after building it.
+    """
+
+    def __init__(self, template, directory: Path, config: dict | None = None, *,
+                 name: str = "access"):
+        from tests.conftest import ON_POSTGRES, base_config
+
+        self.on_postgres = ON_POSTGRES
+        if ON_POSTGRES:
+            # A database of its own: under pytest-xdist other modules' tests may run between
+            # this module's tests and empty the worker's database.
+            url = _own_postgres_database(template, name)
+        else:
+            self.path = directory / "world.sqlite3"
+            self.saved = directory / "world-saved.sqlite3"
+            shutil.copyfile(template, self.path)
+            url = f"sqlite:///{self.path}"
+        os.environ.setdefault("CONSULT_INSTANCE_PATH", str(directory / "instance"))
+        self.app = create_app({**base_config(url), **(config or {})})
+        with self.app.app_context():
+            self.tables = [t.name for t in db.metadata.sorted_tables]
+        self.dirty = False
+        with self.app.app_context():
+            if ON_POSTGRES:  # left over from an earlier module in this process
+                with db.engine.begin() as conn:
+                    conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in self.tables)
+                                      + " RESTART IDENTITY CASCADE"))
+            self.world = build()
+            if ON_POSTGRES:
+                with db.engine.connect() as conn:
+                    self.rows = {t: [dict(r._mapping) for r in conn.execute(t.select())]
+                                 for t in db.metadata.sorted_tables}
+            db.session.remove()
+            db.engine.dispose()  # SQLite: the WAL is folded into the file before it is saved
+        if not ON_POSTGRES:
+            shutil.copyfile(self.path, self.saved)
+
+    def _refill(self) -> None:
+        with self.app.app_context(), db.engine.begin() as conn:
+            # DELETE is quicker than TRUNCATE on tables this small; the audit log refuses
+            # DELETE (append-only) but allows TRUNCATE.
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name == "audit_entries":
+                    conn.execute(text('TRUNCATE "audit_entries"'))
+                else:
+                    conn.execute(table.delete())
+            for table, rows in self.rows.items():
+                if rows:
+                    conn.execute(table.insert(), rows)
+                if "id" in table.c:  # the next id continues after the saved rows
+                    conn.execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f'COALESCE(max(id), 0) + 1, false) FROM "{table.name}"'))
+
+    def restore(self) -> None:
+        if self.on_postgres:
+            self._refill()
+        else:
+            with self.app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            for suffix in ("-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(self.saved, self.path)
+        self.dirty = False
+
+    def fresh(self) -> None:
+        """Restore the world if the last test changed it."""
+        if self.dirty:
+            self.restore()
+
+    def query(self, sql: str) -> list:
+        with self.app.app_context():
+            return [tuple(row) for row in db.session.execute(text(sql))]
+
+    def counts(self) -> dict[str, int]:
+        """Rows in every table, in one statement."""
+        with self.app.app_context():
+            row = db.session.execute(text("SELECT " + ", ".join(
+                f'(SELECT count(*) FROM "{t}")' for t in self.tables))).one()
+        return dict(zip(self.tables, row))
+
+    def client(self, persona: str, *, session: bool = True):
+        """A test client as ``persona``: logged in through the session cookie, unless
+        ``session`` is false (API calls carry the bearer token instead)."""
+        client = self.app.test_client()
+        client.set_cookie("lang", "en")
+        if persona != "visitor" and session:
+            person = self.world.people[persona]
+            with client.session_transaction() as sess:
+                sess["_user_id"] = f"{person.id}:{person.session_token}"
+                sess["_fresh"] = True
+        return client
+
+    def bearer(self, persona: str) -> dict:
+        if persona == "visitor":
+            return {}
+        return {"Authorization": f"Bearer {self.world.people[persona].api_token}"}
+
+    def close(self) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+_MIGRATED: set[str] = set()
+
+
+def _own_postgres_database(template_url: str, name: str) -> str:
+    """``<worker database>_<name>``, created and migrated once per test process."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine
+
+    from tests.conftest import base_config
+
+    parts = urlsplit(template_url)
+    database = f"{parts.path.lstrip('/')}_{name}"
+    url = urlunsplit(parts._replace(path="/" + database))
+    if url in _MIGRATED:
+        return url
+    admin = create_engine(template_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": database}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    app = create_app(base_config(url))
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    _MIGRATED.add(url)
+    return url
+
+
+def changed_tables(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return [f"{t} {before[t]}→{after[t]}" for t in before if before[t] != after[t]]

@@ -1,0 +1,547 @@
+"""The whole-app authorization matrix: every route and method of ``app.url_map`` (the JSON API
+included, ``static`` excepted) × every persona of tests/access_world.py, with the one answer
+each must get. A route without an entry in ``EXPECTED`` fails here until someone says who may
+use it; an entry for a route that is gone fails too.
+
+Answers:
+
+* ``ok``: 2xx, or a redirect that is neither to the login page nor carrying an error message;
+  a POST/PUT/DELETE must also have written something: a row more or less, or, for an entry
+  that names what it ``watch``-es, a change of that (a column, or a cookie set);
+* ``noop``: answered like ``ok`` but nothing written (a logged-in user posting the sign-up form);
+* ``login``: a redirect to the login page; 401 with a problem document from the API;
+* ``forbidden`` 403, ``not_found`` 404 (how the app hides other people's things), ``conflict``
+  409, ``invalid`` 400/422 or the form shown again with its error;
+* ``refused``: sent back with an error message (the topic and vote pages flash refusals).
+
+Every answer other than ``ok`` must leave every table as it was. Where tests/test_halls_access.py,
+test_studios_access.py and test_admin_access.py go deeper into one family (more personas,
+object-level rules), they stay; this is the one-answer-per-cell map of the whole app.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from urllib.parse import urlsplit
+
+import pytest
+
+from consult import clock
+from tests import factories
+from tests.access_world import NOW, PERSONAS, Rig, changed_tables
+
+OK, NOOP, LOGIN, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID, REFUSED = (
+    "ok", "noop", "login", "forbidden", "not_found", "conflict", "invalid", "refused")
+REFUSALS = {LOGIN, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID, REFUSED}
+
+
+def answers(default: str, **cells: str) -> dict[str, str]:
+    return {p: cells.get(p, default) for p in PERSONAS}
+
+
+def everyone() -> dict[str, str]:
+    return answers(OK)
+
+
+def members(**cells) -> dict[str, str]:
+    """Anyone logged in."""
+    return answers(OK, visitor=LOGIN, **cells)
+
+
+def only(*who: str, others: str = FORBIDDEN, visitor: str = LOGIN) -> dict[str, str]:
+    return {p: OK if p in who else visitor if p == "visitor" else others for p in PERSONAS}
+
+
+ADMINS = ("admin", "platform_admin")  # who administers A
+OFFICE = ("secretary", *ADMINS)  # who runs A's topics, meetings and moderation
+
+
+@dataclass(frozen=True)
+class Entry:
+    answers: dict[str, str]
+    args: dict[str, str] = field(default_factory=dict)  # URL argument -> world id
+    data: dict | Callable | None = None  # form or JSON that succeeds for an allowed persona
+    query: str = ""
+    # What a success changes when it adds or removes no row: an SQL query whose answer
+    # changes, or "cookie:NAME" for a cookie the answer sets.
+    watch: str | None = None
+
+
+def roster_upload(values: dict, persona: str) -> dict:
+    csv = factories.roster_csv(("1网格", "9栋", "0101", "80.00", "新业主", "13600000001", ""))
+    return {"community": str(values["community"]), "file": (io.BytesIO(csv), "roster.csv")}
+
+
+def token_request(values: dict, persona: str) -> dict:
+    if persona == "visitor":  # no account: a wrong password is all a visitor can send
+        return {"identifier": values["bystander_phone"], "password": "not the password"}
+    return {"identifier": values["identifier"], "password": factories.PASSWORD,
+            "name": "我的手机"}
+
+
+PROPOSAL = {"title": "小区增设快递柜", "description": "快递经常丢失，希望增设智能快递柜。",
+            "category": "property", "scope": "community:{community}"}
+
+# (endpoint, method) -> Entry
+EXPECTED: dict[tuple[str, str], Entry] = {
+    # --- accounts -----------------------------------------------------------------------------
+    ("accounts.login", "GET"): Entry(everyone()),
+    ("accounts.login", "POST"): Entry(everyone(), data={
+        "identifier": "{bystander_phone}", "password": factories.PASSWORD},
+        watch="SELECT last_login_at FROM users WHERE id = {bystander}"),
+    ("accounts.logout", "POST"): Entry(members(), data={},
+                                       watch="SELECT session_token FROM users WHERE id = {me}"),
+    ("accounts.password", "GET"): Entry(members()),
+    ("accounts.password", "POST"): Entry(members(), data={
+        "current_password": factories.PASSWORD, "new_password": "another secret 99",
+        "confirm": "another secret 99"}),
+    ("accounts.register_view", "GET"): Entry(everyone()),  # logged in: sent home
+    ("accounts.register_view", "POST"): Entry(answers(NOOP, visitor=OK), data={
+        "name": "新居民", "phone": "13700000099", "email": "", "password": factories.PASSWORD,
+        "confirm": factories.PASSWORD}),
+    # Anyone may ask for a reset link, and anyone holding a valid link may use it.
+    ("accounts.forgot_password", "GET"): Entry(everyone()),
+    ("accounts.forgot_password", "POST"): Entry(everyone(), data={"identifier": "{identifier}"}),
+    ("accounts.reset_password", "GET"): Entry(everyone()),
+    ("accounts.reset_password", "POST"): Entry(everyone(), data={
+        "password": "a brand new secret", "confirm": "a brand new secret"}),
+    # --- administration (admins of A; creating communities is for platform admins) -------------
+    ("admin.index", "GET"): Entry(only(*ADMINS)),
+    ("admin.create_community", "GET"): Entry(only("platform_admin")),
+    ("admin.create_community", "POST"): Entry(only("platform_admin"), data={
+        "name": "新社区", "cosign_threshold": "10"}),
+    ("admin.community", "GET"): Entry(only(*ADMINS)),
+    ("admin.community", "POST"): Entry(only(*ADMINS), data={
+        "community-name": "改名社区", "community-cosign_threshold": "3"}),
+    ("admin.add_grid", "POST"): Entry(only(*ADMINS), data={"grid-name": "新网格"}),
+    ("admin.grid", "GET"): Entry(only(*ADMINS)),
+    ("admin.grid", "POST"): Entry(only(*ADMINS), data={"name": "改名网格"}),
+    ("admin.delete_grid", "POST"): Entry(only(*ADMINS), data={}),
+    ("admin.add_building", "POST"): Entry(only(*ADMINS), data={
+        "building-grid": "{grid}", "building-name": "新楼"}),
+    ("admin.building", "GET"): Entry(only(*ADMINS)),
+    ("admin.building", "POST"): Entry(only(*ADMINS), data={"building-name": "改名楼"}),
+    ("admin.delete_building", "POST"): Entry(only(*ADMINS), data={}),
+    ("admin.add_unit", "POST"): Entry(only(*ADMINS), data={
+        "unit-number": "9901", "unit-area_m2": "66.5"}),
+    ("admin.unit", "GET"): Entry(only(*ADMINS)),
+    ("admin.unit", "POST"): Entry(only(*ADMINS), data={"number": "0199", "area_m2": "70"}),
+    ("admin.delete_unit", "POST"): Entry(only(*ADMINS), data={}),
+    ("admin.roles", "GET"): Entry(only(*ADMINS)),
+    ("admin.roles", "POST"): Entry(only(*ADMINS), data={
+        "identifier": "{bystander_phone}", "role": "representative"}),
+    ("admin.revoke", "POST"): Entry(only(*ADMINS), data={}),
+    ("roster.upload", "GET"): Entry(only(*ADMINS)),
+    ("roster.upload", "POST"): Entry(only(*ADMINS), data=roster_upload),
+    # --- main ---------------------------------------------------------------------------------
+    ("main.home", "GET"): Entry(everyone()),
+    ("main.healthz", "GET"): Entry(everyone()),
+    ("main.set_language", "POST"): Entry(everyone(), data={"lang": "zh_Hans"},
+                                         watch="cookie:lang"),
+    ("main.set_text_size", "POST"): Entry(everyone(), data={"size": "large"},
+                                          watch="cookie:text_size"),
+    # --- community and residency --------------------------------------------------------------
+    ("community.community", "GET"): Entry(everyone()),
+    ("community.my_residency", "GET"): Entry(members()),
+    ("community.my_residency", "POST"): Entry(
+        members(), query="?community={community}&building={building}",
+        data={"unit": "{empty_unit}", "relation": "tenant"}),
+    ("community.verifications", "GET"): Entry(only("other_secretary", *OFFICE)),
+    ("community.decide_residency", "POST"): Entry(only(*OFFICE), data={"decision": "verify"}),
+    # --- notifications and devices ------------------------------------------------------------
+    ("notifications.index", "GET"): Entry(members()),
+    ("notifications.open_one", "POST"): Entry(
+        only("resident", others=NOT_FOUND), data={},
+        watch="SELECT read_at FROM notifications WHERE id = {notification}"),
+    ("notifications.read_all", "POST"): Entry(members(), data={}, watch=(
+        "SELECT count(*) FROM notifications WHERE user_id = {me} AND read_at IS NULL")),
+    ("devices.devices", "GET"): Entry(members()),
+    ("devices.revoke_device", "POST"): Entry(only("resident", others=NOT_FOUND), data={}),
+    # --- topics -------------------------------------------------------------------------------
+    ("topics.index", "GET"): Entry(everyone()),
+    ("topics.show", "GET"): Entry(everyone(), args={"topic_id": "t_open"}),
+    # A resident of B may propose in B: the page is theirs, the scope of A is not.
+    ("topics.new", "GET"): Entry(only("resident", "outsider")),
+    ("topics.new", "POST"): Entry(answers(FORBIDDEN, visitor=LOGIN, resident=OK,
+                                          outsider=INVALID),
+                                  data={**PROPOSAL, "action": "save"}),
+    ("topics.edit", "GET"): Entry(only("resident", others=NOT_FOUND),
+                                  args={"topic_id": "t_draft"}),
+    ("topics.edit", "POST"): Entry(only("resident", others=NOT_FOUND),
+                                   args={"topic_id": "t_draft"},
+                                   data={**PROPOSAL, "action": "save"},
+                                   watch="SELECT title FROM topics WHERE id = {t_draft}"),
+    ("topics.submit", "POST"): Entry(only("resident", others=NOT_FOUND),
+                                     args={"topic_id": "t_draft"}, data={}),
+    ("topics.cosign", "POST"): Entry(only("resident", others=REFUSED),
+                                     args={"topic_id": "t_proposed"}, data={}),
+    ("topics.withdraw", "POST"): Entry(only("resident", others=REFUSED),
+                                       args={"topic_id": "t_mine"}, data={}),
+    ("topics.accept", "POST"): Entry(only(*OFFICE, others=REFUSED),
+                                     args={"topic_id": "t_review"}, data={"days": "7"}),
+    ("topics.reject", "POST"): Entry(only(*OFFICE, others=REFUSED),
+                                     args={"topic_id": "t_review"},
+                                     data={"reason": "不属于社区事务"}),
+    ("topics.deliberate", "POST"): Entry(only(*OFFICE, others=REFUSED),
+                                         args={"topic_id": "t_ended"}, data={}),
+    ("topics.follow", "POST"): Entry(members(), args={"topic_id": "t_open"}, data={}),
+    ("topics.from_reception", "POST"): Entry(only("representative", others=REFUSED),
+                                             data={"proposer": "representative"}),
+    # --- comments (a refusal is 403 even for a visitor: the htmx forms show its message) -------
+    ("comments.create", "POST"): Entry(only("resident", visitor=FORBIDDEN),
+                                       args={"topic_id": "t_open"},
+                                       data={"body": "同意限制音量。"}),
+    ("comments.show", "GET"): Entry(everyone(), args={"comment_id": "c_neighbour"}),
+    ("comments.edit", "GET"): Entry(only("resident", visitor=FORBIDDEN),
+                                    args={"comment_id": "c_mine"}),
+    ("comments.edit", "POST"): Entry(only("resident", visitor=FORBIDDEN),
+                                     args={"comment_id": "c_mine"},
+                                     data={"body": "音量应该限制在晚上八点半以前。"}),
+    ("comments.withdraw", "POST"): Entry(only("resident", visitor=FORBIDDEN),
+                                         args={"comment_id": "c_mine"}, data={}),
+    ("comments.react", "POST"): Entry(only("resident", visitor=FORBIDDEN),
+                                      args={"comment_id": "c_neighbour"},
+                                      data={"value": "agree"}),
+    ("comments.report", "POST"): Entry(only("resident", visitor=FORBIDDEN),
+                                       args={"comment_id": "c_neighbour"},
+                                       data={"reason": "不文明"}),
+    ("comments.hide", "POST"): Entry(only(*OFFICE, visitor=FORBIDDEN),
+                                     args={"comment_id": "c_neighbour"},
+                                     data={"reason": "人身攻击"}),
+    ("comments.restore", "POST"): Entry(only(*OFFICE, visitor=FORBIDDEN),
+                                        args={"comment_id": "c_hidden"}, data={}),
+    ("comments.dismiss", "POST"): Entry(only(*OFFICE, visitor=FORBIDDEN),
+                                        args={"comment_id": "c_reported"}, data={}),
+    ("comments.moderation", "GET"): Entry(only("other_secretary", *OFFICE)),
+    # --- halls, meetings and minutes ----------------------------------------------------------
+    ("halls.community_halls", "GET"): Entry(everyone()),
+    ("halls.community_calendar", "GET"): Entry(everyone()),
+    ("halls.hall", "GET"): Entry(everyone()),
+    ("halls.hall_calendar", "GET"): Entry(everyone()),
+    ("halls.meeting", "GET"): Entry(everyone(), args={"meeting_id": "m_upcoming"}),
+    ("halls.minutes", "GET"): Entry(everyone(), args={"meeting_id": "m_done"}),
+    ("halls.print_minutes", "GET"): Entry(everyone(), args={"meeting_id": "m_done"}),
+    ("halls.minutes_revision", "GET"): Entry(everyone(), args={"meeting_id": "m_done"}),
+    ("halls.new_hall", "GET"): Entry(only(*ADMINS)),
+    ("halls.new_hall", "POST"): Entry(only(*ADMINS), data={"name": "二号议事厅",
+                                                           "capacity": "20"}),
+    ("halls.edit_hall", "GET"): Entry(only(*ADMINS)),
+    ("halls.edit_hall", "POST"): Entry(only(*ADMINS), data={"name": "改名议事厅",
+                                                            "capacity": "20"}),
+    ("halls.schedule", "GET"): Entry(only(*OFFICE)),
+    ("halls.schedule", "POST"): Entry(only(*OFFICE), data={
+        "hall": "{hall}", "title": "新会议", "day": "2026-12-05", "start": "09:00",
+        "end": "10:00", "topics": "{t_ended}"}),
+    ("halls.reschedule", "GET"): Entry(only(*OFFICE), args={"meeting_id": "m_upcoming"}),
+    ("halls.reschedule", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_upcoming"},
+                                        data={"hall": "{hall}", "title": "改期",
+                                              "day": "2026-12-06", "start": "09:00",
+                                              "end": "10:00"}),
+    ("halls.cancel", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_upcoming"},
+                                    data={"reason": "场地维修"}),
+    ("halls.register", "POST"): Entry(only("resident"), args={"meeting_id": "m_upcoming"},
+                                      data={}),
+    # Only one's own registration can be given up: others are told they are not registered.
+    ("halls.unregister", "POST"): Entry(only("resident", others=CONFLICT),
+                                        args={"meeting_id": "m_registered"}, data={}),
+    ("halls.edit_minutes", "GET"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"}),
+    ("halls.edit_minutes", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"},
+                                          data={"present_count": "9", "residents_count": "7",
+                                                "action": "save"}),
+    ("halls.preview_minutes", "GET"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"}),
+    ("halls.publish_minutes", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"},
+                                             data={}),
+    ("halls.correct_minutes", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_done"},
+                                             data={"note": "更正出席人数"}),
+    # --- votes --------------------------------------------------------------------------------
+    ("votes.open_vote", "GET"): Entry(only(*OFFICE), args={"topic_id": "t_to_vote"}),
+    ("votes.open_vote", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_to_vote"}, data={
+        "question": "是否同意绿化带改造？", "kind": "yes_no", "electorate": "residents",
+        "scope": "community:{community}", "rule": "simple_majority",
+        "opens_at": "2026-11-30T10:00", "closes_at": "2026-12-07T10:00"}),
+    ("votes.show", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),
+    ("votes.cast", "POST"): Entry(only("resident", others=REFUSED),
+                                  args={"vote_id": "v_voting"}, data={"option": "agree"}),
+    ("votes.receipt", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),
+    ("votes.result_csv", "GET"): Entry(everyone(), args={"vote_id": "v_voted"}),
+    ("votes.ballots_csv", "GET"): Entry(everyone(), args={"vote_id": "v_voted"}),
+    # --- outcomes -----------------------------------------------------------------------------
+    ("outcomes.publish", "GET"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}),
+    ("outcomes.publish", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}, data={
+        "decision": "同意更换大门。", "days": "7", "act": "act"}),
+    ("outcomes.object_", "POST"): Entry(only("resident"), args={"topic_id": "t_publicised"},
+                                        data={"objection": "不同意，预算太高。"}),
+    ("outcomes.answer", "POST"): Entry(only(*OFFICE), data={
+        "o{objection}-answer": "施工期已压缩到两周。"}),
+    ("outcomes.plan", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_implementing"},
+                                     data={"responsible": "物业服务中心",
+                                           "target_date": "2026-12-31"}),
+    ("outcomes.progress", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_implementing"},
+                                         data={"progress": "已采购材料", "percent": "40"}),
+    ("outcomes.done", "POST"): Entry(only(*OFFICE, others=REFUSED),
+                                     args={"topic_id": "t_implementing"},
+                                     data={"note": "完工"}),
+    ("outcomes.rate", "POST"): Entry(only("resident"), args={"topic_id": "t_done"},
+                                     data={"stars": "4", "comment": "不错"}),
+    ("outcomes.board", "GET"): Entry(everyone()),
+    ("outcomes.feed", "GET"): Entry(everyone()),
+    ("outcomes.dashboard", "GET"): Entry(everyone()),
+    # --- studios ------------------------------------------------------------------------------
+    ("studios.index", "GET"): Entry(everyone()),
+    ("studios.studio", "GET"): Entry(everyone()),
+    ("studios.studio_calendar", "GET"): Entry(everyone()),
+    ("studios.representative", "GET"): Entry(everyone()),
+    ("studios.representative_calendar", "GET"): Entry(everyone()),
+    ("studios.session", "GET"): Entry(everyone(), args={"session_id": "s_open"}),
+    ("studios.my_reservations", "GET"): Entry(members()),
+    ("studios.my_sessions", "GET"): Entry(members()),
+    ("studios.reserve", "POST"): Entry(only("resident"), args={"session_id": "s_open"}, data={
+        "slot": "{free_slot}", "category": "other", "matter": "楼道灯坏了"}),
+    # Another resident's reservation does not exist for you.
+    ("studios.cancel_reservation", "POST"): Entry(only("resident", others=NOT_FOUND),
+                                                  data={}),
+    ("studios.cancel_session", "POST"): Entry(only("representative", *ADMINS),
+                                              args={"session_id": "s_open"},
+                                              data={"reason": "参加区人大会议"}),
+    ("studios.record", "GET"): Entry(only("representative"),
+                                     args={"session_id": "s_past", "reservation_id": "r_waiting"}),
+    ("studios.record", "POST"): Entry(only("representative"),
+                                      args={"session_id": "s_past",
+                                            "reservation_id": "r_waiting"},
+                                      data={"attendance": "no_show"}),
+    ("studios.book", "GET"): Entry(only("representative")),
+    ("studios.book", "POST"): Entry(only("representative"), data={
+        "room": "{room2}", "day": "2026-12-03", "start": "09:00", "end": "10:00",
+        "slot_minutes": "20", "weeks": "1"}),
+    ("studios.admin_studios", "GET"): Entry(only(*ADMINS)),
+    ("studios.admin_studios", "POST"): Entry(only(*ADMINS), data={
+        "kind": "liaison", "name": "代表联络站", "address": "东风街道1号"}),
+    ("studios.admin_studio", "GET"): Entry(only(*ADMINS)),
+    ("studios.admin_studio", "POST"): Entry(only(*ADMINS), data={
+        "studio-kind": "cppcc", "studio-name": "改名工作室", "studio-address": "新地址"}),
+    ("studios.admin_add_room", "POST"): Entry(only(*ADMINS), data={"room-name": "接待室三"}),
+    ("studios.admin_delete_room", "POST"): Entry(only(*ADMINS), data={}),
+    ("studios.admin_add_hours", "POST"): Entry(only(*ADMINS), data={
+        "hours-weekday": "6", "hours-opens": "21:00", "hours-closes": "22:00"}),
+    ("studios.admin_delete_hours", "POST"): Entry(only(*ADMINS), data={}),
+    ("studios.admin_attach", "POST"): Entry(only(*ADMINS),
+                                            data={"attach-user": "{unattached_rep}"}),
+    ("studios.admin_detach", "POST"): Entry(only(*ADMINS), data={}),
+    ("studios.admin_profile", "GET"): Entry(only(*ADMINS)),
+    ("studios.admin_profile", "POST"): Entry(only(*ADMINS), data={
+        "body": "district_cppcc", "area_served": "第二选区", "bio": ""}),
+    # --- the JSON API: a bearer token per persona, none for the visitor ----------------------
+    ("api.openapi_json", "GET"): Entry(everyone()),
+    ("api.docs_page", "GET"): Entry(everyone()),
+    ("api.communities", "GET"): Entry(everyone()),
+    ("api.community_meetings", "GET"): Entry(everyone()),
+    ("api.community_outcomes", "GET"): Entry(everyone()),
+    ("api.topics", "GET"): Entry(everyone()),
+    ("api.topic", "GET"): Entry(everyone(), args={"topic_id": "t_open"}),
+    ("api.topic_comments_list", "GET"): Entry(everyone(), args={"topic_id": "t_open"}),
+    ("api.topic_outcome", "GET"): Entry(everyone(), args={"topic_id": "t_publicised"}),
+    ("api.meeting", "GET"): Entry(everyone(), args={"meeting_id": "m_upcoming"}),
+    ("api.meeting_minutes", "GET"): Entry(everyone(), args={"meeting_id": "m_done"}),
+    ("api.vote", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),
+    ("api.vote_ballots", "GET"): Entry(everyone(), args={"vote_id": "v_voted"}),
+    ("api.studios", "GET"): Entry(everyone()),
+    ("api.studio", "GET"): Entry(everyone()),
+    ("api.studio_sessions", "GET"): Entry(everyone()),
+    ("api.studio_session", "GET"): Entry(everyone(), args={"session_id": "s_open"}),
+    ("api.representative", "GET"): Entry(everyone()),
+    ("api.representative_sessions", "GET"): Entry(everyone()),
+    ("api.tokens_create", "POST"): Entry(members(), data=token_request),
+    ("api.tokens_delete_current", "DELETE"): Entry(members()),
+    ("api.me", "GET"): Entry(members()),
+    ("api.my_reservations", "GET"): Entry(members()),
+    # A resident of B holds a verified home, so the table lets them propose; the scope of A
+    # is refused as a wrong field.
+    ("api.propose", "POST"): Entry(answers(FORBIDDEN, visitor=LOGIN, resident=OK,
+                                           outsider=INVALID), data=PROPOSAL),
+    ("api.cosign", "POST"): Entry(only("resident"), args={"topic_id": "t_proposed"}, data={}),
+    # Withdrawing a co-signature one never gave is a conflict, whoever asks.
+    ("api.withdraw_cosignature", "DELETE"): Entry(only("resident", others=CONFLICT),
+                                                  args={"topic_id": "t_cosigned"}),
+    ("api.comment", "POST"): Entry(only("resident"), args={"topic_id": "t_open"},
+                                   data={"body": "同意限制音量。"}),
+    ("api.reply", "POST"): Entry(only("resident"), args={"comment_id": "c_neighbour"},
+                                 data={"body": "我也这么想。"}),
+    ("api.react", "PUT"): Entry(only("resident"), args={"comment_id": "c_neighbour"},
+                                data={"value": "agree"}),
+    ("api.cast", "POST"): Entry(only("resident"), args={"vote_id": "v_voting"},
+                                data={"option": "agree"}),
+    ("api.reserve", "POST"): Entry(only("resident"), args={"session_id": "s_open"}, data={
+        "slot": "{free_slot}", "category": "other", "matter": "楼道灯坏了"}),
+    ("api.cancel_reservation", "DELETE"): Entry(only("resident", others=NOT_FOUND)),
+    ("api.lodge_objection", "POST"): Entry(only("resident"), args={"topic_id": "t_publicised"},
+                                           data={"body": "不同意，预算太高。"}),
+    ("api.rate", "PUT"): Entry(only("resident"), args={"topic_id": "t_done"},
+                               data={"stars": 4, "comment": "不错"}),
+}
+
+# What a URL argument names when the entry does not say.
+DEFAULT_ARGS = {
+    "community_id": "community", "hall_id": "hall", "studio_id": "studio", "user_id": "rep",
+    "grid_id": "empty_grid", "building_id": "empty_building", "unit_id": "empty_unit",
+    "grant_id": "secretary_grant", "residency_id": "pending_residency",
+    "notification_id": "notification", "token_id": "resident_token",
+    "objection_id": "objection", "room_id": "spare_room", "hours_id": "hours",
+    "attachment_id": "second_attachment", "record_id": "reception_record",
+    "reservation_id": "r_mine", "session_id": "s_upcoming",
+}
+LITERAL_ARGS = {"number": 1}  # the first revision of the minutes
+TEXT_ARGS = {"token": "reset_token"}
+
+
+def routes(app) -> dict[tuple[str, str], object]:
+    return {(rule.endpoint, method): rule for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def build_url(rule, entry: Entry, values: dict) -> str:
+    args = {}
+    for name in rule.arguments:
+        if name in LITERAL_ARGS:
+            args[name] = LITERAL_ARGS[name]
+        elif name in TEXT_ARGS:
+            args[name] = values[TEXT_ARGS[name]]
+        else:
+            key = entry.args.get(name) or DEFAULT_ARGS.get(name)
+            assert key is not None, f"{rule.endpoint}: say which object <{name}> names"
+            args[name] = values[key]
+    return rule.build(args)[1] + entry.query.format(**values)
+
+
+def fill(data, values: dict, persona: str):
+    if data is None:
+        return None
+    if callable(data):
+        return data(values, persona)
+    return {k.format(**values): v.format(**values) if isinstance(v, str) else v
+            for k, v in data.items()}
+
+
+def observe(response, api: bool, error_flashed: bool) -> str:
+    status = response.status_code
+    if api:
+        if status >= 400:
+            assert response.mimetype == "application/problem+json", response.get_data()
+        return {401: LOGIN}.get(status) or _by_status(status)
+    if 300 <= status < 400:
+        if urlsplit(response.headers["Location"]).path == "/login":
+            return LOGIN
+        return REFUSED if error_flashed else OK
+    return _by_status(status)
+
+
+def _by_status(status: int) -> str:
+    if 200 <= status < 300:
+        return OK
+    return {403: FORBIDDEN, 404: NOT_FOUND, 409: CONFLICT, 400: INVALID,
+            422: INVALID}.get(status, f"HTTP {status}")
+
+
+@dataclass
+class Call:
+    url: str
+    response: object
+    wrote: list[str]  # what changed: tables whose row count moved, the watched value
+    flashed: list[tuple[str, str]]  # (category, message)
+
+
+def call(rig, endpoint: str, method: str, persona: str, *, session: bool | None = None,
+         headers: dict | None = None, csrf_token: bool | None = None) -> Call:
+    """Send ``endpoint``'s request as ``persona`` with the entry's data, on a fresh world.
+    API calls carry the persona's bearer token and no session cookie unless told otherwise.
+    With ``csrf_token`` true or false, the client first opens the home page, as a browser
+    would, and the form carries the CSRF token it got there, or not."""
+    rig.fresh()
+    api = endpoint.startswith("api.")
+    rule = routes(rig.app).get((endpoint, method))
+    assert rule is not None, f"{method} {endpoint}: no such route (drop it from EXPECTED)"
+    entry = EXPECTED[(endpoint, method)]
+    values = rig.world.values()
+    person = rig.world.people.get(persona)
+    values.update(identifier=person.identifier if person else values["bystander_phone"],
+                  me=person.id if person else 0)
+    url = build_url(rule, entry, values)
+    data = fill(entry.data, values, persona)
+    client = rig.client(persona, session=not api if session is None else session)
+    if headers is None:
+        headers = rig.bearer(persona) if api else {}
+    if csrf_token is not None:
+        home = client.get("/").get_data(as_text=True)
+        if csrf_token:
+            data = {**(data or {}), "csrf_token": re.search(
+                r'name="csrf_token" value="([^"]+)"', home).group(1)}
+    watch = entry.watch.format(**values) if entry.watch else None
+    before = rig.counts()
+    watched = rig.query(watch) if watch and not watch.startswith("cookie:") else None
+    with clock.frozen(NOW):
+        if api:
+            response = client.open(url, method=method, json=data, headers=headers)
+        else:
+            response = client.open(url, method=method, data=data, headers=headers)
+    with client.session_transaction() as sess:
+        flashed = sess.get("_flashes", [])
+    wrote = changed_tables(before, rig.counts())
+    # A success may have updated rows without changing the counts; a refusal rolled back.
+    succeeded = response.status_code < 400 and not any(c == "error" for c, _ in flashed)
+    rig.dirty = bool(wrote) or (method != "GET" and succeeded)
+    if watched is not None and rig.query(watch) != watched:
+        wrote.append(watch)
+    elif watch and watch.startswith("cookie:") and any(
+            h.startswith(watch[7:] + "=") for h in response.headers.getlist("Set-Cookie")):
+        wrote.append(watch)
+    return Call(url, response, wrote, flashed)
+
+
+CELLS = [(endpoint, method, persona) for (endpoint, method) in EXPECTED for persona in PERSONAS]
+
+
+@pytest.fixture(scope="module")
+def rig(database_template, tmp_path_factory):
+    rig = Rig(database_template, tmp_path_factory.mktemp("access"))
+    yield rig
+    rig.close()
+
+
+def test_every_route_has_an_expected_answer(rig):
+    present = set(routes(rig.app))
+    missing = sorted(present - set(EXPECTED))
+    gone = sorted(set(EXPECTED) - present)
+    assert not missing, f"say who may use {missing} in EXPECTED"
+    assert not gone, f"drop {gone} from EXPECTED: no such route"
+
+
+@pytest.mark.parametrize("endpoint, method, persona", CELLS)
+def test_access(rig, endpoint, method, persona):
+    expected = EXPECTED[(endpoint, method)].answers[persona]
+    c = call(rig, endpoint, method, persona)
+    status = c.response.status_code
+    got = observe(c.response, endpoint.startswith("api."),
+                  any(category == "error" for category, _ in c.flashed))
+    if got == OK and not c.wrote and expected in (INVALID, NOOP) and \
+            (expected == NOOP or status == 200):
+        got = expected  # NOOP; INVALID: the form shown again with its error
+    cell = f"{method} {c.url} as {persona}"
+    assert got == expected, f"{cell}: expected {expected}, got {status} ({got}); " \
+                            f"flashed {[str(m) for _, m in c.flashed]}"
+    if expected == OK and method != "GET":
+        assert c.wrote, f"{cell}: answered {status} but wrote nothing"
+    elif expected != OK:
+        assert not c.wrote, f"{cell}: refused but wrote {c.wrote}"
+
+
+@pytest.mark.parametrize("path, item", [("/verifications", "待认证"),
+                                        ("/moderation", "跳舞的人太自私了")])
+def test_a_queue_holds_only_its_readers_communities(rig, path, item):
+    """The other community's secretary may open the queue, but it holds nothing of A's."""
+    rig.fresh()
+    with clock.frozen(NOW):
+        mine = rig.client("secretary").get(path).get_data(as_text=True)
+        theirs = rig.client("other_secretary").get(path).get_data(as_text=True)
+    assert item in mine
+    assert item not in theirs
