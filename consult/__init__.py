@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from consult import cli, i18n, security, web
+    from consult import cli, i18n, pagecache, security, web
     from consult.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -32,11 +32,14 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     login_manager.init_app(app)
     web.init_app(app)
+    pagecache.init_app(app)
 
     with app.app_context():
-        from consult.database import configure_engine
+        from consult.database import configure_engine, count_queries_per_request
 
         configure_engine(db.engine)
+        if app.config.get("QUERY_COUNT_HEADER"):
+            count_queries_per_request(app, db.engine)
 
     from consult.accounts.views import bp as accounts_bp
     from consult.admin.views import bp as admin_bp

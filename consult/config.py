@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A session-signing key must not be guessable: 32 characters is 128+ bits from token_hex(16).
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def _default_sqlite_url(instance_path: str) -> str:
@@ -34,6 +36,9 @@ def load_config(instance_path: str) -> dict:
         if production:
             raise RuntimeError("SECRET_KEY must be set when CONSULT_ENV=production")
         secret_key = _development_secret(instance_path)
+    elif production and len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(f"SECRET_KEY is too short for production: use at least "
+                           f"{MIN_SECRET_KEY_LENGTH} random characters")
     redis_url = env.get("REDIS_URL")
     return {
         "ENV_NAME": "production" if production else "development",
@@ -77,6 +82,13 @@ def load_config(instance_path: str) -> dict:
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "API_TOKEN_RATE_LIMIT": env.get("API_TOKEN_RATE_LIMIT", "120 per minute"),
         "PROXY_FIX": env.get("PROXY_FIX", "0") == "1",
+        # Public pages kept for visitors who are not logged in (consult/pagecache.py); 0: off.
+        "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "30")),
+        # Comments per person per minute/hour (consult/topics/comments.py); the page benchmark
+        # turns the check off to measure posting itself.
+        "COMMENT_FLOOD_CHECK": env.get("COMMENT_FLOOD_CHECK", "1") != "0",
+        # The page benchmark reads an X-Query-Count header; never on in production.
+        "QUERY_COUNT_HEADER": env.get("QUERY_COUNT_HEADER", "0") == "1" and not production,
     }
 
 

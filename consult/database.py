@@ -55,3 +55,26 @@ def begin_write(session=None) -> None:
     if transaction is not None and transaction._connections:
         return  # already connected: keep the transaction the caller opened
     session.connection(execution_options={IMMEDIATE_OPTION: True})
+
+
+QUERY_COUNT_HEADER = "X-Query-Count"
+_NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
+
+
+def count_queries_per_request(app, engine: Engine) -> None:
+    """Answer every request with the number of SQL statements it ran, in a response header.
+
+    Off unless ``QUERY_COUNT_HEADER`` is set: the page benchmark (bench/pages.py) reads it to
+    report queries per page from the real server under load.
+    """
+    from flask import g, has_request_context
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        if has_request_context() and not statement.lstrip().upper().startswith(_NOT_COUNTED):
+            g.query_count = g.get("query_count", 0) + 1
+
+    @app.after_request
+    def _header(response):
+        response.headers[QUERY_COUNT_HEADER] = str(g.get("query_count", 0))
+        return response

@@ -11,7 +11,7 @@ from typing import Callable
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Integer, String, cast, null, select, union_all
 
 from consult.accounts.models import Role, RoleGrant
 from consult.extensions import db
@@ -75,24 +75,25 @@ def forget_memberships() -> None:
 
 
 def load_membership(user) -> Membership:
+    """The user's roles and verified homes: one query (it runs on every logged-in page)."""
     from consult.community.models import Building, Grid, Residency, ResidencyStatus, Unit
 
     m = Membership(user_id=user.id, platform_admin=bool(user.is_platform_admin))
-    for community_id, role in db.session.execute(
-        select(RoleGrant.community_id, RoleGrant.role).where(RoleGrant.user_id == user.id)
-    ):
-        m.roles.setdefault(community_id, set()).add(role)
-    m.verified_units = [
-        tuple(row)
-        for row in db.session.execute(
-            select(Unit.id, Building.id, Grid.id, Grid.community_id)
-            .join(Residency, Residency.unit_id == Unit.id)
-            .join(Building, Unit.building_id == Building.id)
-            .join(Grid, Building.grid_id == Grid.id)
-            .where(Residency.user_id == user.id,
-                   Residency.status == ResidencyStatus.VERIFIED.value)
-        )
-    ]
+    no_id, no_role = cast(null(), Integer), cast(null(), String)
+    roles = select(RoleGrant.community_id, RoleGrant.role, no_id, no_id, no_id).where(
+        RoleGrant.user_id == user.id)
+    homes = (select(Grid.community_id, no_role, Unit.id, Building.id, Grid.id)
+             .join(Residency, Residency.unit_id == Unit.id)
+             .join(Building, Unit.building_id == Building.id)
+             .join(Grid, Building.grid_id == Grid.id)
+             .where(Residency.user_id == user.id,
+                    Residency.status == ResidencyStatus.VERIFIED.value))
+    for community_id, role, unit_id, building_id, grid_id in db.session.execute(
+            union_all(roles, homes)):
+        if role is not None:
+            m.roles.setdefault(community_id, set()).add(role)
+        else:
+            m.verified_units.append((unit_id, building_id, grid_id, community_id))
     return m
 
 

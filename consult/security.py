@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consult.extensions import db, login_manager
@@ -42,12 +43,22 @@ def load_user(cookie_id: str):
     """The session holds ``"<id>:<token>"``; a rotated token (logout elsewhere, password change)
     makes every older cookie worthless."""
     from consult.accounts.models import User
+    from consult.notifications.models import Notification
 
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.session_token != token or not user.can_log_in:
+    # The unread count for the navigation bar comes in the same query: every logged-in page
+    # shows it (consult/web.py reads it from g).
+    unread = (select(func.count()).select_from(Notification)
+              .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+              .scalar_subquery())
+    row = db.session.execute(select(User, unread).where(User.id == int(user_id))).first()
+    if row is None:
+        return None
+    user, g._unread = row
+    if user.session_token != token or not user.can_log_in:
+        g.pop("_unread", None)
         return None
     return user
 

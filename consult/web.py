@@ -35,6 +35,7 @@ def init_app(app: Flask) -> None:
         g.pop("_login_user", None)
         g.pop("_memberships", None)
         g.pop("_unread", None)
+        g.pop("csrf_token", None)  # Flask-WTF's per-request token, made from this session's
 
     @app.before_request
     def _writer_transaction():

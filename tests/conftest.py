@@ -36,6 +36,8 @@ def base_config(url: str) -> dict:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
+        # Tests move the clock between requests; tests/test_page_cache.py turns it on.
+        "PAGE_CACHE_SECONDS": 0,
     }
 
 

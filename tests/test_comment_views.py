@@ -703,6 +703,39 @@ def test_the_topic_page_runs_a_fixed_number_of_queries(app, world, login, client
         with count_queries() as q:
             response = topic_page(client, w, sort)
         assert response.status_code == 200
-        assert html(response).count('class="comment ') == total
+        shown = html(response).count('class="comment ')
+        if total == 10:
+            assert shown == total
+        else:  # the first page of threads, with their replies, and the way to more
+            assert comments.THREADS_PER_PAGE <= shown < total
+            assert 'id="comment-more"' in html(response)
         seen.append(q.count)
     assert seen[0] == seen[1], seen
+
+
+def comment_ids(text: str) -> list[int]:
+    return [int(x) for x in re.findall(r'<article[^>]* id="comment-(\d+)"', text)]
+
+
+@pytest.mark.parametrize("sort", comments.SORTS)
+def test_show_more_brings_every_comment_once(app, world, login, client, sort):
+    w = world
+    as_(client, login, w.people["resident"])
+    fill(w, 100)
+    first = html(topic_page(client, w, sort))
+    seen, pages, more = comment_ids(first), 1, 'id="comment-more"' in first
+    while more:  # what htmx asks for when "Show more comments" is pressed
+        pages += 1
+        fragment = html(client.get(
+            f"/topics/{w.topic.id}?sort={sort}&page={pages}&fragment=comments",
+            headers={"HX-Request": "true"}))
+        seen += comment_ids(fragment)
+        more = 'id="comment-more"' in fragment
+    everyone = db.session.scalars(select(Comment).where(Comment.topic_id == w.topic.id)).all()
+    assert sorted(seen) == sorted(c.id for c in everyone)
+    threads = sum(c.parent_id is None for c in everyone)
+    assert pages == -(-threads // comments.THREADS_PER_PAGE) > 1
+    # Without JavaScript the link shows every page so far: the same comments in one page.
+    everything = html(client.get(f"/topics/{w.topic.id}?sort={sort}&page={pages}"))
+    assert comment_ids(everything) == seen
+    assert 'id="comment-more"' not in everything

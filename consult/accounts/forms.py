@@ -8,6 +8,20 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from consult.accounts.passwords import MIN_LENGTH
 
 
+def _new_password(label) -> PasswordField:
+    """A password being chosen (registration, reset): long enough, not too long."""
+    return PasswordField(label, validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(min=MIN_LENGTH, max=128,
+               message=_l("The password must be at least %(n)d characters.", n=MIN_LENGTH))],
+        render_kw={"autocomplete": "new-password"})
+
+
+def _password_again(label) -> PasswordField:
+    return PasswordField(label, validators=[EqualTo("password", _l("The two passwords differ."))],
+                         render_kw={"autocomplete": "new-password"})
+
+
 class RegisterForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter your name.")),
                                                Length(max=50, message=_l(
@@ -17,14 +31,8 @@ class RegisterForm(FlaskForm):
                      render_kw={"autocomplete": "tel", "inputmode": "tel"})
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254, message=_l("At most %(max)d characters."))],
                        render_kw={"autocomplete": "email"})
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Please choose a password.")),
-        Length(min=MIN_LENGTH, max=128,
-               message=_l("The password must be at least %(n)d characters.", n=MIN_LENGTH))],
-        render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Password again"), validators=[
-        EqualTo("password", _l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"})
+    password = _new_password(_l("Password"))
+    confirm = _password_again(_l("Password again"))
 
 
 class LoginForm(FlaskForm):
@@ -62,11 +70,5 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), validators=[
-        DataRequired(_l("Please choose a password.")),
-        Length(min=MIN_LENGTH, max=128,
-               message=_l("The password must be at least %(n)d characters.", n=MIN_LENGTH))],
-        render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("New password again"), validators=[
-        EqualTo("password", _l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"})
+    password = _new_password(_l("New password"))
+    confirm = _password_again(_l("New password again"))

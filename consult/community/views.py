@@ -13,11 +13,13 @@ from consult.community.residency import (
 )
 from consult.extensions import db
 from consult.permissions import check
+from consult.pagecache import for_visitors
 
 bp = Blueprint("community", __name__)
 
 
 @bp.route("/communities/<int:community_id>")
+@for_visitors
 def community(community_id: int):
     tree = queries.community_tree(community_id) or abort(404)
     return render_template("community/community.html", community=tree,

@@ -26,6 +26,7 @@ from consult.halls.minutes import KIND_LABELS, DraftInput, ResolutionInput
 from consult.permissions import check, may
 from consult.studios.slots import hhmm
 from consult.topics.lifecycle import stage_label
+from consult.pagecache import for_visitors
 
 bp = Blueprint("halls", __name__)
 
@@ -71,6 +72,7 @@ def _to_meeting(meeting, anchor: str | None = None):
 # --- halls ---------------------------------------------------------------------------------
 
 @bp.route("/communities/<int:community_id>/halls")
+@for_visitors
 def community_halls(community_id: int):
     community = _community_or_404(community_id)
     upcoming = queries.upcoming(community_id=community.id)
@@ -121,6 +123,7 @@ def edit_hall(hall_id: int):
 
 
 @bp.route("/halls/<int:hall_id>")
+@for_visitors
 def hall(hall_id: int):
     place = _hall_or_404(hall_id)
     month = queries.month(queries.parse_month(request.args.get("month")), place.id)
@@ -275,6 +278,7 @@ def _meeting_page(meeting, *, cancel_form=None, status: int = 200):
 
 
 @bp.route("/meetings/<int:meeting_id>")
+@for_visitors
 def meeting(meeting_id: int):
     return _meeting_page(_meeting_or_404(meeting_id))
 
@@ -464,6 +468,7 @@ def _minutes_page(meeting, *, correction_form=None, status=200, template="halls/
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes")
+@for_visitors
 def minutes(meeting_id: int):
     return _minutes_page(_meeting_or_404(meeting_id))
 

@@ -9,6 +9,7 @@ from consult.community.residency import residencies_of
 from consult.i18n import LANG_COOKIE, LANGUAGES
 from consult.urls import safe_next_url
 from consult.web import TEXT_SIZE_COOKIE
+from consult.pagecache import for_visitors
 
 bp = Blueprint("main", __name__)
 
@@ -16,6 +17,7 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 @bp.route("/")
+@for_visitors
 def home():
     communities = queries.all_communities()
     residencies = residencies_of(current_user) if current_user.is_authenticated else []

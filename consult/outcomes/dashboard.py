@@ -91,10 +91,12 @@ def _turnout(community_id: int) -> Chart:
     title = _("Turnout of the last votes by building")
     closed = db.session.scalars(select(Vote).where(Vote.community_id == community_id,
                                                    Vote.result.is_not(None))
+                                .options(joinedload(Vote.topic))
                                 .order_by(Vote.closes_at.desc()).limit(3)).all()
+    turnout = votes.turnout_by_building_of(closed)
     rows = []
     for vote in closed:
-        for building, electors, voted in votes.turnout_by_building(vote):
+        for building, electors, voted in turnout[vote.id]:
             share = Fraction(voted, electors) if electors else Fraction(0)
             rows.append((f"{vote.topic.title[:10]} · {building}", float(share * 100),
                          f"{voted}/{electors} ({float(share * 100):.0f}%)"))
@@ -109,9 +111,10 @@ def _satisfaction(community_id: int) -> Chart:
         .where(Outcome.community_id == community_id, Topic.stage == "closed",
                Outcome.done_at.is_not(None))
         .options(joinedload(Outcome.topic)).order_by(Outcome.done_at.desc()).limit(12)).all()
+    summaries = service.rating_summaries([o.id for o in outcomes])
     rows = []
     for o in outcomes:
-        s = service.rating_summary(o.id)
+        s = summaries[o.id]
         if s.count:
             rows.append((o.topic.title, float(s.average),
                          _("%(avg)s of 5 (%(n)d ratings)", avg=s.average_display, n=s.count)))

@@ -54,6 +54,11 @@ class Outcome(db.Model):
 
     topic: Mapped[Topic] = relationship()
     published_by: Mapped[User | None] = relationship()
+    # Read with the outcome on the topic page (one query); written as rows of their own.
+    objections: Mapped[list[Objection]] = relationship(
+        viewonly=True, order_by="(Objection.created_at, Objection.id)")
+    progress_updates: Mapped[list[ProgressUpdate]] = relationship(
+        viewonly=True, order_by="(ProgressUpdate.at, ProgressUpdate.id)")
 
 
 class Objection(db.Model):

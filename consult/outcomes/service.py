@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -493,9 +493,39 @@ class RatingSummary:
 
 
 def rating_summary(outcome_id: int) -> RatingSummary:
-    rows = db.session.execute(select(Rating.stars, func.count()).where(
-        Rating.outcome_id == outcome_id).group_by(Rating.stars)).all()
-    return summarise(Counter({int(s): int(n) for s, n in rows}))
+    return rating_summaries([outcome_id])[outcome_id]
+
+
+def rating_summaries(outcome_ids: list[int]) -> dict[int, RatingSummary]:
+    """The rating summary of each outcome, in one query."""
+    counts: dict[int, Counter] = {i: Counter() for i in outcome_ids}
+    for outcome_id, stars, n in db.session.execute(
+            select(Rating.outcome_id, Rating.stars, func.count())
+            .where(Rating.outcome_id.in_(outcome_ids))
+            .group_by(Rating.outcome_id, Rating.stars)):
+        counts[outcome_id][int(stars)] = int(n)
+    return {i: summarise(c) for i, c in counts.items()}
+
+
+def _ratings_with_mine(outcome_id: int, user) -> tuple[RatingSummary, Rating | None]:
+    """The rating summary and ``user``'s own rating, in one query: the ratings counted by
+    stars, and the user's own row when there is one (marked by its id). The own rating is
+    returned as a detached copy, for reading."""
+    mine_id = user.id if getattr(user, "is_authenticated", False) else -1
+    nothing = null()
+    counts = (select(Rating.stars, func.count().label("n"), nothing.label("id"),
+                     nothing.label("comment"), nothing.label("created_at"),
+                     nothing.label("updated_at"))
+              .where(Rating.outcome_id == outcome_id).group_by(Rating.stars))
+    own = select(Rating.stars, literal(0).label("n"), Rating.id, Rating.comment,
+                 Rating.created_at, Rating.updated_at).where(
+        Rating.outcome_id == outcome_id, Rating.user_id == mine_id)
+    rows = db.session.execute(union_all(own, counts)).all()
+    summary = summarise(Counter({int(r.stars): int(r.n) for r in rows if r.id is None}))
+    mine = next((Rating(id=r.id, outcome_id=outcome_id, user_id=mine_id, stars=r.stars,
+                        comment=r.comment, created_at=r.created_at, updated_at=r.updated_at)
+                 for r in rows if r.id is not None), None)
+    return summary, mine
 
 
 def summarise(counts: Counter) -> RatingSummary:
@@ -534,40 +564,43 @@ _EARLY = {Stage.DRAFT.value, Stage.PROPOSED.value, Stage.IN_REVIEW.value,
           Stage.COMMENTING.value, Stage.REJECTED.value, Stage.WITHDRAWN.value}
 
 
+def _outcome_for_page(topic_id: int) -> Outcome | None:
+    """The current outcome with its objections and progress, and their authors: one query."""
+    return db.session.scalars(
+        select(Outcome).where(Outcome.topic_id == topic_id)
+        .options(joinedload(Outcome.objections).joinedload(Objection.author),
+                 joinedload(Outcome.progress_updates).joinedload(ProgressUpdate.author))
+        .order_by(Outcome.id.desc()).limit(1)).unique().first()
+
+
 def section(topic: Topic, user) -> Section:
     """Everything the topic page shows of the outcome, in a fixed number of queries. Settles
     a due outcome first (and commits that)."""
     if topic.stage in _EARLY:
         return Section()
+    outcome = None
     if topic.stage in (Stage.PUBLICISED.value, Stage.IMPLEMENTING.value):
-        outcome = current_outcome(topic.id)
+        outcome = _outcome_for_page(topic.id)
         if outcome is not None and _is_due(topic, outcome):
             settle(topic)
             db.session.commit()
+            outcome = None  # read again below, as settled
     s = Section(may_manage=check(user, "topic.manage", topic) is None)
     if topic.stage == Stage.VOTING.value:
         if s.may_manage and lifecycle.refusal(topic, "publish_outcome", user) is None:
             s.draft = draft_decision(topic)
         return s
-    outcome = current_outcome(topic.id)
+    outcome = outcome or _outcome_for_page(topic.id)
     if outcome is None:
         return s
     s.outcome = outcome
-    s.objections = list(db.session.scalars(
-        select(Objection).where(Objection.outcome_id == outcome.id)
-        .options(joinedload(Objection.author)).order_by(Objection.created_at, Objection.id)))
-    s.progress = list(db.session.scalars(
-        select(ProgressUpdate).where(ProgressUpdate.outcome_id == outcome.id)
-        .options(joinedload(ProgressUpdate.author))
-        .order_by(ProgressUpdate.at, ProgressUpdate.id)))
+    s.objections = list(outcome.objections)
+    s.progress = list(outcome.progress_updates)
     s.window_open = window_open(outcome) and topic.stage == Stage.PUBLICISED.value
     s.overdue = is_overdue(outcome)
     if outcome.done_at is not None:
-        s.ratings = rating_summary(outcome.id)
+        s.ratings, s.my_rating = _ratings_with_mine(outcome.id, user)
         s.ratings_open = ratings_open(outcome) and topic.stage == Stage.IMPLEMENTING.value
-        if getattr(user, "is_authenticated", False):
-            s.my_rating = db.session.scalar(select(Rating).where(
-                Rating.outcome_id == outcome.id, Rating.user_id == user.id))
     s.may_object = check(user, "outcome.object", topic)
     s.may_rate = check(user, "outcome.rate", topic)
     return s

@@ -21,6 +21,7 @@ from consult.permissions import check
 from consult.ratelimits import objection_limit
 from consult.topics.lifecycle import TransitionRefused
 from consult.topics.models import Topic
+from consult.pagecache import for_visitors
 
 bp = Blueprint("outcomes", __name__)
 
@@ -223,6 +224,7 @@ def _community(community_id: int) -> Community:
 
 
 @bp.route("/communities/<int:community_id>/outcomes")
+@for_visitors
 def board(community_id: int):
     community = _community(community_id)
     if service.settle_due_outcomes(community_id=community.id):
@@ -240,6 +242,7 @@ def feed(community_id: int):
 
 
 @bp.route("/communities/<int:community_id>/dashboard")
+@for_visitors
 def dashboard(community_id: int):
     from consult.outcomes import dashboard as dash
 

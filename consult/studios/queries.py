@@ -12,6 +12,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.accounts.models import Role, RoleGrant, User
+from consult.clock import utcnow
 from consult.community.models import Community
 from consult.extensions import db
 from consult.studios.models import (
@@ -151,12 +152,22 @@ class Week:
 def week(monday: date, **scope) -> Week:
     """The sessions of one local week (``scope``: studio_id or representative_id and
     community_id), by day: three queries."""
+    return week_and_upcoming(monday, upcoming=0, **scope)[0]
+
+
+def week_and_upcoming(monday: date, upcoming: int = UPCOMING_LIMIT,
+                      **scope) -> tuple[Week, list[SessionView]]:
+    """The week of :func:`week` and the next ``upcoming`` sessions from now, as on a studio's
+    or a representative's page: four queries (the slots of both lists are read together)."""
     start, end = week_bounds(monday)
-    views = session_views(sessions(start=start, end=end, **scope))
+    in_week = sessions(start=start, end=end, **scope)
+    coming = sessions(start=utcnow(), limit=upcoming, **scope) if upcoming else []
+    views = {v.session.id: v for v in session_views(list({s.id: s for s in
+                                                           [*in_week, *coming]}.values()))}
     days = [(monday + timedelta(days=i), []) for i in range(7)]
-    for view in views:
-        days[(local_date(view.session.starts_at) - monday).days][1].append(view)
-    return Week(monday, days)
+    for s in in_week:
+        days[(local_date(s.starts_at) - monday).days][1].append(views[s.id])
+    return Week(monday, days), [views[s.id] for s in coming]
 
 
 # --- people --------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from consult.studios.labels import (
 from consult.studios.models import Reservation
 from consult.studios.slots import hhmm, monday_of, parse_date
 from consult.urls import safe_next_url
+from consult.pagecache import for_visitors
 
 bp = Blueprint("studios", __name__)
 
@@ -64,14 +65,10 @@ def _week_from_args():
     return monday_of(day)
 
 
-def _upcoming(**scope):
-    return queries.session_views(queries.sessions(start=utcnow(), limit=queries.UPCOMING_LIMIT,
-                                                  **scope))
-
-
 # --- public schedules ----------------------------------------------------------------------
 
 @bp.route("/studios")
+@for_visitors
 def index():
     m = membership(current_user)
     return render_template("studios/index.html", groups=queries.studios_by_community(),
@@ -80,24 +77,25 @@ def index():
 
 
 @bp.route("/studios/<int:studio_id>")
+@for_visitors
 def studio(studio_id: int):
     place = queries.studio_by_id(studio_id) or abort(404)
-    return render_template(
-        "studios/studio.html", studio=place, week=queries.week(_week_from_args(),
-                                                               studio_id=place.id),
-        upcoming=_upcoming(studio_id=place.id))
+    week, upcoming = queries.week_and_upcoming(_week_from_args(), studio_id=place.id)
+    return render_template("studios/studio.html", studio=place, week=week, upcoming=upcoming)
 
 
 @bp.route("/communities/<int:community_id>/representatives/<int:user_id>")
+@for_visitors
 def representative(community_id: int, user_id: int):
     found = queries.representative(community_id, user_id) or abort(404)
     person, profile = found
     community = db.session.get(Community, community_id)
-    scope = {"representative_id": person.id, "community_id": community_id}
+    week, upcoming = queries.week_and_upcoming(_week_from_args(), representative_id=person.id,
+                                               community_id=community_id)
     return render_template(
         "studios/representative.html", person=person, profile=profile, community=community,
-        studios=queries.studios_of_representative(community_id, person.id),
-        week=queries.week(_week_from_args(), **scope), upcoming=_upcoming(**scope))
+        studios=queries.studios_of_representative(community_id, person.id), week=week,
+        upcoming=upcoming)
 
 
 def _ics(name: str, sessions, filename: str) -> Response:

@@ -156,7 +156,7 @@ def create(topic_id: int):
     message = _("Your reply is posted.") if comment.parent_id else _("Your comment is posted.")
     if is_htmx():
         db.session.refresh(topic)
-        view = comments.comment_view(comment, current_user)
+        view = comments.comment_view(comment, current_user, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
         return render_template("topics/_comment_posted.html", topic=topic, sort=sort,
                                parent=parent, body="", error=None, new=view, notice=message)

@@ -31,11 +31,13 @@ comment's id in the details.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -58,6 +60,9 @@ EDIT_WINDOW = timedelta(minutes=15)
 RATE_LIMITS = ((timedelta(minutes=1), 5), (timedelta(hours=1), 30))
 SORTS = ("newest", "oldest", "consensus")
 DEFAULT_SORT = "newest"
+# Top-level comments per page, each with all its replies: a long thread stays readable on a
+# phone and its page light; "Show more comments" brings the next ones.
+THREADS_PER_PAGE = 30
 REACTION_VALUES = tuple(v.value for v in ReactionValue)
 CLEAR = "none"  # react(..., CLEAR) takes one's reaction back
 
@@ -164,10 +169,14 @@ def _clean_reason(reason: str | None, missing) -> str:
 def _lock_user(user) -> None:
     """Serialise one person's posts on PostgreSQL so the rate limit counts exactly (SQLite:
     the request's BEGIN IMMEDIATE already does)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
     db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
 
 
 def _check_rate(user) -> None:
+    if not current_app.config.get("COMMENT_FLOOD_CHECK", True):  # off for the page benchmark
+        return
     now = utcnow()
     (short, short_max), (long, long_max) = RATE_LIMITS
     recent, total = db.session.execute(
@@ -207,6 +216,8 @@ def _lock_topic(topic: Topic) -> None:
     read its stage again. A plain SELECT: ``FOR UPDATE`` may not reach the outer joins a page
     loaded the topic with. (SQLite: the request's BEGIN IMMEDIATE serialises writers.)"""
     db.session.flush()
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
     db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
     db.session.refresh(topic, ["stage", "comment_until", "comment_count"])
 
@@ -486,6 +497,8 @@ class Thread:
     refusal: tuple[str, object] | None  # why the viewer cannot comment (code, message)
     can_moderate: bool
     groups: int = 0  # opinion groups found by the broad-support ranking (consensus sort)
+    page: int = 1  # the last page of top-level comments shown
+    has_more: bool = False  # more top-level comments after this page
 
     @property
     def can_comment(self) -> bool:
@@ -537,63 +550,128 @@ class _Viewer:
 
 def _viewer_rows(topic_id: int, user_id: int | None,
                  comment_ids: list[int] | None = None) -> tuple[dict[int, str], set[int]]:
-    """The viewer's reactions and reports on the topic (or on ``comment_ids``): 2 queries."""
+    """The viewer's reactions and reports on the topic (or on ``comment_ids``): one query."""
     if user_id is None:
         return {}, set()
-    q = select(Reaction.comment_id, Reaction.value).where(Reaction.user_id == user_id)
-    q = q.where(Reaction.comment_id.in_(comment_ids)) if comment_ids is not None \
-        else q.where(Reaction.topic_id == topic_id)
-    reactions = dict(db.session.execute(q).all())
-    r = select(CommentReport.comment_id).where(CommentReport.reporter_id == user_id)
-    r = r.where(CommentReport.comment_id.in_(comment_ids)) if comment_ids is not None \
-        else r.join(Comment, Comment.id == CommentReport.comment_id).where(
+    reactions = select(Reaction.comment_id, Reaction.value).where(Reaction.user_id == user_id)
+    reports = select(CommentReport.comment_id, literal(_REPORTED)).where(
+        CommentReport.reporter_id == user_id)
+    if comment_ids is not None:
+        reactions = reactions.where(Reaction.comment_id.in_(comment_ids))
+        reports = reports.where(CommentReport.comment_id.in_(comment_ids))
+    else:
+        reactions = reactions.where(Reaction.topic_id == topic_id)
+        reports = reports.join(Comment, Comment.id == CommentReport.comment_id).where(
             Comment.topic_id == topic_id)
-    return reactions, set(db.session.scalars(r))
+    mine: dict[int, str] = {}
+    reported: set[int] = set()
+    for comment_id, value in db.session.execute(union_all(reactions, reports)):
+        if value == _REPORTED:
+            reported.add(comment_id)
+        else:
+            mine[comment_id] = value
+    return mine, reported
 
 
-def thread(topic: Topic, viewer, sort: str = DEFAULT_SORT) -> Thread:
-    """Everything the comment section shows, in a fixed number of queries whatever the number
-    of comments: the comments with their authors (1), the viewer's reactions (1) and reports
-    (1), the topic's reactions for the "broad support" order (1, that sort only), plus the
-    viewer's roles and homes (2, cached for the request)."""
+_REPORTED = "reported"  # marks the report rows of _viewer_rows' union; not a reaction value
+
+
+def thread(topic: Topic, viewer, sort: str = DEFAULT_SORT, pages: int = 1,
+           first_page: int = 1) -> Thread:
+    """The comment section: top-level comments ``first_page`` to ``pages`` (THREADS_PER_PAGE
+    each) with all their replies, in a fixed number of queries whatever the number of comments:
+    the page's comments with their authors (1), their replies (1), the viewer's reactions (1)
+    and reports (1); the "broad support" order reads the whole thread and its reactions
+    instead (2); plus the viewer's roles and homes (2, cached for the request)."""
     sort = normalise_sort(sort)
     who = _Viewer(topic, viewer)
-    rows = db.session.scalars(
-        select(Comment).where(Comment.topic_id == topic.id)
-        .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
-        .order_by(Comment.created_at, Comment.id)).all()
-    reactions, reported = _viewer_rows(topic.id, who.user_id)
-    views = {c.id: who.view(c, reactions, reported) for c in rows}
-    top: list[CommentView] = []
-    for c in rows:  # oldest first: replies stay in the order they were written
-        v = views[c.id]
-        if c.parent_id is None:
-            top.append(v)
-        elif (parent := views.get(c.parent_id)) is not None:
-            parent.replies.append(v)
+    first_page, pages = max(1, first_page), max(1, pages)
+    skip, size = (first_page - 1) * THREADS_PER_PAGE, (pages - first_page + 1) * THREADS_PER_PAGE
     groups = 0
-    if sort == "newest":
-        top.reverse()
-    elif sort == "consensus":
-        votes = db.session.execute(
-            select(Reaction.comment_id, Reaction.user_id, Reaction.value)
-            .where(Reaction.topic_id == topic.id)).all()
-        ranking = consensus.rank(votes, [(c.id, c.created_at) for c in rows])
+    if sort == "consensus":
+        rows = _comments(Comment.topic_id == topic.id, oldest_first=True)
+        # Everyone's marks (the ranking needs them all; the viewer's own are among them) and
+        # the viewer's reports: one query.
+        marks = select(Reaction.comment_id, Reaction.user_id, Reaction.value).where(
+            Reaction.topic_id == topic.id)
+        if who.user_id is not None:
+            marks = union_all(marks, select(
+                CommentReport.comment_id, CommentReport.reporter_id, literal(_REPORTED))
+                .join(Comment, Comment.id == CommentReport.comment_id)
+                .where(Comment.topic_id == topic.id, CommentReport.reporter_id == who.user_id))
+        marked = db.session.execute(marks).all()
+        votes = [m for m in marked if m[2] != _REPORTED]
+        viewer_marks = ({m[0]: m[2] for m in votes if m[1] == who.user_id},
+                        {m[0] for m in marked if m[2] == _REPORTED})
+        ranking = _ranked(tuple(tuple(m) for m in votes),
+                          tuple((c.id, c.created_at) for c in rows))
         groups = ranking.groups
-        for v in views.values():
-            v.support = ranking.support.get(v.id)
         order = {cid: i for i, cid in enumerate(ranking.order)}
         # Withdrawn and hidden comments go last: their text is not on the page to support.
-        top.sort(key=lambda v: (v.state != VISIBLE, order.get(v.id, len(order))))
-    return Thread(topic=topic, sort=sort, comments=top, count=len(rows),
-                  refusal=who.refusal, can_moderate=who.can_moderate, groups=groups)
+        ranked = sorted((c for c in rows if c.parent_id is None), key=lambda c: (
+            c.withdrawn_at is not None or c.hidden_at is not None, order.get(c.id, len(order))))
+        tops = ranked[skip:skip + size]
+        has_more = len(ranked) > skip + size
+        shown = {c.id for c in tops}
+        replies = [c for c in rows if c.parent_id in shown]
+    else:
+        # One query: the page's top-level comments (and one more, to know if more follow)
+        # with their replies; then each kind in its order.
+        oldest_first = sort == "oldest"
+        order = (Comment.created_at, Comment.id)
+        page_ids = (select(Comment.id)
+                    .where(Comment.topic_id == topic.id, Comment.parent_id.is_(None))
+                    .order_by(*(order if oldest_first else (o.desc() for o in order)))
+                    .offset(skip).limit(size + 1))
+        rows = _comments(Comment.topic_id == topic.id,
+                         or_(Comment.id.in_(page_ids), Comment.parent_id.in_(page_ids)),
+                         oldest_first=True)
+        tops = [c for c in rows if c.parent_id is None]
+        if not oldest_first:
+            tops.reverse()
+        has_more = len(tops) > size
+        tops = tops[:size]
+        shown = {c.id for c in tops}
+        replies = [c for c in rows if c.parent_id in shown]
+        viewer_marks = _viewer_rows(topic.id, who.user_id,
+                                    [c.id for c in tops] + [c.id for c in replies])
+    reactions, reported = viewer_marks
+    views = {c.id: who.view(c, reactions, reported) for c in tops}
+    for r in replies:  # oldest first: replies stay in the order they were written
+        views[r.parent_id].replies.append(who.view(r, reactions, reported))
+    if sort == "consensus":
+        for v in [*views.values(), *(r for v in views.values() for r in v.replies)]:
+            v.support = ranking.support.get(v.id)
+    return Thread(topic=topic, sort=sort, comments=[views[c.id] for c in tops],
+                  count=len(tops) + len(replies), refusal=who.refusal,
+                  can_moderate=who.can_moderate, groups=groups, page=pages,
+                  has_more=has_more)
 
 
-def comment_view(comment: Comment, viewer) -> CommentView:
-    """One comment for a fragment answer (after an action in place): without its replies."""
+@functools.lru_cache(maxsize=64)
+def _ranked(votes: tuple, comments_: tuple) -> consensus.Ranking:
+    """The broad-support ranking, kept per worker for the same marks and comments: finding
+    the opinion groups of a long thread takes a tenth of a second or more, and a thread is
+    read far more often than it is marked."""
+    return consensus.rank(votes, comments_)
+
+
+def _comments(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):
+    order = (Comment.created_at, Comment.id) if oldest_first else (
+        Comment.created_at.desc(), Comment.id.desc())
+    return db.session.scalars(
+        select(Comment).where(*where)
+        .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
+        .order_by(*order).offset(offset).limit(limit)).all()
+
+
+def comment_view(comment: Comment, viewer, *, new: bool = False) -> CommentView:
+    """One comment for a fragment answer (after an action in place): without its replies.
+    ``new``: the viewer just wrote it, so has neither marked nor reported it."""
     topic = _topic_of(comment)
     who = _Viewer(topic, viewer)
-    reactions, reported = _viewer_rows(topic.id, who.user_id, [comment.id])
+    reactions, reported = ({}, set()) if new else _viewer_rows(topic.id, who.user_id,
+                                                               [comment.id])
     return who.view(comment, reactions, reported)
 
 

@@ -151,6 +151,8 @@ def lock(topic: Topic) -> Topic:
     """Re-read the topic under a row lock (PostgreSQL) so two requests cannot both move it.
     On SQLite the request's BEGIN IMMEDIATE already serialises writers."""
     db.session.flush()
+    if db.session.get_bind().dialect.name == "sqlite":
+        return topic  # one writer at a time already: nothing can have moved it
     # Lock with a bare SELECT: the topic may have been loaded with outer joins (its page), and
     # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
     db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())

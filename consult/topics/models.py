@@ -68,6 +68,9 @@ class Topic(db.Model):
     grid: Mapped[Grid | None] = relationship()
     building: Mapped[Building | None] = relationship()
     proposer: Mapped[User] = relationship()
+    # Read with the topic on its page (one query); written as StageChange rows.
+    stage_changes: Mapped[list[StageChange]] = relationship(
+        viewonly=True, order_by="(StageChange.at, StageChange.id)")
 
     @property
     def scope_level(self) -> ScopeLevel:
@@ -127,7 +130,10 @@ class Comment(db.Model):
     """A comment in the open comment period (公开征求意见), or a reply to one (one level)."""
 
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_topic_created", "topic_id", "created_at"),)
+    __table_args__ = (Index("ix_comments_topic_created", "topic_id", "created_at"),
+                      # A page of a topic's top-level comments (topic page, newest first).
+                      Index("ix_comments_topic_parent_created", "topic_id", "parent_id",
+                            "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))

@@ -97,10 +97,13 @@ def drafts_of(user) -> list[Topic]:
 
 
 def topic_for_page(topic_id: int) -> Topic | None:
-    return db.session.scalar(
+    """The topic with what its page shows around it, its timeline included: one query."""
+    return db.session.scalars(
         select(Topic).where(Topic.id == topic_id)
         .options(joinedload(Topic.community), joinedload(Topic.grid),
-                 joinedload(Topic.building), joinedload(Topic.proposer)))
+                 joinedload(Topic.building), joinedload(Topic.proposer),
+                 joinedload(Topic.stage_changes).joinedload(StageChange.actor))
+    ).unique().first()
 
 
 def timeline(topic_id: int) -> list[StageChange]:

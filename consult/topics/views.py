@@ -14,8 +14,12 @@ from consult.topics.forms import (
 )
 from consult.topics.lifecycle import STAGE_LABELS, Stage, TransitionRefused
 from consult.topics.models import Topic
+from consult.pagecache import for_visitors
+from consult.web import is_htmx
 
 bp = Blueprint("topics", __name__)
+# "Show more comments" without JavaScript renders all pages so far; this bounds that page.
+MAX_COMMENT_PAGES = 40
 
 
 
@@ -39,6 +43,7 @@ def _to_topic(topic: Topic, anchor: str = ""):
 
 
 @bp.route("/topics")
+@for_visitors
 def index():
     form = TopicFilterForm(request.args)
     communities = all_communities()
@@ -135,6 +140,7 @@ def _edit(topic: Topic | None):
 
 
 @bp.route("/topics/<int:topic_id>")
+@for_visitors
 def show(topic_id: int):
     from consult.topics import comments  # the comment section's rules
     from consult.topics.from_reception import reception_of_topic
@@ -143,11 +149,15 @@ def show(topic_id: int):
 
     topic = _topic_or_404(topic_id)
     sort = comments.normalise_sort(request.args.get("sort"))
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_COMMENT_PAGES)
+    if is_htmx() and request.args.get("fragment") == "comments":  # "Show more comments"
+        return render_template("topics/_comment_page.html", topic=topic, thread=comments.thread(
+            topic, current_user, sort, pages=page, first_page=page))
     return render_template(
         "topics/topic.html", topic=topic, sort=sort,
-        steps=queries.timeline(topic.id), audit=queries.audit_entries(topic.id),
+        steps=topic.stage_changes, audit=queries.audit_entries(topic.id),
         audit_labels=queries.AUDIT_LABELS, anonymous_actions=queries.ANONYMOUS_AUDIT_ACTIONS, me=queries.viewer_state(topic.id, current_user),
-        thread=comments.thread(topic, current_user, sort),
+        thread=comments.thread(topic, current_user, sort, pages=page),
         may_cosign=check(current_user, "topic.participate", topic),
         can_review=bool(lifecycle.available(topic, current_user, ["accept", "reject"])),
         can_withdraw=not lifecycle.refusal(

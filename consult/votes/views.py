@@ -20,6 +20,7 @@ from consult.votes.forms import (
 )
 from consult.votes.models import Vote
 from consult.votes.tally import YES_NO_OPTIONS
+from consult.pagecache import for_visitors
 
 bp = Blueprint("votes", __name__)
 
@@ -96,6 +97,7 @@ def _vote_or_404(vote_id: int) -> Vote:
 
 
 @bp.route("/votes/<int:vote_id>")
+@for_visitors
 def show(vote_id: int):
     vote = _vote_or_404(vote_id)
     now = utcnow()

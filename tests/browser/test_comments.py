@@ -208,3 +208,43 @@ def test_the_pages_made_for_javascript_off_pass_axe(page):
     check_a11y(page)
     assert page.locator(f"#reply-{mine.id}-error").count() == 1
     assert page.locator(f"#comment-{mine.id}").count() == 1  # what is being replied to
+
+
+def _long_thread(topic, authors, n: int) -> None:
+    from datetime import timedelta
+
+    from consult.clock import utcnow
+    start = utcnow() - timedelta(days=2)
+    db.session.add_all(Comment(topic_id=topic.id, author_id=authors[i % len(authors)].id,
+                               body=f"第{i + 1}条意见", created_at=start + timedelta(minutes=i))
+                       for i in range(n))
+    topic.comment_count = n
+    db.session.commit()
+
+
+def test_a_long_thread_shows_more_in_place_and_without_javascript(page, new_page):
+    from consult.topics.comments import THREADS_PER_PAGE
+
+    topic, wang, li, zhao = _world()
+    total = THREADS_PER_PAGE * 2 + 5
+    _long_thread(topic, [wang, li, zhao], total)
+    visit(page, f"/topics/{topic.id}")
+    threads = page.locator("#comment-list > li.comment-thread")
+    assert threads.count() == THREADS_PER_PAGE
+    page.locator("#comment-more a").click()
+    threads.nth(THREADS_PER_PAGE * 2 - 1).wait_for()
+    _stays(page, f"/topics/{topic.id}")
+    page.locator("#comment-more a").click()
+    page.locator("#comment-more").wait_for(state="detached")
+    assert threads.count() == total
+    check_a11y(page)
+    # Newest first: the oldest comment is the last one shown.
+    assert threads.last.locator("article.comment").inner_text().find("第1条意见") >= 0
+
+    plain = new_page(java_script_enabled=False)
+    visit(plain, f"/topics/{topic.id}")
+    plain.locator("#comment-more a").click()
+    check_a11y(plain)
+    assert plain.locator("#comment-list > li.comment-thread").count() == THREADS_PER_PAGE * 2
+    last_read = plain.locator("#comment-list > li.comment-thread").nth(THREADS_PER_PAGE - 1)
+    assert plain.url.endswith("#" + last_read.get_attribute("id"))  # where the reader was
