@@ -152,14 +152,19 @@ def create(topic_id: int):
                                    parent=parent, body=body, error=error.message, new=None)
         return _page_form(parent, topic, "reply" if parent else "comment", sort, typed=body,
                           error=error.message, status=status)
-    db.session.commit()
     message = _("Your reply is posted.") if comment.parent_id else _("Your comment is posted.")
     if is_htmx():
-        db.session.refresh(topic)
+        # Rendered before the commit, while the new comment and its author are still loaded
+        # (a commit expires them and they would be read again); a failed commit is a 500.
+        db.session.refresh(topic, ["comment_count"])
         view = comments.comment_view(comment, current_user, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
-        return render_template("topics/_comment_posted.html", topic=topic, sort=sort,
-                               parent=parent, body="", error=None, new=view, notice=message)
+        fragment = render_template("topics/_comment_posted.html", topic=topic, sort=sort,
+                                   parent=parent, body="", error=None, new=view,
+                                   notice=message)
+        db.session.commit()
+        return fragment
+    db.session.commit()
     flash(message, "success")
     return redirect(_topic_url(topic.id, sort, f"comment-{comment.id}"), 303)
 

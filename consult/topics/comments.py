@@ -40,6 +40,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from consult.accounts.models import User
 from consult.audit.log import record
@@ -218,8 +219,12 @@ def _lock_topic(topic: Topic) -> None:
     db.session.flush()
     if db.session.get_bind().dialect.name == "sqlite":
         return
-    db.session.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
-    db.session.refresh(topic, ["stage", "comment_until", "comment_count"])
+    # Lock and re-read in one statement; the fresh values replace the loaded ones.
+    row = db.session.execute(
+        select(Topic.stage, Topic.comment_until, Topic.comment_count)
+        .where(Topic.id == topic.id).with_for_update()).one()
+    for name, value in row._mapping.items():
+        set_committed_value(topic, name, value)
 
 
 def post(topic: Topic, user, body: str, parent_id: int | None = None) -> Comment:
