@@ -154,16 +154,20 @@ def create(topic_id: int):
                           error=error.message, status=status)
     message = _("Your reply is posted.") if comment.parent_id else _("Your comment is posted.")
     if is_htmx():
-        # Rendered before the commit, while the new comment and its author are still loaded
-        # (a commit expires them and they would be read again); a failed commit is a 500.
+        # The answer shows what this request just wrote: keep it loaded through the commit
+        # instead of reading the comment, its author and the topic again afterwards. (Not
+        # rendered before the commit: on SQLite that would hold the write lock meanwhile.)
         db.session.refresh(topic, ["comment_count"])
+        session = db.session()
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
         view = comments.comment_view(comment, current_user, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
-        fragment = render_template("topics/_comment_posted.html", topic=topic, sort=sort,
-                                   parent=parent, body="", error=None, new=view,
-                                   notice=message)
-        db.session.commit()
-        return fragment
+        return render_template("topics/_comment_posted.html", topic=topic, sort=sort,
+                               parent=parent, body="", error=None, new=view, notice=message)
     db.session.commit()
     flash(message, "success")
     return redirect(_topic_url(topic.id, sort, f"comment-{comment.id}"), 303)
