@@ -115,6 +115,23 @@ def test_roster_owner_without_password_cannot_log_in(client):
     assert "Enter your password" in response.get_data(as_text=True)
 
 
+def test_logging_in_starts_a_new_session(client):
+    """Nothing set in the session before login survives it: not a value planted by someone
+    who got their cookie into this browser, not the CSRF secret they may know."""
+    user = factories.user("李四", email="li@example.org")
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        session["csrf_token"] = "a secret someone else knows"
+    before = client.get_cookie("session").value
+    client.post("/login", data={"identifier": "li@example.org", "password": PASSWORD})
+    assert client.get_cookie("session").value != before
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.get("csrf_token") != "a secret someone else knows"
+        assert session["_user_id"] == f"{user.id}:{user.session_token}"
+
+
 def test_logout_invalidates_a_copied_session_cookie(app, client):
     user = factories.user("李四", email="li@example.org")
     db.session.commit()
