@@ -739,3 +739,30 @@ def test_show_more_brings_every_comment_once(app, world, login, client, sort):
     everything = html(client.get(f"/topics/{w.topic.id}?sort={sort}&page={pages}"))
     assert comment_ids(everything) == seen
     assert 'id="comment-more"' not in everything
+
+
+@pytest.mark.parametrize("sort", comments.SORTS)
+def test_without_javascript_an_action_returns_to_the_page_showing_the_comment(
+        app, world, login, client, sort):
+    """A long thread is shown a page of threads at a time: reacting to (or replying under) an
+    old comment with JavaScript off comes back to as many pages as it takes to show it."""
+    w = world
+    fill(w, 100)
+    as_(client, login, w.people["resident"])
+    others = db.session.scalars(
+        select(Comment).where(Comment.topic_id == w.topic.id, Comment.parent_id.is_(None),
+                              Comment.hidden_at.is_(None),
+                              Comment.author_id != w.people["resident"].id)
+        .order_by(Comment.created_at)).all()
+    for target in (others[0], others[-1]):  # the oldest and the newest thread
+        response = client.post(f"/comments/{target.id}/react",
+                               data={"value": "agree", "sort": sort})
+        assert response.status_code == 303
+        location = response.headers["Location"]
+        assert location.endswith(f"#comment-{target.id}")
+        page = client.get(location.split("#")[0])
+        assert target.id in comment_ids(page.get_data(as_text=True)), (sort, location)
+    if sort != "consensus":  # newest first, the oldest thread is past the first page
+        first = client.post(f"/comments/{others[0].id}/react",
+                            data={"value": "pass", "sort": sort})
+        assert ("page=" in first.headers["Location"]) == (sort == "newest")

@@ -58,16 +58,25 @@ def _comment_or_404(comment_id: int) -> tuple[Comment, Topic]:
     return comment, _public_topic(comment.topic_id)
 
 
-def _topic_url(topic_id: int, sort: str, anchor: str) -> str:
+def _topic_url(topic_id: int, sort: str, anchor: str, page: int = 1) -> str:
     args = {} if sort == comments.DEFAULT_SORT else {"sort": sort}
+    if page > 1:
+        args["page"] = page
     return url_for("topics.show", topic_id=topic_id, **args) + f"#{anchor}"
+
+
+def _comment_url(comment: Comment, sort: str) -> str:
+    """The comment on its topic page, with as many pages of threads as it takes to show it
+    (where a form posted without JavaScript returns)."""
+    return _topic_url(comment.topic_id, sort, f"comment-{comment.id}",
+                      comments.thread_page(comment, sort))
 
 
 def _back(comment: Comment, sort: str):
     """Where a plain form post returns: ``next`` when it is a path of this site (the
     moderation queue), else the comment on the topic page."""
     target = safe_next_url(request.form.get("next"))
-    return redirect(target or _topic_url(comment.topic_id, sort, f"comment-{comment.id}"), 303)
+    return redirect(target or _comment_url(comment, sort), 303)
 
 
 def _forbidden(error: NotAllowed):
@@ -120,8 +129,8 @@ def _page_form(comment: Comment | None, topic: Topic, mode: str, sort: str, *, t
     report, hide): the error and what was typed, and the way back."""
     view = comments.comment_view(comment, current_user) if comment is not None else None
     next_url = safe_next_url(request.form.get("next"))
-    back = next_url or _topic_url(topic.id, sort, f"comment-{comment.id}"
-                                  if comment is not None else "comments")
+    back = next_url or (_comment_url(comment, sort) if comment is not None
+                        else _topic_url(topic.id, sort, "comments"))
     return render_template("topics/comment_form.html", topic=topic, v=view, mode=mode,
                            sort=sort, typed=typed, error=error, back=back,
                            next=next_url), status
@@ -170,7 +179,7 @@ def create(topic_id: int):
                                parent=parent, body="", error=None, new=view, notice=message)
     db.session.commit()
     flash(message, "success")
-    return redirect(_topic_url(topic.id, sort, f"comment-{comment.id}"), 303)
+    return redirect(_comment_url(comment, sort), 303)
 
 
 @bp.route("/comments/<int:comment_id>")
@@ -179,7 +188,7 @@ def show(comment_id: int):
     comment, topic = _comment_or_404(comment_id)
     if is_htmx():
         return _fragment(comment, _sort())
-    return redirect(_topic_url(topic.id, _sort(), f"comment-{comment.id}"))
+    return redirect(_comment_url(comment, _sort()))
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -203,19 +212,19 @@ def edit(comment_id: int):
             if is_htmx():
                 return _fragment(comment, sort, notice=_("Your comment is updated."))
             flash(_("Your comment is updated."), "success")
-            return redirect(_topic_url(topic.id, sort, f"comment-{comment.id}"), 303)
+            return redirect(_comment_url(comment, sort), 303)
     elif (refused := comments.edit_refusal(comment, current_user)) is not None:
         if isinstance(refused, NotAllowed):
             _forbidden(refused)
         if is_htmx():
             return _fragment(comment, sort, error=refused.message)
         flash(str(refused.message), "error")
-        return redirect(_topic_url(topic.id, sort, f"comment-{comment.id}"))
+        return redirect(_comment_url(comment, sort))
     view = comments.comment_view(comment, current_user)
     status = 200 if is_htmx() or error is None else 422
     template = "topics/_comment_edit_fragment.html" if is_htmx() else "topics/comment_edit.html"
     return render_template(template, v=view, topic=topic, sort=sort, body=body, error=error,
-                           back=_topic_url(topic.id, sort, f"comment-{comment.id}")), status
+                           back=_comment_url(comment, sort)), status
 
 
 @bp.route("/comments/<int:comment_id>/withdraw", methods=["POST"])

@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, or_, select, union_all, update
+from sqlalchemy import func, literal, or_, select, tuple_, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -651,6 +651,37 @@ def thread(topic: Topic, viewer, sort: str = DEFAULT_SORT, pages: int = 1,
                   count=len(tops) + len(replies), refusal=who.refusal,
                   can_moderate=who.can_moderate, groups=groups, page=pages,
                   has_more=has_more)
+
+
+def thread_page(comment: Comment, sort: str = DEFAULT_SORT) -> int:
+    """The page of threads (1, 2, ...) that shows ``comment`` in the ``sort`` order: two
+    queries at most ("broad support": the ranking's inputs)."""
+    sort = normalise_sort(sort)
+    top = comment if comment.parent_id is None else db.session.get(Comment, comment.parent_id)
+    if sort == "consensus":
+        rows = db.session.execute(
+            select(Comment.id, Comment.created_at, Comment.parent_id, Comment.withdrawn_at,
+                   Comment.hidden_at)
+            .where(Comment.topic_id == top.topic_id).order_by(Comment.created_at, Comment.id)
+        ).all()
+        votes = db.session.execute(
+            select(Reaction.comment_id, Reaction.user_id, Reaction.value)
+            .where(Reaction.topic_id == top.topic_id)).all()
+        ranking = _ranked(tuple(tuple(v) for v in votes),
+                          tuple((r.id, r.created_at) for r in rows))
+        order = {cid: i for i, cid in enumerate(ranking.order)}
+        ranked = [r.id for r in sorted((r for r in rows if r.parent_id is None), key=lambda r: (
+            r.withdrawn_at is not None or r.hidden_at is not None,
+            order.get(r.id, len(order))))]
+        before = ranked.index(top.id)
+    else:
+        earlier = tuple_(Comment.created_at, Comment.id) < tuple_(top.created_at, top.id)
+        later = tuple_(Comment.created_at, Comment.id) > tuple_(top.created_at, top.id)
+        before = db.session.scalar(
+            select(func.count()).select_from(Comment)
+            .where(Comment.topic_id == top.topic_id, Comment.parent_id.is_(None),
+                   earlier if sort == "oldest" else later))
+    return before // THREADS_PER_PAGE + 1
 
 
 @functools.lru_cache(maxsize=64)
