@@ -608,13 +608,8 @@ def thread(topic: Topic, viewer, sort: str = DEFAULT_SORT, pages: int = 1,
         votes = [m for m in marked if m[2] != _REPORTED]
         viewer_marks = ({m[0]: m[2] for m in votes if m[1] == who.user_id},
                         {m[0] for m in marked if m[2] == _REPORTED})
-        ranking = _ranked(tuple(tuple(m) for m in votes),
-                          tuple((c.id, c.created_at) for c in rows))
+        ranking, ranked = _broad_support(rows, votes)
         groups = ranking.groups
-        order = {cid: i for i, cid in enumerate(ranking.order)}
-        # Withdrawn and hidden comments go last: their text is not on the page to support.
-        ranked = sorted((c for c in rows if c.parent_id is None), key=lambda c: (
-            c.withdrawn_at is not None or c.hidden_at is not None, order.get(c.id, len(order))))
         tops = ranked[skip:skip + size]
         has_more = len(ranked) > skip + size
         shown = {c.id for c in tops}
@@ -667,13 +662,7 @@ def thread_page(comment: Comment, sort: str = DEFAULT_SORT) -> int:
         votes = db.session.execute(
             select(Reaction.comment_id, Reaction.user_id, Reaction.value)
             .where(Reaction.topic_id == top.topic_id)).all()
-        ranking = _ranked(tuple(tuple(v) for v in votes),
-                          tuple((r.id, r.created_at) for r in rows))
-        order = {cid: i for i, cid in enumerate(ranking.order)}
-        ranked = [r.id for r in sorted((r for r in rows if r.parent_id is None), key=lambda r: (
-            r.withdrawn_at is not None or r.hidden_at is not None,
-            order.get(r.id, len(order))))]
-        before = ranked.index(top.id)
+        before = [r.id for r in _broad_support(rows, votes)[1]].index(top.id)
     else:
         earlier = tuple_(Comment.created_at, Comment.id) < tuple_(top.created_at, top.id)
         later = tuple_(Comment.created_at, Comment.id) > tuple_(top.created_at, top.id)
@@ -682,6 +671,17 @@ def thread_page(comment: Comment, sort: str = DEFAULT_SORT) -> int:
             .where(Comment.topic_id == top.topic_id, Comment.parent_id.is_(None),
                    earlier if sort == "oldest" else later))
     return before // THREADS_PER_PAGE + 1
+
+
+def _broad_support(rows, votes) -> tuple[consensus.Ranking, list]:
+    """The ranking, and the top-level comments of ``rows`` (oldest first; comments or rows
+    with their id, created_at, parent_id, withdrawn_at and hidden_at) in its order."""
+    ranking = _ranked(tuple(tuple(v) for v in votes),
+                      tuple((c.id, c.created_at) for c in rows))
+    order = {cid: i for i, cid in enumerate(ranking.order)}
+    # Withdrawn and hidden comments go last: their text is not on the page to support.
+    return ranking, sorted((c for c in rows if c.parent_id is None), key=lambda c: (
+        c.withdrawn_at is not None or c.hidden_at is not None, order.get(c.id, len(order))))
 
 
 @functools.lru_cache(maxsize=64)
