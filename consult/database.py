@@ -58,7 +58,8 @@ def begin_write(session=None) -> None:
 
 
 QUERY_COUNT_HEADER = "X-Query-Count"
-_NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
+# Transaction control is not a query (the tests' count_queries fixture skips the same).
+NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
 
 
 def count_queries_per_request(app, engine: Engine) -> None:
@@ -71,7 +72,7 @@ def count_queries_per_request(app, engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _count(conn, cursor, statement, parameters, context, executemany):
-        if has_request_context() and not statement.lstrip().upper().startswith(_NOT_COUNTED):
+        if has_request_context() and not statement.lstrip().upper().startswith(NOT_COUNTED):
             g.query_count = g.get("query_count", 0) + 1
 
     @app.after_request

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consult.extensions import db, login_manager
@@ -43,16 +43,14 @@ def load_user(cookie_id: str):
     """The session holds ``"<id>:<token>"``; a rotated token (logout elsewhere, password change)
     makes every older cookie worthless."""
     from consult.accounts.models import User
-    from consult.notifications.models import Notification
+    from consult.notifications.service import unread_count_query
 
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
     # The unread count for the navigation bar comes in the same query: every logged-in page
     # shows it (consult/web.py reads it from g).
-    unread = (select(func.count()).select_from(Notification)
-              .where(Notification.user_id == User.id, Notification.read_at.is_(None))
-              .scalar_subquery())
+    unread = unread_count_query(User.id).scalar_subquery()
     row = db.session.execute(select(User, unread).where(User.id == int(user_id))).first()
     if row is None:
         return None

@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
         g.pop("_login_user", None)
         g.pop("_memberships", None)
         g.pop("_unread", None)
-        g.pop("csrf_token", None)  # Flask-WTF's per-request token, made from this session's
+        g.pop("csrf_token", None)  # Flask-WTF's token: made anew from each request's session
 
     @app.before_request
     def _writer_transaction():

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, event, text
 from consult import create_app, i18n
 from consult.accounts import passwords
 from consult.config import normalise_database_url
+from consult.database import NOT_COUNTED
 from consult.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -170,8 +171,7 @@ def count_queries(app):
         counter.statements = []
 
         def before(conn, cursor, statement, parameters, context, executemany):
-            if statement.strip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA",
-                                                      "SAVEPOINT", "RELEASE")):
+            if statement.strip().upper().startswith(NOT_COUNTED):
                 return
             counter.count += 1
             counter.statements.append(statement)

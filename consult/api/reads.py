@@ -62,7 +62,7 @@ def topic_detail(t: Topic) -> dict:
         "timeline": [{
             "transition": s.transition, "from_stage": s.from_stage, "to_stage": s.to_stage,
             "at": iso(s.at), "actor": person(s.actor), "note": s.note,
-        } for s in topic_queries.timeline(t.id)],
+        } for s in t.stage_changes],
     }
 
 

@@ -12,8 +12,8 @@ from consult.community.residency import (
     ResidencyError, decide, pending_for, request_residency, residencies_of,
 )
 from consult.extensions import db
-from consult.permissions import check
 from consult.pagecache import for_visitors
+from consult.permissions import check
 
 bp = Blueprint("community", __name__)
 

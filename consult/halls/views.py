@@ -23,10 +23,10 @@ from consult.halls.forms import (
     CancelForm, CorrectionForm, HallForm, MeetingForm, MinutesForm, RescheduleForm,
 )
 from consult.halls.minutes import KIND_LABELS, DraftInput, ResolutionInput
+from consult.pagecache import for_visitors
 from consult.permissions import check, may
 from consult.studios.slots import hhmm
 from consult.topics.lifecycle import stage_label
-from consult.pagecache import for_visitors
 
 bp = Blueprint("halls", __name__)
 

@@ -41,10 +41,14 @@ def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: 
     return len(inserted)
 
 
+def unread_count_query(user_id):
+    """The count of ``user_id``'s unread notifications (a value or a column)."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(unread_count_query(user_id)) or 0
 
 
 def recent(user_id: int, limit: int = PAGE_SIZE) -> list[tuple[Notification, str]]:

@@ -17,11 +17,11 @@ from consult.outcomes.forms import (
     RatingForm,
 )
 from consult.outcomes.models import Objection, Outcome
+from consult.pagecache import for_visitors
 from consult.permissions import check
 from consult.ratelimits import objection_limit
 from consult.topics.lifecycle import TransitionRefused
 from consult.topics.models import Topic
-from consult.pagecache import for_visitors
 
 bp = Blueprint("outcomes", __name__)
 

@@ -149,19 +149,14 @@ class Week:
         return not any(views for _day, views in self.days)
 
 
-def week(monday: date, **scope) -> Week:
-    """The sessions of one local week (``scope``: studio_id or representative_id and
-    community_id), by day: three queries."""
-    return week_and_upcoming(monday, upcoming=0, **scope)[0]
-
-
 def week_and_upcoming(monday: date, upcoming: int = UPCOMING_LIMIT,
                       **scope) -> tuple[Week, list[SessionView]]:
-    """The week of :func:`week` and the next ``upcoming`` sessions from now, as on a studio's
-    or a representative's page: four queries (the slots of both lists are read together)."""
+    """The sessions of one local week by day (``scope``: studio_id, or representative_id and
+    community_id) and the next ``upcoming`` sessions from now, as on a studio's or a
+    representative's page: four queries (the slots of both lists are read together)."""
     start, end = week_bounds(monday)
     in_week = sessions(start=start, end=end, **scope)
-    coming = sessions(start=utcnow(), limit=upcoming, **scope) if upcoming else []
+    coming = sessions(start=utcnow(), limit=upcoming, **scope)
     views = {v.session.id: v for v in session_views(list({s.id: s for s in
                                                            [*in_week, *coming]}.values()))}
     days = [(monday + timedelta(days=i), []) for i in range(7)]

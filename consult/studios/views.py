@@ -20,6 +20,7 @@ from consult.accounts.models import Role
 from consult.clock import to_local, utcnow
 from consult.community.models import Community
 from consult.extensions import db
+from consult.pagecache import for_visitors
 from consult.permissions import check, may, membership
 from consult.ratelimits import reservation_limit
 from consult.studios import booking, calendar, queries, reception
@@ -31,7 +32,6 @@ from consult.studios.labels import (
 from consult.studios.models import Reservation
 from consult.studios.slots import hhmm, monday_of, parse_date
 from consult.urls import safe_next_url
-from consult.pagecache import for_visitors
 
 bp = Blueprint("studios", __name__)
 

@@ -167,12 +167,12 @@ def create(topic_id: int):
         # instead of reading the comment, its author and the topic again afterwards. (Not
         # rendered before the commit: on SQLite that would hold the write lock meanwhile.)
         db.session.refresh(topic, ["comment_count"])
-        session = db.session()
-        session.expire_on_commit = False
+        db_session = db.session()
+        db_session.expire_on_commit = False
         try:
-            session.commit()
+            db_session.commit()
         finally:
-            session.expire_on_commit = True
+            db_session.expire_on_commit = True
         view = comments.comment_view(comment, current_user, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
         return render_template("topics/_comment_posted.html", topic=topic, sort=sort,

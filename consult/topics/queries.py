@@ -106,12 +106,6 @@ def topic_for_page(topic_id: int) -> Topic | None:
     ).unique().first()
 
 
-def timeline(topic_id: int) -> list[StageChange]:
-    return list(db.session.scalars(
-        select(StageChange).where(StageChange.topic_id == topic_id)
-        .options(joinedload(StageChange.actor)).order_by(StageChange.at, StageChange.id)))
-
-
 AUDIT_LABELS = {
     "topic.submit": _l("proposed the topic"),
     "topic.cosign": _l("co-signed"),

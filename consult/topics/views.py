@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from consult.community.queries import all_communities, community_tree
 from consult.extensions import db
+from consult.pagecache import for_visitors
 from consult.permissions import check
 from consult.topics import lifecycle, queries, service
 from consult.topics.forms import (
@@ -14,7 +15,6 @@ from consult.topics.forms import (
 )
 from consult.topics.lifecycle import STAGE_LABELS, Stage, TransitionRefused
 from consult.topics.models import Topic
-from consult.pagecache import for_visitors
 from consult.web import is_htmx
 
 bp = Blueprint("topics", __name__)

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from consult.clock import local_to_utc, to_local, utcnow
 from consult.csvfiles import csv_response
 from consult.extensions import db
+from consult.pagecache import for_visitors
 from consult.permissions import check
 from consult.ratelimits import ballot_limit
 from consult.topics.lifecycle import TransitionRefused
@@ -20,7 +21,6 @@ from consult.votes.forms import (
 )
 from consult.votes.models import Vote
 from consult.votes.tally import YES_NO_OPTIONS
-from consult.pagecache import for_visitors
 
 bp = Blueprint("votes", __name__)
 
