@@ -11,7 +11,7 @@ from consult.accounts.lockout import LoginRefused
 from consult.accounts.models import User
 from consult.accounts.service import authenticate
 from consult.extensions import db
-from tests import factories
+from tests import factories, pages
 from tests.conftest import ON_POSTGRES
 from tests.factories import PASSWORD
 
@@ -161,11 +161,21 @@ def test_the_login_page_warns_then_says_until_when(client, li):
 
 
 def test_the_login_page_looks_the_same_for_an_unknown_phone(client, li):
+    """What a person sees and what the form would send again are the same, attempt by attempt;
+    only the per-request CSRF token differs (masked), whenever each request happens to run."""
     real = [login_post(client, "13912345678", "wrong").get_data(as_text=True)
             for _ in range(5)]
     ghost = [login_post(client, "13711112222", "wrong").get_data(as_text=True)
              .replace("13711112222", "13912345678") for _ in range(5)]
-    assert ghost == real
+    real_seen, ghost_seen = [pages.seen(p) for p in real], [pages.seen(p) for p in ghost]
+    assert all(s.masked for s in real_seen + ghost_seen)  # the tokens were there, and masked
+    assert [s.text for s in ghost_seen] == [s.text for s in real_seen]
+    assert [s.fields for s in ghost_seen] == [s.fields for s in real_seen]
+    assert [pages.masked(p) for p in ghost] == [pages.masked(p) for p in real]
+    # ... and what they see is the lockout's answers, not an empty page.
+    assert "2 more wrong attempts will lock" in " ".join(real_seen[2].text)
+    assert "locked until 2026-12-01 10:15" in " ".join(real_seen[4].text)
+    assert ("identifier", "text", "13912345678") in real_seen[0].fields
 
 
 # --- the API ----------------------------------------------------------------------------------
