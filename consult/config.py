@@ -63,6 +63,9 @@ def load_config(instance_path: str) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "consult" / "translations"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # A moving window: "10 per minute" means any 60 seconds, not a clock minute, so a burst
+        # across the turn of a minute cannot double it (and tests do not depend on the second).
+        "RATELIMIT_STRATEGY": env.get("RATELIMIT_STRATEGY", "moving-window"),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         # Per account: this many wrong passwords in a row lock it for this many minutes; the
