@@ -6,8 +6,11 @@ test starts from emptied tables (TRUNCATE, which the audit log's append-only tri
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import shutil
+import zlib
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,12 +20,23 @@ from sqlalchemy import create_engine, event, text
 
 from consult import create_app, i18n
 from consult.accounts import passwords
-from consult.config import normalise_database_url
+from consult.config import PROJECT_ROOT, normalise_database_url
 from consult.database import NOT_COUNTED
 from consult.extensions import db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
+
+# The suite's randomness is reproducible: one seed for the run (TEST_SEED overrides it), from
+# which each test gets a seed of its own by its id, so a test draws the same numbers whichever
+# worker runs it and whatever ran before it. A failing test's report names both.
+SUITE_SEED = int(os.environ.get("TEST_SEED", "20261206"))
+_TEST_SEED = pytest.StashKey[int]()
+
+
+def seed_for(nodeid: str, suite_seed: int | None = None) -> int:
+    """The seed of one test: the same for the same suite seed and test id, on any worker."""
+    return zlib.crc32(f"{SUITE_SEED if suite_seed is None else suite_seed}:{nodeid}".encode())
 
 # Real argon2id, at a cost that keeps hundreds of test logins fast.
 passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -42,21 +56,49 @@ def base_config(url: str) -> dict:
     }
 
 
-def _worker_postgres_url(worker: str) -> str:
-    """One database per xdist worker, so parallel workers never share tables."""
-    url = normalise_database_url(TEST_DATABASE_URL)
-    if worker == "master":
-        return url
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/')}_{worker}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+# PostgreSQL databases of this test process, named by the checkout as well as the worker: two
+# suites run side by side from two clones (CI beside a developer's run) never share tables.
+CHECKOUT_TAG = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:8]
+_CREATED_DATABASES: list[str] = []
+
+
+def postgres_database(base_url: str, suffix: str) -> str:
+    """The URL of ``<base database>_<suffix>`` on the server of ``base_url``, created if it is
+    missing and dropped when this test process ends."""
+    parts = urlsplit(normalise_database_url(base_url))
+    name = f"{parts.path.lstrip('/')}_{suffix}"
+    admin = create_engine(urlunsplit(parts), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
                               {"n": name}).scalar()
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
+    if name not in _CREATED_DATABASES:
+        _CREATED_DATABASES.append(name)
     return urlunsplit(parts._replace(path="/" + name))
+
+
+def _drop_created_databases() -> None:
+    if not _CREATED_DATABASES:
+        return
+    admin = create_engine(normalise_database_url(TEST_DATABASE_URL),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in _CREATED_DATABASES:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    _CREATED_DATABASES.clear()
+
+
+def _worker_postgres_url(worker: str) -> str:
+    """One database per xdist worker (and checkout), so parallel workers never share tables."""
+    return postgres_database(TEST_DATABASE_URL, f"{worker}_{CHECKOUT_TAG}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if ON_POSTGRES:
+        _drop_created_databases()
 
 
 def _migrate(url: str) -> None:
@@ -117,9 +159,43 @@ def app_config():
     return {}
 
 
+@pytest.fixture(autouse=True)
+def seeded_random(request):
+    """Seed Python's shared generator for every test (see :data:`SUITE_SEED`)."""
+    seed = seed_for(request.node.nodeid)
+    request.node.stash[_TEST_SEED] = seed
+    state = random.getstate()
+    random.seed(seed)
+    yield seed
+    random.setstate(state)
+
+
 @pytest.fixture
-def app(database_url, app_config, tmp_path):
-    os.environ.setdefault("CONSULT_INSTANCE_PATH", str(tmp_path / "instance"))
+def rng(seeded_random) -> random.Random:
+    """A generator of the test's own, seeded like :func:`seeded_random`."""
+    return random.Random(seeded_random)
+
+
+def pytest_report_header(config):
+    return f"random seed: TEST_SEED={SUITE_SEED}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        seed = item.stash.get(_TEST_SEED, seed_for(item.nodeid))
+        report.sections.append((
+            "random seed",
+            f"TEST_SEED={SUITE_SEED} (this test's seed {seed}); run again with "
+            f"TEST_SEED={SUITE_SEED} to draw the same numbers"))
+    return report
+
+
+@pytest.fixture
+def app(database_url, app_config, tmp_path, monkeypatch):
+    # Each test its own instance folder (page-cache generation file, development secret).
+    monkeypatch.setenv("CONSULT_INSTANCE_PATH", str(tmp_path / "instance"))
     application = create_app({**base_config(database_url), **app_config})
     with application.app_context():
         yield application
