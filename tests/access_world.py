@@ -334,8 +334,16 @@ class Rig:
             self.saved = directory / "world-saved.sqlite3"
             shutil.copyfile(template, self.path)
             url = f"sqlite:///{self.path}"
-        os.environ.setdefault("CONSULT_INSTANCE_PATH", str(directory / "instance"))
-        self.app = create_app({**base_config(url), **(config or {})})
+        # The rig's own instance folder, without leaving it set for the tests that follow.
+        previous = os.environ.get("CONSULT_INSTANCE_PATH")
+        os.environ["CONSULT_INSTANCE_PATH"] = str(directory / "instance")
+        try:
+            self.app = create_app({**base_config(url), **(config or {})})
+        finally:
+            if previous is None:
+                del os.environ["CONSULT_INSTANCE_PATH"]
+            else:
+                os.environ["CONSULT_INSTANCE_PATH"] = previous
         with self.app.app_context():
             self.tables = [t.name for t in db.metadata.sorted_tables]
         self.dirty = False
@@ -427,24 +435,13 @@ _MIGRATED: set[str] = set()
 
 def _own_postgres_database(template_url: str, name: str) -> str:
     """``<worker database>_<name>``, created and migrated once per test process."""
-    from urllib.parse import urlsplit, urlunsplit
-
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine
 
-    from tests.conftest import base_config
+    from tests.conftest import base_config, postgres_database
 
-    parts = urlsplit(template_url)
-    database = f"{parts.path.lstrip('/')}_{name}"
-    url = urlunsplit(parts._replace(path="/" + database))
+    url = postgres_database(template_url, name)
     if url in _MIGRATED:
         return url
-    admin = create_engine(template_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                            {"n": database}).scalar():
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
     app = create_app(base_config(url))
     with app.app_context():
         with db.engine.begin() as conn:

@@ -170,11 +170,17 @@ def test_a_backup_taken_while_another_connection_writes_is_one_consistent_moment
     thread.start()
     copies = []
     try:
-        deadline = time.monotonic() + 10
-        while commits[0] < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        def writer_passes(count: int) -> None:
+            # However busy the machine, let the writer commit between two copies, so that the
+            # copies are taken among writes (a fixed sleep would depend on the machine's speed).
+            deadline = time.monotonic() + 60
+            while commits[0] < count and not errors and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        writer_passes(3)
         commits_before = commits[0]
         for i in range(5):
+            writer_passes(commits[0] + 1)
             floor = committed_entries()
             path = tmp_path / f"copy{i}.sqlite3"
             result = invoke(app, "backup", path)

@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 360, "height": 740}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-DEFAULT_TIMEOUT_MS = 10_000
+DEFAULT_TIMEOUT_MS = 30_000  # generous: a busy machine is slow, never wrong
 
 _BROWSER_DIR = Path(__file__).resolve().parent
 _REPORTS = pytest.StashKey[dict]()
