@@ -29,6 +29,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from consult.http import is_htmx, large_text
 from consult.i18n import select_locale
 
 MAX_PAGES = 1024
@@ -102,10 +103,7 @@ def _cacheable_request() -> bool:
 
 
 def _key() -> tuple:
-    from consult.web import TEXT_SIZE_COOKIE, is_htmx
-
-    return (request.full_path, select_locale(), request.cookies.get(TEXT_SIZE_COOKIE) == "large",
-            is_htmx())
+    return (request.full_path, select_locale(), large_text(), is_htmx())
 
 
 def for_visitors(view):

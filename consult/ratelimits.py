@@ -18,6 +18,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from consult.extensions import limiter
+from consult.http import is_htmx, typed_fields
 
 
 def user_or_address() -> str:
@@ -91,19 +92,13 @@ def too_many_page():
     """The answer to a page request over its limit: why, and how long to wait. A form keeps
     what was typed (never a password), ready to send again; htmx gets a short fragment, which
     static/js/app.js shows while the form keeps its text."""
-    from consult.security import _SECRET_FIELDS
-    from consult.web import is_htmx
-
     seconds = seconds_until_reset()
     message = _("%(why)s For a while this is paused: please wait %(wait)s, then try again.",
                 why=_why(), wait=wait_text(seconds))
     headers = {"Retry-After": str(seconds)}
     if is_htmx():
         return render_template("errors/_too_many.html", message=message), 429, headers
-    fields = []
-    if request.method == "POST" and not request.files:
-        fields = [(k, v) for k, values in request.form.lists() for v in values
-                  if k not in _SECRET_FIELDS]
+    fields = typed_fields()
     query = request.query_string.decode("utf-8", "replace")
     action = request.path + ("?" + query if query else "")
     shown = [v for k, v in fields if k in _TYPED_TEXT and v.strip()]

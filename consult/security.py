@@ -10,6 +10,7 @@ from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consult.extensions import db, login_manager
+from consult.http import typed_fields
 
 # No inline scripts or styles anywhere: htmx runs with eval and script tags disabled.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -33,10 +34,6 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-
-# Fields never echoed back into a page.
-_SECRET_FIELDS = {"csrf_token", "password", "new_password", "current_password", "confirm"}
-
 
 @login_manager.user_loader
 def load_user(cookie_id: str):
@@ -88,9 +85,6 @@ def init_app(app: Flask) -> None:
     def _csrf_failed(error):
         """A same-site form whose token expired keeps what was typed: the page offers to send
         it again. A cross-site post is refused outright."""
-        fields = []
-        if request.method == "POST" and _same_origin() and not request.files:
-            fields = [(k, v) for k, values in request.form.lists() for v in values
-                      if k not in _SECRET_FIELDS]
+        fields = typed_fields() if _same_origin() else []
         return render_template("errors/csrf.html", fields=fields,
                                action=request.path), 400

@@ -7,13 +7,9 @@ from flask_login import current_user
 
 from consult import permissions
 from consult.database import begin_write
+from consult.http import is_htmx, large_text
 
-TEXT_SIZE_COOKIE = "text_size"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-
-
-def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _unread_notifications() -> int:
@@ -47,7 +43,7 @@ def init_app(app: Flask) -> None:
     def _template_helpers():
         return {
             "may": lambda action, obj=None: permissions.may(current_user, action, obj),
-            "large_text": request.cookies.get(TEXT_SIZE_COOKIE) == "large",
+            "large_text": large_text(),
             "is_htmx": is_htmx(),
             "unread_notifications": _unread_notifications,
         }

@@ -9,7 +9,7 @@ from consult.community.residency import residencies_of
 from consult.i18n import LANG_COOKIE, LANGUAGES
 from consult.pagecache import for_visitors
 from consult.urls import safe_next_url
-from consult.web import TEXT_SIZE_COOKIE
+from consult.http import TEXT_SIZE_COOKIE
 
 bp = Blueprint("main", __name__)
 

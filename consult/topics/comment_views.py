@@ -26,7 +26,7 @@ from consult.topics.comments import NotAllowed, TopicError
 from consult.topics.lifecycle import Stage
 from consult.topics.models import Comment, Topic
 from consult.urls import safe_next_url
-from consult.web import is_htmx
+from consult.http import is_htmx
 
 bp = Blueprint("comments", __name__)
 

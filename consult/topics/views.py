@@ -15,7 +15,7 @@ from consult.topics.forms import (
 )
 from consult.topics.lifecycle import STAGE_LABELS, Stage, TransitionRefused
 from consult.topics.models import Topic
-from consult.web import is_htmx
+from consult.http import is_htmx
 
 bp = Blueprint("topics", __name__)
 # "Show more comments" without JavaScript renders all pages so far; this bounds that page.
