@@ -286,7 +286,7 @@ def build(now: datetime | None = None, log=print) -> World:
              "cast_at": opened + timedelta(minutes=k), "tracker": f"V{vote.id:03d}{k:05d}"}
             for k, e in enumerate(cast)])
         with clock.frozen(vote.closes_at + timedelta(minutes=1)):
-            votes.finalise(vote)
+            votes.close(vote)
         vote_ids.append(vote.id)
     step(f"{len(vote_ids)} closed votes, {BALLOTS:,} ballots")
     stage_of = dict(zip(topic_ids, stages))

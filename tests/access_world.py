@@ -186,7 +186,7 @@ def _build() -> AccessWorld:
                              electorate)
     with clock.frozen(NOW - 21 * DAY):
         for vote in closed.values():
-            votes.finalise(vote)  # published now, so no page view writes it later
+            votes.close(vote)  # stored now, as the scheduled close would have
         for name in ("t_implementing", "t_done"):
             outcomes.publish(chain[name], secretary, "同意，按方案实施。", days=5, act=True)
         db.session.commit()

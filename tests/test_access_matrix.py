@@ -22,15 +22,19 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import event
 
 from consult import clock
+from consult.extensions import db
 from tests import factories
-from tests.access_world import NOW, PERSONAS, Rig, changed_tables
+from tests.access_world import DAY, NOW, PERSONAS, Rig, changed_tables
 
 OK, NOOP, LOGIN, FORBIDDEN, NOT_FOUND, CONFLICT, INVALID, REFUSED = (
     "ok", "noop", "login", "forbidden", "not_found", "conflict", "invalid", "refused")
@@ -449,10 +453,40 @@ class Call:
     response: object
     wrote: list[str]  # what changed: tables whose row count moved, the watched value
     flashed: list[tuple[str, str]]  # (category, message)
+    # Every INSERT, UPDATE or DELETE the request sent, committed or rolled back.
+    writes: list[str] = field(default_factory=list)
+
+
+WRITING_STATEMENT = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+# The one write a read may make: when an API token was last used ("My devices" shows it, so a
+# person can spot a token used by someone else), at most once per token every five minutes.
+# It is bookkeeping of the access, not a change of anything the request reads or shows.
+TOKEN_LAST_USE = re.compile(r"^UPDATE api_tokens SET last_used_at=[^,]*? WHERE api_tokens.id = ")
+
+
+@contextmanager
+def writes_sent(app):
+    """Collect the writing statements ``app`` sends to its database inside the block."""
+    sent: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if WRITING_STATEMENT.match(statement):
+            folded = " ".join(statement.split())
+            if not TOKEN_LAST_USE.match(folded):
+                sent.append(folded[:160])
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
 
 
 def call(rig, endpoint: str, method: str, persona: str, *, session: bool | None = None,
-         headers: dict | None = None, csrf_token: bool | None = None) -> Call:
+         headers: dict | None = None, csrf_token: bool | None = None,
+         at: datetime = NOW) -> Call:
     """Send ``endpoint``'s request as ``persona`` with the entry's data, on a fresh world.
     API calls carry the persona's bearer token and no session cookie unless told otherwise.
     With ``csrf_token`` true or false, the client first opens the home page, as a browser
@@ -479,7 +513,7 @@ def call(rig, endpoint: str, method: str, persona: str, *, session: bool | None 
     watch = entry.watch.format(**values) if entry.watch else None
     before = rig.counts()
     watched = rig.query(watch) if watch and not watch.startswith("cookie:") else None
-    with clock.frozen(NOW):
+    with clock.frozen(at), writes_sent(rig.app) as writes:
         if api:
             response = client.open(url, method=method, json=data, headers=headers)
         else:
@@ -495,7 +529,7 @@ def call(rig, endpoint: str, method: str, persona: str, *, session: bool | None 
     elif watch and watch.startswith("cookie:") and any(
             h.startswith(watch[7:] + "=") for h in response.headers.getlist("Set-Cookie")):
         wrote.append(watch)
-    return Call(url, response, wrote, flashed)
+    return Call(url, response, wrote, flashed, writes)
 
 
 CELLS = [(endpoint, method, persona) for (endpoint, method) in EXPECTED for persona in PERSONAS]
@@ -533,6 +567,22 @@ def test_access(rig, endpoint, method, persona):
         assert c.wrote, f"{cell}: answered {status} but wrote nothing"
     elif expected != OK:
         assert not c.wrote, f"{cell}: refused but wrote {c.wrote}"
+    if method == "GET":
+        assert not c.writes, f"{cell}: a GET sent {c.writes}"
+
+
+GETS = [(endpoint, persona) for (endpoint, method) in EXPECTED if method == "GET"
+        for persona in PERSONAS]
+
+
+@pytest.mark.parametrize("endpoint, persona", GETS)
+def test_a_get_writes_nothing_even_when_everything_is_due(rig, endpoint, persona):
+    """Three weeks on, the open vote has closed and the outcome's publicity window has ended
+    with nobody having looked: reading any page still writes nothing (not even a write that
+    is rolled back). Closing and settling are for the scheduled commands and for writes."""
+    c = call(rig, endpoint, "GET", persona, at=NOW + 21 * DAY)
+    assert c.response.status_code < 500, f"GET {c.url} as {persona}: {c.response.status_code}"
+    assert not c.writes, f"GET {c.url} as {persona} three weeks on sent {c.writes}"
 
 
 @pytest.mark.parametrize("path, item", [("/verifications", "待认证"),

@@ -109,8 +109,13 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
         outcome = client.get(f"/api/v1/topics/{topic_id}/outcome").get_json()
         assert outcome["objections"][0]["body"] == "希望先征求一楼住户意见。"
 
-    # The window ends (the read settles it), the work is done, and the resident rates it.
+    # The window ends (the read shows the outcome in effect, the scheduled run settles it), the
+    # work is done, and the resident rates it.
     with clock.frozen(closed + timedelta(days=7)):
+        assert client.get(f"/api/v1/topics/{topic_id}/outcome").get_json()[
+            "status"] == "effective"
+        assert outcome_service.settle_due_outcomes() == 1
+        db.session.commit()
         assert client.get(f"/api/v1/topics/{topic_id}/outcome").get_json()[
             "topic_stage"] == "implementing"
         outcome_service.mark_done(db.session.get(Topic, topic_id), w.secretary, "已安装")

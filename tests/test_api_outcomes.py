@@ -124,7 +124,12 @@ def test_objection_refusals(world, client):
     with clock.frozen(ow.CLOSED + 7 * DAY):
         assert_problem(client.post(url, headers=h["r2"], json={"body": "太晚了"}), 409,
                        "conflict")
-        # The read settles the due outcome, as the topic page does.
+        # The read shows the outcome in effect and stores nothing; the scheduled settling does.
+        read = client.get(f"/api/v1/topics/{w.topic.id}/outcome").get_json()
+        assert read["status"] == "effective" and read["topic_stage"] == "publicised"
+        assert read["implementation"] is not None and not read["window_open"]
+        assert service.settle_due_outcomes() == 1
+        db.session.commit()
         assert client.get(f"/api/v1/topics/{w.topic.id}/outcome").get_json()[
             "topic_stage"] == "implementing"
     assert db.session.scalar(select(func.count()).select_from(Objection)) == 0

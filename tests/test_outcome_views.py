@@ -10,6 +10,7 @@ from consult import clock
 from consult.extensions import db
 from consult.outcomes import service
 from tests import outcome_world as ow
+from tests import pages
 
 pytestmark = pytest.mark.usefixtures("english")
 DAY = timedelta(days=1)
@@ -194,11 +195,18 @@ def test_board_and_feed(world, client):
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.entries[0].title == "楼道加装扶手"
     assert "决定：加装扶手。" in parsed.entries[0].content[0].value
-    # the board settles a due window as it is viewed
+    # A window that has ended shows its effect on the board at once; viewing stores nothing,
+    # the scheduled settling does.
     clock.set_frozen(ow.CLOSED + 8 * DAY)
-    client.get(f"/communities/{w.community.id}/outcomes")
+    ended = client.get(f"/communities/{w.community.id}/outcomes").text
+    assert "Window ended" in ended and "Being implemented" in ended
     db.session.expire_all()
+    assert w.topic.stage == "publicised"
+    assert service.settle_due_outcomes() == 1
+    db.session.commit()
     assert w.topic.stage == "implementing"
+    assert pages.seen(client.get(f"/communities/{w.community.id}/outcomes").text).text == \
+        pages.seen(ended).text
     assert client.get("/communities/9999/outcomes").status_code == 404
 
 
@@ -244,3 +252,25 @@ def test_dashboard_draws_readable_svg(world, client):
     assert "3/3 (100%)" in text and "1/1 (100%)" in text
     assert "Median:" in text, text[text.find("<main"):]
     assert client.get("/communities/9999/dashboard").status_code == 404
+
+
+def test_an_ended_window_is_shown_in_effect_and_the_first_write_settles_it(world, client,
+                                                                            login):
+    """Nobody ran ``outcomes settle`` yet: the secretary's page already offers the
+    implementation forms (reading writes nothing), and reporting progress settles the outcome
+    first, in the same transaction."""
+    w = world
+    publish(w)
+    clock.set_frozen(ow.CLOSED + 8 * DAY)
+    login(w.people["secretary"])
+    page = client.get(f"/topics/{w.topic.id}").text
+    assert f'action="/topics/{w.topic.id}/implementation/progress"' in page
+    db.session.expire_all()
+    assert w.topic.stage == "publicised"
+    assert client.post(f"/topics/{w.topic.id}/implementation/progress",
+                       data={"progress": "已采购", "percent": "40"}).status_code == 302
+    db.session.expire_all()
+    assert w.topic.stage == "implementing"
+    assert service.current_outcome(w.topic.id).status == "effective"
+    assert "40%" in client.get(f"/topics/{w.topic.id}").text
+    assert service.settle_due_outcomes() == 0  # nothing left for the scheduled run

@@ -101,6 +101,43 @@ def test_concurrent_ballots_leave_one_counted_ballot_per_owner(app, monkeypatch)
     assert all(last[elector] == ballot_id for elector, ballot_id, _ in counted)
 
     with clock.frozen(NOW + timedelta(days=1)):
-        result = service.finalise(db.session.get(Vote, vote_id))
+        result = service.close(db.session.get(Vote, vote_id))
     assert result["votes"] == dict(Counter(o for _, _, o in counted))
     assert result["headcount_participating"] == VOTERS
+
+
+def test_concurrent_closings_tally_once_with_one_audit_entry(app, monkeypatch):
+    """The scheduled close and writes that need the result (publishing an outcome, running an
+    invalid vote again) may close the same vote at once: one tallies and records, the others
+    wait for its row lock and return what it stored."""
+    from consult.audit.models import AuditEntry
+    from tests.races import race
+
+    monkeypatch.setattr(service, "vote_resolution_of", lambda topic: object())
+    c = factories.community("并发关闭社区", grids=1, buildings=1, units=6)
+    units = [u for b in c.grids[0].buildings for u in b.units]
+    owners = [factories.user(f"业主{i}", password=None) for i in range(6)]
+    for owner, unit in zip(owners, units):
+        factories.owner(owner, unit)
+    secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
+    topic = factories.topic(c, stage="deliberating")
+    vote = service.open_vote(topic, secretary, VoteSpec(
+        question="是否同意？", electorate="owners", rule="civil_code_ordinary",
+        scope_key=f"community:{c.id}", opens_at=NOW, closes_at=NOW + timedelta(hours=1)))
+    for owner in owners[:5]:
+        service.cast(vote, owner, "agree")
+    db.session.commit()
+    vote_id = vote.id
+    before = db.session.scalar(select(func.count()).select_from(AuditEntry))
+
+    with clock.frozen(NOW + timedelta(hours=2)):
+        results = race(app, 8, lambda i: service.close(db.session.get(Vote, vote_id)),
+                       TransitionRefused)
+    assert all(isinstance(r, dict) for r in results), results
+    assert all(r == results[0] for r in results)
+    db.session.expire_all()
+    closes = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "vote.close")).all()
+    assert len(closes) == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
+    assert db.session.get(Vote, vote_id).result == results[0]
+    assert results[0]["valid"] is True and results[0]["passed"] is True

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from consult import clock
 from consult.votes import service
 from consult.votes.models import Ballot, Vote
+from tests import pages
 from tests.test_votes import T0, estate, minutes_resolved, open_  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -146,7 +147,12 @@ def test_after_closing_the_result_and_downloads_are_public(estate, client, login
     assert 'data-valid="true"' in html and 'data-passed="false"' in html
     assert "82.38%" in html and "<svg" in html
     db.session.rollback()
-    assert db.session.get(Vote, vote.id).result["valid"] is True  # published on first look
+    # Reading stores nothing: the scheduled close does, with the result the page showed.
+    assert db.session.get(Vote, vote.id).result is None
+    assert service.close_due_votes() == 1
+    db.session.commit()
+    assert db.session.get(Vote, vote.id).result["valid"] is True
+    assert pages.seen(html) == pages.seen(client.get(f"/votes/{vote.id}").get_data(as_text=True))
     rows = list(csv.reader(io.StringIO(client.get(f"/votes/{vote.id}/ballots.csv")
                                        .get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["tracker", "option", "units"] and len(rows) == 5

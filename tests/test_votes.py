@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from consult import clock
 from consult.accounts.models import Role
+from consult.audit.models import AuditEntry
 from consult.community.models import Ownership, ResidencyStatus, Unit
 from consult.extensions import db
 from consult.topics.lifecycle import TransitionRefused
@@ -184,11 +185,17 @@ def test_the_result_is_stored_once_after_closing(estate):
     with clock.frozen(T0 + timedelta(hours=1)):
         for who, option in [("王", "agree"), ("李", "agree"), ("钱", "oppose")]:
             service.cast(vote, people[who], option)
-        assert service.finalise(vote) is None  # still open: no result
+        assert service.close(vote) is None  # still open: no result
         db.session.commit()
     with clock.frozen(T0 + timedelta(days=7)):
-        result = service.finalise(vote)
+        shown = service.result_of(vote)  # what a page shows before the close: stores nothing
+        assert vote.result is None and not db.session.dirty
+        result = service.close(vote)
+        assert service.close(vote) == result  # a second close changes nothing
         db.session.commit()
+    assert shown == result
+    assert db.session.scalar(select(func.count(AuditEntry.id)).where(
+        AuditEntry.action == "vote.close")) == 1
     # participating: 160.25 + 80.50 + 90 = 330.75 of 510.75 = 64.76% < 2/3: not valid
     assert result["valid"] is False and result["area_participating"] == "330.75"
     assert result["headcount_participating"] == 3 and result["headcount_total"] == 5
@@ -215,7 +222,7 @@ def test_secret_ballots_list_no_units(estate):
     with clock.frozen(T0 + timedelta(hours=1)):
         service.cast(vote, people["王"], "agree")
     with clock.frozen(T0 + timedelta(days=8)):
-        service.finalise(vote)
+        service.close(vote)
     assert service.ballot_rows(vote)[0][2] == ""
 
 

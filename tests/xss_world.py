@@ -377,7 +377,7 @@ def build(kind: str) -> World:
             ids.setdefault("tracker", votes.my_ballots(vote, who)[0].tracker)
     published = vote.closes_at + timedelta(hours=3)
     with at(published):
-        votes.finalise(vote)
+        votes.close(vote)
         outcomes.publish(topic, secretary, t["outcome.decision"], 7, act=True)
     with at(published + timedelta(days=1)):
         objection = outcomes.lodge_objection(topic, r1, t["objection.body"])
@@ -457,7 +457,7 @@ def build(kind: str) -> World:
         for who, choice in zip((r0, r1, r2), (2, 2, 0)):
             votes.cast(second, who, options[choice])
     with at(second.closes_at + timedelta(hours=1)):
-        votes.finalise(second)
+        votes.close(second)
     with at(NOW - timedelta(days=1)):
         ballot = votes.open_vote(balloting, secretary, VoteSpec(
             question=t["vote.question"], electorate="residents", rule="simple_majority",

@@ -3,8 +3,7 @@ implementation and ratings; a community's outcomes board; lodging an objection a
 implementation.
 
 Reads call what the pages call (:func:`consult.outcomes.service.section` for the topic page's
-section, :func:`consult.outcomes.board.entries` for the board), including the lazy settling of
-a due outcome; writes call :func:`~consult.outcomes.service.lodge_objection` and
+section, :func:`consult.outcomes.board.entries` for the board) and write nothing; writes call :func:`~consult.outcomes.service.lodge_objection` and
 :func:`~consult.outcomes.service.rate`. The permission table is checked first (403), then the
 rules answer: a wrong moment (window or rating period) is 409, wrong input 422.
 """
@@ -53,7 +52,7 @@ def outcome_json(topic, s, viewer) -> dict:
     """The topic page's outcome section (:class:`consult.outcomes.service.Section`)."""
     o = s.outcome
     implementation = None
-    if o.status == "effective" and o.act:  # as the page: only a decision to act is implemented
+    if s.status == "effective" and o.act:  # as the page: only a decision to act is implemented
         implementation = {
             "responsible": o.responsible or None,
             "target_date": o.target_date.isoformat() if o.target_date else None,
@@ -61,7 +60,7 @@ def outcome_json(topic, s, viewer) -> dict:
             "progress": [progress_json(p) for p in s.progress]}
     body = {
         "id": o.id, "topic_id": topic.id, "topic_stage": topic.stage, "vote_id": o.vote_id,
-        "decision": o.decision, "act": bool(o.act), "status": o.status,
+        "decision": o.decision, "act": bool(o.act), "status": s.status,
         "published_at": iso(o.published_at), "window_ends_at": iso(o.window_ends_at),
         "window_open": s.window_open, "settled_at": iso(o.settled_at),
         "objections": [objection_json(ob) for ob in s.objections],
@@ -81,7 +80,7 @@ def entry_json(e) -> dict:
     return {
         "id": o.id, "topic": {"id": o.topic_id, "title": o.topic.title, "stage": o.topic.stage,
                               "stage_label": stage_label(o.topic.stage)},
-        "decision": o.decision, "act": bool(o.act), "status": o.status,
+        "decision": o.decision, "act": bool(o.act), "status": e.status,
         "status_text": e.status_text, "published_at": iso(o.published_at),
         "window_ends_at": iso(o.window_ends_at), "window_open": e.current,
         "percent": e.percent, "done_at": iso(o.done_at), "overdue": e.overdue,
@@ -93,7 +92,7 @@ def entry_json(e) -> dict:
 def _section(topic, viewer):
     from consult.outcomes import service
 
-    s = service.section(topic, viewer)  # settles a due outcome first, as the page does
+    s = service.section(topic, viewer)
     if s.outcome is None:
         not_found(_("There is no publicised outcome."))  # reuses a translated message
     return s
@@ -108,14 +107,12 @@ def topic_outcome(topic_id: int):
 
 @bp.route("/communities/<int:community_id>/outcomes")
 def community_outcomes(community_id: int):
-    from consult.outcomes import board, service
+    from consult.outcomes import board
 
     community = db.session.get(Community, community_id)
     if community is None:
         not_found(_("There is no such community."))
     page, per_page = paging()
-    if service.settle_due_outcomes(community_id=community.id):
-        db.session.commit()
     items = [entry_json(e) for e in board.entries(community.id, limit=None)]
     return jsonify(page_of(items, page, per_page))
 

@@ -217,14 +217,10 @@ def _vote_or_404(vote_id: int):
 
 
 def _published_result(vote):
-    """The stored result of a closed vote, publishing it on the first look (as the page does)."""
+    """The result of a closed vote, as the page shows it (None while it is open)."""
     from consult.votes import service as vote_service
 
-    already = vote.result is not None
-    result = vote_service.finalise(vote, utcnow())
-    if result is not None and not already:
-        db.session.commit()
-    return result
+    return vote_service.result_of(vote, utcnow())
 
 
 @bp.route("/votes/<int:vote_id>")

@@ -12,7 +12,7 @@ from consult.clock import utcnow
 from consult.extensions import db
 from consult.outcomes import service
 from consult.outcomes.models import Outcome, OutcomeStatus, ProgressUpdate, Rating
-from consult.topics.lifecycle import stage_label
+from consult.topics.lifecycle import Stage, stage_label
 
 
 @dataclass
@@ -24,13 +24,29 @@ class Entry:
     overdue: bool
 
     @property
-    def status_text(self) -> str:
+    def status(self) -> str:
+        """The outcome's status now: a window that has ended shows its effect at once, before
+        the scheduled settling stores it (an upheld objection sends it back at once)."""
         o = self.outcome
-        if o.status == OutcomeStatus.SENT_BACK.value:
+        if (o.status == OutcomeStatus.PUBLICISED.value and not self.current
+                and o.topic.stage == Stage.PUBLICISED.value):
+            return OutcomeStatus.EFFECTIVE.value
+        return o.status
+
+    @property
+    def stage(self) -> str:
+        o = self.outcome
+        if self.status != o.status:  # in effect, not yet settled
+            return Stage.IMPLEMENTING.value if o.act else Stage.CLOSED.value
+        return o.topic.stage
+
+    @property
+    def status_text(self) -> str:
+        if self.outcome.status == OutcomeStatus.SENT_BACK.value:
             return _("Sent back to deliberation after an upheld objection")
         if self.current:
             return _("Publicised: objections possible")
-        return stage_label(o.topic.stage)
+        return stage_label(self.stage)
 
 
 def entries(community_id: int, limit: int = 200) -> list[Entry]:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import joinedload
 
 from consult.audit.log import record
 from consult.clock import frozen, to_local, utcnow
+from consult.database import begin_write
 from consult.extensions import db
 from consult.i18n import local_datetime
 from consult.notifications import kinds
@@ -95,7 +96,7 @@ def _vote_closed_and_valid(topic: Topic, context: dict) -> str | None:
     from consult.votes import service as votes
 
     vote = votes.latest_vote(topic.id)
-    result = votes.finalise(vote) if vote is not None else None
+    result = votes.result_of(vote) if vote is not None else None
     if result is None:
         return _l("The outcome can be published once the vote has closed.")
     if not result["valid"]:
@@ -250,10 +251,10 @@ class Draft:
 def draft_decision(topic: Topic) -> Draft:
     """The decision text pre-filled from the vote: question, verdict, the result's sentences."""
     from consult.votes import service as votes
-    from consult.votes.views import option_label
+    from consult.votes.labels import option_label
 
     vote = votes.latest_vote(topic.id)
-    result = votes.finalise(vote) if vote is not None else None
+    result = votes.result_of(vote) if vote is not None else None
     if vote is None or result is None:
         return Draft("", True)
     lines = [str(_l("Question put to the vote: %(q)s", q=vote.question))]
@@ -291,6 +292,7 @@ def publish(topic: Topic, actor, decision: str, days: int = WINDOW_DAYS_DEFAULT,
     decision = _clean(decision, DECISION_MAX, "decision", _l("Write the decision."))
     now = utcnow()
     vote = votes.latest_vote(topic.id)
+    votes.close(vote)  # the outcome rests on the stored result, tallied once
     outcome = Outcome(topic_id=topic.id, community_id=topic.community_id, vote_id=vote.id,
                       decision=decision, act=bool(act), status=OutcomeStatus.PUBLICISED.value,
                       published_at=now, window_ends_at=now + timedelta(days=days),
@@ -382,6 +384,7 @@ def due_topic_ids(now: datetime | None = None, community_id: int | None = None) 
 def settle_due_outcomes(now: datetime | None = None, community_id: int | None = None) -> int:
     """Outcomes whose window ended take effect; done implementations whose rating period is
     over close. Run from cron (``flask outcomes settle``); the caller commits."""
+    begin_write()  # SQLite: the writer's lock before the first read, as a writing request
     settled = 0
     with (frozen(now) if now is not None else nullcontext()):
         for topic_id in due_topic_ids(now, community_id):
@@ -393,7 +396,17 @@ def settle_due_outcomes(now: datetime | None = None, community_id: int | None = 
 
 # --- implementation --------------------------------------------------------------------------------
 
+def settled(topic: Topic) -> Topic:
+    """Lock ``topic`` and make its due system transition first (a window that ended, a rating
+    period that is over), so that a write acts on the state the page showed. Reads never settle:
+    the scheduled ``flask outcomes settle`` and these writes do."""
+    lifecycle.lock(topic)
+    settle(topic)
+    return topic
+
+
 def _implementing(topic: Topic, actor) -> Outcome:
+    settled(topic)
     if (r := check(actor, "topic.manage", topic)) is not None:
         raise OutcomeError(r.message)
     outcome = current_outcome(topic.id)
@@ -436,6 +449,7 @@ def post_progress(topic: Topic, actor, body: str, percent: int | None) -> Progre
 
 
 def mark_done(topic: Topic, actor, note: str = "") -> None:
+    settled(topic)
     lifecycle.apply(topic, "implementation_done", actor, reason=(note or "").strip()[:1000])
 
 
@@ -444,6 +458,7 @@ def mark_done(topic: Topic, actor, note: str = "") -> None:
 def rate(topic: Topic, actor, stars: int | None, comment: str = "") -> Rating:
     """Rate the implementation 1-5 stars; a second rating by the same resident replaces the
     first while ratings are open."""
+    settled(topic)
     if (r := check(actor, "outcome.rate", topic)) is not None:
         raise OutcomeError(r.message)
     outcome = current_outcome(topic.id)
@@ -554,6 +569,11 @@ class Section:
     window_open: bool = False
     ratings_open: bool = False
     overdue: bool = False
+    # The outcome's status and whether it is being implemented, as of now: a window that has
+    # ended shows its effect at once, before the scheduled settling stores it.
+    status: str = ""
+    implementing: bool = False
+    stage: str = ""  # the topic's stage as of now, by the same reckoning; "" before an outcome
 
     @property
     def percent(self) -> int:
@@ -573,29 +593,40 @@ def _outcome_for_page(topic_id: int) -> Outcome | None:
         .order_by(Outcome.id.desc()).limit(1)).unique().first()
 
 
+def _status_now(topic: Topic, outcome: Outcome) -> str:
+    """The outcome's status as settling would leave it now (reads only)."""
+    if (topic.stage == Stage.PUBLICISED.value and _is_due(topic, outcome)
+            and not any(o.upheld for o in outcome.objections)):
+        return OutcomeStatus.EFFECTIVE.value
+    return outcome.status
+
+
 def section(topic: Topic, user) -> Section:
-    """Everything the topic page shows of the outcome, in a fixed number of queries. Settles
-    a due outcome first (and commits that)."""
+    """Everything the topic page shows of the outcome, in a fixed number of queries. Writes
+    nothing: an outcome whose window has ended is shown in effect before it is settled."""
     if topic.stage in _EARLY:
         return Section()
-    outcome = None
-    if topic.stage in (Stage.PUBLICISED.value, Stage.IMPLEMENTING.value):
-        outcome = _outcome_for_page(topic.id)
-        if outcome is not None and _is_due(topic, outcome):
-            settle(topic)
-            db.session.commit()
-            outcome = None  # read again below, as settled
     s = Section(may_manage=check(user, "topic.manage", topic) is None)
     if topic.stage == Stage.VOTING.value:
         if s.may_manage and lifecycle.refusal(topic, "publish_outcome", user) is None:
             s.draft = draft_decision(topic)
         return s
-    outcome = outcome or _outcome_for_page(topic.id)
+    outcome = _outcome_for_page(topic.id)
     if outcome is None:
         return s
     s.outcome = outcome
     s.objections = list(outcome.objections)
     s.progress = list(outcome.progress_updates)
+    s.status = _status_now(topic, outcome)
+    s.implementing = outcome.act and s.status == OutcomeStatus.EFFECTIVE.value and (
+        topic.stage == Stage.PUBLICISED.value
+        or (topic.stage == Stage.IMPLEMENTING.value and not _is_due(topic, outcome)))
+    s.stage = topic.stage
+    if _is_due(topic, outcome):
+        if topic.stage == Stage.IMPLEMENTING.value:
+            s.stage = Stage.CLOSED.value  # the rating period of a done implementation is over
+        elif s.status == OutcomeStatus.EFFECTIVE.value:
+            s.stage = Stage.IMPLEMENTING.value if outcome.act else Stage.CLOSED.value
     s.window_open = window_open(outcome) and topic.stage == Stage.PUBLICISED.value
     s.overdue = is_overdue(outcome)
     if outcome.done_at is not None:

@@ -227,8 +227,6 @@ def _community(community_id: int) -> Community:
 @for_visitors
 def board(community_id: int):
     community = _community(community_id)
-    if service.settle_due_outcomes(community_id=community.id):
-        db.session.commit()
     return render_template("outcomes/board.html", community=community,
                            entries=boards.entries(community.id))
 

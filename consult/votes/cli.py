@@ -36,12 +36,12 @@ def verify_command(vote_id: int, ballots_file: str | None):
     from consult.extensions import db
     from consult.votes import tally as tallying
     from consult.votes.models import Ballot, Elector, Vote
-    from consult.votes.service import finalise
+    from consult.votes.service import close
 
     vote = db.session.get(Vote, vote_id)
     if vote is None:
         raise click.ClickException(f"there is no vote {vote_id}")
-    published = finalise(vote)
+    published = close(vote)
     if published is None:
         raise click.ClickException("the vote is still open: there is no result to verify")
     db.session.commit()

@@ -6,25 +6,10 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, 
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Optional
 
+from consult.votes.labels import ELECTORATE_LABELS, RULE_LABELS
 from consult.votes.models import Electorate
 from consult.votes.tally import Rule
 
-ELECTORATE_LABELS = {
-    Electorate.OWNERS.value: _l("Owners (业主): one ballot per owner, weighted by floor area"),
-    Electorate.HOUSEHOLDS.value: _l("Households: one ballot per home"),
-    Electorate.RESIDENTS.value: _l("Residents: one ballot per verified resident"),
-}
-RULE_LABELS = {
-    Rule.CIVIL_CODE_ORDINARY.value: _l(
-        "Civil Code, ordinary matters: 2/3 of area and owners take part; more than half of "
-        "both agree"),
-    Rule.CIVIL_CODE_MAJOR.value: _l(
-        "Civil Code, major matters (repair fund, rebuilding, use of common parts): 2/3 take "
-        "part; 3/4 of both agree"),
-    Rule.SIMPLE_MAJORITY.value: _l("Simple majority: more agree than oppose"),
-    Rule.TWO_THIRDS.value: _l("Two thirds: at least 2/3 of the ballots agree"),
-}
-OPTION_LABELS = {"agree": _l("Agree"), "oppose": _l("Oppose"), "abstain": _l("Abstain")}
 KIND_LABELS = {"yes_no": _l("Agree / oppose / abstain"),
                "choice": _l("A choice between options")}
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"

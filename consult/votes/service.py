@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consult.audit.log import record
 from consult.clock import utcnow
+from consult.database import begin_write
 from consult.community.models import (
     Building, Grid, Ownership, Residency, ResidencyStatus, Unit,
 )
@@ -103,7 +104,7 @@ def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
         return False
     last = latest_vote(topic.id)
     now = now or utcnow()
-    return last is not None and last.is_closed(now) and not finalise(last, now)["valid"]
+    return last is not None and last.is_closed(now) and not result_of(last, now)["valid"]
 
 
 def may_open_vote(topic: Topic, user) -> bool:
@@ -118,6 +119,7 @@ def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
     lifecycle.lock(topic)
     rerun = may_rerun(topic)
     if rerun:
+        close(latest_vote(topic.id))  # the invalid result is stored before the new vote
         if (r := check(actor, "topic.manage", topic)) is not None:
             raise VoteError(r.message)
     elif (why := lifecycle.refusal(topic, "open_vote", actor)) is not None:
@@ -432,11 +434,26 @@ def compute(vote: Vote) -> tallying.Result:
                           quorum_percent=vote.quorum_percent)
 
 
-def finalise(vote: Vote, now: datetime | None = None) -> dict | None:
-    """The published result of a closed vote, computed and stored the first time it is asked
-    for (by the page or ``flask vote close``); None while the vote is open."""
+def result_of(vote: Vote, now: datetime | None = None) -> dict | None:
+    """The result of a closed vote, for reading: the one stored when it was closed, or, until
+    the scheduled close (or a write that needs it) has stored it, the same result computed from
+    the ballots, storing nothing. None while the vote is open. Pages and the API read this; it
+    never writes."""
     if not vote.is_closed(now or utcnow()):
         return None
+    if vote.result is not None:
+        return vote.result
+    return compute(vote).as_dict()
+
+
+def close(vote: Vote, now: datetime | None = None) -> dict | None:
+    """Store the result of a closed vote, once: the first call tallies and records
+    ``vote.close`` in the audit log, later calls return what was stored. Run by ``flask vote
+    close`` (cron) and by the writes that need a stored result; the caller commits. None while
+    the vote is open."""
+    if not vote.is_closed(now or utcnow()):
+        return None
+    _lock(vote)
     if vote.result is None:
         result = compute(vote)
         vote.result = result.as_dict()
@@ -447,12 +464,24 @@ def finalise(vote: Vote, now: datetime | None = None) -> dict | None:
     return vote.result
 
 
+def _lock(vote: Vote) -> None:
+    """Re-read the vote's result under a row lock (PostgreSQL), so that two closings cannot
+    both tally; on SQLite the writer's lock (BEGIN IMMEDIATE) already serialises them."""
+    begin_write()
+    db.session.flush()
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    db.session.execute(select(Vote.id).where(Vote.id == vote.id).with_for_update())
+    db.session.refresh(vote, attribute_names=["result", "tallied_at"])
+
+
 def close_due_votes() -> int:
-    """Tally every vote whose closing time has passed (run from cron)."""
+    """Store the result of every vote whose closing time has passed (run from cron)."""
+    begin_write()  # SQLite: the writer's lock before the first read, as a writing request
     due = db.session.scalars(select(Vote).where(Vote.closes_at <= utcnow(),
                                                 Vote.result.is_(None))).all()
     for vote in due:
-        finalise(vote)
+        close(vote)
     return len(due)
 
 

@@ -16,17 +16,12 @@ from consult.ratelimits import ballot_limit
 from consult.topics.lifecycle import TransitionRefused
 from consult.topics.models import Topic
 from consult.votes import service
-from consult.votes.forms import (
-    ELECTORATE_LABELS, OPTION_LABELS, RULE_LABELS, BallotForm, OpenVoteForm,
-)
+from consult.votes.forms import BallotForm, OpenVoteForm
+from consult.votes.labels import ELECTORATE_LABELS, RULE_LABELS, option_label
 from consult.votes.models import Vote
 from consult.votes.tally import YES_NO_OPTIONS
 
 bp = Blueprint("votes", __name__)
-
-
-def option_label(option: str) -> str:
-    return str(OPTION_LABELS.get(option, option))
 
 
 @bp.app_context_processor
@@ -101,10 +96,7 @@ def _vote_or_404(vote_id: int) -> Vote:
 def show(vote_id: int):
     vote = _vote_or_404(vote_id)
     now = utcnow()
-    already_published = vote.result is not None
-    result = service.finalise(vote, now)
-    if result is not None and not already_published:
-        db.session.commit()  # the first look after closing publishes the result
+    result = service.result_of(vote, now)
     form = BallotForm()
     form.option.choices = [(o, option_label(o)) for o in vote.options]
     mine = service.my_ballots(vote, current_user)
@@ -149,10 +141,9 @@ def receipt(vote_id: int):
 
 
 def _closed_result(vote: Vote) -> dict:
-    result = service.finalise(vote)
+    result = service.result_of(vote)
     if result is None:
         abort(404)
-    db.session.commit()
     return result
 
 

@@ -12,6 +12,7 @@ from consult import clock
 from consult.accounts.models import Role, User
 from consult.extensions import db
 from consult.halls import minutes
+from consult.votes import service
 from consult.votes.models import Ballot, Vote
 from tests import factories
 from tests.browser.a11y import check_a11y, visit
@@ -85,6 +86,10 @@ def test_owner_vote_from_minutes_to_verdict(page):
         assert page.locator("#sentences li").count() == 2
         assert page.locator("svg.chart").is_visible()
         db.session.rollback()
+        # The page showed the result; the scheduled close stores that same result.
+        assert db.session.get(Vote, vote.id).result is None
+        assert service.close_due_votes() == 1
+        db.session.commit()
         assert db.session.get(Vote, vote.id).result["passed"] is True
     finally:
         clock.set_frozen(None)
