@@ -17,6 +17,13 @@ admin                  the administrator of A
 platform_admin         an administrator of the whole platform (creates communities)
 =====================  ==============================================================
 
+A few more people are in ``people`` for the cells where who they are matters beyond the nine
+(tests/test_access_matrix.py, "Beyond the nine personas"): ``admin_of_other`` (the
+administrator of B), ``no_roles`` (an account with no home and no role), ``neighbour`` (a second
+verified resident of A, registered for nothing, holding another reservation), ``second_rep``
+(a representative attached to A's studio who holds none of the sessions in the URLs) and
+``unattached_rep`` (a representative of A attached to no studio).
+
 The world is returned as plain ids and strings (no ORM objects), so it survives the database
 being restored underneath it. Time: NOW, Monday 2026-11-30 10:00 in Shanghai (02:00 UTC).
 """
@@ -139,6 +146,8 @@ def _build() -> AccessWorld:
         secretary = factories.office_holder(a, Role.SECRETARY, "钱秘书")
         admin = factories.office_holder(a, Role.ADMIN, "管理员")
         platform_admin = factories.user("平台管理员", platform_admin=True)
+        admin_of_other = factories.office_holder(b, Role.ADMIN, "外社区管理员")
+        no_roles = factories.user("无身份用户")
         studio = factories.studio(a, "幸福社区人大代表工作室",
                                   rooms=("接待室一", "接待室二", "空房间"))
         representative = factories.representative(a, "李代表", studios=[studio],
@@ -263,7 +272,11 @@ def _build() -> AccessWorld:
                                        ("other_secretary", other_secretary),
                                        ("secretary", secretary),
                                        ("representative", representative), ("admin", admin),
-                                       ("platform_admin", platform_admin))}
+                                       ("platform_admin", platform_admin),
+                                       ("admin_of_other", admin_of_other),
+                                       ("no_roles", no_roles), ("neighbour", neighbour),
+                                       ("second_rep", second_rep),
+                                       ("unattached_rep", unattached_rep))}
         db.session.commit()
 
     secretary_grant = db.session.scalar(db.select(RoleGrant).where(
@@ -304,7 +317,10 @@ def _build() -> AccessWorld:
     personas = {"unverified": unverified, "outsider": outsider, "resident": resident,
                 "other_secretary": other_secretary, "secretary": secretary,
                 "representative": representative, "admin": admin,
-                "platform_admin": platform_admin}
+                "platform_admin": platform_admin,
+                # beyond the nine personas (see the module's docstring)
+                "admin_of_other": admin_of_other, "no_roles": no_roles, "neighbour": neighbour,
+                "second_rep": second_rep, "unattached_rep": unattached_rep}
     for name, user in personas.items():
         w.people[name] = Person(user.id, user.email, user.session_token, tokens[name][1])
     return w

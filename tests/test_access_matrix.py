@@ -14,16 +14,21 @@ Answers:
   409, ``invalid`` 400/422 or the form shown again with its error;
 * ``refused``: sent back with an error message (the topic and vote pages flash refusals).
 
-Every answer other than ``ok`` must leave every table as it was. Where tests/test_halls_access.py,
-test_studios_access.py and test_admin_access.py go deeper into one family (more personas,
-object-level rules), they stay; this is the one-answer-per-cell map of the whole app.
+Every answer other than ``ok`` must leave every table as it was.
+
+"Beyond the nine personas" below runs the administration, roster, hall and studio routes for
+five more people of the world whose standing the nine do not show (an administrator of B on
+A's objects, an account with no home and no role, a second resident of A, a second
+representative of A's studio and one attached to none), the resident on a meeting they are
+already registered for, and the messages of the administration's refusals. The permission
+table's object-level rules on studios and sessions are in tests/test_permissions.py.
 """
 from __future__ import annotations
 
 import io
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
@@ -486,16 +491,19 @@ def writes_sent(app):
 
 def call(rig, endpoint: str, method: str, persona: str, *, session: bool | None = None,
          headers: dict | None = None, csrf_token: bool | None = None,
-         at: datetime = NOW) -> Call:
+         args: dict[str, str] | None = None, at: datetime = NOW) -> Call:
     """Send ``endpoint``'s request as ``persona`` with the entry's data, on a fresh world.
     API calls carry the persona's bearer token and no session cookie unless told otherwise.
     With ``csrf_token`` true or false, the client first opens the home page, as a browser
-    would, and the form carries the CSRF token it got there, or not."""
+    would, and the form carries the CSRF token it got there, or not. ``args`` names other
+    objects for the URL's arguments than the entry does."""
     rig.fresh()
     api = endpoint.startswith("api.")
     rule = routes(rig.app).get((endpoint, method))
     assert rule is not None, f"{method} {endpoint}: no such route (drop it from EXPECTED)"
     entry = EXPECTED[(endpoint, method)]
+    if args:
+        entry = replace(entry, args={**entry.args, **args})
     values = rig.world.values()
     person = rig.world.people.get(persona)
     values.update(identifier=person.identifier if person else values["bystander_phone"],
@@ -552,8 +560,13 @@ def test_every_route_has_an_expected_answer(rig):
 
 @pytest.mark.parametrize("endpoint, method, persona", CELLS)
 def test_access(rig, endpoint, method, persona):
-    expected = EXPECTED[(endpoint, method)].answers[persona]
-    c = call(rig, endpoint, method, persona)
+    assert_answer(rig, endpoint, method, persona, EXPECTED[(endpoint, method)].answers[persona])
+
+
+def assert_answer(rig, endpoint: str, method: str, persona: str, expected: str,
+                  args: dict[str, str] | None = None) -> None:
+    """``persona`` gets the ``expected`` answer; a success wrote, a refusal wrote nothing."""
+    c = call(rig, endpoint, method, persona, args=args)
     status = c.response.status_code
     got = observe(c.response, endpoint.startswith("api."),
                   any(category == "error" for category, _ in c.flashed))
@@ -595,3 +608,65 @@ def test_a_queue_holds_only_its_readers_communities(rig, path, item):
         theirs = rig.client("other_secretary").get(path).get_data(as_text=True)
     assert item in mine
     assert item not in theirs
+
+
+# --- beyond the nine personas -------------------------------------------------------------------
+
+# More people of the world (tests/access_world.py), each answered in these families of routes
+# as the resident of B ("outsider") is, except where listed.
+BEYOND_FAMILIES = ("admin.", "roster.", "halls.", "studios.")
+BEYOND = {
+    # The administrator of B enters the administration (and the roster upload, for B), but
+    # every object of A in a URL or a form is refused: community, grids, buildings, units,
+    # role grants, halls, meetings, studios, rooms, hours, attachments, sessions.
+    "admin_of_other": {("admin.index", "GET"): OK, ("roster.upload", "GET"): OK},
+    # An account with no home and no role reads what visitors read and its own pages.
+    "no_roles": {},
+    # A second verified resident of A registers and reserves for themselves, but cannot give
+    # up the resident's registration (not registered: 409) or cancel the resident's
+    # reservation (not theirs: 404).
+    "neighbour": {("halls.register", "POST"): OK, ("studios.reserve", "POST"): OK},
+    # A second representative attached to A's studio books sessions there, but may neither
+    # cancel nor record a session another representative holds.
+    "second_rep": {("studios.book", "GET"): OK, ("studios.book", "POST"): OK},
+    # A representative of A attached to no studio may not book in A's studio.
+    "unattached_rep": {},
+}
+BEYOND_CELLS = [
+    pytest.param(endpoint, method, person, overrides.get(
+        (endpoint, method), entry.answers["outsider"]), id=f"{endpoint}-{method}-{person}")
+    for person, overrides in BEYOND.items()
+    for (endpoint, method), entry in EXPECTED.items() if endpoint.startswith(BEYOND_FAMILIES)]
+
+
+def test_the_people_beyond_the_nine_are_in_the_world(rig):
+    assert set(BEYOND) <= set(rig.world.people) - set(PERSONAS)
+    for person, overrides in BEYOND.items():
+        gone = set(overrides) - set(EXPECTED)
+        assert not gone, f"{person}: no such route {gone}"
+
+
+@pytest.mark.parametrize("endpoint, method, person, expected", BEYOND_CELLS)
+def test_access_beyond_the_nine_personas(rig, endpoint, method, person, expected):
+    assert_answer(rig, endpoint, method, person, expected)
+
+
+def test_registering_twice_for_a_meeting_is_a_conflict(rig):
+    """The resident is already registered for m_registered: asking again writes nothing."""
+    assert_answer(rig, "halls.register", "POST", "resident", CONFLICT,
+                  args={"meeting_id": "m_registered"})
+
+
+@pytest.mark.parametrize("person, path, message", [
+    *[(p, "/admin/communities/{community}", "Only an administrator may do this.")
+      for p in ("no_roles", "resident", "secretary")],
+    ("admin_of_other", "/admin/communities/{community}",
+     "Only an administrator of this community may do this."),
+    ("admin", "/admin/communities/new", "Only a platform administrator may do this."),
+])
+def test_admin_refusals_say_why(rig, person, path, message):
+    rig.fresh()
+    with clock.frozen(NOW):
+        response = rig.client(person).get(path.format(**rig.world.values()))
+    assert response.status_code == 403
+    assert message in response.get_data(as_text=True)

@@ -5,6 +5,7 @@ import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
+from consult import clock
 from consult.accounts.models import Role
 from consult.community.models import ResidencyStatus
 from consult.extensions import db
@@ -36,13 +37,13 @@ EXPECTED = {
     "topic.moderate_any": {"secretary", "secretary_elsewhere", "admin", "admin_elsewhere",
                            "platform_admin"},
     "topic.follow": set(ROLES) - {"visitor"},
-    # studios, judged on the community (object-level rules: tests/test_studios_access.py)
+    # studios, judged on the community (object-level rules: the end of this file)
     "studio.manage": {"admin", "platform_admin"},
     "studio.book": {"representative"},
     "studio.cancel": {"representative", "admin", "platform_admin"},
     "studio.reserve": {"resident"},
     "studio.record": {"representative"},
-    # halls, judged on the community (meetings: tests/test_halls_access.py)
+    # halls, judged on the community (meetings: tests/test_access_matrix.py)
     "hall.manage": {"admin", "platform_admin"},
     "meeting.manage": {"secretary", "admin", "platform_admin"},
     "meeting.attend": {"resident"},
@@ -110,3 +111,36 @@ def test_unknown_action_is_an_error_not_an_allow(world):
     _, people = world
     with pytest.raises(KeyError):
         may(people["platform_admin"], "topic.nuke")
+
+
+# --- object-level rules on studios and sessions ----------------------------------------------
+
+@pytest.fixture
+def studio_world(app):
+    from tests.studio_world import NOW, build, session_at
+
+    with clock.frozen(NOW):
+        w = build(n_residents=2)
+        session = session_at(w, "2026-12-01 09:00")
+        admin_of_other = factories.office_holder(w.other, Role.ADMIN, "别社区管理")
+        db.session.commit()
+    return w, session, admin_of_other
+
+
+def test_booking_needs_attachment_to_the_studio(studio_world):
+    w, _session, _admin_of_other = studio_world
+    other_studio = factories.studio(w.community, "另一个工作室")
+    assert may(w.rep, "studio.book", w.studio)
+    assert not may(w.rep, "studio.book", other_studio)
+    assert not may(w.admin, "studio.book", w.studio)
+
+
+def test_sessions_are_recorded_and_cancelled_by_their_holder(studio_world):
+    w, session, admin_of_other = studio_world
+    assert may(w.rep, "studio.record", session)
+    assert not may(w.rep2, "studio.record", session)
+    assert not may(w.admin, "studio.record", session)
+    assert may(w.rep, "studio.cancel", session)
+    assert not may(w.rep2, "studio.cancel", session)
+    assert may(w.admin, "studio.cancel", session)
+    assert not may(admin_of_other, "studio.cancel", session)

@@ -230,7 +230,7 @@ def paging() -> tuple[int, int]:
 
 
 def page_of(items: list, page: int, per_page: int) -> dict:
-    """Pagination of an already-loaded list (small lists: a topic's comments, a schedule)."""
+    """Pagination of a list loaded whole (a schedule, a board, a ballot list)."""
     start = (page - 1) * per_page
     return {"items": items[start:start + per_page], "total": len(items), "page": page,
             "per_page": per_page}

@@ -221,11 +221,13 @@ TOKEN = [{"bearerAuth": []}]
 
 
 def read(summary: str, schema: dict, *, params=(), tags=(), not_found: bool = True,
-         extra=(), security=None) -> dict:
+         extra=(), security=None, description: str = "") -> dict:
     op = {"summary": summary, "tags": list(tags), "parameters": list(params),
           "security": security or PUBLIC,
           "responses": {**ok(schema), **NOT_MODIFIED,
                         **errors(*READ_ERRORS, *(("404",) if not_found else ()), *extra)}}
+    if description:
+        op["description"] = description
     return op
 
 
@@ -310,9 +312,17 @@ PATHS = {
     "/api/v1/topics/{topic_id}/comments": {
         "get": read("Comments with replies and reaction counts (top-level comments paged)",
                     page_of(ref("Comment"), {
-                        "sort": STR, "count": INT, "can_comment": BOOL,
+                        "sort": {"type": "string", "enum": ["newest", "oldest", "consensus"]},
+                        "count": {**INT, "minimum": 0,
+                                  "description": "comments and replies of the topic, "
+                                                 "withdrawn and hidden included"},
+                        "can_comment": BOOL,
                         "refusal": {**null(STR), "description": "why the caller may not "
                                                                 "comment now"}}),
+                    description="`items` are top-level comments, each with all its replies "
+                                "(oldest first); `total` counts the topic's top-level "
+                                "comments, withdrawn and hidden included. A page past the "
+                                "end has no items.",
                     params=[TOPIC_ID, query("sort", {"type": "string", "enum": [
                         "newest", "oldest", "consensus"]},
                         "consensus: broadest support across opinion groups first"), *PAGING],

@@ -131,12 +131,14 @@ def topic_comments_list(topic_id: int):
     t = public_topic(topic_id, viewer)
     page, per_page = paging()
     sort = choice_arg("sort", list(topic_comments.SORTS), topic_comments.DEFAULT_SORT)
-    thread = topic_comments.thread(t, viewer, sort)
-    body = page_of([comment_json(v) for v in thread.comments], page, per_page)
-    body.update({"sort": thread.sort, "count": thread.count,
-                 "can_comment": thread.can_comment,
-                 "refusal": str(thread.refusal_message) if thread.refusal else None})
-    return jsonify(body)
+    # Paged in SQL: "total" counts every top-level comment, a page past the end is empty.
+    found = topic_queries.comment_page(t, viewer, sort, page, per_page)
+    thread = found.thread
+    return jsonify({
+        "items": [comment_json(v) for v in thread.comments], "total": found.total,
+        "page": page, "per_page": per_page, "sort": thread.sort, "count": found.count,
+        "can_comment": thread.can_comment,
+        "refusal": str(thread.refusal_message) if thread.refusal else None})
 
 
 # --- halls and meetings --------------------------------------------------------------------------

@@ -582,16 +582,17 @@ _REPORTED = "reported"  # marks the report rows of _viewer_rows' union; not a re
 
 
 def thread(topic: Topic, viewer, sort: str = DEFAULT_SORT, pages: int = 1,
-           first_page: int = 1) -> Thread:
-    """The comment section: top-level comments ``first_page`` to ``pages`` (THREADS_PER_PAGE
-    each) with all their replies, in a fixed number of queries whatever the number of comments:
+           first_page: int = 1, per_page: int = THREADS_PER_PAGE) -> Thread:
+    """The comment section: pages ``first_page`` to ``pages`` of top-level comments
+    (``per_page`` each, THREADS_PER_PAGE on the topic page) with all their replies, in a fixed
+    number of queries whatever the number of comments:
     the page's comments with their authors (1), their replies (1), the viewer's reactions (1)
     and reports (1); the "broad support" order reads the whole thread and its reactions
     instead (2); plus the viewer's roles and homes (2, cached for the request)."""
     sort = normalise_sort(sort)
     who = _Viewer(topic, viewer)
-    first_page, pages = max(1, first_page), max(1, pages)
-    skip, size = (first_page - 1) * THREADS_PER_PAGE, (pages - first_page + 1) * THREADS_PER_PAGE
+    first_page, pages, per_page = max(1, first_page), max(1, pages), max(1, per_page)
+    skip, size = (first_page - 1) * per_page, (pages - first_page + 1) * per_page
     groups = 0
     if sort == "consensus":
         rows = _comments(Comment.topic_id == topic.id, oldest_first=True)

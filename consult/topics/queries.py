@@ -13,7 +13,7 @@ from consult.extensions import db
 from consult.permissions import membership
 from consult.topics import comments
 from consult.topics.lifecycle import PUBLIC_STAGES, Stage
-from consult.topics.models import Cosignature, Follow, StageChange, Topic
+from consult.topics.models import Comment, Cosignature, Follow, StageChange, Topic
 
 PAGE_SIZE = 20
 
@@ -104,6 +104,25 @@ def topic_for_page(topic_id: int) -> Topic | None:
                  joinedload(Topic.building), joinedload(Topic.proposer),
                  joinedload(Topic.stage_changes).joinedload(StageChange.actor))
     ).unique().first()
+
+
+@dataclass
+class CommentPage:
+    thread: comments.Thread  # the page's top-level comments with their replies
+    total: int  # top-level comments of the topic, withdrawn and hidden included
+    count: int  # comments and replies of the topic, withdrawn and hidden included
+
+
+def comment_page(topic: Topic, viewer, sort: str, page: int, per_page: int) -> CommentPage:
+    """Page ``page`` of ``topic``'s top-level comments, ``per_page`` each, with all their
+    replies, as :func:`consult.topics.comments.thread` shows them to ``viewer``, and the
+    totals: the thread's queries and one count, whatever the thread's length. A page past the
+    end has no comments."""
+    total, count = db.session.execute(
+        select(func.count().filter(Comment.parent_id.is_(None)), func.count())
+        .select_from(Comment).where(Comment.topic_id == topic.id)).one()
+    shown = comments.thread(topic, viewer, sort, pages=page, first_page=page, per_page=per_page)
+    return CommentPage(shown, total or 0, count or 0)
 
 
 AUDIT_LABELS = {
