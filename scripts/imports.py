@@ -238,6 +238,7 @@ LAYERS = {
     "consult.security": "wiring",  # session loading, security headers, CSRF failure page
     # top-level helpers
     "consult.clock": "base",
+    "consult.http": "base",  # what a request says about its reader
     "consult.config": "base",
     "consult.csvfiles": "base",
     "consult.database": "base",
@@ -366,6 +367,7 @@ LAYERS = {
     "consult.votes.models": "models",
     "consult.votes.electorate": "rules",  # the owners' headcount, pure
     "consult.votes.tally": "rules",  # the tally, pure
+    "consult.votes.labels": "rules",  # words for electorates, rules, options
     "consult.votes.offline": "rules",  # the auditor's tally from files, no database
     "consult.votes.service": "service",
     "consult.votes.forms": "forms",
