@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from consult.accounts import lockout
 from consult.accounts.models import PasswordReset, User
 from consult.accounts.passwords import MIN_LENGTH, hash_password
-from consult.accounts.service import find_by_identifier
+from consult.accounts.queries import find_by_identifier
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db

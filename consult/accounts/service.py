@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from consult.accounts import lockout
-from consult.accounts.identity import looks_like_email, normalise_email, normalise_phone
+from consult.accounts.identity import normalise_email, normalise_phone
 from consult.accounts.models import User
 from consult.accounts.passwords import check_password, hash_password, needs_rehash
+from consult.accounts.queries import find_by_identifier
+from consult.accounts.reset import void_open_links
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db
@@ -21,15 +23,6 @@ class AccountError(ValueError):
         super().__init__(str(message))
         self.field = field
         self.message = message
-
-
-def find_by_identifier(identifier: str) -> User | None:
-    identifier = (identifier or "").strip()
-    if looks_like_email(identifier):
-        email = normalise_email(identifier)
-        return db.session.scalar(select(User).where(User.email == email)) if email else None
-    phone = normalise_phone(identifier)
-    return db.session.scalar(select(User).where(User.phone == phone)) if phone else None
 
 
 def register(name: str, email: str, phone: str, password: str) -> User:
@@ -106,7 +99,5 @@ def change_password(user: User, current: str, new: str) -> None:
     user.password_hash = hash_password(new)
     # Every other device that was logged in is logged out.
     user.rotate_session_token()
-    from consult.accounts.reset import void_open_links
-
     void_open_links(user)  # a reset link asked for earlier must not undo this change
     record("account.password_change", user, actor=user)

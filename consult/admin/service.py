@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from consult.accounts.models import Role, RoleGrant
-from consult.accounts.service import find_by_identifier
+from consult.accounts.queries import find_by_identifier
 from consult.audit.log import record
 from consult.community.models import (
     Building, Community, Grid, Ownership, Residency, ResidencyStatus, Unit,
