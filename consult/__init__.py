@@ -47,7 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.main.views import bp as main_bp
     from consult.notifications.views import bp as notifications_bp
     from consult.roster.views import bp as roster_bp
-    from consult.studios.views import bp as studios_bp
+    from consult.studios import admin_views as _studio_admin  # noqa: F401 (adds its routes)
+    from consult.studios import views as _studio_views  # noqa: F401 (adds its routes)
+    from consult.studios.blueprint import bp as studios_bp
     from consult.topics.views import bp as topics_bp
     from consult.votes.views import bp as votes_bp
     from consult.topics.comment_views import bp as comments_bp

@@ -18,7 +18,7 @@ from consult.studios import queries, service
 from consult.studios.errors import StudioError
 from consult.studios.forms import AttachForm, HoursForm, ProfileForm, RoomForm, StudioForm
 from consult.studios.models import OpeningHours, Room, Studio, StudioRepresentative
-from consult.studios.views import _refused, _require, bp
+from consult.studios.blueprint import _refused, _require, bp
 
 
 def _community(community_id: int) -> Community:

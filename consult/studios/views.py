@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import (
-    Blueprint, Response, abort, flash, redirect, render_template, request, url_for,
+    Response, abort, flash, redirect, render_template, request, url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -33,7 +33,7 @@ from consult.studios.models import Reservation
 from consult.studios.slots import hhmm, monday_of, parse_date
 from consult.urls import safe_next_url
 
-bp = Blueprint("studios", __name__)
+from consult.studios.blueprint import _refused, _require, bp
 
 FEED_HISTORY_DAYS = 60  # how far back the calendar feeds reach
 
@@ -43,21 +43,6 @@ def _studio_labels():
     return {"studio_kinds": KIND_LABELS, "studio_bodies": BODY_LABELS,
             "matter_categories": CATEGORY_LABELS, "attendance_labels": ATTENDANCE_LABELS,
             "weekday_labels": WEEKDAY_LABELS, "hhmm": hhmm}
-
-
-def _require(action: str, obj=None) -> None:
-    if refusal := check(current_user, action, obj):
-        abort(403, refusal.message)
-
-
-def _refused(error: StudioError, form) -> None:
-    """Put a service refusal next to its field, or at the top of the page."""
-    db.session.rollback()
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 def _week_from_args():
@@ -318,5 +303,3 @@ def my_sessions():
     return render_template("studios/my_sessions.html", sessions=items, now=utcnow(),
                            counts=queries.reservation_counts([s.id for s in items]))
 
-
-from consult.studios import admin_views  # noqa: E402,F401  (registers its routes on bp)
