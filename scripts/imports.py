@@ -239,6 +239,8 @@ LAYERS = {
     # top-level helpers
     "consult.clock": "base",
     "consult.http": "base",  # what a request says about its reader
+    "consult.accounts.queries": "queries",
+    "consult.studios.blueprint": "views",  # the blueprint and helpers of the two view modules
     "consult.config": "base",
     "consult.csvfiles": "base",
     "consult.database": "base",

@@ -31,14 +31,6 @@ IMPORT_CYCLES = {
     # community/models.py imports User at module level.
     "accounts models <-> community models": {
         "consult.accounts.models", "consult.community.models"},
-    # reset.py imports find_by_identifier from service.py; service.change_password imports
-    # void_open_links from reset.py inside the function.
-    "accounts reset <-> accounts service": {
-        "consult.accounts.reset", "consult.accounts.service"},
-    # admin_views.py takes bp and the private _refused, _require from views.py; views.py
-    # imports admin_views at its end to register the routes. Both at module level.
-    "studios admin_views <-> studios views": {
-        "consult.studios.admin_views", "consult.studios.views"},
 }
 
 # Imports from a lower layer up to a higher one: (importing file, imported module, what it
