@@ -353,3 +353,19 @@ def test_follow_and_unfollow(place):
     service.unfollow(topic, reader)
     db.session.commit()
     assert lifecycle.follower_ids(topic.id) == [proposer.id]
+
+
+def test_the_lifecycle_is_one_list_whose_guards_and_effects_all_resolve():
+    """Every transition is declared in lifecycle.LIFECYCLE (none is added by importing another
+    module), each name once, and every guard or effect named "module:function" exists."""
+    import importlib
+
+    names = [t.name for t in lifecycle.LIFECYCLE]
+    assert len(names) == len(set(names)) == len(lifecycle.TRANSITIONS) == 16
+    for t in lifecycle.LIFECYCLE:
+        for ref in (t.guard, t.effect):
+            if isinstance(ref, str):
+                module, _sep, name = ref.partition(":")
+                assert callable(getattr(importlib.import_module(module), name)), ref
+    reached = {t.target for t in lifecycle.LIFECYCLE} | {Stage.DRAFT}
+    assert reached == set(Stage)  # every stage can be reached

@@ -30,7 +30,7 @@ from consult.halls.models import (
 from consult.permissions import check
 from consult.text import render_markdown
 from consult.topics import lifecycle
-from consult.topics.lifecycle import Stage, Transition
+from consult.topics.lifecycle import Stage
 from consult.topics.models import Topic
 
 BODY_MAX = 30_000
@@ -89,27 +89,13 @@ def _reopen_comments(topic: Topic, context: dict) -> None:
     topic.comment_until = utcnow() + timedelta(days=days)
 
 
-def _keep_reason(topic: Topic, context: dict) -> None:
-    topic.closing_reason = (context.get("reason") or "").strip()
-
-
-lifecycle.register(Transition(
-    "send_back", frozenset({Stage.DELIBERATING}), Stage.COMMENTING,
-    _l("Send back for more comment"),
-    _l("The meeting sent “%(title)s” back for more comment. Comments are open until "
-       "%(until)s."),
-    permission="topic.manage",
-    guard=_resolved(ResolutionKind.SEND_BACK, _l(
-        "Only published minutes that send the topic back for more comment can do this.")),
-    effect=_reopen_comments))
-lifecycle.register(Transition(
-    "close_no_action", frozenset({Stage.DELIBERATING}), Stage.CLOSED,
-    _l("Close without further action"),
-    _l("The meeting decided no further action on “%(title)s”: %(note)s"),
-    permission="topic.manage", needs_reason=True,
-    guard=_resolved(ResolutionKind.NO_ACTION, _l(
-        "Only published minutes that resolve “no further action” can close the topic.")),
-    effect=_keep_reason))
+# Guards and the effect of the transitions that published minutes decide (listed in
+# consult/topics/lifecycle.py, LIFECYCLE).
+minutes_send_back = _resolved(ResolutionKind.SEND_BACK, _l(
+    "Only published minutes that send the topic back for more comment can do this."))
+minutes_no_action = _resolved(ResolutionKind.NO_ACTION, _l(
+    "Only published minutes that resolve “no further action” can close the topic."))
+reopen_comments = _reopen_comments
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from consult.notifications import kinds
 from consult.notifications.service import notify
 from consult.permissions import check
 from consult.topics import lifecycle
-from consult.topics.lifecycle import Stage, Transition, TransitionRefused
+from consult.topics.lifecycle import Stage, TransitionRefused
 from consult.topics.models import Topic
 from consult.outcomes.models import Objection, Outcome, OutcomeStatus, ProgressUpdate, Rating
 
@@ -92,7 +92,7 @@ def _upheld(outcome: Outcome) -> bool:
 
 # --- guards and effects --------------------------------------------------------------------------
 
-def _vote_closed_and_valid(topic: Topic, context: dict) -> str | None:
+def vote_closed_and_valid(topic: Topic, context: dict) -> str | None:
     from consult.votes import service as votes
 
     vote = votes.latest_vote(topic.id)
@@ -108,7 +108,7 @@ def _vote_closed_and_valid(topic: Topic, context: dict) -> str | None:
     return None
 
 
-def _may_uphold(topic: Topic, context: dict) -> str | None:
+def may_uphold(topic: Topic, context: dict) -> str | None:
     outcome = current_outcome(topic.id)
     objection = context.get("objection")
     if outcome is None or objection is None or objection.outcome_id != outcome.id:
@@ -118,7 +118,7 @@ def _may_uphold(topic: Topic, context: dict) -> str | None:
     return None
 
 
-def _send_back(topic: Topic, context: dict) -> None:
+def send_back(topic: Topic, context: dict) -> None:
     outcome = current_outcome(topic.id)
     outcome.status = OutcomeStatus.SENT_BACK.value
     outcome.settled_at = utcnow()
@@ -141,7 +141,7 @@ def _window_ended(act: bool):
     return guard
 
 
-def _make_effective(topic: Topic, context: dict) -> None:
+def make_effective(topic: Topic, context: dict) -> None:
     outcome = current_outcome(topic.id)
     outcome.status = OutcomeStatus.EFFECTIVE.value
     outcome.settled_at = utcnow()
@@ -149,7 +149,7 @@ def _make_effective(topic: Topic, context: dict) -> None:
         topic.closing_reason = outcome.decision
 
 
-def _not_done(topic: Topic, context: dict) -> str | None:
+def not_done(topic: Topic, context: dict) -> str | None:
     outcome = current_outcome(topic.id)
     if outcome is None or outcome.status != OutcomeStatus.EFFECTIVE.value:
         return _l("There is no outcome in effect.")
@@ -158,14 +158,14 @@ def _not_done(topic: Topic, context: dict) -> str | None:
     return None
 
 
-def _mark_done(topic: Topic, context: dict) -> None:
+def mark_implementation_done(topic: Topic, context: dict) -> None:
     outcome = current_outcome(topic.id)
     now = utcnow()
     outcome.done_at = now
     outcome.ratings_until = now + timedelta(days=RATING_DAYS)
 
 
-def _rating_period_over(topic: Topic, context: dict) -> str | None:
+def rating_period_over(topic: Topic, context: dict) -> str | None:
     outcome = current_outcome(topic.id)
     if outcome is None or outcome.done_at is None:
         return _l("The implementation is not done yet.")
@@ -175,70 +175,20 @@ def _rating_period_over(topic: Topic, context: dict) -> str | None:
     return None
 
 
-def _keep_decision(topic: Topic, context: dict) -> None:
+def keep_decision(topic: Topic, context: dict) -> None:
     outcome = current_outcome(topic.id)
     if outcome is not None and not topic.closing_reason:
         topic.closing_reason = outcome.decision
 
 
-lifecycle.register(Transition(
-    "publish_outcome", frozenset({Stage.VOTING}), Stage.PUBLICISED, _l("Publish the outcome"),
-    _l("The outcome of “%(title)s” is publicised; residents may lodge objections during the "
-       "publicity window."),
-    permission="topic.manage", guard=_vote_closed_and_valid))
-lifecycle.register(Transition(
-    "uphold_objection", frozenset({Stage.PUBLICISED}), Stage.DELIBERATING,
-    _l("Uphold an objection"),
-    _l("An objection to the outcome of “%(title)s” was upheld; it goes back to deliberation: "
-       "%(note)s"),
-    permission="topic.manage", guard=_may_uphold, effect=_send_back, needs_reason=True))
-lifecycle.register(Transition(
-    "outcome_effective", frozenset({Stage.PUBLICISED}), Stage.IMPLEMENTING,
-    _l("The outcome takes effect"),
-    _l("The outcome of “%(title)s” is in effect and is being implemented."),
-    guard=_window_ended(True), effect=_make_effective))
-lifecycle.register(Transition(
-    "outcome_no_action", frozenset({Stage.PUBLICISED}), Stage.CLOSED,
-    _l("The outcome takes effect: nothing to do"),
-    _l("The outcome of “%(title)s” is in effect; nothing is to be done and the topic is "
-       "closed."),
-    guard=_window_ended(False), effect=_make_effective))
-lifecycle.register(Transition(
-    "implementation_done", frozenset({Stage.IMPLEMENTING}), Stage.IMPLEMENTING,
-    _l("Implementation done"),
-    _l("The implementation of “%(title)s” is done. Please rate it."),
-    permission="topic.manage", guard=_not_done, effect=_mark_done))
-lifecycle.register(Transition(
-    "close", frozenset({Stage.IMPLEMENTING}), Stage.CLOSED, _l("Close"),
-    _l("“%(title)s” is closed."), guard=_rating_period_over, effect=_keep_decision))
+# The guards and effects of the outcome's transitions (listed in consult/topics/lifecycle.py).
+window_ended_to_act = _window_ended(True)
+window_ended_no_action = _window_ended(False)
 
 kinds.register("outcome.progress",
                _l("Progress on “%(title)s”: %(percent)s%% done. %(text)s"))
 kinds.register("outcome.answer",
                _l("Your objection to the outcome of “%(title)s” was answered."))
-
-AUDIT_LABELS = {
-    "topic.publish_outcome": _l("published the outcome"),
-    "topic.uphold_objection": _l("upheld an objection and sent the topic back to deliberation"),
-    "topic.outcome_effective": _l("the outcome took effect"),
-    "topic.outcome_no_action": _l("the outcome took effect; nothing to do"),
-    "topic.implementation_done": _l("marked the implementation done"),
-    "topic.close": _l("closed the topic"),
-    "outcome.objection": _l("lodged an objection"),
-    "outcome.answer": _l("answered an objection"),
-    "outcome.plan": _l("named who is responsible and the target date"),
-    "outcome.progress": _l("posted implementation progress"),
-}
-
-
-def _register_audit_labels() -> None:
-    from consult.topics import queries
-
-    queries.AUDIT_LABELS.update(AUDIT_LABELS)
-
-
-_register_audit_labels()
-
 
 # --- the decision pre-filled from the vote -----------------------------------------------------
 

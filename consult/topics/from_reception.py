@@ -101,8 +101,3 @@ def reception_of_topic(topic_id: int):
         .where(ReceptionRecord.topic_id == topic_id)).scalar_one_or_none()
 
 
-lifecycle.register(lifecycle.Transition(
-    "submit_from_reception", frozenset({Stage.DRAFT}), Stage.PROPOSED,
-    _l("Proposed from a studio reception"),
-    _l("“%(title)s” is now public and gathering co-signatures."),
-    permission=None))

@@ -8,14 +8,15 @@ it and what must be true first. Nothing changes a topic's stage except :func:`ap
     in_review ─(reject, public reason)→ rejected
     draft, proposed, in_review ─(proposer withdraws)→ withdrawn
 
-Later features add their transitions with :func:`register` (e.g. opening a vote, guarded by
-published minutes). :func:`apply` checks the transition, records the step in the topic's
+Every transition is in :data:`LIFECYCLE`, including those whose guard lives in the halls, votes
+or outcomes package (opening a vote is guarded by published minutes). :func:`apply` checks the transition, records the step in the topic's
 timeline and in the audit log, and notifies the topic's followers, all in the caller's
 transaction.
 """
 from __future__ import annotations
 
 import enum
+import importlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
@@ -96,8 +97,8 @@ class Transition:
     verb: object  # what the button says / the timeline shows ("accept", ...)
     notice: object  # the followers' notification, with %(title)s, %(note)s, %(until)s
     permission: str | None = None  # a RULES action; None: made by the system, not a person
-    guard: Guard | None = None
-    effect: Effect | None = None  # changes that go with the step (e.g. the comment period)
+    guard: Guard | str | None = None  # a function, or "module:function" in another package
+    effect: Effect | str | None = None  # changes that go with the step (the comment period...)
     needs_reason: bool = False  # a public reason is required
 
     @property
@@ -105,15 +106,18 @@ class Transition:
         return f"topic.{self.name}"
 
 
-TRANSITIONS: dict[str, Transition] = {}
+def _resolved(ref):
+    """A guard or effect: the function itself, or its "module:function" name looked up."""
+    if ref is None or callable(ref):
+        return ref
+    found = _FOUND.get(ref)
+    if found is None:
+        module, _sep, name = ref.partition(":")
+        found = _FOUND[ref] = getattr(importlib.import_module(module), name)
+    return found
 
 
-def register(transition: Transition) -> Transition:
-    if transition.name in TRANSITIONS:
-        raise ValueError(f"transition {transition.name!r} is already registered")
-    TRANSITIONS[transition.name] = transition
-    kinds.register(transition.kind, transition.notice)
-    return transition
+_FOUND: dict[str, Callable] = {}
 
 
 def refusal(topic: Topic, name: str, actor, context: dict | None = None) -> str | None:
@@ -133,7 +137,7 @@ def refusal(topic: Topic, name: str, actor, context: dict | None = None) -> str 
         if len(reason) > REASON_MAX:
             return _l("The reason can be at most %(n)d characters.", n=REASON_MAX)
     if t.guard is not None:
-        return t.guard(topic, context)
+        return _resolved(t.guard)(topic, context)
     return None
 
 
@@ -175,7 +179,7 @@ def apply(topic: Topic, name: str, actor, **context) -> StageChange:
     note = (context.get("reason") or "").strip()
     before = topic.stage
     if t.effect is not None:
-        t.effect(topic, context)
+        _resolved(t.effect)(topic, context)
     now = utcnow()
     topic.stage = t.target.value
     topic.stage_changed_at = now
@@ -246,29 +250,102 @@ def _comment_period_ended(topic: Topic, context: dict) -> str | None:
     return None
 
 
-register(Transition(
-    "submit", frozenset({Stage.DRAFT}), Stage.PROPOSED, _l("Submit the proposal"),
-    _l("“%(title)s” is now public and gathering co-signatures."),
-    permission="topic.edit_draft"))
-register(Transition(
-    "reach_threshold", frozenset({Stage.PROPOSED}), Stage.IN_REVIEW,
-    _l("Enough co-signatures: sent to review"),
-    _l("“%(title)s” has enough co-signatures and goes to the community office for review."),
-    guard=_threshold_reached))
-register(Transition(
-    "accept", frozenset({Stage.IN_REVIEW}), Stage.COMMENTING, _l("Accept"),
-    _l("“%(title)s” was accepted. Comments are open until %(until)s."),
-    permission="topic.manage", guard=_valid_comment_days, effect=_open_comment_period))
-register(Transition(
-    "reject", frozenset({Stage.IN_REVIEW}), Stage.REJECTED, _l("Reject"),
-    _l("“%(title)s” was not accepted: %(note)s"),
-    permission="topic.manage", needs_reason=True, effect=_keep_reason))
-register(Transition(
-    "withdraw", frozenset({Stage.DRAFT, Stage.PROPOSED, Stage.IN_REVIEW}), Stage.WITHDRAWN,
-    _l("Withdraw"), _l("“%(title)s” was withdrawn by its proposer."),
-    permission="topic.withdraw", effect=_keep_reason))
-register(Transition(
-    "deliberate", frozenset({Stage.COMMENTING}), Stage.DELIBERATING,
-    _l("Put on a meeting agenda"),
-    _l("“%(title)s” is on the agenda of a deliberation meeting."),
-    permission="topic.manage", guard=_comment_period_ended))
+# --- the lifecycle, every transition in one list -----------------------------------------------
+# Read it as: name, from which stages, to which stage, what the button and the timeline say,
+# the followers' notice, who may (a RULES action; None: the system), what must be true first
+# (guard), and what changes with the step (effect). A guard or effect that lives in another
+# package is named "module:function" and looked up on first use, so this list imports nothing
+# above the topics package and no module registers anything when imported.
+
+LIFECYCLE: tuple[Transition, ...] = (
+    Transition(
+        "submit", frozenset({Stage.DRAFT}), Stage.PROPOSED, _l("Submit the proposal"),
+        _l("“%(title)s” is now public and gathering co-signatures."),
+        permission="topic.edit_draft"),
+    Transition(
+        "submit_from_reception", frozenset({Stage.DRAFT}), Stage.PROPOSED,
+        _l("Proposed from a studio reception"),
+        _l("“%(title)s” is now public and gathering co-signatures."),
+        permission=None),
+    Transition(
+        "reach_threshold", frozenset({Stage.PROPOSED}), Stage.IN_REVIEW,
+        _l("Enough co-signatures: sent to review"),
+        _l("“%(title)s” has enough co-signatures and goes to the community office for review."),
+        guard=_threshold_reached),
+    Transition(
+        "accept", frozenset({Stage.IN_REVIEW}), Stage.COMMENTING, _l("Accept"),
+        _l("“%(title)s” was accepted. Comments are open until %(until)s."),
+        permission="topic.manage", guard=_valid_comment_days, effect=_open_comment_period),
+    Transition(
+        "reject", frozenset({Stage.IN_REVIEW}), Stage.REJECTED, _l("Reject"),
+        _l("“%(title)s” was not accepted: %(note)s"),
+        permission="topic.manage", needs_reason=True, effect=_keep_reason),
+    Transition(
+        "withdraw", frozenset({Stage.DRAFT, Stage.PROPOSED, Stage.IN_REVIEW}), Stage.WITHDRAWN,
+        _l("Withdraw"), _l("“%(title)s” was withdrawn by its proposer."),
+        permission="topic.withdraw", effect=_keep_reason),
+    Transition(
+        "deliberate", frozenset({Stage.COMMENTING}), Stage.DELIBERATING,
+        _l("Put on a meeting agenda"),
+        _l("“%(title)s” is on the agenda of a deliberation meeting."),
+        permission="topic.manage", guard=_comment_period_ended),
+    # The meeting's published minutes decide what follows deliberation (consult/halls).
+    Transition(
+        "send_back", frozenset({Stage.DELIBERATING}), Stage.COMMENTING,
+        _l("Send back for more comment"),
+        _l("The meeting sent “%(title)s” back for more comment. Comments are open until "
+           "%(until)s."),
+        permission="topic.manage", guard="consult.halls.minutes:minutes_send_back",
+        effect="consult.halls.minutes:reopen_comments"),
+    Transition(
+        "close_no_action", frozenset({Stage.DELIBERATING}), Stage.CLOSED,
+        _l("Close without further action"),
+        _l("The meeting decided no further action on “%(title)s”: %(note)s"),
+        permission="topic.manage", needs_reason=True,
+        guard="consult.halls.minutes:minutes_no_action", effect=_keep_reason),
+    Transition(
+        "open_vote", frozenset({Stage.DELIBERATING}), Stage.VOTING, _l("Open a vote"),
+        _l("Voting on “%(title)s” is open."),
+        permission="topic.manage", guard="consult.votes.service:minutes_resolved_a_vote"),
+    # The outcome of the vote (consult/outcomes).
+    Transition(
+        "publish_outcome", frozenset({Stage.VOTING}), Stage.PUBLICISED,
+        _l("Publish the outcome"),
+        _l("The outcome of “%(title)s” is publicised; residents may lodge objections during "
+           "the publicity window."),
+        permission="topic.manage", guard="consult.outcomes.service:vote_closed_and_valid"),
+    Transition(
+        "uphold_objection", frozenset({Stage.PUBLICISED}), Stage.DELIBERATING,
+        _l("Uphold an objection"),
+        _l("An objection to the outcome of “%(title)s” was upheld; it goes back to "
+           "deliberation: %(note)s"),
+        permission="topic.manage", needs_reason=True,
+        guard="consult.outcomes.service:may_uphold", effect="consult.outcomes.service:send_back"),
+    Transition(
+        "outcome_effective", frozenset({Stage.PUBLICISED}), Stage.IMPLEMENTING,
+        _l("The outcome takes effect"),
+        _l("The outcome of “%(title)s” is in effect and is being implemented."),
+        guard="consult.outcomes.service:window_ended_to_act",
+        effect="consult.outcomes.service:make_effective"),
+    Transition(
+        "outcome_no_action", frozenset({Stage.PUBLICISED}), Stage.CLOSED,
+        _l("The outcome takes effect: nothing to do"),
+        _l("The outcome of “%(title)s” is in effect; nothing is to be done and the topic is "
+           "closed."),
+        guard="consult.outcomes.service:window_ended_no_action",
+        effect="consult.outcomes.service:make_effective"),
+    Transition(
+        "implementation_done", frozenset({Stage.IMPLEMENTING}), Stage.IMPLEMENTING,
+        _l("Implementation done"),
+        _l("The implementation of “%(title)s” is done. Please rate it."),
+        permission="topic.manage", guard="consult.outcomes.service:not_done",
+        effect="consult.outcomes.service:mark_implementation_done"),
+    Transition(
+        "close", frozenset({Stage.IMPLEMENTING}), Stage.CLOSED, _l("Close"),
+        _l("“%(title)s” is closed."), guard="consult.outcomes.service:rating_period_over",
+        effect="consult.outcomes.service:keep_decision"),
+)
+
+TRANSITIONS: dict[str, Transition] = {t.name: t for t in LIFECYCLE}
+for _t in LIFECYCLE:  # each step's notice to the topic's followers
+    kinds.register(_t.kind, _t.notice)

@@ -134,6 +134,17 @@ AUDIT_LABELS = {
     "topic.reject": _l("rejected the topic"),
     "topic.withdraw": _l("withdrew the topic"),
     "topic.deliberate": _l("put the topic on a meeting agenda"),
+    # The outcome of the vote (consult/outcomes): its transitions and its own actions.
+    "topic.publish_outcome": _l("published the outcome"),
+    "topic.uphold_objection": _l("upheld an objection and sent the topic back to deliberation"),
+    "topic.outcome_effective": _l("the outcome took effect"),
+    "topic.outcome_no_action": _l("the outcome took effect; nothing to do"),
+    "topic.implementation_done": _l("marked the implementation done"),
+    "topic.close": _l("closed the topic"),
+    "outcome.objection": _l("lodged an objection"),
+    "outcome.answer": _l("answered an objection"),
+    "outcome.plan": _l("named who is responsible and the target date"),
+    "outcome.progress": _l("posted implementation progress"),
     **comments.AUDIT_LABELS,
 }
 # Actions shown without who did them or why: naming who reported a neighbour invites

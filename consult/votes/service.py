@@ -24,7 +24,7 @@ from consult.community.models import (
 from consult.extensions import db
 from consult.permissions import check
 from consult.topics import lifecycle
-from consult.topics.lifecycle import Stage, Transition, TransitionRefused
+from consult.topics.lifecycle import Stage, TransitionRefused
 from consult.topics.models import Topic
 from consult.votes import tally as tallying
 from consult.votes.electorate import UnitRecord, owner_electors
@@ -49,7 +49,7 @@ def vote_resolution_of(topic: Topic):
     return vote_resolution(topic)
 
 
-def _minutes_resolved_a_vote(topic: Topic, context: dict) -> str | None:
+def minutes_resolved_a_vote(topic: Topic, context: dict) -> str | None:
     resolution = vote_resolution_of(topic)
     if resolution is None:
         return _l("A vote can only be opened once the meeting minutes are published and "
@@ -72,10 +72,6 @@ def _entered_deliberation(topic: Topic) -> datetime:
     ) or datetime.min
 
 
-lifecycle.register(Transition(
-    "open_vote", frozenset({Stage.DELIBERATING}), Stage.VOTING, _l("Open a vote"),
-    _l("Voting on “%(title)s” is open."),
-    permission="topic.manage", guard=_minutes_resolved_a_vote))
 
 
 @dataclass
