@@ -239,6 +239,7 @@ LAYERS = {
     # top-level helpers
     "consult.clock": "base",
     "consult.http": "base",  # what a request says about its reader
+    "consult.refusals": "base",  # the one refusal type
     "consult.accounts.queries": "queries",
     "consult.studios.blueprint": "views",  # the blueprint and helpers of the two view modules
     "consult.config": "base",
@@ -305,7 +306,6 @@ LAYERS = {
     # halls
     "consult.halls": "base",  # docstring only
     "consult.halls.models": "models",
-    "consult.halls.errors": "rules",  # the exception, no imports
     "consult.halls.minutes": "service",  # drafting and publishing minutes
     "consult.halls.service": "service",
     "consult.halls.queries": "queries",
@@ -339,7 +339,6 @@ LAYERS = {
     # studios
     "consult.studios": "base",  # docstring only
     "consult.studios.models": "models",
-    "consult.studios.errors": "rules",  # the exception, no imports
     "consult.studios.labels": "rules",  # words for stored codes
     "consult.studios.slots": "rules",  # pure time arithmetic
     "consult.studios.calendar": "rules",  # sessions to iCalendar bytes, pure

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.models import Role, RoleGrant
 from consult.admin import service
-from consult.admin.service import AdminError
+from consult.refusals import Refused
 from consult.audit.log import verify_chain
 from consult.audit.models import AuditEntry
 from consult.community.models import (
@@ -62,7 +62,7 @@ def test_parse_area_accepts_positive_numbers_with_two_places(app, raw, expected)
     ("100000000", "too large"),
 ])
 def test_parse_area_refuses_bad_areas_with_a_message_on_the_area_field(app, raw, message):
-    with pytest.raises(AdminError) as error:
+    with pytest.raises(Refused) as error:
         service.parse_area(raw)
     assert error.value.field == "area_m2"
     assert message in str(error.value)
@@ -70,10 +70,10 @@ def test_parse_area_refuses_bad_areas_with_a_message_on_the_area_field(app, raw,
 
 def test_clean_text_refuses_empty_and_over_long(app):
     assert service.clean_text("  一网格 ") == "一网格"
-    with pytest.raises(AdminError, match="fill this in") as error:
+    with pytest.raises(Refused, match="fill this in") as error:
         service.clean_text("   ")
     assert error.value.field == "name"
-    with pytest.raises(AdminError, match="At most 80"):
+    with pytest.raises(Refused, match="At most 80"):
         service.clean_text("长" * 81)
     assert service.clean_text("长" * 80) == "长" * 80
     assert service.clean_text("", "district", required=False) == ""
@@ -81,7 +81,7 @@ def test_clean_text_refuses_empty_and_over_long(app):
 
 @pytest.mark.parametrize("value", [0, 501, -3, True, "10", None, 10.0])
 def test_threshold_must_be_a_whole_number_from_1_to_500(app, value):
-    with pytest.raises(AdminError) as error:
+    with pytest.raises(Refused) as error:
         service.check_threshold(value)
     assert error.value.field == "cosign_threshold"
 
@@ -109,7 +109,7 @@ def test_create_community_writes_it_and_the_audit_log(actor):
 def test_community_names_are_unique(actor):
     service.create_community(actor, name="幸福社区")
     db.session.commit()
-    with pytest.raises(AdminError, match="already exists") as error:
+    with pytest.raises(Refused, match="already exists") as error:
         service.create_community(actor, name="幸福社区")
     assert error.value.field == "name"
     db.session.rollback()
@@ -126,7 +126,7 @@ def test_update_community_returns_changes_and_audits_only_real_changes(actor):
     assert service.update_community(actor, c, name="幸福社区", district="朝阳区",
                                     street_office="", cosign_threshold=12) == {}
     assert audit_actions() == ["community.update"]
-    with pytest.raises(AdminError, match="already exists"):
+    with pytest.raises(Refused, match="already exists"):
         service.update_community(actor, c, name=other.name, district="", street_office="",
                                  cosign_threshold=10)
 
@@ -138,7 +138,7 @@ def test_grid_names_are_unique_within_their_community_only(actor):
     b = factories.community("乙社区", grids=0)
     db.session.commit()
     taken = a.grids[0].name
-    with pytest.raises(AdminError, match="already has a grid") as error:
+    with pytest.raises(Refused, match="already has a grid") as error:
         service.add_grid(actor, a, f"  {taken} ")
     assert error.value.field == "name"
     db.session.rollback()
@@ -152,7 +152,7 @@ def test_rename_grid(actor):
     db.session.commit()
     first, second = c.grids
     assert service.rename_grid(actor, first, first.name) is False  # nothing to do
-    with pytest.raises(AdminError, match="already has a grid"):
+    with pytest.raises(Refused, match="already has a grid"):
         service.rename_grid(actor, first, second.name)
     db.session.rollback()
     assert service.rename_grid(actor, first, "东区") is True
@@ -164,11 +164,11 @@ def test_building_names_are_unique_within_their_grid_only(actor):
     c = factories.community(grids=2, buildings=1)
     db.session.commit()
     g1, g2 = c.grids
-    with pytest.raises(AdminError, match="already has a building"):
+    with pytest.raises(Refused, match="already has a building"):
         service.add_building(actor, g1, "1栋")
     db.session.rollback()
     service.add_building(actor, g1, "2栋")
-    with pytest.raises(AdminError, match="already has a building"):
+    with pytest.raises(Refused, match="already has a building"):
         service.rename_building(actor, g1.buildings[0], "2栋")
     db.session.rollback()
     assert count(Building) == 2
@@ -179,11 +179,11 @@ def test_unit_numbers_are_unique_within_their_building(actor):
     db.session.commit()
     building = c.grids[0].buildings[0]
     first, second = building.units
-    with pytest.raises(AdminError, match="already has a home") as error:
+    with pytest.raises(Refused, match="already has a home") as error:
         service.add_unit(actor, building, first.number, "50")
     assert error.value.field == "number"
     db.session.rollback()
-    with pytest.raises(AdminError, match="already has a home"):
+    with pytest.raises(Refused, match="already has a home"):
         service.update_unit(actor, first, second.number, "50")
     db.session.rollback()
     assert count(Unit) == 2
@@ -198,9 +198,9 @@ def test_add_and_update_unit_store_exact_areas(actor):
     assert db.session.get(Unit, unit.id).area_m2 == Decimal("88.50")
     changes = service.update_unit(actor, unit, "0302", "90.25")
     assert changes == {"number": ["0301", "0302"], "area_m2": ["88.50", "90.25"]}
-    with pytest.raises(AdminError, match="two decimal"):
+    with pytest.raises(Refused, match="two decimal"):
         service.update_unit(actor, unit, "0302", "90.255")
-    with pytest.raises(AdminError, match="more than 0"):
+    with pytest.raises(Refused, match="more than 0"):
         service.add_unit(actor, building, "0401", "0")
     assert audit_actions() == ["unit.create", "unit.update"]
 
@@ -212,12 +212,12 @@ def test_a_concurrent_duplicate_is_refused_by_the_database_with_the_same_message
     db.session.commit()
     monkeypatch.setattr(service, "_grid_name_taken", lambda *a, **k: False)
     monkeypatch.setattr(service, "_unit_number_taken", lambda *a, **k: False)
-    with pytest.raises(AdminError, match="already has a grid") as error:
+    with pytest.raises(Refused, match="already has a grid") as error:
         service.add_grid(actor, c, c.grids[0].name)
     assert error.value.field == "name"
     db.session.rollback()
     building = c.grids[0].buildings[0]
-    with pytest.raises(AdminError, match="already has a home") as error:
+    with pytest.raises(Refused, match="already has a home") as error:
         service.add_unit(actor, building, building.units[0].number, "40")
     assert error.value.field == "number"
     db.session.rollback()
@@ -248,7 +248,7 @@ def test_nothing_with_people_in_it_can_be_deleted(actor, tree, who):
                 "pending": r"verified residents: 0, waiting for verification: 1\)"}[who]
     for delete, obj in [(service.delete_unit, unit), (service.delete_building, building),
                         (service.delete_grid, grid)]:
-        with pytest.raises(AdminError, match=expected) as error:
+        with pytest.raises(Refused, match=expected) as error:
             delete(actor, obj)
         assert error.value.field is None
         db.session.rollback()
@@ -320,7 +320,7 @@ def test_grant_refusals(actor, identifier, role, field, message):
     person = factories.user("代表", phone="13800138000")
     factories.grant(person, c, Role.REPRESENTATIVE)
     db.session.commit()
-    with pytest.raises(AdminError, match=message) as error:
+    with pytest.raises(Refused, match=message) as error:
         service.grant_role(actor, c, identifier, role)
     assert error.value.field == field
     db.session.rollback()
@@ -341,7 +341,7 @@ def test_an_admin_cannot_revoke_their_own_admin_grant(app):
     db.session.commit()
     own = db.session.scalar(select(RoleGrant).where(RoleGrant.user_id == admin.id))
     assert service.may_revoke(admin, own) is False
-    with pytest.raises(AdminError, match="cannot revoke your own") as error:
+    with pytest.raises(Refused, match="cannot revoke your own") as error:
         service.revoke_grant(admin, own)
     assert error.value.field is None
     db.session.rollback()

@@ -18,7 +18,7 @@ from consult.extensions import db
 from consult.notifications.models import Notification
 from consult.permissions import forget_memberships
 from consult.topics import comments
-from consult.topics.comments import NotAllowed, TopicError
+from consult.refusals import Refused
 from consult.topics.models import Comment, CommentReport, Follow, Reaction, Topic
 from tests import factories
 
@@ -82,13 +82,15 @@ def later(minutes: float):
     return clock.frozen(T0 + timedelta(minutes=minutes))
 
 
-def refused(fn, *args, match: str | None = None, kind=TopicError):
-    """``fn(*args)`` raises ``kind`` (with ``match`` in its message); roll back like a view."""
-    with pytest.raises(kind) as caught:
+def refused(fn, *args, match: str | None = None, forbidden: bool = False):
+    """``fn(*args)`` is refused (with ``match`` in its message; by the permission table when
+    ``forbidden``, else by the rules); roll back like a view."""
+    with pytest.raises(Refused) as caught:
         fn(*args)
     db.session.rollback()
     if match:
         assert match in str(caught.value.message)
+    assert caught.value.forbidding == forbidden, caught.value.kind
     return caught.value
 
 
@@ -169,7 +171,7 @@ def test_html_and_script_are_stored_as_typed(place):
 def test_only_verified_residents_comment(place, who, code):
     user = AnonymousUserMixin() if who == "anonymous" else getattr(place, who)
     before = Snapshot(place.topic)
-    error = refused(comments.post, place.topic, user, "我反对", None, kind=NotAllowed)
+    error = refused(comments.post, place.topic, user, "我反对", None, forbidden=True)
     assert error.code == code
     assert before.unchanged()
     assert comments.comment_refusal(place.topic, user)[0] == code
@@ -179,7 +181,7 @@ def test_residents_outside_the_scope_of_a_building_topic_cannot_comment(place):
     p = place
     topic = factories.topic(p.c, p.alice, building=p.b1, title="一号楼楼道灯")
     db.session.commit()
-    error = refused(comments.post, topic, p.carol, "我们楼也要", None, kind=NotAllowed,
+    error = refused(comments.post, topic, p.carol, "我们楼也要", None, forbidden=True,
                     match="another part of the community")
     assert error.code == "forbidden"
     assert comments.post(topic, p.bob, "支持", None).id
@@ -279,7 +281,7 @@ def test_nobody_edits_anothers_comment(place, who):
     c = post(p, p.bob, "原文")
     user = AnonymousUserMixin() if who == "anonymous" else getattr(p, who)
     before = Snapshot(p.topic)
-    error = refused(comments.edit, c, user, "篡改", kind=NotAllowed)
+    error = refused(comments.edit, c, user, "篡改", forbidden=True)
     assert error.code == ("login_required" if who == "anonymous" else "forbidden")
     assert before.unchanged()
 
@@ -326,7 +328,7 @@ def test_an_author_may_withdraw_after_the_period_but_nobody_else_may(place):
     p = place
     c = post(p, p.bob)
     for who in ("carol", "secretary", "platform"):
-        refused(comments.withdraw, c, getattr(p, who), kind=NotAllowed)
+        refused(comments.withdraw, c, getattr(p, who), forbidden=True)
     with clock.frozen(p.topic.comment_until + timedelta(days=1)):
         comments.withdraw(c, p.bob)
         db.session.commit()
@@ -398,7 +400,7 @@ def test_reactions_refused_on_own_withdrawn_and_hidden_comments_and_after_the_pe
                                        ("secretary", "not_verified")])
 def test_reactions_need_a_verified_resident_of_the_scope(place, who, code):
     c = post(place, place.bob)
-    error = refused(comments.react, c, getattr(place, who), "agree", kind=NotAllowed)
+    error = refused(comments.react, c, getattr(place, who), "agree", forbidden=True)
     assert error.code == code
     assert counts(c) == (0, 0, 0)
 
@@ -444,8 +446,8 @@ def test_report_refusals(place):
     refused(comments.report, c, p.carol, "  ", match="Say what is wrong")
     refused(comments.report, c, p.carol, "x" * (comments.REASON_MAX + 1), match="at most 500")
     refused(comments.report, c, p.bob, "自己举报自己", match="your own comment")
-    refused(comments.report, c, p.pending, "理由", kind=NotAllowed)
-    refused(comments.report, c, AnonymousUserMixin(), "理由", kind=NotAllowed)
+    refused(comments.report, c, p.pending, "理由", forbidden=True)
+    refused(comments.report, c, AnonymousUserMixin(), "理由", forbidden=True)
     assert count(CommentReport) == 0
 
 
@@ -487,14 +489,14 @@ def test_nobody_but_the_communitys_moderators_hides_or_restores(place, who):
     user = AnonymousUserMixin() if who == "anonymous" else getattr(p, who)
     c = post(p, p.bob)
     before = Snapshot(p.topic)
-    error = refused(comments.hide, c, user, "理由", kind=NotAllowed)
+    error = refused(comments.hide, c, user, "理由", forbidden=True)
     assert error.code == ("login_required" if who == "anonymous" else "forbidden")
-    refused(comments.dismiss_reports, c, user, kind=NotAllowed)
+    refused(comments.dismiss_reports, c, user, forbidden=True)
     assert before.unchanged()
     comments.hide(c, p.secretary, "理由")
     db.session.commit()
     before = Snapshot(p.topic)
-    refused(comments.restore, c, user, kind=NotAllowed)
+    refused(comments.restore, c, user, forbidden=True)
     assert before.unchanged()
 
 

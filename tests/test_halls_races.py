@@ -10,7 +10,7 @@ from consult.accounts.models import Role, User
 from consult.community.models import Community
 from consult.extensions import db
 from consult.halls import service
-from consult.halls.errors import HallError
+from consult.refusals import Refused
 from consult.halls.models import Meeting, Registration
 from consult.topics.models import Topic
 from tests import factories
@@ -52,7 +52,7 @@ def test_two_secretaries_scheduling_one_hall_leave_one_meeting(app, english):
                 hall_id=hall_id, day=TUESDAY, start="09:00", end="10:00",
                 title=f"会议{i}", topic_ids=[str(topics[i])]).id
 
-        results = race(app, 2, attempt, HallError)
+        results = race(app, 2, attempt, Refused)
         booked = [r for r in results if isinstance(r, int)]
         refused = [r for r in results if isinstance(r, str)]
         assert len(booked) == 1 and len(refused) == 1, results
@@ -78,7 +78,7 @@ def test_twelve_residents_racing_for_two_seats(app, english):
         return service.register(db.session.get(User, people[i]),
                                 db.session.get(Meeting, meeting_id)).status
 
-    results = race(app, 12, attempt, HallError)
+    results = race(app, 12, attempt, Refused)
     assert sorted(results) == ["confirmed"] * 2 + ["waiting"] * 10, results
     db.session.rollback()
     assert db.session.scalar(select(func.count(Registration.id)).where(

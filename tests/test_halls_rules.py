@@ -14,7 +14,7 @@ from consult.audit.models import AuditEntry
 from consult.extensions import db
 from consult.halls import minutes as rules
 from consult.halls import service
-from consult.halls.errors import HallError
+from consult.refusals import Refused
 from consult.halls.minutes import DraftInput, ResolutionInput
 from consult.halls.models import Meeting, Registration
 from consult.notifications.models import Notification
@@ -67,7 +67,7 @@ def test_scheduling_moves_the_topic_to_deliberation(world):
 
 
 def test_a_topic_still_open_for_comment_is_refused(world):
-    with pytest.raises(HallError) as refused:
+    with pytest.raises(Refused) as refused:
         schedule(world, topics=[world.open_topic])
     assert refused.value.field == "topics"
     assert "residents may still comment" in refused.value.message
@@ -76,12 +76,12 @@ def test_a_topic_still_open_for_comment_is_refused(world):
 
 
 def test_an_empty_agenda_or_another_communitys_topic_is_refused(world):
-    with pytest.raises(HallError, match="at least one topic"):
+    with pytest.raises(Refused, match="at least one topic"):
         schedule(world, topics=[])
     foreign = factories.topic(world.other, title="别处的议题", days=-1)
-    with pytest.raises(HallError, match="topics of this community"):
+    with pytest.raises(Refused, match="topics of this community"):
         schedule(world, topics=[foreign])
-    with pytest.raises(HallError, match="halls of this community"):
+    with pytest.raises(Refused, match="halls of this community"):
         schedule(world, hall=factories.hall(world.other))
 
 
@@ -97,12 +97,12 @@ def test_a_topic_in_deliberation_goes_on_a_new_agenda_without_a_transition(world
 def test_times_are_checked(world):
     for start, end, field in [("10:00", "09:00", "end"), ("x", "10:00", "start"),
                               ("09:00", "", "end")]:
-        with pytest.raises(HallError) as refused:
+        with pytest.raises(Refused) as refused:
             schedule(world, start=start, end=end)
         assert refused.value.field == field
-    with pytest.raises(HallError, match="in the future"):
+    with pytest.raises(Refused, match="in the future"):
         schedule(world, day="2026-11-30", start="08:00", end="09:00")
-    with pytest.raises(HallError) as refused:
+    with pytest.raises(Refused) as refused:
         schedule(world, day="tomorrow")
     assert refused.value.field == "day"
 
@@ -119,7 +119,7 @@ def test_clashes_in_one_hall(world, start, end, clash):
     schedule(world, "09:00", "10:00")
     other_topic = factories.topic(world.community, title="另一个议题", days=-1)
     if clash:
-        with pytest.raises(HallError) as refused:
+        with pytest.raises(Refused) as refused:
             schedule(world, start, end, topics=[other_topic], title="第二次会")
         assert refused.value.conflict and refused.value.field == "start"
         assert refused.value.message == (
@@ -170,13 +170,13 @@ def test_reschedule_and_cancel_notify_the_registered(world):
     assert service.reschedule_meeting(world.secretary, meeting, hall_id=world.hall.id,
                                       day=TUESDAY, start="14:00", end="15:00",
                                       title="新标题") == 0
-    with pytest.raises(HallError, match="Say why"):
+    with pytest.raises(Refused, match="Say why"):
         service.cancel_meeting(world.secretary, meeting, "  ")
     assert service.cancel_meeting(world.secretary, meeting, "场地维修") == 3
     assert notices(world.residents[0], "meeting.cancelled") == 1
-    with pytest.raises(HallError, match="cancelled"):
+    with pytest.raises(Refused, match="cancelled"):
         service.cancel_meeting(world.secretary, meeting, "再取消")
-    with pytest.raises(HallError, match="cancelled"):
+    with pytest.raises(Refused, match="cancelled"):
         service.register(world.residents[3], meeting)
 
 
@@ -186,7 +186,7 @@ def test_reschedule_refuses_a_clash_but_not_itself(world):
     schedule(world, "10:00", "11:00", topics=[t2], title="第二次会")
     service.reschedule_meeting(world.secretary, meeting, hall_id=world.hall.id, day=TUESDAY,
                                start="08:30", end="10:00", title=meeting.title)
-    with pytest.raises(HallError, match="第二次会"):
+    with pytest.raises(Refused, match="第二次会"):
         service.reschedule_meeting(world.secretary, meeting, hall_id=world.hall.id,
                                    day=TUESDAY, start="09:00", end="10:30", title="x会议")
 
@@ -207,7 +207,7 @@ def test_capacity_then_a_waiting_list_in_order(world):
     regs = [service.register(r, meeting) for r in world.residents[:4]]
     assert [r.status for r in regs] == ["confirmed", "confirmed", "waiting", "waiting"]
     assert [service.waiting_position(r) for r in regs] == [None, None, 1, 2]
-    with pytest.raises(HallError, match="already registered"):
+    with pytest.raises(Refused, match="already registered"):
         service.register(world.residents[0], meeting)
     # The second on the waiting list leaves: nobody moves.
     assert service.unregister(world.residents[3], meeting) is None
@@ -216,21 +216,21 @@ def test_capacity_then_a_waiting_list_in_order(world):
     assert moved.user_id == world.residents[2].id and moved.status == "confirmed"
     assert notices(world.residents[2], "meeting.seat") == 1
     assert count(Registration, Registration.status == "confirmed") == 2
-    with pytest.raises(HallError, match="not registered"):
+    with pytest.raises(Refused, match="not registered"):
         service.unregister(world.residents[0], meeting)
 
 
 @pytest.mark.parametrize("who", ["pending", "outsider", "representative", "secretary"])
 def test_only_verified_residents_of_the_community_register(world, who):
     meeting = schedule(world)
-    with pytest.raises(HallError):
+    with pytest.raises(Refused):
         service.register(getattr(world, who), meeting)
 
 
 def test_registration_closes_when_the_meeting_begins(world):
     meeting = schedule(world)
     with clock.frozen(local(f"{TUESDAY} 09:00")):
-        with pytest.raises(HallError, match="begun"):
+        with pytest.raises(Refused, match="begun"):
             service.register(world.residents[0], meeting)
 
 
@@ -239,7 +239,7 @@ def test_who_schedules(world, who):
     if who == "admin":  # an administrator of the community may run meetings too
         assert schedule_as(world, world.admin) is not None
         return
-    with pytest.raises(HallError):
+    with pytest.raises(Refused):
         schedule_as(world, getattr(world, who))
 
 
@@ -253,14 +253,14 @@ def test_halls_are_made_by_administrators(world):
     hall = service.create_hall(world.admin, world.community, name="  二号 议事厅 ",
                                address="二楼", capacity=12, accessibility="有电梯")
     assert hall.name == "二号 议事厅"
-    with pytest.raises(HallError) as refused:
+    with pytest.raises(Refused) as refused:
         service.create_hall(world.admin, world.community, name="二号 议事厅", address="",
                             capacity=5)
     assert refused.value.field == "name"
-    with pytest.raises(HallError) as refused:
+    with pytest.raises(Refused) as refused:
         service.create_hall(world.admin, world.community, name="三号", address="", capacity=0)
     assert refused.value.field == "capacity"
-    with pytest.raises(HallError):
+    with pytest.raises(Refused):
         service.create_hall(world.secretary, world.community, name="四号", address="",
                             capacity=5)
 
@@ -290,7 +290,7 @@ def test_publishing_a_vote_resolution(world):
     meeting = held_meeting(world)
     draft(world, meeting, **{str(world.topic.id): VOTE})
     assert rules.vote_resolution(world.topic) is None  # a draft decides nothing
-    with pytest.raises(HallError, match="once the meeting has begun"):
+    with pytest.raises(Refused, match="once the meeting has begun"):
         rules.publish(world.secretary, meeting)
     with clock.frozen(AFTER):
         revision = rules.publish(world.secretary, meeting)
@@ -345,13 +345,13 @@ def test_publishing_needs_a_complete_resolution_on_every_topic(world):
         assert [f for f, _m in found] == [f"res-{world.topic.id}-question",
                                           f"res-{world.topic.id}-options",
                                           f"res-{t2.id}-kind"]
-        with pytest.raises(HallError) as refused:
+        with pytest.raises(Refused) as refused:
             rules.publish(world.secretary, meeting)
         assert refused.value.field == f"res-{world.topic.id}-question"
-    with pytest.raises(HallError) as refused:
+    with pytest.raises(Refused) as refused:
         draft(world, meeting, **{str(world.topic.id): {"kind": "maybe"}})
     assert refused.value.field == f"res-{world.topic.id}-kind"
-    with pytest.raises(HallError) as refused:
+    with pytest.raises(Refused) as refused:
         rules.save_draft(world.secretary, meeting, DraftInput(present_count=3,
                                                               residents_count=5))
     assert refused.value.field == "residents_count"
@@ -362,9 +362,9 @@ def test_corrections_are_new_revisions_with_a_diff(world):
     draft(world, meeting, **{str(world.topic.id): VOTE})
     with clock.frozen(AFTER):
         rules.publish(world.secretary, meeting)
-        with pytest.raises(HallError, match="start a correction"):
+        with pytest.raises(Refused, match="start a correction"):
             draft(world, meeting, **{str(world.topic.id): VOTE})
-        with pytest.raises(HallError) as refused:
+        with pytest.raises(Refused) as refused:
             rules.start_correction(world.secretary, meeting, " ")
         assert refused.value.field == "note"
         rules.start_correction(world.secretary, meeting, "更正投票问题的措辞")
@@ -389,7 +389,7 @@ def test_a_correction_cannot_change_what_already_happened(world):
         assert world.topic.stage == "commenting"
         rules.start_correction(world.secretary, meeting, "改为表决")
         draft(world, meeting, **{str(world.topic.id): VOTE})
-        with pytest.raises(HallError, match="can no longer change"):
+        with pytest.raises(Refused, match="can no longer change"):
             rules.publish(world.secretary, meeting)
 
 
@@ -415,5 +415,5 @@ def test_the_latest_meeting_decides(world):
 def test_no_minutes_for_a_cancelled_meeting(world):
     meeting = held_meeting(world)
     service.cancel_meeting(world.secretary, meeting, "取消")
-    with pytest.raises(HallError, match="cancelled"):
+    with pytest.raises(Refused, match="cancelled"):
         draft(world, meeting)

@@ -12,7 +12,7 @@ from consult.notifications.models import Notification
 from consult.outcomes import service
 from consult.outcomes.models import Objection, Rating
 from consult.topics import lifecycle
-from consult.topics.lifecycle import TransitionRefused
+from consult.refusals import Refused
 from consult.topics.models import StageChange
 from tests import outcome_world as ow
 
@@ -34,7 +34,7 @@ def published(w, days=7, act=True):
 
 def test_publishing_needs_a_closed_valid_vote(world):
     w = world
-    with clock.frozen(ow.T0 + DAY), pytest.raises(TransitionRefused, match="closed"):
+    with clock.frozen(ow.T0 + DAY), pytest.raises(Refused, match="closed"):
         service.publish(w.topic, w.people["secretary"], "决定", 7)
     db.session.rollback()
     outcome = published(w)
@@ -47,21 +47,21 @@ def test_an_invalid_vote_is_rerun_not_published(app, monkeypatch):
     w = ow.build(monkeypatch, stay_home=("二栋居民",))
     w.vote.quorum_percent = 100  # only 3 of 4 voted
     db.session.commit()
-    with clock.frozen(ow.CLOSED), pytest.raises(TransitionRefused, match="not valid"):
+    with clock.frozen(ow.CLOSED), pytest.raises(Refused, match="not valid"):
         service.publish(w.topic, w.people["secretary"], "决定", 7)
 
 
 @pytest.mark.parametrize("days", [4, 31])
 def test_the_window_is_at_least_five_days(world, days):
     w = world
-    with clock.frozen(ow.CLOSED), pytest.raises(TransitionRefused) as refused:
+    with clock.frozen(ow.CLOSED), pytest.raises(Refused) as refused:
         service.publish(w.topic, w.people["secretary"], "决定", days)
     assert refused.value.field == "days"
 
 
 def test_an_empty_decision_is_refused_and_nothing_changes(world):
     w = world
-    with clock.frozen(ow.CLOSED), pytest.raises(TransitionRefused) as refused:
+    with clock.frozen(ow.CLOSED), pytest.raises(Refused) as refused:
         service.publish(w.topic, w.people["secretary"], "  ", 7)
     assert refused.value.field == "decision"
     db.session.rollback()
@@ -71,7 +71,7 @@ def test_an_empty_decision_is_refused_and_nothing_changes(world):
 @pytest.mark.parametrize("who", ["r1", "representative", "other_secretary"])
 def test_only_the_communitys_secretary_publishes(world, who):
     w = world
-    with clock.frozen(ow.CLOSED), pytest.raises(TransitionRefused):
+    with clock.frozen(ow.CLOSED), pytest.raises(Refused):
         service.publish(w.topic, w.people[who], "决定", 7)
 
 
@@ -88,19 +88,19 @@ def test_objections_only_in_the_window_and_in_scope(world):
     with clock.frozen(ow.CLOSED + DAY):
         service.lodge_objection(w.topic, w.people["r1"], "扶手会占用楼道。")
         for who in ("elsewhere", "pending", "logged_in"):
-            with pytest.raises(TransitionRefused):
+            with pytest.raises(Refused):
                 service.lodge_objection(w.topic, w.people[who], "不同意")
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             service.lodge_objection(w.topic, w.people["r2"], " ")
         assert refused.value.field == "objection"
-    with clock.frozen(ow.CLOSED + 7 * DAY), pytest.raises(TransitionRefused, match="publicised"):
+    with clock.frozen(ow.CLOSED + 7 * DAY), pytest.raises(Refused, match="publicised"):
         service.lodge_objection(w.topic, w.people["r2"], "太晚了")
 
 
 def test_building_scope_keeps_other_buildings_out(app, monkeypatch):
     w = ow.build(monkeypatch, building_scope=True)
     published(w)
-    with clock.frozen(ow.CLOSED + DAY), pytest.raises(TransitionRefused, match="another part"):
+    with clock.frozen(ow.CLOSED + DAY), pytest.raises(Refused, match="another part"):
         service.lodge_objection(w.topic, w.people["b2"], "不同意")
 
 
@@ -109,11 +109,11 @@ def test_answering_notifies_the_objector_and_the_window_then_makes_it_effective(
     published(w)
     with clock.frozen(ow.CLOSED + DAY):
         ob = service.lodge_objection(w.topic, w.people["r1"], "扶手会占用楼道。")
-        with pytest.raises(TransitionRefused):
+        with pytest.raises(Refused):
             service.answer_objection(ob, w.people["r2"], "不")
         service.answer_objection(ob, w.people["secretary"], "扶手宽度仅8厘米。")
         db.session.commit()
-        with pytest.raises(TransitionRefused, match="already answered"):
+        with pytest.raises(Refused, match="already answered"):
             service.answer_objection(ob, w.people["secretary"], "再答")
     assert db.session.scalar(select(Notification.kind).where(
         Notification.user_id == w.people["r1"].id, Notification.kind == "outcome.answer"))
@@ -133,7 +133,7 @@ def test_upholding_an_objection_sends_the_topic_back(world):
     with clock.frozen(ow.CLOSED + DAY):
         ob = service.lodge_objection(w.topic, w.people["r1"], "程序有误。")
         db.session.commit()
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             service.answer_objection(ob, w.people["secretary"], "", uphold=True)
         assert refused.value.field == "answer"
         db.session.rollback()
@@ -157,7 +157,7 @@ def test_upholding_after_the_window_is_refused(world):
     with clock.frozen(ow.CLOSED + DAY):
         ob = service.lodge_objection(w.topic, w.people["r1"], "程序有误。")
         db.session.commit()
-    with clock.frozen(ow.CLOSED + 8 * DAY), pytest.raises(TransitionRefused, match="ended"):
+    with clock.frozen(ow.CLOSED + 8 * DAY), pytest.raises(Refused, match="ended"):
         service.answer_objection(ob, w.people["secretary"], "成立", uphold=True)
 
 
@@ -185,14 +185,14 @@ def test_implementation_plan_progress_and_overdue(world):
     from consult.topics import service as topics
     topics.follow(w.topic, lifecycle_followers[0])
     with clock.frozen(start + DAY):
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             service.plan(w.topic, sec, "", date(2026, 12, 31))
         assert refused.value.field == "responsible"
-        with pytest.raises(TransitionRefused):
+        with pytest.raises(Refused):
             service.plan(w.topic, w.people["r1"], "物业", date(2026, 12, 31))
         service.plan(w.topic, sec, "物业服务中心", date(2026, 12, 20))
         for bad in (-1, 101, None):
-            with pytest.raises(TransitionRefused) as refused:
+            with pytest.raises(Refused) as refused:
                 service.post_progress(w.topic, sec, "进行中", bad)
             assert refused.value.field == "percent"
         service.post_progress(w.topic, sec, "已采购材料。", 30)
@@ -218,10 +218,10 @@ def test_completion_opens_ratings_for_fourteen_days_then_closes(world):
     outcome = service.current_outcome(w.topic.id)
     assert w.topic.stage == "implementing" and outcome.ratings_until == at + 14 * DAY
     assert not service.is_overdue(outcome, at + 100 * DAY)
-    with clock.frozen(at + DAY), pytest.raises(TransitionRefused, match="already"):
+    with clock.frozen(at + DAY), pytest.raises(Refused, match="already"):
         service.mark_done(w.topic, w.people["secretary"])
     db.session.rollback()
-    with clock.frozen(at + DAY), pytest.raises(TransitionRefused):
+    with clock.frozen(at + DAY), pytest.raises(Refused):
         service.post_progress(w.topic, w.people["secretary"], "再报", 100)
     db.session.rollback()
     with clock.frozen(at + DAY):
@@ -231,10 +231,10 @@ def test_completion_opens_ratings_for_fourteen_days_then_closes(world):
         service.rate(w.topic, w.people["r1"], 3, "改为三星")  # changed, still one
         db.session.commit()
         for who in ("elsewhere", "pending", "logged_in"):
-            with pytest.raises(TransitionRefused):
+            with pytest.raises(Refused):
                 service.rate(w.topic, w.people[who], 5)
         for bad in (0, 6, None):
-            with pytest.raises(TransitionRefused) as refused:
+            with pytest.raises(Refused) as refused:
                 service.rate(w.topic, w.people["b2"], bad)
             assert refused.value.field == "stars"
     summary = service.rating_summary(outcome.id)
@@ -243,7 +243,7 @@ def test_completion_opens_ratings_for_fourteen_days_then_closes(world):
     assert db.session.scalar(select(Rating.comment).where(
         Rating.user_id == w.people["r1"].id)) == "改为三星"
     assert service.settle_due_outcomes(at + 14 * DAY - timedelta(seconds=1)) == 0
-    with clock.frozen(at + 14 * DAY), pytest.raises(TransitionRefused, match="days"):
+    with clock.frozen(at + 14 * DAY), pytest.raises(Refused, match="days"):
         service.rate(w.topic, w.people["b2"], 5)
     db.session.rollback()  # as the refused request does: its settling goes too
     assert service.settle_due_outcomes(at + 14 * DAY) == 1
@@ -254,7 +254,7 @@ def test_completion_opens_ratings_for_fourteen_days_then_closes(world):
 def test_ratings_before_done_are_refused(world):
     w = world
     start = effective(w)
-    with clock.frozen(start + DAY), pytest.raises(TransitionRefused):
+    with clock.frozen(start + DAY), pytest.raises(Refused):
         service.rate(w.topic, w.people["r1"], 5)
 
 

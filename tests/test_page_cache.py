@@ -52,7 +52,7 @@ def test_a_visitor_gets_the_kept_page_until_someone_writes(app, client, place):
 def test_a_refused_write_keeps_the_pages(app, client, place):
     topic, author = place
     client.get(f"/topics/{topic.id}")
-    with pytest.raises(comments.TopicError):
+    with pytest.raises(comments.Refused):
         comments.post(topic, author, "   ")
     db.session.rollback()
     assert cache_state(client.get(f"/topics/{topic.id}")) == "hit"

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from consult.accounts.models import Role
 from consult.audit.models import AuditEntry
 from consult.community.models import Residency, ResidencyStatus
-from consult.community.residency import ResidencyError, decide, request_residency
+from consult.community.residency import decide, request_residency
+from consult.refusals import Refused
 from consult.extensions import db
 from consult.permissions import may
 from tests import factories
@@ -45,11 +46,11 @@ def test_refusal_needs_a_reason_and_can_be_asked_again(place):
     user = factories.user("王小明")
     unit = factories.units_of(c)[0]
     residency = request_residency(user, unit, "owner")
-    with pytest.raises(ResidencyError, match="Say why"):
+    with pytest.raises(Refused, match="Say why"):
         decide(residency, secretary, verify=False, reason="  ")
     decide(residency, secretary, verify=False, reason="房产证姓名不符")
     assert residency.refusal_reason == "房产证姓名不符"
-    with pytest.raises(ResidencyError, match="already been decided"):
+    with pytest.raises(Refused, match="already been decided"):
         decide(residency, secretary, verify=True)
     again = request_residency(user, unit, "owner", "补充材料")
     assert again.id == residency.id and again.status == "pending" and again.refusal_reason == ""
@@ -60,13 +61,13 @@ def test_cannot_ask_twice_for_the_same_home(place):
     user = factories.user("王小明")
     unit = factories.units_of(c)[0]
     request_residency(user, unit, "owner")
-    with pytest.raises(ResidencyError, match="already asked"):
+    with pytest.raises(Refused, match="already asked"):
         request_residency(user, unit, "family")
 
 
 def test_unknown_relation_is_refused(place):
     c, _, _ = place
-    with pytest.raises(ResidencyError):
+    with pytest.raises(Refused):
         request_residency(factories.user(), factories.units_of(c)[0], "landlord")
 
 
@@ -75,7 +76,7 @@ def test_secretary_of_another_community_cannot_decide(place):
     outsider = factories.user("外社区秘书")
     factories.grant(outsider, other, Role.SECRETARY)
     residency = request_residency(factories.user(), factories.units_of(c)[0], "owner")
-    with pytest.raises(ResidencyError, match="secretary or administrator of this community"):
+    with pytest.raises(Refused, match="secretary or administrator of this community"):
         decide(residency, outsider, verify=True)
     assert residency.status == "pending"
 

@@ -13,7 +13,7 @@ from consult.audit.models import AuditEntry
 from consult.extensions import db
 from consult.notifications.models import Notification
 from consult.studios.booking import book_sessions, cancel_session
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.models import Reservation, StudioSession
 from tests import factories
 from tests.studio_world import NOW, TUESDAY, build, local, session_at
@@ -47,7 +47,7 @@ def test_book_one_session(world):
 
 def test_room_clash_names_the_booking(world):
     book(world)
-    with pytest.raises(StudioError) as error:
+    with pytest.raises(Refused) as error:
         book(world, actor=world.rep2, start="10:00", end="11:30")
     assert error.value.field == "room"
     assert error.value.message == "接待室一 is already booked 09:00–11:00 by 李代表."
@@ -55,7 +55,7 @@ def test_room_clash_names_the_booking(world):
 
 def test_representative_cannot_be_in_two_rooms_at_once(world):
     book(world)
-    with pytest.raises(StudioError) as error:
+    with pytest.raises(Refused) as error:
         book(world, room_id=world.room2.id, start="10:40", end="11:40")
     assert error.value.field == "start"
     assert "李代表 is already booked 09:00–11:00 at 幸福社区人大代表工作室 (接待室一)" \
@@ -92,7 +92,7 @@ def test_weekly_repeat_with_no_date_free_fails_and_writes_nothing(world):
     for day in ("2026-12-01", "2026-12-08"):
         session_at(world, f"{day} 09:00", rep=world.rep2)
     before = live_sessions()
-    with pytest.raises(StudioError, match="None of the dates could be booked"):
+    with pytest.raises(Refused, match="None of the dates could be booked"):
         book(world, weeks=2)
     assert live_sessions() == before
 
@@ -112,7 +112,7 @@ def test_weekly_repeat_with_no_date_free_fails_and_writes_nothing(world):
     ({"focus": "长" * 201}, "focus", "200"),
 ])
 def test_booking_rules(world, kw, field, message):
-    with pytest.raises(StudioError, match=message) as error:
+    with pytest.raises(Refused, match=message) as error:
         book(world, **kw)
     assert error.value.field == field
     assert live_sessions() == 0
@@ -120,7 +120,7 @@ def test_booking_rules(world, kw, field, message):
 
 def test_room_of_another_studio_is_refused(world):
     elsewhere = factories.studio(world.community, "另一个工作室")
-    with pytest.raises(StudioError) as error:
+    with pytest.raises(Refused) as error:
         book(world, room_id=elsewhere.rooms[0].id)
     assert error.value.field == "room"
 
@@ -128,9 +128,9 @@ def test_room_of_another_studio_is_refused(world):
 def test_only_attached_representatives_book(world):
     unattached = factories.representative(world.community, "吴代表")
     db.session.commit()
-    with pytest.raises(StudioError, match="not attached"):
+    with pytest.raises(Refused, match="not attached"):
         book(world, actor=unattached)
-    with pytest.raises(StudioError, match="Only a representative"):
+    with pytest.raises(Refused, match="Only a representative"):
         book(world, actor=world.admin)
 
 
@@ -199,20 +199,20 @@ def test_cancel_notifies_residents_with_reservations(world):
 
 def test_cancel_needs_a_reason_and_a_future_session(world):
     s = session_at(world, f"{TUESDAY} 09:00")
-    with pytest.raises(StudioError) as error:
+    with pytest.raises(Refused) as error:
         cancel_session(world.rep, s, "  ")
     assert error.value.field == "reason"
     with clock.frozen(local(f"{TUESDAY} 09:10")):
-        with pytest.raises(StudioError, match="already begun"):
+        with pytest.raises(Refused, match="already begun"):
             cancel_session(world.rep, s, "迟到")
     cancel_session(world.rep, s, "开会")
-    with pytest.raises(StudioError, match="already cancelled"):
+    with pytest.raises(Refused, match="already cancelled"):
         cancel_session(world.rep, s, "开会")
 
 
 def test_only_the_holder_or_an_admin_cancels(world):
     s = session_at(world, f"{TUESDAY} 09:00")
     for person in (world.rep2, world.secretary, world.residents[0]):
-        with pytest.raises(StudioError):
+        with pytest.raises(Refused):
             cancel_session(person, s, "不想开了")
     assert s.cancelled_at is None

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from consult import clock
 from consult.extensions import db
 from consult.studios.booking import book_sessions
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.models import Reservation, Studio, StudioSession
 from consult.studios.reception import reserve
 from consult.accounts.models import User
@@ -45,7 +45,7 @@ def test_two_representatives_booking_one_room_leave_one_session(app, english):
         return result.sessions[0].id
 
     for _ in range(5):  # a few rounds, so both orders of arrival get tried
-        results = race(app, 2, attempt, StudioError)
+        results = race(app, 2, attempt, Refused)
         booked = [r for r in results if isinstance(r, int)]
         refused = [r for r in results if isinstance(r, str)]
         assert len(booked) == 1 and len(refused) == 1, results
@@ -68,7 +68,7 @@ def test_twenty_residents_racing_for_one_slot(app, english):
         s = db.session.get(StudioSession, session_id)
         return reserve(db.session.get(User, people[i]), s, slot, "other", "事情").id
 
-    results = race(app, 20, attempt, StudioError)
+    results = race(app, 20, attempt, Refused)
     won = [r for r in results if isinstance(r, int)]
     lost = [r for r in results if not isinstance(r, int)]
     assert len(won) == 1, results
@@ -88,6 +88,6 @@ def test_one_resident_racing_for_five_sessions_gets_three(app, english):
         slot = local(f"{days[i]} 09:00").strftime("%Y-%m-%dT%H:%M")
         return reserve(db.session.get(User, resident_id), s, slot, "other", "事情").id
 
-    results = race(app, 5, attempt, StudioError)
+    results = race(app, 5, attempt, Refused)
     assert sum(isinstance(r, int) for r in results) == 3, results
     assert db.session.scalar(select(func.count(Reservation.id))) == 3

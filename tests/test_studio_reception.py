@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from consult import clock
 from consult.extensions import db
 from consult.notifications.models import Notification
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.models import ReceptionRecord, Reservation
 from consult.studios.reception import cancel_reservation, record_reception, reserve
 from consult.studios.reminders import send_reminders
@@ -55,14 +55,14 @@ def test_reserve_a_slot(world, tuesday):
 
 def test_a_taken_slot_is_refused(world, tuesday):
     take(world, tuesday, world.residents[0])
-    with pytest.raises(StudioError, match="just taken") as error:
+    with pytest.raises(Refused, match="just taken") as error:
         take(world, tuesday, world.residents[1])
     assert error.value.field == "slot"
 
 
 def test_one_slot_per_resident_and_session(world, tuesday):
     take(world, tuesday, world.residents[0])
-    with pytest.raises(StudioError, match="already hold a slot in this session"):
+    with pytest.raises(Refused, match="already hold a slot in this session"):
         take(world, tuesday, world.residents[0], "10:00")
 
 
@@ -72,7 +72,7 @@ def test_at_most_three_upcoming_slots(world):
     sessions = [session_at(world, f"{d} 09:00") for d in days]
     for s, d in zip(sessions[:3], days):
         take(world, s, resident, day=d)
-    with pytest.raises(StudioError, match="already hold 3 upcoming slots"):
+    with pytest.raises(Refused, match="already hold 3 upcoming slots"):
         take(world, sessions[3], resident, day=days[3])
     # Once one has passed, another may be reserved.
     with clock.frozen(local("2026-12-01 09:30")):
@@ -85,18 +85,18 @@ def test_at_most_three_upcoming_slots(world):
     ("junk", "one of the free slots"),
 ])
 def test_only_the_sessions_slots(world, tuesday, slot, message):
-    with pytest.raises(StudioError, match=message):
+    with pytest.raises(Refused, match=message):
         reserve(world.residents[0], tuesday, slot, "other", "事")
 
 
 def test_matter_is_required_and_short(world, tuesday):
-    with pytest.raises(StudioError) as error:
+    with pytest.raises(Refused) as error:
         take(world, tuesday, world.residents[0], matter=" ")
     assert error.value.field == "matter"
-    with pytest.raises(StudioError) as error:
+    with pytest.raises(Refused) as error:
         take(world, tuesday, world.residents[0], matter="长" * 501)
     assert error.value.field == "matter"
-    with pytest.raises(StudioError) as error:
+    with pytest.raises(Refused) as error:
         take(world, tuesday, world.residents[0], category="gossip")
     assert error.value.field == "category"
     assert active() == 0
@@ -105,28 +105,28 @@ def test_matter_is_required_and_short(world, tuesday):
 def test_who_may_reserve(world, tuesday):
     for person, message in [(world.outsider, "verified residents"),
                             (world.secretary, "verified residents")]:
-        with pytest.raises(StudioError, match=message):
+        with pytest.raises(Refused, match=message):
             take(world, tuesday, person)
     assert active() == 0
 
 
 def test_no_reservation_in_a_started_or_cancelled_session(world, tuesday):
     with clock.frozen(local(f"{TUESDAY} 09:30")):
-        with pytest.raises(StudioError, match="already begun"):
+        with pytest.raises(Refused, match="already begun"):
             take(world, tuesday, world.residents[0], "09:20")
         take(world, tuesday, world.residents[0], "09:40")  # later slots still open
     tuesday.cancelled_at = NOW
-    with pytest.raises(StudioError, match="cancelled"):
+    with pytest.raises(Refused, match="cancelled"):
         take(world, tuesday, world.residents[1], "10:00")
 
 
 def test_cancel_up_to_two_hours_before_frees_the_slot(world, tuesday):
     r = take(world, tuesday, world.residents[0])
     with clock.frozen(local(f"{TUESDAY} 07:00") + timedelta(seconds=1)):
-        with pytest.raises(StudioError, match="two hours before"):
+        with pytest.raises(Refused, match="two hours before"):
             cancel_reservation(world.residents[0], r)
     with clock.frozen(local(f"{TUESDAY} 07:00")):
-        with pytest.raises(StudioError, match="Only the resident"):
+        with pytest.raises(Refused, match="Only the resident"):
             cancel_reservation(world.residents[1], r)
         cancel_reservation(world.residents[0], r)
     assert r.cancelled_at is not None
@@ -137,14 +137,14 @@ def test_cancel_up_to_two_hours_before_frees_the_slot(world, tuesday):
 def test_record_after_the_slot_began(world, tuesday):
     resident = world.residents[0]
     r = take(world, tuesday, resident)
-    with pytest.raises(StudioError, match="once its slot has begun"):
+    with pytest.raises(Refused, match="once its slot has begun"):
         record_reception(world.rep, r, "attended", "电梯", "")
     with clock.frozen(local(f"{TUESDAY} 09:30")):
-        with pytest.raises(StudioError) as error:
+        with pytest.raises(Refused) as error:
             record_reception(world.rep, r, "attended", " ", "")
         assert error.value.field == "raised"
         for person in (world.rep2, world.admin, resident):
-            with pytest.raises(StudioError):
+            with pytest.raises(Refused):
                 record_reception(person, r, "attended", "电梯", "")
         entry = record_reception(world.rep, r, "attended", "3栋电梯每周停运两次",
                                  "联系物业，两周内答复")

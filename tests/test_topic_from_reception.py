@@ -9,7 +9,7 @@ from consult.extensions import db
 from consult.notifications.models import Notification
 from consult.studios.reception import record_reception, reserve
 from consult.studios.slots import SLOT_KEY_FORMAT
-from consult.topics.lifecycle import TransitionRefused
+from consult.refusals import Refused
 from consult.topics.from_reception import propose_from_reception
 from consult.topics.models import Topic
 from tests.studio_world import NOW, TUESDAY, build, local, session_at
@@ -57,12 +57,12 @@ def test_in_the_representatives_name_it_is_public_at_once(recorded):
 def test_only_the_sessions_representative_and_only_once(recorded):
     world, _, rec = recorded
     for who in (world.rep2, world.residents[0], world.secretary):
-        with pytest.raises(TransitionRefused):
+        with pytest.raises(Refused):
             propose_from_reception(rec, who, "representative")
         db.session.rollback()
     propose_from_reception(rec, world.rep, "representative")
     db.session.commit()
-    with pytest.raises(TransitionRefused, match="already"):
+    with pytest.raises(Refused, match="already"):
         propose_from_reception(rec, world.rep, "resident")
     db.session.rollback()
     assert db.session.scalar(select(Topic.id).where(Topic.proposer_id == world.residents[0].id)) \

@@ -15,7 +15,8 @@ from consult.extensions import db
 from consult.notifications.models import Notification
 from consult.notifications.service import unread_count
 from consult.topics import lifecycle, service
-from consult.topics.lifecycle import TRANSITIONS, Stage, TransitionRefused
+from consult.topics.lifecycle import TRANSITIONS, Stage
+from consult.refusals import Refused
 from consult.topics.models import Cosignature, StageChange, Topic
 from tests import factories
 
@@ -86,7 +87,7 @@ def test_bad_proposals_are_refused_and_nothing_is_stored(place, title, descripti
     c, _ = place
     proposer = factories.resident(c, unit=home(c))
     db.session.commit()
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         service.save_draft(proposer, title=title, description=description, category=category,
                            scope_key=f"community:{c.id}")
     assert refused.value.field == field
@@ -115,7 +116,7 @@ def test_scope_must_be_where_the_proposer_lives(place):
     keys = {s.key for s, _label in service.scopes_for(proposer)}
     assert keys == {f"community:{c.id}", f"grid:{c.grids[0].id}",
                     f"building:{c.grids[0].buildings[0].id}"}
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         service.save_draft(proposer, title="楼顶漏水维修", description="漏水", category="property",
                            scope_key=f"building:{other_building.id}")
     assert refused.value.field == "scope"
@@ -125,7 +126,7 @@ def test_unverified_and_visitors_cannot_propose(place):
     c, _ = place
     pending = factories.resident(c, unit=home(c), status=ResidencyStatus.PENDING)
     db.session.commit()
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         service.save_draft(pending, title="楼道加装扶手", description="说明", category="safety",
                            scope_key=f"community:{c.id}")
 
@@ -158,7 +159,7 @@ def test_cosigning_twice_own_topic_or_after_the_threshold_is_refused(place):
     service.cosign(topic, neighbour)
     db.session.commit()
     for who, words in [(neighbour, "已附议"), (proposer, "由您提出")]:
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             service.cosign(topic, who)
         assert words in str(refused.value.message)
         db.session.rollback()
@@ -175,7 +176,7 @@ def test_cosigning_outside_the_scope_or_unverified_is_refused(place):
     elsewhere = factories.resident(factories.community("别的社区"), "外人")
     db.session.commit()
     for who in (outsider, pending, elsewhere):
-        with pytest.raises(TransitionRefused):
+        with pytest.raises(Refused):
             service.cosign(topic, who)
         db.session.rollback()
     assert topic.cosign_count == 0
@@ -190,13 +191,13 @@ def test_a_cosignature_can_be_withdrawn_only_while_proposed(place):
     service.withdraw_cosignature(topic, a)
     db.session.commit()
     assert topic.cosign_count == 0
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         service.withdraw_cosignature(topic, a)
     db.session.rollback()
     for who in (a, b, d):
         service.cosign(topic, who)
     db.session.commit()
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         service.withdraw_cosignature(topic, a)
 
 
@@ -225,7 +226,7 @@ def test_accept_opens_the_comment_period(place):
 @pytest.mark.parametrize("days", [2, 31, 0, -1])
 def test_comment_period_outside_3_to_30_days_is_refused(place, days):
     topic, _, secretary = reviewed(place)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         service.accept(topic, secretary, days)
     assert "3" in str(refused.value.message) and "30" in str(refused.value.message)
     db.session.rollback()
@@ -241,7 +242,7 @@ def test_comment_period_boundaries_are_allowed(place, days):
 
 def test_reject_needs_a_public_reason(place):
     topic, proposer, secretary = reviewed(place)
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         service.reject(topic, secretary, "   ")
     assert refused.value.field == "reason"
     db.session.rollback()
@@ -261,7 +262,7 @@ def test_only_a_secretary_of_the_community_reviews(place):
     rep = factories.office_holder(c, Role.REPRESENTATIVE, "代表")
     db.session.commit()
     for who in (proposer, other, rep):
-        with pytest.raises(TransitionRefused):
+        with pytest.raises(Refused):
             service.accept(topic, who, 7)
         db.session.rollback()
     assert topic.stage == "in_review"
@@ -273,7 +274,7 @@ def test_the_proposer_withdraws_before_acceptance_only(place):
     topic = propose(proposer, c)
     neighbour = neighbours(c, 1)[0]
     db.session.commit()
-    with pytest.raises(TransitionRefused):
+    with pytest.raises(Refused):
         service.withdraw(topic, neighbour)
     db.session.rollback()
     service.withdraw(topic, proposer, "已和物业协商解决")
@@ -282,7 +283,7 @@ def test_the_proposer_withdraws_before_acceptance_only(place):
     accepted, proposer2, secretary = reviewed(place)
     service.accept(accepted, secretary, 7)
     db.session.commit()
-    with pytest.raises(TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         service.withdraw(accepted, proposer2)
     assert "阶段" in str(refused.value.message)
 
@@ -294,7 +295,7 @@ def test_deliberation_waits_for_the_end_of_the_comment_period(place):
         db.session.commit()
     with clock.frozen(T0 + timedelta(days=7) - timedelta(seconds=1)):
         assert not lifecycle.comment_period_over(topic)
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             service.move_to_deliberation(topic, secretary)
         assert "2026-11-09 09:00" in str(refused.value.message)
         db.session.rollback()

@@ -16,7 +16,7 @@ from consult import clock
 from consult.accounts.models import Role, User
 from consult.database import begin_write
 from consult.extensions import db
-from consult.topics.lifecycle import TransitionRefused
+from consult.refusals import Refused
 from consult.votes import service
 from consult.votes.models import Ballot, Vote
 from consult.votes.service import VoteSpec
@@ -77,7 +77,7 @@ def test_concurrent_ballots_leave_one_counted_ballot_per_owner(app, monkeypatch)
                     service.cast(db.session.get(Vote, vote_id), db.session.get(User, owner_id),
                                  option)
                     db.session.commit()
-                except (TransitionRefused, Exception) as error:  # noqa: BLE001 - asserted below
+                except (Refused, Exception) as error:  # noqa: BLE001 - asserted below
                     db.session.rollback()
                     errors.append(error)
                 finally:
@@ -132,7 +132,7 @@ def test_concurrent_closings_tally_once_with_one_audit_entry(app, monkeypatch):
 
     with clock.frozen(NOW + timedelta(hours=2)):
         results = race(app, 8, lambda i: service.close(db.session.get(Vote, vote_id)),
-                       TransitionRefused)
+                       Refused)
     assert all(isinstance(r, dict) for r in results), results
     assert all(r == results[0] for r in results)
     db.session.expire_all()

@@ -12,7 +12,7 @@ from consult.accounts.models import Role
 from consult.audit.models import AuditEntry
 from consult.community.models import Ownership, ResidencyStatus, Unit
 from consult.extensions import db
-from consult.topics.lifecycle import TransitionRefused
+from consult.refusals import Refused
 from consult.votes import service
 from consult.votes.models import Ballot, Elector
 from consult.votes.service import VoteSpec
@@ -126,7 +126,7 @@ def test_households_and_residents_electorates(estate):
 ])
 def test_bad_vote_settings_are_refused_and_nothing_is_stored(estate, changes, field):
     c, topic, people = estate
-    with clock.frozen(T0), pytest.raises(TransitionRefused) as refused:
+    with clock.frozen(T0), pytest.raises(Refused) as refused:
         service.open_vote(topic, people["secretary"], spec(c, **changes))
     assert refused.value.field == field
     db.session.rollback()
@@ -138,11 +138,11 @@ def test_only_a_secretary_opens_and_only_after_the_minutes(estate, monkeypatch):
     c, topic, people = estate
     with clock.frozen(T0):
         for who in (people["王"], people["tenant"]):
-            with pytest.raises(TransitionRefused):
+            with pytest.raises(Refused):
                 service.open_vote(topic, who, spec(c))
             db.session.rollback()
         monkeypatch.setattr(service, "vote_resolution_of", lambda topic: None)
-        with pytest.raises(TransitionRefused) as refused:
+        with pytest.raises(Refused) as refused:
             service.open_vote(topic, people["secretary"], spec(c))
         assert "minutes" in str(refused.value.message)
 
@@ -172,7 +172,7 @@ def test_casting_changing_and_the_receipt(estate):
 def test_casting_refusals(estate, when, who, option, words):
     vote = open_(estate)
     _, _, people = estate
-    with clock.frozen(when), pytest.raises(TransitionRefused) as refused:
+    with clock.frozen(when), pytest.raises(Refused) as refused:
         service.cast(vote, people[who], option)
     assert words in str(refused.value.message)
     db.session.rollback()
@@ -246,7 +246,7 @@ def test_minutes_older_than_the_return_to_deliberation_do_not_open_a_vote(app, e
                                from_stage="publicised", to_stage="deliberating",
                                at=T0 + timedelta(days=20)))
     db.session.commit()
-    with clock.frozen(T0 + timedelta(days=21)), pytest.raises(TransitionRefused) as refused:
+    with clock.frozen(T0 + timedelta(days=21)), pytest.raises(Refused) as refused:
         service.open_vote(topic, secretary, spec(c, opens_at=T0 + timedelta(days=21),
                                                  closes_at=T0 + timedelta(days=25)))
     assert "new meeting" in str(refused.value.message)

@@ -14,15 +14,9 @@ from consult.accounts.reset import void_open_links
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db
+from consult.refusals import Refused
 
 
-class AccountError(ValueError):
-    """Refused input, with the form field it concerns."""
-
-    def __init__(self, field: str, message):
-        super().__init__(str(message))
-        self.field = field
-        self.message = message
 
 
 def register(name: str, email: str, phone: str, password: str) -> User:
@@ -31,12 +25,12 @@ def register(name: str, email: str, phone: str, password: str) -> User:
     email_norm = normalise_email(email) if (email or "").strip() else None
     phone_norm = normalise_phone(phone) if (phone or "").strip() else None
     if (email or "").strip() and email_norm is None:
-        raise AccountError("email", _l("This is not a valid e-mail address."))
+        raise Refused(_l("This is not a valid e-mail address."), "email")
     if (phone or "").strip() and phone_norm is None:
-        raise AccountError("phone", _l(
-            "Enter an 11-digit mobile number (or a landline with its area code)."))
+        raise Refused(_l(
+            "Enter an 11-digit mobile number (or a landline with its area code)."), "phone")
     if not email_norm and not phone_norm:
-        raise AccountError("email", _l("Give an e-mail address or a phone number to log in with."))
+        raise Refused(_l("Give an e-mail address or a phone number to log in with."), "email")
     conditions = []
     if email_norm:
         conditions.append(User.email == email_norm)
@@ -46,12 +40,12 @@ def register(name: str, email: str, phone: str, password: str) -> User:
     for other in clashes:
         field = "email" if email_norm and other.email == email_norm else "phone"
         if other.password_hash is None:
-            raise AccountError(field, _l(
+            raise Refused(_l(
                 "This is on the roster of owners already. Ask your community office for an "
-                "activation link instead of registering again."))
-        raise AccountError(field, _l("An account with this %(what)s already exists. Log in "
-                                     "instead.", what=_l("e-mail address") if field == "email"
-                                     else _l("phone number")))
+                "activation link instead of registering again."), field)
+        raise Refused(_l("An account with this %(what)s already exists. Log in instead.",
+                         what=_l("e-mail address") if field == "email" else _l("phone number")),
+                      field)
     user = User(name=name, email=email_norm, phone=phone_norm,
                 password_hash=hash_password(password))
     db.session.add(user)
@@ -95,7 +89,7 @@ def authenticate(identifier: str, password: str, *, now=None) -> User:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not check_password(user.password_hash, current):
-        raise AccountError("current_password", _l("The current password is not right."))
+        raise Refused(_l("The current password is not right."), "current_password")
     user.password_hash = hash_password(new)
     # Every other device that was logged in is logged out.
     user.rotate_session_token()

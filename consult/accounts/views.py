@@ -13,7 +13,8 @@ from consult.accounts.forms import (
     ResetPasswordForm,
 )
 from consult.accounts.lockout import LoginRefused
-from consult.accounts.service import AccountError, authenticate, change_password, register
+from consult.accounts.service import authenticate, change_password, register
+from consult.refusals import Refused
 from consult.extensions import db, limiter
 from consult.ratelimits import register_limit, reset_request_limit
 from consult.urls import safe_next_url
@@ -43,7 +44,7 @@ def register_view():
     if form.validate_on_submit():
         try:
             user = register(form.name.data, form.email.data, form.phone.data, form.password.data)
-        except AccountError as error:
+        except Refused as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
@@ -94,7 +95,7 @@ def password():
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current_password.data, form.new_password.data)
-        except AccountError as error:
+        except Refused as error:
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:

@@ -1,7 +1,7 @@
 """Rules for administering the community tree and the role grants.
 
 Plain functions, no HTTP: each validates its input, changes the session and appends an audit
-entry in the same transaction, or raises :class:`AdminError` (a message and the form field it
+entry in the same transaction, or raises :class:`Refused` (a message and the form field it
 concerns) before changing anything. The caller commits or rolls back. Who may call them is
 decided by the permission table (:mod:`consult.permissions`) in the views.
 
@@ -26,6 +26,7 @@ from consult.community.models import (
 )
 from consult.extensions import db
 from consult.permissions import forget_memberships
+from consult.refusals import Refused
 
 NAME_MAX = 80  # community, grid and building names, district, street office
 UNIT_NUMBER_MAX = 40
@@ -36,16 +37,6 @@ AREA_LIMIT = Decimal("100000000")
 _AREA = re.compile(r"(\d+)(?:\.(\d+))?")
 
 
-class AdminError(ValueError):
-    """Refused input or action. ``field`` names the form field it concerns, or is ``None``
-    when the message is about the action as a whole (a refused delete or revoke)."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        # A plain string at once: a message may carry a name someone typed (a role already
-        # held), and Jinja and the flash cookie trust a lazy string as safe markup.
-        self.message = str(message)
-        self.field = field
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -54,9 +45,9 @@ def clean_text(raw, field: str = "name", *, max_len: int = NAME_MAX,
                required: bool = True) -> str:
     text = (raw or "").strip()
     if required and not text:
-        raise AdminError(_l("Please fill this in."), field)
+        raise Refused(_l("Please fill this in."), field)
     if len(text) > max_len:
-        raise AdminError(_l("At most %(max)d characters.", max=max_len), field)
+        raise Refused(_l("At most %(max)d characters.", max=max_len), field)
     return text
 
 
@@ -65,27 +56,27 @@ def parse_area(raw, field: str = "area_m2") -> Decimal:
     point ("88.5", "88.50", "120"). Exponents, signs, commas and text are refused."""
     text = str(raw if raw is not None else "").strip()
     if not text:
-        raise AdminError(_l("Enter the floor area in square metres."), field)
+        raise Refused(_l("Enter the floor area in square metres."), field)
     match = _AREA.fullmatch(text)
     if match is None:
-        raise AdminError(_l("Enter the area as a number in square metres, for example 88.50."),
+        raise Refused(_l("Enter the area as a number in square metres, for example 88.50."),
                          field)
     if match.group(2) is not None and len(match.group(2)) > 2:
-        raise AdminError(_l("The area can have at most two decimal places, for example 88.50."),
+        raise Refused(_l("The area can have at most two decimal places, for example 88.50."),
                          field)
     area = Decimal(text)
     if area <= 0:
-        raise AdminError(_l("The area must be more than 0."), field)
+        raise Refused(_l("The area must be more than 0."), field)
     if area >= AREA_LIMIT:
-        raise AdminError(_l("This area is too large."), field)
+        raise Refused(_l("This area is too large."), field)
     return area.quantize(Decimal("0.01"))
 
 
 def check_threshold(value, field: str = "cosign_threshold") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise AdminError(_l("Enter a whole number."), field)
+        raise Refused(_l("Enter a whole number."), field)
     if not THRESHOLD_MIN <= value <= THRESHOLD_MAX:
-        raise AdminError(_l("Choose a number from %(min)d to %(max)d.",
+        raise Refused(_l("Choose a number from %(min)d to %(max)d.",
                             min=THRESHOLD_MIN, max=THRESHOLD_MAX), field)
     return value
 
@@ -97,7 +88,7 @@ def _flush_unique(message, field: str) -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise AdminError(message, field) from None
+        raise Refused(message, field) from None
 
 
 # --- communities ---------------------------------------------------------------------------
@@ -125,7 +116,7 @@ def create_community(actor, *, name, district="", street_office="",
                      cosign_threshold=DEFAULT_THRESHOLD) -> Community:
     fields = _community_fields(name, district, street_office, cosign_threshold)
     if _community_name_taken(fields["name"]):
-        raise AdminError(_COMMUNITY_TAKEN, "name")
+        raise Refused(_COMMUNITY_TAKEN, "name")
     community = Community(**fields)
     db.session.add(community)
     _flush_unique(_COMMUNITY_TAKEN, "name")
@@ -140,7 +131,7 @@ def update_community(actor, community: Community, *, name, district, street_offi
     changed, nothing written)."""
     fields = _community_fields(name, district, street_office, cosign_threshold)
     if fields["name"] != community.name and _community_name_taken(fields["name"], community.id):
-        raise AdminError(_COMMUNITY_TAKEN, "name")
+        raise Refused(_COMMUNITY_TAKEN, "name")
     changes = {key: [getattr(community, key), value] for key, value in fields.items()
                if getattr(community, key) != value}
     if not changes:
@@ -221,7 +212,7 @@ def _grid_name_taken(community_id: int, name: str, except_id: int | None = None)
 def add_grid(actor, community: Community, name) -> Grid:
     name = clean_text(name, "name")
     if _grid_name_taken(community.id, name):
-        raise AdminError(_GRID_TAKEN, "name")
+        raise Refused(_GRID_TAKEN, "name")
     grid = Grid(community_id=community.id, name=name)
     db.session.add(grid)
     _flush_unique(_GRID_TAKEN, "name")
@@ -236,7 +227,7 @@ def rename_grid(actor, grid: Grid, name) -> bool:
     if name == grid.name:
         return False
     if _grid_name_taken(grid.community_id, name, grid.id):
-        raise AdminError(_GRID_TAKEN, "name")
+        raise Refused(_GRID_TAKEN, "name")
     old, grid.name = grid.name, name
     _flush_unique(_GRID_TAKEN, "name")
     record("grid.rename", grid, actor=actor, community_id=grid.community_id,
@@ -248,7 +239,7 @@ def delete_grid(actor, grid: Grid) -> None:
     """Refused while any of its homes has owners or (verified or waiting) residents."""
     people = people_in(grid_id=grid.id)
     if people.any:
-        raise AdminError(_l(
+        raise Refused(_l(
             "The grid %(name)s cannot be deleted: people are recorded in its homes (owners "
             "of record: %(owners)d, verified residents: %(verified)d, waiting for "
             "verification: %(pending)d). Deleting it would remove their data.",
@@ -277,7 +268,7 @@ def _building_name_taken(grid_id: int, name: str, except_id: int | None = None) 
 def add_building(actor, grid: Grid, name) -> Building:
     name = clean_text(name, "name")
     if _building_name_taken(grid.id, name):
-        raise AdminError(_BUILDING_TAKEN, "name")
+        raise Refused(_BUILDING_TAKEN, "name")
     building = Building(grid_id=grid.id, name=name)
     db.session.add(building)
     _flush_unique(_BUILDING_TAKEN, "name")
@@ -291,7 +282,7 @@ def rename_building(actor, building: Building, name) -> bool:
     if name == building.name:
         return False
     if _building_name_taken(building.grid_id, name, building.id):
-        raise AdminError(_BUILDING_TAKEN, "name")
+        raise Refused(_BUILDING_TAKEN, "name")
     old, building.name = building.name, name
     _flush_unique(_BUILDING_TAKEN, "name")
     record("building.rename", building, actor=actor, community_id=building.grid.community_id,
@@ -302,7 +293,7 @@ def rename_building(actor, building: Building, name) -> bool:
 def delete_building(actor, building: Building) -> None:
     people = people_in(building_id=building.id)
     if people.any:
-        raise AdminError(_l(
+        raise Refused(_l(
             "The building %(name)s cannot be deleted: people are recorded in its homes "
             "(owners of record: %(owners)d, verified residents: %(verified)d, waiting for "
             "verification: %(pending)d). Deleting it would remove their data.",
@@ -330,7 +321,7 @@ def add_unit(actor, building: Building, number, area) -> Unit:
     number = clean_text(number, "number", max_len=UNIT_NUMBER_MAX)
     area_m2 = parse_area(area)
     if _unit_number_taken(building.id, number):
-        raise AdminError(_UNIT_TAKEN, "number")
+        raise Refused(_UNIT_TAKEN, "number")
     unit = Unit(building_id=building.id, number=number, area_m2=area_m2)
     db.session.add(unit)
     _flush_unique(_UNIT_TAKEN, "number")
@@ -345,7 +336,7 @@ def update_unit(actor, unit: Unit, number, area) -> dict:
     number = clean_text(number, "number", max_len=UNIT_NUMBER_MAX)
     area_m2 = parse_area(area)
     if number != unit.number and _unit_number_taken(unit.building_id, number, unit.id):
-        raise AdminError(_UNIT_TAKEN, "number")
+        raise Refused(_UNIT_TAKEN, "number")
     changes = {}
     if number != unit.number:
         changes["number"] = [unit.number, number]
@@ -363,7 +354,7 @@ def update_unit(actor, unit: Unit, number, area) -> dict:
 def delete_unit(actor, unit: Unit) -> None:
     people = people_in(unit_id=unit.id)
     if people.any:
-        raise AdminError(_l(
+        raise Refused(_l(
             "The home %(number)s cannot be deleted: people are recorded in it (owners of "
             "record: %(owners)d, verified residents: %(verified)d, waiting for verification: "
             "%(pending)d). Deleting it would remove their data.",
@@ -382,18 +373,18 @@ GRANTABLE = (Role.SECRETARY.value, Role.REPRESENTATIVE.value, Role.ADMIN.value)
 def grant_role(actor, community: Community, identifier, role: str) -> RoleGrant:
     """Give an existing account a role in ``community``, found by phone or e-mail."""
     if role not in GRANTABLE:
-        raise AdminError(_l("Choose a role."), "role")
+        raise Refused(_l("Choose a role."), "role")
     identifier = clean_text(identifier, "identifier", max_len=254)
     user = find_by_identifier(identifier)
     if user is None:
-        raise AdminError(_l("No account has this phone number or e-mail address. The person "
+        raise Refused(_l("No account has this phone number or e-mail address. The person "
                             "must register first."), "identifier")
     taken = _l("%(name)s already holds this role in this community.", name=user.name)
     exists = db.session.scalar(select(RoleGrant.id).where(
         RoleGrant.user_id == user.id, RoleGrant.community_id == community.id,
         RoleGrant.role == role).limit(1))
     if exists is not None:
-        raise AdminError(taken, "identifier")
+        raise Refused(taken, "identifier")
     grant = RoleGrant(user_id=user.id, community_id=community.id, role=role,
                       granted_by_id=actor.id if actor is not None else None)
     db.session.add(grant)
@@ -415,7 +406,7 @@ def revoke_grant(actor, grant: RoleGrant) -> None:
     """Take a role away. Administrators of a community cannot take away their own
     administrator role (someone else must); platform administrators can."""
     if not may_revoke(actor, grant):
-        raise AdminError(_l("You cannot revoke your own administrator role. Ask another "
+        raise Refused(_l("You cannot revoke your own administrator role. Ask another "
                             "administrator of this community or a platform administrator."))
     record("role.revoke", grant, actor=actor, community_id=grant.community_id,
            details={"user_id": grant.user_id, "role": grant.role})

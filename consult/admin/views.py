@@ -18,7 +18,7 @@ from consult.admin import service
 from consult.admin.forms import (
     ROLE_LABELS, BuildingForm, CommunityForm, GrantForm, NameForm, UnitForm,
 )
-from consult.admin.service import AdminError
+from consult.refusals import Refused
 from consult.community import queries
 from consult.community.models import Community
 from consult.extensions import db
@@ -53,7 +53,7 @@ def _managed(community_id: int, action: str = "community.manage") -> Community:
     return community
 
 
-def _refused(error: AdminError, form) -> None:
+def _refused(error: Refused, form) -> None:
     """Put a service refusal on its form field, or at the top of the page."""
     db.session.rollback()
     target = getattr(form, error.field, None) if error.field else None
@@ -87,7 +87,7 @@ def create_community():
                 current_user, name=form.name.data, district=form.district.data,
                 street_office=form.street_office.data,
                 cosign_threshold=form.cosign_threshold.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -121,7 +121,7 @@ def community(community_id: int):
                 current_user, community, name=form.name.data, district=form.district.data,
                 street_office=form.street_office.data,
                 cosign_threshold=form.cosign_threshold.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -140,7 +140,7 @@ def add_grid(community_id: int):
     if form.validate_on_submit():
         try:
             grid = service.add_grid(current_user, community, form.name.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -159,7 +159,7 @@ def grid(community_id: int, grid_id: int):
     if form.validate_on_submit():
         try:
             changed = service.rename_grid(current_user, grid, form.name.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -182,7 +182,7 @@ def delete_grid(community_id: int, grid_id: int):
     name = grid.name
     try:
         service.delete_grid(current_user, grid)
-    except AdminError as error:
+    except Refused as error:
         _refused(error, form)
         return redirect(url_for(".grid", community_id=community.id, grid_id=grid_id))
     db.session.commit()
@@ -202,7 +202,7 @@ def add_building(community_id: int):
         grid = admin_queries.grid_in(community.id, form.grid.data) or abort(404)
         try:
             building = service.add_building(current_user, grid, form.name.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -234,7 +234,7 @@ def building(community_id: int, building_id: int):
     if form.validate_on_submit():
         try:
             changed = service.rename_building(current_user, building, form.name.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -258,7 +258,7 @@ def delete_building(community_id: int, building_id: int):
     name = f"{building.grid.name} {building.name}"
     try:
         service.delete_building(current_user, building)
-    except AdminError as error:
+    except Refused as error:
         _refused(error, form)
         return redirect(back)
     db.session.commit()
@@ -278,7 +278,7 @@ def add_unit(community_id: int, building_id: int):
         try:
             unit = service.add_unit(current_user, building, form.number.data,
                                     form.area_m2.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -298,7 +298,7 @@ def unit(community_id: int, unit_id: int):
         try:
             changes = service.update_unit(current_user, unit, form.number.data,
                                           form.area_m2.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -321,7 +321,7 @@ def delete_unit(community_id: int, unit_id: int):
     number = unit.number
     try:
         service.delete_unit(current_user, unit)
-    except AdminError as error:
+    except Refused as error:
         _refused(error, form)
         return redirect(back)
     db.session.commit()
@@ -349,7 +349,7 @@ def roles(community_id: int):
         try:
             grant = service.grant_role(current_user, community, form.identifier.data,
                                        form.role.data)
-        except AdminError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -371,7 +371,7 @@ def revoke(community_id: int, grant_id: int):
     name, role = grant.user.name, grant.role
     try:
         service.revoke_grant(current_user, grant)
-    except AdminError as error:
+    except Refused as error:
         _refused(error, form)
         return redirect(back)
     db.session.commit()

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from consult.clock import utcnow
 from consult.extensions import csrf, db, limiter
+from consult.refusals import Refused
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -104,6 +105,18 @@ def _retry_after() -> int:
     if current is None:
         return 60
     return max(1, math.ceil(current.reset_at - time.time()))
+
+
+# What a service's refusal is as a problem document.
+PROBLEM_OF_REFUSAL = {"invalid": "validation", "conflict": "conflict", "forbidden": "forbidden",
+                      "login": "unauthenticated", "not_found": "not-found"}
+
+
+@bp.errorhandler(Refused)
+def _refused(error: Refused):
+    db.session.rollback()
+    return problem(PROBLEM_OF_REFUSAL[error.kind], error.message, field=error.field,
+                   code=error.code)
 
 
 @bp.errorhandler(ApiError)

@@ -20,6 +20,7 @@ from consult.api.reads import not_found, person, public_topic
 from consult.api.writes import created, refusals
 from consult.community.models import Community
 from consult.extensions import db
+from consult.refusals import Refused
 from consult.permissions import check
 from consult.ratelimits import objection_limit
 from consult.topics.lifecycle import stage_label
@@ -124,7 +125,7 @@ def _field_named(rule_field: str, api_field: str):
     """The rules name the web form's field; the API names its JSON member."""
     try:
         yield
-    except ApiError as error:
+    except (ApiError, Refused) as error:
         if error.field == rule_field:
             error.field = api_field
         raise

@@ -12,28 +12,24 @@ from consult.community.models import (
 )
 from consult.extensions import db
 from consult.permissions import check, community_id_of, forget_memberships, membership
+from consult.refusals import Refused
 
 MAX_NOTE = 500
 MAX_REASON = 500
 
 
-class ResidencyError(ValueError):
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def request_residency(user, unit: Unit, relation: str, note: str = "") -> Residency:
     if relation not in {r.value for r in Relation}:
-        raise ResidencyError(_l("Choose how you live there."), "relation")
+        raise Refused(_l("Choose how you live there."), "relation")
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise ResidencyError(_l("The note can be at most %(n)d characters.", n=MAX_NOTE), "note")
+        raise Refused(_l("The note can be at most %(n)d characters.", n=MAX_NOTE), "note")
     existing = db.session.scalar(
         select(Residency).where(Residency.user_id == user.id, Residency.unit_id == unit.id))
     if existing is not None and existing.status != ResidencyStatus.REFUSED.value:
-        raise ResidencyError(_l("You have already asked to be verified to this home."), "unit")
+        raise Refused(_l("You have already asked to be verified to this home."), "unit")
     if existing is None:
         existing = Residency(user_id=user.id, unit_id=unit.id)
         db.session.add(existing)
@@ -52,15 +48,15 @@ def request_residency(user, unit: Unit, relation: str, note: str = "") -> Reside
 def decide(residency: Residency, actor, verify: bool, reason: str = "") -> None:
     """Verify or refuse a pending request. A refusal must say why; the resident sees it."""
     if refusal := check(actor, "residency.decide", residency):
-        raise ResidencyError(refusal.message)
+        raise Refused(refusal.message)
     if residency.status != ResidencyStatus.PENDING.value:
-        raise ResidencyError(_l("This request has already been decided."))
+        raise Refused(_l("This request has already been decided."))
     reason = (reason or "").strip()
     if not verify and not reason:
-        raise ResidencyError(_l("Say why the request is refused; the resident will see it."),
+        raise Refused(_l("Say why the request is refused; the resident will see it."),
                              "reason")
     if len(reason) > MAX_REASON:
-        raise ResidencyError(_l("The reason can be at most %(n)d characters.", n=MAX_REASON),
+        raise Refused(_l("The reason can be at most %(n)d characters.", n=MAX_REASON),
                              "reason")
     residency.status = (ResidencyStatus.VERIFIED if verify else ResidencyStatus.REFUSED).value
     residency.decided_at = utcnow()

@@ -8,9 +8,8 @@ from consult.accounts.identity import mask_phone
 from consult.community import queries
 from consult.community.forms import RELATION_LABELS, DecisionForm, ResidencyRequestForm
 from consult.community.models import Building, Residency
-from consult.community.residency import (
-    ResidencyError, decide, pending_for, request_residency, residencies_of,
-)
+from consult.community.residency import decide, pending_for, request_residency, residencies_of
+from consult.refusals import Refused
 from consult.extensions import db
 from consult.pagecache import for_visitors
 from consult.permissions import check
@@ -46,7 +45,7 @@ def my_residency():
         unit = next(u for u in units if u.id == form.unit.data)
         try:
             request_residency(current_user, unit, form.relation.data, form.note.data)
-        except ResidencyError as error:
+        except Refused as error:
             db.session.rollback()
             getattr(form, error.field or "unit").errors.append(error.message)
         else:
@@ -82,7 +81,7 @@ def decide_residency(residency_id: int):
     if form.validate_on_submit():
         try:
             decide(residency, current_user, verify, form.reason.data)
-        except ResidencyError as error:
+        except Refused as error:
             db.session.rollback()
             flash(error.message, "error")
         else:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db
-from consult.halls.errors import HallError
+from consult.refusals import Refused
 from consult.halls.models import (
     AgendaResolution, Meeting, Minutes, MinutesRevision, ResolutionKind, RevisionStatus,
 )
@@ -160,14 +160,14 @@ def option_list(text: str) -> list[str]:
 
 def _count(value, name: str) -> int:
     if not isinstance(value, int) or not 0 <= value <= COUNT_MAX:
-        raise HallError(_l("Enter a whole number of people (0 or more)."), name)
+        raise Refused(_l("Enter a whole number of people (0 or more)."), name)
     return value
 
 
 def _at_most(text: str, n: int, name: str) -> str:
     text = (text or "").strip()
     if len(text) > n:
-        raise HallError(_l("At most %(max)d characters.", max=n), name)
+        raise Refused(_l("At most %(max)d characters.", max=n), name)
     return text
 
 
@@ -175,26 +175,26 @@ def _check_shape(meeting: Meeting, data: DraftInput) -> None:
     _count(data.present_count, "present_count")
     _count(data.residents_count, "residents_count")
     if data.residents_count > data.present_count:
-        raise HallError(_l("Residents present cannot be more than everyone present."),
+        raise Refused(_l("Residents present cannot be more than everyone present."),
                         "residents_count")
     _at_most(data.officials_present, OFFICIALS_MAX, "officials_present")
     _at_most(data.body, BODY_MAX, "body")
     agenda_ids = {item.topic_id for item in meeting.agenda}
     for r in data.resolutions:
         if r.topic_id not in agenda_ids:
-            raise HallError(_l("Resolutions are for the topics on this meeting's agenda."))
+            raise Refused(_l("Resolutions are for the topics on this meeting's agenda."))
         prefix = f"res-{r.topic_id}-"
         _at_most(r.summary, TEXT_MAX, prefix + "summary")
         if r.kind and r.kind not in KIND_LABELS:
-            raise HallError(_l("Choose one of the resolutions."), prefix + "kind")
+            raise Refused(_l("Choose one of the resolutions."), prefix + "kind")
         _at_most(r.question, QUESTION_MAX, prefix + "question")
         _at_most(r.reason, TEXT_MAX, prefix + "reason")
         if any(len(o) > OPTION_MAX for o in option_list(r.options)):
-            raise HallError(_l("Each option can be at most %(max)d characters.",
+            raise Refused(_l("Each option can be at most %(max)d characters.",
                                max=OPTION_MAX), prefix + "options")
         if r.comment_days is not None and not (
                 lifecycle.COMMENT_DAYS_MIN <= r.comment_days <= lifecycle.COMMENT_DAYS_MAX):
-            raise HallError(_l("The comment period is from %(min)d to %(max)d days.",
+            raise Refused(_l("The comment period is from %(min)d to %(max)d days.",
                                min=lifecycle.COMMENT_DAYS_MIN, max=lifecycle.COMMENT_DAYS_MAX),
                             prefix + "comment_days")
 
@@ -228,9 +228,9 @@ def _fill(revision: MinutesRevision, meeting: Meeting, data: DraftInput) -> None
 
 def _manageable(actor, meeting: Meeting) -> None:
     if refusal := check(actor, "meeting.manage", meeting):
-        raise HallError(refusal.message)
+        raise Refused(refusal.message)
     if meeting.is_cancelled:
-        raise HallError(_l("This meeting was cancelled; it has no minutes."))
+        raise Refused(_l("This meeting was cancelled; it has no minutes."))
 
 
 def save_draft(actor, meeting: Meeting, data: DraftInput) -> MinutesRevision:
@@ -242,7 +242,7 @@ def save_draft(actor, meeting: Meeting, data: DraftInput) -> MinutesRevision:
     draft = draft_of(minutes)
     if draft is None:
         if published(minutes):
-            raise HallError(_l("These minutes are published. To change them, start a "
+            raise Refused(_l("These minutes are published. To change them, start a "
                                "correction with a note saying what changes."))
         if minutes is None:
             minutes = Minutes(meeting_id=meeting.id, created_at=utcnow())
@@ -264,15 +264,15 @@ def start_correction(actor, meeting: Meeting, note) -> MinutesRevision:
     minutes = minutes_of(meeting.id)
     last = current(minutes)
     if last is None:
-        raise HallError(_l("Nothing is published yet: edit the draft instead."))
+        raise Refused(_l("Nothing is published yet: edit the draft instead."))
     if draft_of(minutes) is not None:
-        raise HallError(_l("A correction is already being drafted."), conflict=True)
+        raise Refused(_l("A correction is already being drafted."), conflict=True)
     note = (note or "").strip()
     if not note:
-        raise HallError(_l("Say what the correction changes; the note is published with it."),
+        raise Refused(_l("Say what the correction changes; the note is published with it."),
                         "note")
     if len(note) > NOTE_MAX:
-        raise HallError(_l("At most %(max)d characters.", max=NOTE_MAX), "note")
+        raise Refused(_l("At most %(max)d characters.", max=NOTE_MAX), "note")
     draft = MinutesRevision(
         number=last.number + 1, status=RevisionStatus.DRAFT.value, note=note,
         present_count=last.present_count, officials_present=last.officials_present,
@@ -323,20 +323,20 @@ def publish(actor, meeting: Meeting) -> MinutesRevision:
     a topic that has already moved on."""
     _manageable(actor, meeting)
     if meeting.starts_at > utcnow():
-        raise HallError(_l("Minutes can be published once the meeting has begun."))
+        raise Refused(_l("Minutes can be published once the meeting has begun."))
     minutes = minutes_of(meeting.id)
     draft = draft_of(minutes)
     if draft is None:
-        raise HallError(_l("There is no draft to publish."))
+        raise Refused(_l("There is no draft to publish."))
     if found := problems(meeting, draft):
-        raise HallError(found[0][1], found[0][0])
+        raise Refused(found[0][1], found[0][0])
     previous = current(minutes)
     if previous is not None:
         before = {r.topic_id: r.kind for r in previous.resolutions}
         for r in draft.resolutions:
             if (before.get(r.topic_id) != r.kind
                     and r.topic.stage != Stage.DELIBERATING.value):
-                raise HallError(_l(
+                raise Refused(_l(
                     "The resolution on “%(title)s” can no longer change: the topic has moved on "
                     "to “%(stage)s”.", title=r.topic.title,
                     stage=lifecycle.stage_label(r.topic.stage)), f"res-{r.topic_id}-kind")

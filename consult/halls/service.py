@@ -1,7 +1,7 @@
 """Halls, scheduling meetings, and registering to attend.
 
 Plain functions like the rest of the app: each checks the permission and the input, changes
-the session, writes the audit log and raises :class:`HallError` (a message and its field)
+the session, writes the audit log and raises :class:`Refused` (a message and its field)
 before changing anything it refuses. The caller commits or rolls back.
 
 Clashes: :func:`find_clash` names the meeting a new time would overlap; the database refuses an
@@ -23,7 +23,7 @@ from consult.audit.log import record
 from consult.clock import to_local, utcnow
 from consult.community.models import Community
 from consult.extensions import db
-from consult.halls.errors import HallError
+from consult.refusals import Refused
 from consult.halls.models import (
     AgendaItem, Hall, Meeting, Minutes, Registration, RegistrationStatus, RevisionStatus,
     MinutesRevision,
@@ -33,7 +33,7 @@ from consult.notifications.service import notify
 from consult.permissions import check
 from consult.studios.slots import hhmm, local_range, parse_date, parse_time
 from consult.topics import lifecycle
-from consult.topics.lifecycle import Stage, TransitionRefused
+from consult.topics.lifecycle import Stage
 from consult.topics.models import Topic
 
 NAME_MAX, ADDRESS_MAX, ACCESSIBILITY_MAX = 80, 200, 1000
@@ -64,7 +64,7 @@ def when(meeting: Meeting) -> dict[str, str]:
 
 def _require(actor, action: str, obj) -> None:
     if refusal := check(actor, action, obj):
-        raise HallError(refusal.message)
+        raise Refused(refusal.message)
 
 
 # --- halls ---------------------------------------------------------------------------------
@@ -74,16 +74,16 @@ def _hall_fields(name, address, capacity, accessibility) -> dict:
     address = (address or "").strip()
     accessibility = (accessibility or "").strip()
     if not name:
-        raise HallError(_l("Give the hall a name."), "name")
+        raise Refused(_l("Give the hall a name."), "name")
     if len(name) > NAME_MAX:
-        raise HallError(_l("At most %(max)d characters.", max=NAME_MAX), "name")
+        raise Refused(_l("At most %(max)d characters.", max=NAME_MAX), "name")
     if len(address) > ADDRESS_MAX:
-        raise HallError(_l("At most %(max)d characters.", max=ADDRESS_MAX), "address")
+        raise Refused(_l("At most %(max)d characters.", max=ADDRESS_MAX), "address")
     if not isinstance(capacity, int) or not 1 <= capacity <= CAPACITY_MAX:
-        raise HallError(_l("The capacity is a number of seats from 1 to %(max)d.",
+        raise Refused(_l("The capacity is a number of seats from 1 to %(max)d.",
                            max=CAPACITY_MAX), "capacity")
     if len(accessibility) > ACCESSIBILITY_MAX:
-        raise HallError(_l("At most %(max)d characters.", max=ACCESSIBILITY_MAX),
+        raise Refused(_l("At most %(max)d characters.", max=ACCESSIBILITY_MAX),
                         "accessibility")
     return {"name": name, "address": address, "capacity": capacity,
             "accessibility": accessibility}
@@ -101,14 +101,14 @@ def create_hall(actor, community: Community, *, name, address, capacity,
     _require(actor, "hall.manage", community)
     fields = _hall_fields(name, address, capacity, accessibility)
     if _name_taken(community.id, fields["name"]):
-        raise HallError(_l("This community already has a hall of that name."), "name")
+        raise Refused(_l("This community already has a hall of that name."), "name")
     hall = Hall(community_id=community.id, **fields)
     try:
         with db.session.begin_nested():
             db.session.add(hall)
             db.session.flush()
     except IntegrityError:
-        raise HallError(_l("This community already has a hall of that name."), "name") from None
+        raise Refused(_l("This community already has a hall of that name."), "name") from None
     record("hall.create", hall, actor=actor, community_id=community.id, details=fields)
     return hall
 
@@ -117,7 +117,7 @@ def update_hall(actor, hall: Hall, *, name, address, capacity, accessibility="")
     _require(actor, "hall.manage", hall)
     fields = _hall_fields(name, address, capacity, accessibility)
     if _name_taken(hall.community_id, fields["name"], hall.id):
-        raise HallError(_l("This community already has a hall of that name."), "name")
+        raise Refused(_l("This community already has a hall of that name."), "name")
     for key, value in fields.items():
         setattr(hall, key, value)
     db.session.flush()
@@ -160,7 +160,7 @@ def _write_guarded(change, hall_id, starts_at, ends_at, except_id=None, tries: i
                 db.session.flush()
             return result
         except IntegrityError:
-            raise HallError(find_clash(hall_id, starts_at, ends_at, except_id)
+            raise Refused(find_clash(hall_id, starts_at, ends_at, except_id)
                             or _l("This time in this hall was just booked by someone else."),
                             "start", conflict=True) from None
         except OperationalError as error:
@@ -183,33 +183,33 @@ class When:
 def _parse_when(day, start, end) -> When:
     parsed_day = parse_date(day)
     if parsed_day is None:
-        raise HallError(_l("Enter a date like 2026-12-01."), "day")
+        raise Refused(_l("Enter a date like 2026-12-01."), "day")
     start_t, end_t = parse_time(start), parse_time(end)
     if start_t is None:
-        raise HallError(_l("Enter a time like 19:00."), "start")
+        raise Refused(_l("Enter a time like 19:00."), "start")
     if end_t is None:
-        raise HallError(_l("Enter a time like 21:00."), "end")
+        raise Refused(_l("Enter a time like 21:00."), "end")
     if end_t <= start_t:
-        raise HallError(_l("The end must be after the start."), "end")
+        raise Refused(_l("The end must be after the start."), "end")
     starts_at, ends_at = local_range(parsed_day, start_t, end_t)
     if starts_at <= utcnow():
-        raise HallError(_l("Choose a time in the future."), "day")
+        raise Refused(_l("Choose a time in the future."), "day")
     return When(starts_at, ends_at)
 
 
 def _title(title) -> str:
     title = " ".join((title or "").split())
     if len(title) < TITLE_MIN:
-        raise HallError(_l("Give the meeting a title."), "title")
+        raise Refused(_l("Give the meeting a title."), "title")
     if len(title) > TITLE_MAX:
-        raise HallError(_l("At most %(max)d characters.", max=TITLE_MAX), "title")
+        raise Refused(_l("At most %(max)d characters.", max=TITLE_MAX), "title")
     return title
 
 
 def _hall_of(community_id: int, hall_id) -> Hall:
     hall = db.session.get(Hall, hall_id) if isinstance(hall_id, int) else None
     if hall is None or hall.community_id != community_id:
-        raise HallError(_l("Choose one of the halls of this community."), "hall")
+        raise Refused(_l("Choose one of the halls of this community."), "hall")
     return hall
 
 
@@ -231,19 +231,19 @@ def _agenda(community_id: int, topic_ids) -> list[Topic]:
         try:
             value = int(raw)
         except (TypeError, ValueError):
-            raise HallError(_l("Choose topics from the list."), "topics") from None
+            raise Refused(_l("Choose topics from the list."), "topics") from None
         if value not in ids:
             ids.append(value)
     if not ids:
-        raise HallError(_l("Put at least one topic on the agenda."), "topics")
+        raise Refused(_l("Put at least one topic on the agenda."), "topics")
     if len(ids) > AGENDA_MAX:
-        raise HallError(_l("At most %(max)d topics per meeting.", max=AGENDA_MAX), "topics")
+        raise Refused(_l("At most %(max)d topics per meeting.", max=AGENDA_MAX), "topics")
     topics = {t.id: t for t in db.session.scalars(select(Topic).where(Topic.id.in_(ids)))}
     ordered = []
     for topic_id in ids:
         topic = topics.get(topic_id)
         if topic is None or topic.community_id != community_id:
-            raise HallError(_l("Choose topics of this community."), "topics")
+            raise Refused(_l("Choose topics of this community."), "topics")
         ordered.append(topic)
     return ordered
 
@@ -258,7 +258,7 @@ def schedule_meeting(actor, community: Community, *, hall_id, day, start, end, t
     at = _parse_when(day, start, end)
     topics = _agenda(community.id, topic_ids)
     if (clash := find_clash(hall.id, at.starts_at, at.ends_at)) is not None:
-        raise HallError(clash, "start", conflict=True)
+        raise Refused(clash, "start", conflict=True)
     now = utcnow()
     meeting = Meeting(hall_id=hall.id, community_id=community.id, title=title,
                       starts_at=at.starts_at, ends_at=at.ends_at, created_by_id=actor.id,
@@ -278,11 +278,11 @@ def _put_on_agenda(actor, meeting: Meeting, topic: Topic, position: int) -> None
     if topic.stage == Stage.COMMENTING.value:
         try:
             lifecycle.apply(topic, "deliberate", actor)
-        except TransitionRefused as error:
-            raise HallError(_l("“%(title)s”: %(why)s", title=topic.title,
+        except Refused as error:
+            raise Refused(_l("“%(title)s”: %(why)s", title=topic.title,
                                why=str(error.message)), "topics") from None
     elif topic.stage != Stage.DELIBERATING.value:
-        raise HallError(_l("“%(title)s” cannot go on an agenda: it is at the stage “%(stage)s”.",
+        raise Refused(_l("“%(title)s” cannot go on an agenda: it is at the stage “%(stage)s”.",
                            title=topic.title, stage=lifecycle.stage_label(topic.stage)),
                         "topics")
     db.session.add(AgendaItem(meeting_id=meeting.id, topic_id=topic.id, position=position))
@@ -290,9 +290,9 @@ def _put_on_agenda(actor, meeting: Meeting, topic: Topic, position: int) -> None
 
 def _editable(meeting: Meeting) -> None:
     if meeting.is_cancelled:
-        raise HallError(_l("This meeting is cancelled."))
+        raise Refused(_l("This meeting is cancelled."))
     if meeting.starts_at <= utcnow():
-        raise HallError(_l("This meeting has already begun; it can no longer be changed."))
+        raise Refused(_l("This meeting has already begun; it can no longer be changed."))
 
 
 def attendee_ids(meeting_id: int) -> list[int]:
@@ -308,7 +308,7 @@ def reschedule_meeting(actor, meeting: Meeting, *, hall_id, day, start, end, tit
     title = _title(title)
     at = _parse_when(day, start, end)
     if (clash := find_clash(hall.id, at.starts_at, at.ends_at, meeting.id)) is not None:
-        raise HallError(clash, "start", conflict=True)
+        raise Refused(clash, "start", conflict=True)
     before = {"hall_id": meeting.hall_id, "starts_at": meeting.starts_at,
               "ends_at": meeting.ends_at, "title": meeting.title}
     moved = (before["hall_id"], before["starts_at"], before["ends_at"]) != (
@@ -340,10 +340,10 @@ def cancel_meeting(actor, meeting: Meeting, reason) -> int:
     _editable(meeting)
     reason = (reason or "").strip()
     if not reason:
-        raise HallError(_l("Say why the meeting is cancelled; residents will see it."),
+        raise Refused(_l("Say why the meeting is cancelled; residents will see it."),
                         "reason")
     if len(reason) > REASON_MAX:
-        raise HallError(_l("At most %(max)d characters.", max=REASON_MAX), "reason")
+        raise Refused(_l("At most %(max)d characters.", max=REASON_MAX), "reason")
     meeting.cancelled_at = utcnow()
     meeting.cancelled_by_id = actor.id
     meeting.cancel_reason = reason
@@ -384,11 +384,11 @@ def register(actor, meeting: Meeting) -> Registration:
     _require(actor, "meeting.attend", meeting)
     lock_meeting(meeting)
     if meeting.is_cancelled:
-        raise HallError(_l("This meeting is cancelled."))
+        raise Refused(_l("This meeting is cancelled."))
     if meeting.starts_at <= utcnow():
-        raise HallError(_l("This meeting has already begun; registration is closed."))
+        raise Refused(_l("This meeting has already begun; registration is closed."))
     if own_registration(meeting.id, actor.id) is not None:
-        raise HallError(_l("You are already registered for this meeting."), conflict=True)
+        raise Refused(_l("You are already registered for this meeting."), conflict=True)
     capacity = db.session.get(Hall, meeting.hall_id).capacity
     status = (RegistrationStatus.CONFIRMED if _confirmed_count(meeting.id) < capacity
               else RegistrationStatus.WAITING)
@@ -399,7 +399,7 @@ def register(actor, meeting: Meeting) -> Registration:
             db.session.add(registration)
             db.session.flush()
     except IntegrityError:  # the same person twice at the same moment
-        raise HallError(_l("You are already registered for this meeting."),
+        raise Refused(_l("You are already registered for this meeting."),
                         conflict=True) from None
     record("meeting.register", meeting, actor=actor, community_id=meeting.community_id,
            details={"status": status.value})
@@ -412,9 +412,9 @@ def unregister(actor, meeting: Meeting) -> Registration | None:
     lock_meeting(meeting)
     mine = own_registration(meeting.id, actor.id)
     if mine is None:
-        raise HallError(_l("You are not registered for this meeting."))
+        raise Refused(_l("You are not registered for this meeting."))
     if meeting.starts_at <= utcnow():
-        raise HallError(_l("This meeting has already begun."))
+        raise Refused(_l("This meeting has already begun."))
     had_seat = mine.status == RegistrationStatus.CONFIRMED.value
     db.session.execute(delete(Registration).where(Registration.id == mine.id))
     record("meeting.unregister", meeting, actor=actor, community_id=meeting.community_id,

@@ -18,7 +18,7 @@ from consult.community.models import Community
 from consult.extensions import db
 from consult.halls import minutes as minutes_rules
 from consult.halls import queries, service
-from consult.halls.errors import HallError
+from consult.refusals import Refused
 from consult.halls.forms import (
     CancelForm, CorrectionForm, HallForm, MeetingForm, MinutesForm, RescheduleForm,
 )
@@ -43,7 +43,7 @@ def _require(action: str, obj=None) -> None:
         abort(403, refusal.message)
 
 
-def _refused(error: HallError, form) -> None:
+def _refused(error: Refused, form) -> None:
     """Put a service refusal next to its field, or at the top of the page."""
     db.session.rollback()
     target = getattr(form, error.field, None) if (error.field and form is not None) else None
@@ -71,6 +71,12 @@ def _to_meeting(meeting, anchor: str | None = None):
 
 # --- halls ---------------------------------------------------------------------------------
 
+
+def _status(error: Refused) -> int:
+    """A refused form answers 400, as when the form itself does not validate; a clash or a
+    moment that has passed 409, the permission table 403."""
+    return 400 if error.kind == "invalid" else error.status
+
 @bp.route("/communities/<int:community_id>/halls")
 @for_visitors
 def community_halls(community_id: int):
@@ -91,7 +97,7 @@ def new_hall(community_id: int):
             hall = service.create_hall(current_user, community, name=form.name.data,
                                        address=form.address.data, capacity=form.capacity.data,
                                        accessibility=form.accessibility.data)
-        except HallError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -112,7 +118,7 @@ def edit_hall(hall_id: int):
             service.update_hall(current_user, hall, name=form.name.data,
                                 address=form.address.data, capacity=form.capacity.data,
                                 accessibility=form.accessibility.data)
-        except HallError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -190,9 +196,9 @@ def schedule(community_id: int):
                     current_user, community, hall_id=form.hall.data, day=form.day.data,
                     start=form.start.data, end=form.end.data, title=form.title.data,
                     topic_ids=form.topics.data)
-            except HallError as error:
+            except Refused as error:
                 _refused(error, form)
-                status = 409 if error.conflict else 400
+                status = _status(error)
             else:
                 db.session.commit()
                 flash(_("The meeting is scheduled; its agenda topics are now in deliberation."),
@@ -224,9 +230,9 @@ def reschedule(meeting_id: int):
                 notified = service.reschedule_meeting(
                     current_user, meeting, hall_id=form.hall.data, day=form.day.data,
                     start=form.start.data, end=form.end.data, title=form.title.data)
-            except HallError as error:
+            except Refused as error:
                 _refused(error, form)
-                status = 409 if error.conflict else 400
+                status = _status(error)
             else:
                 db.session.commit()
                 flash(_("The meeting is changed. People notified: %(n)d.", n=notified),
@@ -244,7 +250,7 @@ def cancel(meeting_id: int):
     if form.validate_on_submit():
         try:
             notified = service.cancel_meeting(current_user, meeting, form.reason.data)
-        except HallError as error:
+        except Refused as error:
             _refused(error, form)
             return _meeting_page(meeting, cancel_form=form, status=409)
         db.session.commit()
@@ -292,10 +298,10 @@ def register(meeting_id: int):
         abort(400)
     try:
         registration = service.register(current_user, meeting)
-    except HallError as error:
+    except Refused as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _meeting_page(meeting, status=409 if error.conflict else 400)
+        return _meeting_page(meeting, status=_status(error))
     db.session.commit()
     if registration.status == "confirmed":
         flash(_("You are registered: a seat is kept for you."), "success")
@@ -314,7 +320,7 @@ def unregister(meeting_id: int):
         abort(400)
     try:
         service.unregister(current_user, meeting)
-    except HallError as error:
+    except Refused as error:
         db.session.rollback()
         flash(error.message, "error")
         return _meeting_page(meeting, status=409)
@@ -386,7 +392,7 @@ def edit_minutes(meeting_id: int):
                               body=form.body.data or "", resolutions=_resolution_inputs(meeting))
             try:
                 minutes_rules.save_draft(current_user, meeting, data)
-            except HallError as error:
+            except Refused as error:
                 db.session.rollback()
                 if error.field and error.field.startswith("res-"):
                     errors[error.field] = error.message
@@ -426,7 +432,7 @@ def publish_minutes(meeting_id: int):
         abort(400)
     try:
         minutes_rules.publish(current_user, meeting)
-    except HallError as error:
+    except Refused as error:
         db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for(".preview_minutes", meeting_id=meeting.id))
@@ -444,10 +450,10 @@ def correct_minutes(meeting_id: int):
     if form.validate_on_submit():
         try:
             minutes_rules.start_correction(current_user, meeting, form.note.data)
-        except HallError as error:
+        except Refused as error:
             _refused(error, form)
             return _minutes_page(meeting, correction_form=form,
-                                 status=409 if error.conflict else 400)
+                                 status=_status(error))
         else:
             db.session.commit()
             flash(_("A correction is started. Edit it, preview it and publish it."), "success")

@@ -17,7 +17,7 @@ The system transitions are made by :func:`settle_due_outcomes` (``flask outcomes
 cron) and lazily when a topic page or an outcomes board is viewed.
 
 Plain functions like every rule module here: they check permissions and input, change the
-session, write the audit log, and raise :class:`OutcomeError` (a message and the form field it
+session, write the audit log, and raise :class:`Refused` (a message and the form field it
 concerns) before changing anything they refuse. The caller commits.
 """
 from __future__ import annotations
@@ -43,7 +43,8 @@ from consult.notifications import kinds
 from consult.notifications.service import notify
 from consult.permissions import check
 from consult.topics import lifecycle
-from consult.topics.lifecycle import Stage, TransitionRefused
+from consult.topics.lifecycle import Stage
+from consult.refusals import Refused
 from consult.topics.models import Topic
 from consult.outcomes.models import Objection, Outcome, OutcomeStatus, ProgressUpdate, Rating
 
@@ -54,8 +55,6 @@ TEXT_MAX = 2000
 RESPONSIBLE_MAX = 200
 
 
-class OutcomeError(TransitionRefused):
-    """Refused input or action; ``field`` names the form field it concerns."""
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -224,9 +223,9 @@ def draft_decision(topic: Topic) -> Draft:
 def _clean(text: str | None, max_len: int, field_name: str, empty_message) -> str:
     text = (text or "").strip()
     if not text:
-        raise OutcomeError(empty_message, field_name)
+        raise Refused(empty_message, field_name)
     if len(text) > max_len:
-        raise OutcomeError(_l("At most %(n)d characters.", n=max_len), field_name)
+        raise Refused(_l("At most %(n)d characters.", n=max_len), field_name)
     return text
 
 
@@ -238,7 +237,7 @@ def publish(topic: Topic, actor, decision: str, days: int = WINDOW_DAYS_DEFAULT,
     lifecycle.lock(topic)
     if (why := lifecycle.refusal(topic, "publish_outcome", actor, {"days": days})) is not None:
         days_ok = isinstance(days, int) and WINDOW_DAYS_MIN <= days <= WINDOW_DAYS_MAX
-        raise OutcomeError(why, None if days_ok else "days")
+        raise Refused(why, None if days_ok else "days")
     decision = _clean(decision, DECISION_MAX, "decision", _l("Write the decision."))
     now = utcnow()
     vote = votes.latest_vote(topic.id)
@@ -258,10 +257,10 @@ def publish(topic: Topic, actor, decision: str, days: int = WINDOW_DAYS_DEFAULT,
 
 def lodge_objection(topic: Topic, actor, body: str) -> Objection:
     if (r := check(actor, "outcome.object", topic)) is not None:
-        raise OutcomeError(r.message)
+        raise Refused(r.message)
     outcome = current_outcome(topic.id)
     if topic.stage != Stage.PUBLICISED.value or outcome is None or not window_open(outcome):
-        raise OutcomeError(_l("Objections can only be lodged while the outcome is publicised."))
+        raise Refused(_l("Objections can only be lodged while the outcome is publicised."))
     body = _clean(body, TEXT_MAX, "objection", _l("Write the reasons for your objection."))
     objection = Objection(outcome_id=outcome.id, author_id=actor.id, body=body,
                           created_at=utcnow())
@@ -278,10 +277,10 @@ def answer_objection(objection: Objection, actor, answer: str, uphold: bool = Fa
     outcome = db.session.get(Outcome, objection.outcome_id)
     topic = outcome.topic
     if (r := check(actor, "topic.manage", topic)) is not None:
-        raise OutcomeError(r.message)
+        raise Refused(r.message)
     answer = _clean(answer, TEXT_MAX, "answer", _l("Write the answer."))
     if objection.answered_at is not None and not uphold:
-        raise OutcomeError(_l("This objection is already answered."), "answer")
+        raise Refused(_l("This objection is already answered."), "answer")
     if uphold:
         objection.upheld = True
         lifecycle.apply(topic, "uphold_objection", actor, reason=answer[:lifecycle.REASON_MAX],
@@ -358,11 +357,11 @@ def settled(topic: Topic) -> Topic:
 def _implementing(topic: Topic, actor) -> Outcome:
     settled(topic)
     if (r := check(actor, "topic.manage", topic)) is not None:
-        raise OutcomeError(r.message)
+        raise Refused(r.message)
     outcome = current_outcome(topic.id)
     if (topic.stage != Stage.IMPLEMENTING.value or outcome is None
             or outcome.done_at is not None):
-        raise OutcomeError(_l("This can only be done while the outcome is being implemented."))
+        raise Refused(_l("This can only be done while the outcome is being implemented."))
     return outcome
 
 
@@ -372,7 +371,7 @@ def plan(topic: Topic, actor, responsible: str, target_date: date | None) -> Out
     responsible = _clean(responsible, RESPONSIBLE_MAX, "responsible",
                          _l("Name who is responsible."))
     if target_date is None:
-        raise OutcomeError(_l("Enter the target date like 2026-12-31."), "target_date")
+        raise Refused(_l("Enter the target date like 2026-12-31."), "target_date")
     outcome.responsible = responsible
     outcome.target_date = target_date
     record("outcome.plan", topic, actor=actor, community_id=topic.community_id, details={
@@ -384,7 +383,7 @@ def plan(topic: Topic, actor, responsible: str, target_date: date | None) -> Out
 def post_progress(topic: Topic, actor, body: str, percent: int | None) -> ProgressUpdate:
     outcome = _implementing(topic, actor)
     if not isinstance(percent, int) or not 0 <= percent <= 100:
-        raise OutcomeError(_l("The percentage done is from 0 to 100."), "percent")
+        raise Refused(_l("The percentage done is from 0 to 100."), "percent")
     body = _clean(body, TEXT_MAX, "progress", _l("Say what has been done."))
     update = ProgressUpdate(outcome_id=outcome.id, author_id=actor.id, body=body,
                             percent=percent, at=utcnow())
@@ -410,17 +409,17 @@ def rate(topic: Topic, actor, stars: int | None, comment: str = "") -> Rating:
     first while ratings are open."""
     settled(topic)
     if (r := check(actor, "outcome.rate", topic)) is not None:
-        raise OutcomeError(r.message)
+        raise Refused(r.message)
     outcome = current_outcome(topic.id)
     if (outcome is None or topic.stage != Stage.IMPLEMENTING.value
             or not ratings_open(outcome)):
-        raise OutcomeError(_l("Ratings are open for %(n)d days once the implementation is "
+        raise Refused(_l("Ratings are open for %(n)d days once the implementation is "
                               "done.", n=RATING_DAYS))
     if not isinstance(stars, int) or not 1 <= stars <= 5:
-        raise OutcomeError(_l("Choose from 1 to 5 stars."), "stars")
+        raise Refused(_l("Choose from 1 to 5 stars."), "stars")
     comment = (comment or "").strip()
     if len(comment) > TEXT_MAX:
-        raise OutcomeError(_l("At most %(n)d characters.", n=TEXT_MAX), "comment")
+        raise Refused(_l("At most %(n)d characters.", n=TEXT_MAX), "comment")
     now = utcnow()
     for attempt in range(2):
         rating = db.session.scalar(select(Rating).where(Rating.outcome_id == outcome.id,
@@ -437,7 +436,7 @@ def rate(topic: Topic, actor, stars: int | None, comment: str = "") -> Rating:
             break
         except IntegrityError:  # a parallel first rating by the same resident: update it
             if attempt == 1:
-                raise OutcomeError(_l("Your rating could not be saved; please try again."))
+                raise Refused(_l("Your rating could not be saved; please try again."))
     record("outcome.rate", rating, actor=actor, community_id=topic.community_id,
            details={"outcome_id": outcome.id, "topic_id": topic.id, "stars": stars})
     return rating

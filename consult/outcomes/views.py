@@ -20,7 +20,7 @@ from consult.outcomes.models import Objection, Outcome
 from consult.pagecache import for_visitors
 from consult.permissions import check
 from consult.ratelimits import objection_limit
-from consult.topics.lifecycle import TransitionRefused
+from consult.refusals import Refused
 from consult.topics.models import Topic
 
 bp = Blueprint("outcomes", __name__)
@@ -49,7 +49,7 @@ def _to_topic(topic: Topic, anchor: str = "outcome"):
     return redirect(url_for("topics.show", topic_id=topic.id, _anchor=anchor))
 
 
-def _refused(form, error: TransitionRefused) -> None:
+def _refused(form, error: Refused) -> None:
     db.session.rollback()
     target = getattr(form, error.field or "", None)
     if target is not None and hasattr(target, "errors"):
@@ -85,7 +85,7 @@ def publish(topic_id: int):
             try:
                 service.publish(topic, current_user, form.decision.data or "", form.days.data,
                                 act=form.act.data != "none")
-            except TransitionRefused as error:
+            except Refused as error:
                 _refused(form, error)
             else:
                 db.session.commit()
@@ -109,7 +109,7 @@ def object_(topic_id: int):
     form = ObjectionForm()
     try:
         service.lodge_objection(topic, current_user, form.objection.data or "")
-    except TransitionRefused as error:
+    except Refused as error:
         _refused(form, error)
         return _form_page(topic, form, [form.objection],
                           url_for(".object_", topic_id=topic.id), _("Lodge an objection"),
@@ -129,7 +129,7 @@ def answer(objection_id: int):
     try:
         service.answer_objection(objection, current_user, form.answer.data or "",
                                  uphold=bool(form.uphold.data))
-    except TransitionRefused as error:
+    except Refused as error:
         _refused(form, error)
         return _form_page(topic, form, [form.answer, form.uphold],
                           url_for(".answer", objection_id=objection_id),
@@ -153,7 +153,7 @@ def plan(topic_id: int):
     form.validate()  # a date that does not parse is reported by the rules as missing
     try:
         service.plan(topic, current_user, form.responsible.data or "", form.target_date.data)
-    except TransitionRefused as error:
+    except Refused as error:
         _refused(form, error)
         return _form_page(topic, form, [form.responsible, form.target_date],
                           url_for(".plan", topic_id=topic.id), _("Implementation plan"),
@@ -171,7 +171,7 @@ def progress(topic_id: int):
     form.validate()
     try:
         service.post_progress(topic, current_user, form.progress.data or "", form.percent.data)
-    except TransitionRefused as error:
+    except Refused as error:
         _refused(form, error)
         return _form_page(topic, form, [form.progress, form.percent],
                           url_for(".progress", topic_id=topic.id), _("Post progress"),
@@ -188,7 +188,7 @@ def done(topic_id: int):
     form = DoneForm()
     try:
         service.mark_done(topic, current_user, form.note.data or "")
-    except TransitionRefused as error:
+    except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")
         return _to_topic(topic, "implementation")
@@ -207,7 +207,7 @@ def rate(topic_id: int):
     try:
         stars = int(form.stars.data) if (form.stars.data or "").isdigit() else None
         service.rate(topic, current_user, stars, form.comment.data or "")
-    except TransitionRefused as error:
+    except Refused as error:
         _refused(form, error)
         return _form_page(topic, form, [form.stars, form.comment],
                           url_for(".rate", topic_id=topic.id), _("Rate the implementation"),

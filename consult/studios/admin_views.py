@@ -15,7 +15,7 @@ from consult.accounts.forms import EmptyForm
 from consult.community.models import Community
 from consult.extensions import db
 from consult.studios import queries, service
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.forms import AttachForm, HoursForm, ProfileForm, RoomForm, StudioForm
 from consult.studios.models import OpeningHours, Room, Studio, StudioRepresentative
 from consult.studios.blueprint import _refused, _require, bp
@@ -62,7 +62,7 @@ def admin_studios(community_id: int):
         try:
             studio = service.create_studio(current_user, community, kind=form.kind.data,
                                            name=form.name.data, address=form.address.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -103,7 +103,7 @@ def admin_studio(studio_id: int):
         try:
             changes = service.update_studio(current_user, studio, kind=form.kind.data,
                                             name=form.name.data, address=form.address.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -121,7 +121,7 @@ def admin_add_room(studio_id: int):
     if form.validate_on_submit():
         try:
             room = service.add_room(current_user, studio, form.name.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -139,7 +139,7 @@ def admin_delete_room(studio_id: int, room_id: int):
         name = room.name
         try:
             service.delete_room(current_user, studio, room)
-        except StudioError as error:
+        except Refused as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
@@ -157,7 +157,7 @@ def admin_add_hours(studio_id: int):
         try:
             service.add_hours(current_user, studio, form.weekday.data, form.opens.data,
                               form.closes.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -187,7 +187,7 @@ def admin_attach(studio_id: int):
     if form.validate_on_submit():
         try:
             attachment = service.attach(current_user, studio, form.user.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -227,7 +227,7 @@ def admin_profile(community_id: int, user_id: int):
         try:
             service.save_profile(current_user, community, person, body=form.body.data,
                                  area_served=form.area_served.data, bio=form.bio.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from consult.extensions import db
 from consult.permissions import check
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 
 bp = Blueprint("studios", __name__)
 
@@ -18,7 +18,7 @@ def _require(action: str, obj=None) -> None:
         abort(403, refusal.message)
 
 
-def _refused(error: StudioError, form) -> None:
+def _refused(error: Refused, form) -> None:
     """Put a service refusal next to its field, or at the top of the page."""
     db.session.rollback()
     target = getattr(form, error.field, None) if error.field else None

@@ -24,7 +24,7 @@ from consult.extensions import db
 from consult.notifications.kinds import register
 from consult.notifications.service import notify
 from consult.permissions import check
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.models import Reservation, Room, Studio, StudioSession
 from consult.studios.slots import (
     hhmm, local_date, local_range, parse_date, parse_time, within_hours,
@@ -115,34 +115,34 @@ class _Request:
 def _validate(studio: Studio, room_id, day, start, end, focus, slot_minutes, weeks) -> _Request:
     room = next((r for r in studio.rooms if r.id == room_id), None)
     if room is None:
-        raise StudioError(_l("Choose one of the rooms of this studio."), "room")
+        raise Refused(_l("Choose one of the rooms of this studio."), "room")
     parsed_day = parse_date(day)
     if parsed_day is None:
-        raise StudioError(_l("Enter a date like 2026-12-01."), "day")
+        raise Refused(_l("Enter a date like 2026-12-01."), "day")
     start_t, end_t = parse_time(start), parse_time(end)
     if start_t is None:
-        raise StudioError(_l("Enter a time like 09:00."), "start")
+        raise Refused(_l("Enter a time like 09:00."), "start")
     if end_t is None:
-        raise StudioError(_l("Enter a time like 11:00."), "end")
+        raise Refused(_l("Enter a time like 11:00."), "end")
     if end_t <= start_t:
-        raise StudioError(_l("The end must be after the start."), "end")
+        raise Refused(_l("The end must be after the start."), "end")
     if not isinstance(slot_minutes, int) or not SLOT_MIN <= slot_minutes <= SLOT_MAX:
-        raise StudioError(_l("Choose a slot length from %(min)d to %(max)d minutes.",
+        raise Refused(_l("Choose a slot length from %(min)d to %(max)d minutes.",
                              min=SLOT_MIN, max=SLOT_MAX), "slot_minutes")
     minutes = (end_t.hour * 60 + end_t.minute) - (start_t.hour * 60 + start_t.minute)
     if minutes < slot_minutes:
-        raise StudioError(_l("The session must be at least one slot (%(n)d minutes) long.",
+        raise Refused(_l("The session must be at least one slot (%(n)d minutes) long.",
                              n=slot_minutes), "end")
     if not isinstance(weeks, int) or not 1 <= weeks <= WEEKS_MAX:
-        raise StudioError(_l("Choose from 1 to %(max)d weeks.", max=WEEKS_MAX), "weeks")
+        raise Refused(_l("Choose from 1 to %(max)d weeks.", max=WEEKS_MAX), "weeks")
     focus = (focus or "").strip()
     if len(focus) > FOCUS_MAX:
-        raise StudioError(_l("At most %(max)d characters.", max=FOCUS_MAX), "focus")
+        raise Refused(_l("At most %(max)d characters.", max=FOCUS_MAX), "focus")
     if not within_hours(studio.hours, parsed_day.weekday(), start_t, end_t):
-        raise StudioError(_l("The studio is not open for all of this time on that day. Its "
+        raise Refused(_l("The studio is not open for all of this time on that day. Its "
                              "opening hours are listed on the page."), "start")
     if local_range(parsed_day, start_t, end_t)[0] <= utcnow():
-        raise StudioError(_l("Choose a time in the future."), "day")
+        raise Refused(_l("Choose a time in the future."), "day")
     return _Request(room, parsed_day, start_t, end_t, focus, slot_minutes, weeks)
 
 
@@ -179,7 +179,7 @@ def book_sessions(actor, studio: Studio, *, room_id, day, start, end, focus="",
     same weekday for ``weeks`` weeks. The dates that clash are skipped and listed; if none can
     be booked, nothing is written and the (first) clash is the error."""
     if refusal := check(actor, "studio.book", studio):
-        raise StudioError(refusal.message)
+        raise Refused(refusal.message)
     req = _validate(studio, room_id, day, start, end, focus, slot_minutes, weeks)
     series = secrets.token_hex(8) if req.weeks > 1 else None
     booking = Booking()
@@ -206,7 +206,7 @@ def book_sessions(actor, studio: Studio, *, room_id, day, start, end, focus="",
         if req.weeks > 1:
             message = str(_l("None of the dates could be booked. First clash: %(clash)s",
                              clash=message))
-        raise StudioError(message, field_name)
+        raise Refused(message, field_name)
     return booking
 
 
@@ -216,17 +216,17 @@ def cancel_session(actor, session: StudioSession, reason) -> int:
     """Cancel a session that has not started; residents holding a slot (and the representative,
     when an admin cancels) are told why. Returns how many were notified."""
     if refusal := check(actor, "studio.cancel", session):
-        raise StudioError(refusal.message)
+        raise Refused(refusal.message)
     if session.is_cancelled:
-        raise StudioError(_l("This session is already cancelled."))
+        raise Refused(_l("This session is already cancelled."))
     if session.starts_at <= utcnow():
-        raise StudioError(_l("This session has already begun; it can no longer be cancelled."))
+        raise Refused(_l("This session has already begun; it can no longer be cancelled."))
     reason = (reason or "").strip()
     if not reason:
-        raise StudioError(_l("Say why the session is cancelled; residents will see it."),
+        raise Refused(_l("Say why the session is cancelled; residents will see it."),
                           "reason")
     if len(reason) > REASON_MAX:
-        raise StudioError(_l("At most %(max)d characters.", max=REASON_MAX), "reason")
+        raise Refused(_l("At most %(max)d characters.", max=REASON_MAX), "reason")
     session.cancelled_at = utcnow()
     session.cancelled_by_id = actor.id
     session.cancel_reason = reason

@@ -21,7 +21,7 @@ from consult.notifications.kinds import register
 from consult.notifications.service import notify
 from consult.permissions import check
 from consult.studios.booking import session_url, when
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.labels import CATEGORY_LABELS
 from consult.studios.models import (
     Attendance, ReceptionRecord, Reservation, StudioSession,
@@ -70,36 +70,36 @@ def _lock_resident(resident_id: int) -> None:
 
 def _check_matter(category, matter) -> str:
     if category not in CATEGORY_LABELS:
-        raise StudioError(_l("Choose what the matter is about."), "category")
+        raise Refused(_l("Choose what the matter is about."), "category")
     matter = (matter or "").strip()
     if not matter:
-        raise StudioError(_l("Say in a few words what you want to raise."), "matter")
+        raise Refused(_l("Say in a few words what you want to raise."), "matter")
     if len(matter) > MATTER_MAX:
-        raise StudioError(_l("At most %(max)d characters.", max=MATTER_MAX), "matter")
+        raise Refused(_l("At most %(max)d characters.", max=MATTER_MAX), "matter")
     return matter
 
 
 def reserve(actor, session: StudioSession, slot_key, category, matter) -> Reservation:
     if refusal := check(actor, "studio.reserve", session):
-        raise StudioError(refusal.message)
+        raise Refused(refusal.message)
     if session.is_cancelled:
-        raise StudioError(_l("This session is cancelled."))
+        raise Refused(_l("This session is cancelled."))
     if session.representative_id == actor.id:
-        raise StudioError(_l("You cannot reserve a slot in your own session."))
+        raise Refused(_l("You cannot reserve a slot in your own session."))
     slot_start = parse_slot_key(slot_key)
     if slot_start not in slot_starts(session.starts_at, session.ends_at, session.slot_minutes):
-        raise StudioError(_l("Choose one of the free slots."), "slot")
+        raise Refused(_l("Choose one of the free slots."), "slot")
     if slot_start <= utcnow():
-        raise StudioError(_l("This slot has already begun. Please choose a later one."), "slot")
+        raise Refused(_l("This slot has already begun. Please choose a later one."), "slot")
     matter = _check_matter(category, matter)
     _lock_resident(actor.id)
     if _holds_slot_in(session.id, actor.id):
-        raise StudioError(_ALREADY_HOLD, "slot", conflict=True)
+        raise Refused(_ALREADY_HOLD, "slot", conflict=True)
     if upcoming_count(actor.id) >= MAX_UPCOMING:
-        raise StudioError(_l("You already hold %(n)d upcoming slots, the most anyone may. "
+        raise Refused(_l("You already hold %(n)d upcoming slots, the most anyone may. "
                              "Cancel one to reserve another.", n=MAX_UPCOMING), "slot")
     if _slot_taken(session.id, slot_start):
-        raise StudioError(_SLOT_TAKEN, "slot", conflict=True)
+        raise Refused(_SLOT_TAKEN, "slot", conflict=True)
     reservation = Reservation(
         session_id=session.id, resident_id=actor.id, slot_start=slot_start,
         slot_end=slot_start + timedelta(minutes=session.slot_minutes), category=category,
@@ -109,7 +109,7 @@ def reserve(actor, session: StudioSession, slot_key, category, matter) -> Reserv
             db.session.add(reservation)
             db.session.flush()
     except IntegrityError:
-        raise StudioError(_ALREADY_HOLD if _holds_slot_in(session.id, actor.id)
+        raise Refused(_ALREADY_HOLD if _holds_slot_in(session.id, actor.id)
                           else _SLOT_TAKEN, "slot", conflict=True) from None
     # What the matter is stays out of the log: the log is about who did what, not private words.
     record("reservation.create", reservation, actor=actor,
@@ -121,11 +121,11 @@ def reserve(actor, session: StudioSession, slot_key, category, matter) -> Reserv
 def cancel_reservation(actor, reservation: Reservation) -> None:
     """The resident gives the slot back, up to two hours before it begins."""
     if actor is None or reservation.resident_id != getattr(actor, "id", None):
-        raise StudioError(_l("Only the resident who reserved this slot may cancel it."))
+        raise Refused(_l("Only the resident who reserved this slot may cancel it."))
     if not reservation.is_active:
-        raise StudioError(_l("This reservation is already cancelled."))
+        raise Refused(_l("This reservation is already cancelled."))
     if utcnow() > reservation.slot_start - CANCEL_NOTICE:
-        raise StudioError(_l("A reservation can be cancelled until two hours before the slot. "
+        raise Refused(_l("A reservation can be cancelled until two hours before the slot. "
                              "Please tell the studio instead."))
     reservation.cancelled_at = utcnow()
     db.session.flush()
@@ -139,19 +139,19 @@ def record_reception(actor, reservation: Reservation, attendance, raised,
     """Write (or correct) what happened at a reception; the resident is told the first time."""
     session = reservation.session
     if refusal := check(actor, "studio.record", session):
-        raise StudioError(refusal.message)
+        raise Refused(refusal.message)
     if not reservation.is_active or session.is_cancelled:
-        raise StudioError(_l("This reservation was cancelled; there is nothing to record."))
+        raise Refused(_l("This reservation was cancelled; there is nothing to record."))
     if reservation.slot_start > utcnow():
-        raise StudioError(_l("A reception can be recorded once its slot has begun."))
+        raise Refused(_l("A reception can be recorded once its slot has begun."))
     if attendance not in {a.value for a in Attendance}:
-        raise StudioError(_l("Say whether the resident came."), "attendance")
+        raise Refused(_l("Say whether the resident came."), "attendance")
     raised, follow_up = (raised or "").strip(), (follow_up or "").strip()
     if attendance == Attendance.ATTENDED.value and not raised:
-        raise StudioError(_l("Write down what the resident raised."), "raised")
+        raise Refused(_l("Write down what the resident raised."), "raised")
     for name, text in (("raised", raised), ("follow_up", follow_up)):
         if len(text) > RECORD_MAX:
-            raise StudioError(_l("At most %(max)d characters.", max=RECORD_MAX), name)
+            raise Refused(_l("At most %(max)d characters.", max=RECORD_MAX), name)
     entry = reservation.record or ReceptionRecord()
     entry.attendance, entry.raised, entry.follow_up = attendance, raised, follow_up
     entry.recorded_at, entry.recorded_by_id = utcnow(), actor.id

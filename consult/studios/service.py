@@ -2,7 +2,7 @@
 attached to it, and the representatives' public profiles.
 
 Plain functions like :mod:`consult.admin.service`: validate, change the session, write the
-audit entry in the same transaction, or raise :class:`StudioError` before changing anything.
+audit entry in the same transaction, or raise :class:`Refused` before changing anything.
 Who may call them (``studio.manage``) is checked by the views.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from consult.audit.log import record
 from consult.clock import utcnow
 from consult.community.models import Community
 from consult.extensions import db
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.models import (
     Body, OpeningHours, RepresentativeProfile, Room, Studio, StudioKind, StudioRepresentative,
     StudioSession,
@@ -32,9 +32,9 @@ BIO_MAX = 2000
 def clean_text(raw, field: str, *, max_len: int, required: bool = True) -> str:
     text = (raw or "").strip()
     if required and not text:
-        raise StudioError(_l("Please fill this in."), field)
+        raise Refused(_l("Please fill this in."), field)
     if len(text) > max_len:
-        raise StudioError(_l("At most %(max)d characters.", max=max_len), field)
+        raise Refused(_l("At most %(max)d characters.", max=max_len), field)
     return text
 
 
@@ -44,14 +44,14 @@ def _flush_unique(message, field: str) -> None:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise StudioError(message, field) from None
+        raise Refused(message, field) from None
 
 
 # --- studios -------------------------------------------------------------------------------
 
 def _studio_fields(kind, name, address) -> dict:
     if kind not in {k.value for k in StudioKind}:
-        raise StudioError(_l("Choose the kind of studio."), "kind")
+        raise Refused(_l("Choose the kind of studio."), "kind")
     return {"kind": kind, "name": clean_text(name, "name", max_len=NAME_MAX),
             "address": clean_text(address, "address", max_len=ADDRESS_MAX)}
 
@@ -69,7 +69,7 @@ _STUDIO_TAKEN = _l("This community already has a studio with this name.")
 def create_studio(actor, community: Community, *, kind, name, address) -> Studio:
     fields = _studio_fields(kind, name, address)
     if _studio_name_taken(community.id, fields["name"]):
-        raise StudioError(_STUDIO_TAKEN, "name")
+        raise Refused(_STUDIO_TAKEN, "name")
     studio = Studio(community_id=community.id, **fields)
     db.session.add(studio)
     _flush_unique(_STUDIO_TAKEN, "name")
@@ -82,7 +82,7 @@ def update_studio(actor, studio: Studio, *, kind, name, address) -> dict:
     fields = _studio_fields(kind, name, address)
     if fields["name"] != studio.name and _studio_name_taken(studio.community_id,
                                                             fields["name"], studio.id):
-        raise StudioError(_STUDIO_TAKEN, "name")
+        raise Refused(_STUDIO_TAKEN, "name")
     changes = {k: [getattr(studio, k), v] for k, v in fields.items() if getattr(studio, k) != v}
     if not changes:
         return changes
@@ -102,7 +102,7 @@ _ROOM_TAKEN = _l("This studio already has a room with this name.")
 def add_room(actor, studio: Studio, name) -> Room:
     name = clean_text(name, "name", max_len=NAME_MAX)
     if db.session.scalar(select(Room.id).where(Room.studio_id == studio.id, Room.name == name)):
-        raise StudioError(_ROOM_TAKEN, "name")
+        raise Refused(_ROOM_TAKEN, "name")
     room = Room(studio_id=studio.id, name=name)
     db.session.add(room)
     _flush_unique(_ROOM_TAKEN, "name")
@@ -116,7 +116,7 @@ def delete_room(actor, studio: Studio, room: Room) -> None:
     sessions = db.session.scalar(
         select(func.count(StudioSession.id)).where(StudioSession.room_id == room.id)) or 0
     if sessions:
-        raise StudioError(_l("The room %(name)s cannot be deleted: %(n)d sessions were booked "
+        raise Refused(_l("The room %(name)s cannot be deleted: %(n)d sessions were booked "
                              "in it.", name=room.name, n=sessions))
     record("studio.room_delete", room, actor=actor, community_id=studio.community_id,
            details={"studio": studio.name, "name": room.name})
@@ -128,17 +128,17 @@ def delete_room(actor, studio: Studio, room: Room) -> None:
 
 def add_hours(actor, studio: Studio, weekday, opens, closes) -> OpeningHours:
     if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
-        raise StudioError(_l("Choose a day of the week."), "weekday")
+        raise Refused(_l("Choose a day of the week."), "weekday")
     start, end = parse_time(opens), parse_time(closes)
     if start is None:
-        raise StudioError(_l("Enter a time like 09:00."), "opens")
+        raise Refused(_l("Enter a time like 09:00."), "opens")
     if end is None:
-        raise StudioError(_l("Enter a time like 17:30."), "closes")
+        raise Refused(_l("Enter a time like 17:30."), "closes")
     if end <= start:
-        raise StudioError(_l("The closing time must be after the opening time."), "closes")
+        raise Refused(_l("The closing time must be after the opening time."), "closes")
     for h in studio.hours:
         if h.weekday == weekday and h.opens < end and start < h.closes:
-            raise StudioError(_l("This overlaps the opening hours %(opens)s–%(closes)s of "
+            raise Refused(_l("This overlaps the opening hours %(opens)s–%(closes)s of "
                                  "that day.", opens=h.opens.strftime("%H:%M"),
                                  closes=h.closes.strftime("%H:%M")), "opens")
     hours = OpeningHours(weekday=weekday, opens=start, closes=end)
@@ -173,7 +173,7 @@ def representatives_of(community_id: int) -> list[User]:
 def _representative(community_id: int, user_id, field: str) -> User:
     user = next((u for u in representatives_of(community_id) if u.id == user_id), None)
     if user is None:
-        raise StudioError(_l("Choose a representative of this community. Grant the role on "
+        raise Refused(_l("Choose a representative of this community. Grant the role on "
                              "the role grants page first."), field)
     return user
 
@@ -182,7 +182,7 @@ def attach(actor, studio: Studio, user_id) -> StudioRepresentative:
     user = _representative(studio.community_id, user_id, "user")
     taken = _l("%(name)s is already attached to this studio.", name=user.name)
     if user.id in studio.representative_ids:
-        raise StudioError(taken, "user")
+        raise Refused(taken, "user")
     attachment = StudioRepresentative(user_id=user.id)
     studio.attachments.append(attachment)
     _flush_unique(taken, "user")
@@ -203,7 +203,7 @@ def save_profile(actor, community: Community, user: User, *, body, area_served,
                  bio) -> RepresentativeProfile:
     _representative(community.id, user.id, "body")
     if body not in {b.value for b in Body}:
-        raise StudioError(_l("Choose the body the representative belongs to."), "body")
+        raise Refused(_l("Choose the body the representative belongs to."), "body")
     fields = {"body": body,
               "area_served": clean_text(area_served, "area_served", max_len=AREA_MAX),
               "bio": clean_text(bio, "bio", max_len=BIO_MAX, required=False)}

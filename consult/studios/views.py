@@ -24,7 +24,7 @@ from consult.pagecache import for_visitors
 from consult.permissions import check, may, membership
 from consult.ratelimits import reservation_limit
 from consult.studios import booking, calendar, queries, reception
-from consult.studios.errors import StudioError
+from consult.refusals import Refused
 from consult.studios.forms import BookingForm, CancelSessionForm, RecordForm, ReserveForm
 from consult.studios.labels import (
     ATTENDANCE_LABELS, BODY_LABELS, CATEGORY_LABELS, KIND_LABELS, WEEKDAY_LABELS,
@@ -167,7 +167,7 @@ def reserve(session_id: int):
         try:
             reservation = reception.reserve(current_user, session, form.slot.data,
                                             form.category.data, form.matter.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
             return _session_page(session, reserve_form=form, status=409)
         db.session.commit()
@@ -190,7 +190,7 @@ def cancel_reservation(reservation_id: int):
     if form.validate_on_submit():
         try:
             reception.cancel_reservation(current_user, reservation)
-        except StudioError as error:
+        except Refused as error:
             db.session.rollback()
             flash(error.message, "error")
         else:
@@ -208,7 +208,7 @@ def cancel_session(session_id: int):
     if form.validate_on_submit():
         try:
             notified = booking.cancel_session(current_user, session, form.reason.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
             return _session_page(session, cancel_form=form, status=409)
         db.session.commit()
@@ -230,7 +230,7 @@ def record(session_id: int, reservation_id: int):
         try:
             reception.record_reception(current_user, reservation, form.attendance.data,
                                        form.raised.data, form.follow_up.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
         else:
             db.session.commit()
@@ -258,7 +258,7 @@ def book(studio_id: int):
                 current_user, place, room_id=form.room.data, day=form.day.data,
                 start=form.start.data, end=form.end.data, focus=form.focus.data,
                 slot_minutes=form.slot_minutes.data, weeks=form.weeks.data)
-        except StudioError as error:
+        except Refused as error:
             _refused(error, form)
             status = 409 if error.field in ("room", "start") else 200
         else:

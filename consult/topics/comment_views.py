@@ -22,7 +22,7 @@ from consult.extensions import db
 from consult.permissions import check
 from consult.ratelimits import comment_limit
 from consult.topics import comments
-from consult.topics.comments import NotAllowed, TopicError
+from consult.refusals import Refused
 from consult.topics.lifecycle import Stage
 from consult.topics.models import Comment, Topic
 from consult.urls import safe_next_url
@@ -79,7 +79,7 @@ def _back(comment: Comment, sort: str):
     return redirect(target or _comment_url(comment, sort), 303)
 
 
-def _forbidden(error: NotAllowed):
+def _forbidden(error: Refused):
     abort(403, str(error.message))
 
 
@@ -101,11 +101,10 @@ def _action(comment_id: int, run, success: str, *, form_field: str | None = None
     typed = request.form.get(form_field, "") if form_field else ""
     try:
         run(comment)
-    except NotAllowed as error:
+    except Refused as error:
         db.session.rollback()
-        _forbidden(error)
-    except TopicError as error:
-        db.session.rollback()
+        if error.forbidding:
+            _forbidden(error)
         comment = db.session.get(Comment, comment_id)
         if is_htmx():
             in_form = form_field is not None and error.field == form_field
@@ -147,14 +146,14 @@ def create(topic_id: int):
     parent_id = request.form.get("parent_id", type=int)
     try:
         comment = comments.post(topic, current_user, body, parent_id)
-    except TopicError as error:
+    except Refused as error:
         db.session.rollback()
-        status = 403 if isinstance(error, NotAllowed) else 422
+        status = 403 if error.forbidding else 422
         parent = db.session.get(Comment, parent_id) if parent_id else None
         if parent is not None and parent.topic_id != topic.id:
             parent = None
         if is_htmx():
-            if isinstance(error, NotAllowed):
+            if error.forbidding:
                 _forbidden(error)  # not swapped: the text stays in the form, app.js says why
             # The form again, with the error and the text (200: htmx swaps it in place).
             return render_template("topics/_comment_posted.html", topic=topic, sort=sort,
@@ -200,11 +199,10 @@ def edit(comment_id: int):
         body = request.form.get("body", "")
         try:
             comments.edit(comment, current_user, body)
-        except NotAllowed as refused:
+        except Refused as refused:
             db.session.rollback()
-            _forbidden(refused)
-        except TopicError as refused:
-            db.session.rollback()
+            if refused.forbidding:
+                _forbidden(refused)
             comment = db.session.get(Comment, comment_id)
             error = refused.message
         else:
@@ -214,7 +212,7 @@ def edit(comment_id: int):
             flash(_("Your comment is updated."), "success")
             return redirect(_comment_url(comment, sort), 303)
     elif (refused := comments.edit_refusal(comment, current_user)) is not None:
-        if isinstance(refused, NotAllowed):
+        if refused.forbidding:
             _forbidden(refused)
         if is_htmx():
             return _fragment(comment, sort, error=refused.message)

@@ -1,10 +1,10 @@
 """Open comment (公开征求意见): the rules for comments, replies, reactions, reports and moderation,
 and :func:`thread`, everything the topic page shows of them.
 
-Each rule checks permission, stage and input first and raises :class:`TopicError` (a message a
+Each rule checks permission, stage and input first and raises :class:`Refused` (a message a
 resident understands, and the form field it concerns) before changing anything; the caller
-commits or rolls back. Refusals by the permission table raise :class:`NotAllowed` (a
-``TopicError`` the views answer with 403).
+commits or rolls back. Refusals by the permission table raise :class:`Refused` (a
+``Refused`` the views answer with 403).
 
 Choices made here:
 
@@ -52,7 +52,8 @@ from consult.permissions import check, membership
 from consult.topics import consensus, lifecycle
 from consult.topics.lifecycle import Stage
 from consult.topics.models import Comment, CommentReport, Reaction, ReactionValue, Topic
-from consult.topics.service import TopicError, follow
+from consult.topics.service import follow
+from consult.refusals import Refused
 
 BODY_MAX = 2000
 REASON_MAX = 500
@@ -84,13 +85,6 @@ kinds.register("topic.comment_hidden", _l(
     "Your comment on “%(title)s” was hidden by the moderator: %(note)s"))
 
 
-class NotAllowed(TopicError):
-    """Refused by the permission table (not logged in, not verified, out of scope, not a
-    moderator); ``code`` is the :class:`consult.permissions.Refusal` code."""
-
-    def __init__(self, message, code: str = "forbidden"):
-        super().__init__(message)
-        self.code = code
 
 
 # --- reading the rules ---------------------------------------------------------------------
@@ -130,13 +124,13 @@ def _require_open(topic: Topic, user) -> None:
     if (why := comment_refusal(topic, user)) is not None:
         code, message = why
         if code in (c.value for c in Closed):
-            raise TopicError(message)
-        raise NotAllowed(message, code)
+            raise Refused(message)
+        raise Refused.forbidden(message, code)
 
 
 def _require_moderator(topic: Topic, user) -> None:
     if (r := check(user, "topic.moderate", topic)) is not None:
-        raise NotAllowed(r.message, r.code)
+        raise Refused.forbidden(r.message, r.code)
 
 
 def can_edit(comment: Comment, user, now: datetime | None = None) -> bool:
@@ -150,9 +144,9 @@ def can_edit(comment: Comment, user, now: datetime | None = None) -> bool:
 def _clean_body(body: str | None) -> str:
     body = (body or "").replace("\r\n", "\n").strip()
     if not body:
-        raise TopicError(_l("Write your comment first: the text is empty."), "body")
+        raise Refused(_l("Write your comment first: the text is empty."), "body")
     if len(body) > BODY_MAX:
-        raise TopicError(_l("A comment can be at most %(n)d characters; yours has %(have)d.",
+        raise Refused(_l("A comment can be at most %(n)d characters; yours has %(have)d.",
                             n=BODY_MAX, have=len(body)), "body")
     return body
 
@@ -160,9 +154,9 @@ def _clean_body(body: str | None) -> str:
 def _clean_reason(reason: str | None, missing) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise TopicError(missing, "reason")
+        raise Refused(missing, "reason")
     if len(reason) > REASON_MAX:
-        raise TopicError(_l("The reason can be at most %(n)d characters.", n=REASON_MAX),
+        raise Refused(_l("The reason can be at most %(n)d characters.", n=REASON_MAX),
                          "reason")
     return reason
 
@@ -184,11 +178,11 @@ def _check_rate(user) -> None:
         select(func.count().filter(Comment.created_at > now - short), func.count())
         .where(Comment.author_id == user.id, Comment.created_at > now - long)).one()
     if recent >= short_max:
-        raise TopicError(_l(
+        raise Refused(_l(
             "You are posting very quickly: at most %(n)d comments a minute. Please wait a "
             "minute and post again; your text is kept below.", n=short_max), "body")
     if total >= long_max:
-        raise TopicError(_l(
+        raise Refused(_l(
             "You have posted %(n)d comments in the last hour, the most allowed. Please wait "
             "a while and post again; your text is kept below.", n=long_max), "body")
 
@@ -206,8 +200,8 @@ def _require_author(comment: Comment, user, message) -> None:
     if comment.author_id == getattr(user, "id", None):
         return
     if not getattr(user, "is_authenticated", False):
-        raise NotAllowed(_l("Please log in first."), "login_required")
-    raise NotAllowed(message)
+        raise Refused.forbidden(_l("Please log in first."), "login_required")
+    raise Refused.forbidden(message)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -236,9 +230,9 @@ def post(topic: Topic, user, body: str, parent_id: int | None = None) -> Comment
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.topic_id != topic.id:
-            raise TopicError(_l("The comment you are replying to is not on this topic."), "body")
+            raise Refused(_l("The comment you are replying to is not on this topic."), "body")
         if parent.withdrawn_at is not None or parent.hidden_at is not None:
-            raise TopicError(_l("The comment you are replying to is no longer shown; "
+            raise Refused(_l("The comment you are replying to is no longer shown; "
                                 "post a comment of your own instead."), "body")
         if parent.parent_id is not None:  # one level: a reply to a reply joins the thread
             parent = db.session.get(Comment, parent.parent_id)
@@ -270,23 +264,23 @@ def _topic_of(comment: Comment) -> Topic:
     return db.session.get(Topic, comment.topic_id)
 
 
-def edit_refusal(comment: Comment, user) -> TopicError | None:
+def edit_refusal(comment: Comment, user) -> Refused | None:
     """Why ``user`` may not edit ``comment`` now (the error :func:`edit` would raise), or
     ``None``."""
     try:
         _require_author(comment, user, _l("Only the author of a comment can edit it."))
         if comment.withdrawn_at is not None:
-            raise TopicError(_l("This comment was withdrawn and cannot be edited."))
+            raise Refused(_l("This comment was withdrawn and cannot be edited."))
         if comment.hidden_at is not None:
-            raise TopicError(_l("This comment was hidden by the moderator and cannot be "
+            raise Refused(_l("This comment was hidden by the moderator and cannot be "
                                 "edited."))
         _require_open(_topic_of(comment), user)
         if utcnow() >= comment.created_at + EDIT_WINDOW:
-            raise TopicError(_l(
+            raise Refused(_l(
                 "A comment can be edited for %(n)d minutes after posting; that time has "
                 "passed. You can withdraw it and post a new one.",
                 n=int(EDIT_WINDOW.total_seconds() // 60)), "body")
-    except TopicError as error:
+    except Refused as error:
         return error
     return None
 
@@ -308,7 +302,7 @@ def withdraw(comment: Comment, user) -> None:
     """The author takes their comment back: the text is removed, "comment withdrawn" stays."""
     _require_author(comment, user, _l("Only the author of a comment can withdraw it."))
     if comment.withdrawn_at is not None:
-        raise TopicError(_l("This comment is already withdrawn."))
+        raise Refused(_l("This comment is already withdrawn."))
     topic = _topic_of(comment)
     comment.body = ""
     comment.withdrawn_at = utcnow()
@@ -326,16 +320,16 @@ def react(comment: Comment, user, value: str) -> str | None:
     """Set the user's reaction to ``value`` (agree / disagree / pass), or take it back with
     :data:`CLEAR`. Giving the value one already gave keeps it. Returns the reaction now."""
     if value not in (*REACTION_VALUES, CLEAR):
-        raise TopicError(_l("Choose agree, disagree or pass."), "value")
+        raise Refused(_l("Choose agree, disagree or pass."), "value")
     topic = _topic_of(comment)
     _require_open(topic, user)
     if comment.withdrawn_at is not None:
-        raise TopicError(_l("This comment was withdrawn; it can no longer be marked."))
+        raise Refused(_l("This comment was withdrawn; it can no longer be marked."))
     if comment.hidden_at is not None:
-        raise TopicError(_l("This comment is hidden by the moderator; it can no longer be "
+        raise Refused(_l("This comment is hidden by the moderator; it can no longer be "
                             "marked."))
     if comment.author_id == user.id:
-        raise TopicError(_l("This is your own comment; agreement comes from other residents."))
+        raise Refused(_l("This is your own comment; agreement comes from other residents."))
     for _attempt in range(2):
         existing = db.session.scalar(
             select(Reaction).where(Reaction.comment_id == comment.id,
@@ -368,25 +362,25 @@ def react(comment: Comment, user, value: str) -> str | None:
         db.session.flush()
         db.session.expire(comment, list(_COUNTER.values()))
         return None if value == CLEAR else value
-    raise TopicError(_l("Your reaction could not be saved. Please try again."))
+    raise Refused(_l("Your reaction could not be saved. Please try again."))
 
 
 def report(comment: Comment, user, reason: str) -> CommentReport:
     """Tell the moderators that a comment breaks the rules, once per person."""
     topic = _topic_of(comment)
     if (r := check(user, "topic.participate", topic)) is not None:
-        raise NotAllowed(r.message, r.code)
+        raise Refused.forbidden(r.message, r.code)
     if comment.withdrawn_at is not None:
-        raise TopicError(_l("This comment was withdrawn; there is nothing left to report."))
+        raise Refused(_l("This comment was withdrawn; there is nothing left to report."))
     if comment.hidden_at is not None:
-        raise TopicError(_l("This comment is already hidden by the moderator."))
+        raise Refused(_l("This comment is already hidden by the moderator."))
     if comment.author_id == user.id:
-        raise TopicError(_l("This is your own comment. You can edit or withdraw it instead."))
+        raise Refused(_l("This is your own comment. You can edit or withdraw it instead."))
     reason = _clean_reason(reason, _l("Say what is wrong with this comment."))
     already = db.session.scalar(select(CommentReport.id).where(
         CommentReport.comment_id == comment.id, CommentReport.reporter_id == user.id))
     if already is not None:
-        raise TopicError(_l("You have already reported this comment. The moderators will look "
+        raise Refused(_l("You have already reported this comment. The moderators will look "
                             "at it."))
     entry = CommentReport(comment_id=comment.id, reporter_id=user.id, reason=reason,
                           created_at=utcnow())
@@ -394,7 +388,7 @@ def report(comment: Comment, user, reason: str) -> CommentReport:
         with db.session.begin_nested():
             db.session.add(entry)
     except IntegrityError:  # the same person twice at the same moment
-        raise TopicError(_l("You have already reported this comment. The moderators will "
+        raise Refused(_l("You have already reported this comment. The moderators will "
                             "look at it.")) from None
     db.session.execute(update(Comment).where(Comment.id == comment.id)
                        .values(open_report_count=Comment.open_report_count + 1)
@@ -419,10 +413,10 @@ def hide(comment: Comment, user, reason: str) -> None:
     topic = _topic_of(comment)
     _require_moderator(topic, user)
     if comment.withdrawn_at is not None:
-        raise TopicError(_l("This comment was withdrawn by its author; there is nothing to "
+        raise Refused(_l("This comment was withdrawn by its author; there is nothing to "
                             "hide."))
     if comment.hidden_at is not None:
-        raise TopicError(_l("This comment is already hidden."))
+        raise Refused(_l("This comment is already hidden."))
     reason = _clean_reason(reason, _l("Give a reason for hiding the comment. It is shown in "
                                       "its place."))
     comment.hidden_at = utcnow()
@@ -440,7 +434,7 @@ def restore(comment: Comment, user) -> None:
     topic = _topic_of(comment)
     _require_moderator(topic, user)
     if comment.hidden_at is None:
-        raise TopicError(_l("This comment is not hidden."))
+        raise Refused(_l("This comment is not hidden."))
     reason = comment.hidden_reason
     comment.hidden_at = None
     comment.hidden_by_id = None
@@ -455,7 +449,7 @@ def dismiss_reports(comment: Comment, user) -> None:
     topic = _topic_of(comment)
     _require_moderator(topic, user)
     if comment.open_report_count == 0:
-        raise TopicError(_l("This comment has no open reports."))
+        raise Refused(_l("This comment has no open reports."))
     resolved = _resolve_reports(comment)
     _audit("topic.comment_dismiss", topic, user, comment, reports_resolved=resolved)
 

@@ -22,7 +22,8 @@ from consult.text import render_markdown
 from consult.topics import lifecycle
 from consult.topics.lifecycle import Stage
 from consult.topics.models import Category, Topic
-from consult.topics.service import TITLE_MAX, TITLE_MIN, TopicError, follow
+from consult.topics.service import TITLE_MAX, TITLE_MIN, follow
+from consult.refusals import Refused
 
 AS_RESIDENT, AS_REPRESENTATIVE = "resident", "representative"
 
@@ -48,18 +49,18 @@ def propose_from_reception(rec: ReceptionRecord, actor, proposer: str) -> Topic:
     reservation = rec.reservation
     session = reservation.session
     if (r := check(actor, "studio.record", session)) is not None:
-        raise TopicError(r.message)
+        raise Refused(r.message)
     if rec.topic_id is not None:
-        raise TopicError(_l("This matter has already become a topic proposal."))
+        raise Refused(_l("This matter has already become a topic proposal."))
     if rec.attendance != "attended":
-        raise TopicError(_l("Only a matter raised at a reception that took place can become a "
+        raise Refused(_l("Only a matter raised at a reception that took place can become a "
                             "topic."))
     if proposer not in (AS_RESIDENT, AS_REPRESENTATIVE):
-        raise TopicError(_l("Choose who proposes the topic."), "proposer")
+        raise Refused(_l("Choose who proposes the topic."), "proposer")
     community_id = session.studio.community_id
     resident = reservation.resident
     if proposer == AS_RESIDENT and not membership(resident).verified_in(community_id):
-        raise TopicError(_l("The resident is not verified in this community, so the proposal "
+        raise Refused(_l("The resident is not verified in this community, so the proposal "
                             "cannot be in their name; propose it in your own name."), "proposer")
     category = reservation.category if reservation.category in {c.value for c in Category} \
         else Category.OTHER.value

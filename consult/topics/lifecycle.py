@@ -32,6 +32,7 @@ from consult.notifications import kinds
 from consult.notifications.service import notify
 from consult.permissions import check
 from consult.topics.models import Follow, StageChange, Topic
+from consult.refusals import Refused
 
 
 class Stage(str, enum.Enum):
@@ -76,13 +77,6 @@ def stage_label(stage) -> str:
     return str(STAGE_LABELS[Stage(stage)])
 
 
-class TransitionRefused(Exception):
-    """A transition that may not happen now; ``message`` says why, in plain words."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 Guard = Callable[[Topic, dict], "str | None"]
@@ -170,12 +164,12 @@ _MUTABLE_COLUMNS = ["stage", "stage_changed_at", "comment_until", "closing_reaso
 
 
 def apply(topic: Topic, name: str, actor, **context) -> StageChange:
-    """Make transition ``name`` or raise :class:`TransitionRefused`. The caller commits."""
+    """Make transition ``name`` or raise :class:`Refused`. The caller commits."""
     t = TRANSITIONS[name]
     if topic.id is not None:
         lock(topic)
     if (why := refusal(topic, name, actor, context)) is not None:
-        raise TransitionRefused(why, context.get("field"))
+        raise Refused(why, context.get("field"))
     note = (context.get("reason") or "").strip()
     before = topic.stage
     if t.effect is not None:

@@ -1,7 +1,7 @@
 """Proposals and co-signing (提议与附议), review, following.
 
 Plain functions: each checks permission and input, changes the session, writes the audit log
-and raises :class:`TopicError` (a message and the field it concerns) before changing anything
+and raises :class:`Refused` (a message and the field it concerns) before changing anything
 it refuses. The caller commits or rolls back.
 """
 from __future__ import annotations
@@ -22,7 +22,8 @@ from consult.notifications.service import notify
 from consult.permissions import check, membership
 from consult.text import render_markdown
 from consult.topics import lifecycle
-from consult.topics.lifecycle import Stage, TransitionRefused
+from consult.topics.lifecycle import Stage
+from consult.refusals import Refused
 from consult.topics.models import Category, Cosignature, Follow, ScopeLevel, Topic
 
 TITLE_MIN, TITLE_MAX = 5, 80
@@ -32,8 +33,6 @@ kinds.register("topic.needs_review", _l(
     "“%(title)s” has enough co-signatures and waits for your review."))
 
 
-class TopicError(TransitionRefused):
-    """Refused input or action; ``field`` names the form field it concerns."""
 
 
 @dataclass(frozen=True)
@@ -85,17 +84,17 @@ def _validate(title: str, description: str, category: str) -> tuple[str, str]:
     title = " ".join((title or "").split())
     description = (description or "").strip()
     if len(title) < TITLE_MIN:
-        raise TopicError(_l("The title needs at least %(n)d characters.", n=TITLE_MIN), "title")
+        raise Refused(_l("The title needs at least %(n)d characters.", n=TITLE_MIN), "title")
     if len(title) > TITLE_MAX:
-        raise TopicError(_l("The title can be at most %(n)d characters.", n=TITLE_MAX), "title")
+        raise Refused(_l("The title can be at most %(n)d characters.", n=TITLE_MAX), "title")
     if not description:
-        raise TopicError(_l("Describe the matter: what is the problem and what do you propose?"),
+        raise Refused(_l("Describe the matter: what is the problem and what do you propose?"),
                          "description")
     if len(description) > DESCRIPTION_MAX:
-        raise TopicError(_l("The description can be at most %(n)d characters.",
+        raise Refused(_l("The description can be at most %(n)d characters.",
                             n=DESCRIPTION_MAX), "description")
     if category not in {c.value for c in Category}:
-        raise TopicError(_l("Choose a category."), "category")
+        raise Refused(_l("Choose a category."), "category")
     return title, description
 
 
@@ -103,7 +102,7 @@ def _scope_of(user, scope_key: str) -> Scope:
     for scope, _label in scopes_for(user):
         if scope.key == scope_key:
             return scope
-    raise TopicError(_l("Choose where the topic applies: your community, grid or building."),
+    raise Refused(_l("Choose where the topic applies: your community, grid or building."),
                      "scope")
 
 
@@ -113,12 +112,12 @@ def save_draft(user, *, title: str, description: str, category: str, scope_key: 
     live in; a draft is visible to its author alone."""
     scope = _scope_of(user, scope_key)
     if (r := check(user, "topic.propose", scope.community_id)) is not None:
-        raise TopicError(r.message)
+        raise Refused(r.message)
     if topic is not None:
         if (r := check(user, "topic.edit_draft", topic)) is not None:
-            raise TopicError(r.message)
+            raise Refused(r.message)
         if topic.stage != Stage.DRAFT.value:
-            raise TopicError(_l("Only a draft can be edited; this proposal is already public."))
+            raise Refused(_l("Only a draft can be edited; this proposal is already public."))
     title, description = _validate(title, description, category)
     if topic is None:
         topic = Topic(proposer_id=user.id, stage=Stage.DRAFT.value)
@@ -152,19 +151,19 @@ def cosign(topic: Topic, user) -> bool:
     """附议 once; returns True when this co-signature sent the proposal to review."""
     lifecycle.lock(topic)
     if topic.stage != Stage.PROPOSED.value:
-        raise TopicError(_l("Co-signing is closed: the proposal is no longer gathering "
+        raise Refused(_l("Co-signing is closed: the proposal is no longer gathering "
                             "co-signatures."))
     if (r := check(user, "topic.participate", topic)) is not None:
-        raise TopicError(r.message)
+        raise Refused(r.message)
     if topic.proposer_id == user.id:
-        raise TopicError(_l("You proposed this topic; co-signatures come from other residents."))
+        raise Refused(_l("You proposed this topic; co-signatures come from other residents."))
     if _has_cosigned(topic, user):
-        raise TopicError(_l("You have already co-signed this proposal."))
+        raise Refused(_l("You have already co-signed this proposal."))
     try:
         with db.session.begin_nested():
             db.session.add(Cosignature(topic_id=topic.id, user_id=user.id))
     except IntegrityError:  # the same person twice at the same moment
-        raise TopicError(_l("You have already co-signed this proposal.")) from None
+        raise Refused(_l("You have already co-signed this proposal.")) from None
     topic.cosign_count = _count_cosignatures(topic)
     record("topic.cosign", topic, actor=user, community_id=topic.community_id,
            details={"cosignatures": topic.cosign_count})
@@ -180,10 +179,10 @@ def cosign(topic: Topic, user) -> bool:
 def withdraw_cosignature(topic: Topic, user) -> None:
     lifecycle.lock(topic)
     if topic.stage != Stage.PROPOSED.value:
-        raise TopicError(_l("A co-signature can only be withdrawn while the proposal is "
+        raise Refused(_l("A co-signature can only be withdrawn while the proposal is "
                             "gathering co-signatures."))
     if not _has_cosigned(topic, user):
-        raise TopicError(_l("You have not co-signed this proposal."))
+        raise Refused(_l("You have not co-signed this proposal."))
     db.session.execute(delete(Cosignature).where(Cosignature.topic_id == topic.id,
                                                  Cosignature.user_id == user.id))
     topic.cosign_count = _count_cosignatures(topic)
@@ -219,7 +218,7 @@ def move_to_deliberation(topic: Topic, user) -> None:
 
 def follow(topic: Topic, user) -> None:
     if (r := check(user, "topic.follow", topic)) is not None:
-        raise TopicError(r.message)
+        raise Refused(r.message)
     exists = db.session.scalar(select(Follow.id).where(Follow.topic_id == topic.id,
                                                        Follow.user_id == user.id))
     if exists is None:

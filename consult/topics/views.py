@@ -13,7 +13,8 @@ from consult.topics import lifecycle, queries, service
 from consult.topics.forms import (
     CATEGORY_LABELS, SORTS, AcceptForm, ProposalForm, ReasonForm, TopicFilterForm,
 )
-from consult.topics.lifecycle import STAGE_LABELS, Stage, TransitionRefused
+from consult.topics.lifecycle import STAGE_LABELS, Stage
+from consult.refusals import Refused
 from consult.topics.models import Topic
 from consult.http import is_htmx
 
@@ -124,7 +125,7 @@ def _edit(topic: Topic | None):
                 category=form.category.data or "", scope_key=form.scope.data or "", topic=topic)
             if publish:
                 service.submit(saved, current_user)
-        except TransitionRefused as error:
+        except Refused as error:
             db.session.rollback()
             target = getattr(form, error.field, None) if error.field else None
             if target is not None:
@@ -183,7 +184,7 @@ def _act(topic_id: int, action, success: str):
     topic = _topic_or_404(topic_id)
     try:
         action(topic)
-    except TransitionRefused as error:
+    except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")
     else:
@@ -267,7 +268,7 @@ def from_reception(record_id: int):
     proposer = request.form.get("proposer", "")
     try:
         topic = propose_from_reception(rec, current_user, proposer)
-    except TransitionRefused as error:
+    except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for("studios.session", session_id=session_id,

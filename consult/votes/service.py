@@ -1,7 +1,7 @@
 """Opening a vote, freezing its electorate, casting ballots, closing and tallying.
 
 Plain functions like every rule module here: they check permissions and input, change the
-session, write the audit log, and raise :class:`VoteError` (a message and the form field it
+session, write the audit log, and raise :class:`Refused` (a message and the form field it
 concerns) before changing anything they refuse. The caller commits.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ from consult.community.models import (
 from consult.extensions import db
 from consult.permissions import check
 from consult.topics import lifecycle
-from consult.topics.lifecycle import Stage, TransitionRefused
+from consult.topics.lifecycle import Stage
+from consult.refusals import Refused
 from consult.topics.models import Topic
 from consult.votes import tally as tallying
 from consult.votes.electorate import UnitRecord, owner_electors
@@ -38,8 +39,6 @@ MAX_DAYS = 60
 TRACKER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed back
 
 
-class VoteError(TransitionRefused):
-    """Refused input or action; ``field`` names the form field it concerns."""
 
 
 def vote_resolution_of(topic: Topic):
@@ -117,9 +116,9 @@ def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
     if rerun:
         close(latest_vote(topic.id))  # the invalid result is stored before the new vote
         if (r := check(actor, "topic.manage", topic)) is not None:
-            raise VoteError(r.message)
+            raise Refused(r.message)
     elif (why := lifecycle.refusal(topic, "open_vote", actor)) is not None:
-        raise VoteError(why)
+        raise Refused(why)
     spec = _validated(topic, spec)
     grid_id, building_id = _scope_ids(topic, spec.scope_key)
     vote = Vote(topic_id=topic.id, community_id=topic.community_id, grid_id=grid_id,
@@ -131,7 +130,7 @@ def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
     db.session.flush()
     freeze_electorate(vote)
     if vote.electorate_size == 0:
-        raise VoteError(_l("Nobody in this area can vote in this electorate; choose another "
+        raise Refused(_l("Nobody in this area can vote in this electorate; choose another "
                            "area or electorate."), "scope")
     record("vote.open", topic, actor=actor, community_id=topic.community_id, details={
         "vote_id": vote.id, "question": vote.question, "electorate": vote.electorate,
@@ -146,46 +145,46 @@ def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
 def _validated(topic: Topic, spec: VoteSpec) -> VoteSpec:
     question = " ".join((spec.question or "").split())
     if not question:
-        raise VoteError(_l("Write the question residents will answer."), "question")
+        raise Refused(_l("Write the question residents will answer."), "question")
     if len(question) > QUESTION_MAX:
-        raise VoteError(_l("The question can be at most %(n)d characters.", n=QUESTION_MAX),
+        raise Refused(_l("The question can be at most %(n)d characters.", n=QUESTION_MAX),
                         "question")
     options = tuple(" ".join(o.split()) for o in spec.options if o and o.strip())
     if options != YES_NO_OPTIONS:
         if len(options) < 2 or len(options) > MAX_OPTIONS:
-            raise VoteError(_l("A choice vote has from 2 to %(n)d options.", n=MAX_OPTIONS),
+            raise Refused(_l("A choice vote has from 2 to %(n)d options.", n=MAX_OPTIONS),
                             "options")
         if len(set(options)) != len(options):
-            raise VoteError(_l("Two options are the same."), "options")
+            raise Refused(_l("Two options are the same."), "options")
         if any(len(o) > OPTION_MAX for o in options):
-            raise VoteError(_l("An option can be at most %(n)d characters.", n=OPTION_MAX),
+            raise Refused(_l("An option can be at most %(n)d characters.", n=OPTION_MAX),
                             "options")
     if spec.electorate not in {e.value for e in Electorate}:
-        raise VoteError(_l("Choose who votes."), "electorate")
+        raise Refused(_l("Choose who votes."), "electorate")
     if spec.rule not in {r.value for r in Rule}:
-        raise VoteError(_l("Choose the rule."), "rule")
+        raise Refused(_l("Choose the rule."), "rule")
     rule = Rule(spec.rule)
     if rule in CIVIL_CODE_RULES and spec.electorate != Electorate.OWNERS.value:
-        raise VoteError(_l("The Civil Code rules apply to votes of the owners only."), "rule")
+        raise Refused(_l("The Civil Code rules apply to votes of the owners only."), "rule")
     if rule in CIVIL_CODE_RULES and options != YES_NO_OPTIONS:
-        raise VoteError(_l("A Civil Code vote asks agree, oppose or abstain."), "options")
+        raise Refused(_l("A Civil Code vote asks agree, oppose or abstain."), "options")
     quorum = spec.quorum_percent
     if quorum is not None:
         if rule in CIVIL_CODE_RULES:
-            raise VoteError(_l("The Civil Code rules set their own participation threshold; "
+            raise Refused(_l("The Civil Code rules set their own participation threshold; "
                                "leave the quorum empty."), "quorum_percent")
         if not 1 <= quorum <= 100:
-            raise VoteError(_l("The quorum is a percentage from 1 to 100."), "quorum_percent")
+            raise Refused(_l("The quorum is a percentage from 1 to 100."), "quorum_percent")
     now = utcnow()
     if spec.closes_at <= spec.opens_at:
-        raise VoteError(_l("The vote must close after it opens."), "closes_at")
+        raise Refused(_l("The vote must close after it opens."), "closes_at")
     if spec.closes_at <= now:
-        raise VoteError(_l("The closing time has already passed."), "closes_at")
+        raise Refused(_l("The closing time has already passed."), "closes_at")
     if spec.opens_at < now - timedelta(minutes=5):
-        raise VoteError(_l("The opening time has already passed; open it now or later."),
+        raise Refused(_l("The opening time has already passed; open it now or later."),
                         "opens_at")
     if spec.closes_at - spec.opens_at > timedelta(days=MAX_DAYS):
-        raise VoteError(_l("A vote can stay open at most %(n)d days.", n=MAX_DAYS), "closes_at")
+        raise Refused(_l("A vote can stay open at most %(n)d days.", n=MAX_DAYS), "closes_at")
     return VoteSpec(question, spec.electorate, spec.rule, spec.scope_key, spec.opens_at,
                     spec.closes_at, options, quorum, bool(spec.secret))
 
@@ -212,7 +211,7 @@ def scope_choices(topic: Topic) -> list[tuple[str, str]]:
 
 def _scope_ids(topic: Topic, scope_key: str) -> tuple[int | None, int | None]:
     if scope_key not in {k for k, _ in scope_choices(topic)}:
-        raise VoteError(_l("Choose an area within the topic's scope."), "scope")
+        raise Refused(_l("Choose an area within the topic's scope."), "scope")
     kind, _, raw = scope_key.partition(":")
     if kind == "building":
         building = db.session.get(Building, int(raw))
@@ -324,13 +323,13 @@ def cast(vote: Vote, user, option: str) -> list[Ballot]:
     """Cast (or change) ``user``'s ballot: one ballot per elector they belong to, each with a
     receipt. The previous ballot stays in the history, no longer counted."""
     if (why := cast_refusal(vote, user)) is not None:
-        raise VoteError(why)
+        raise Refused(why)
     if option not in vote.options:
-        raise VoteError(_l("Choose one of the options."), "option")
+        raise Refused(_l("Choose one of the options."), "option")
     electors = electors_of(vote, user)
     if not electors:
-        raise VoteError(_l("You are not on the list of voters of this vote (it was fixed when "
-                           "the vote opened)."))
+        raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
+                                   "fixed when the vote opened)."), "not_elector")
     now = utcnow()
     ballots = []
     for elector in electors:
@@ -353,7 +352,7 @@ def cast(vote: Vote, user, option: str) -> list[Ballot]:
                 break
             except IntegrityError:
                 if attempt == 2:
-                    raise VoteError(_l("Your ballot could not be recorded; please try "
+                    raise Refused(_l("Your ballot could not be recorded; please try "
                                        "again.")) from None
         ballots.append(ballot)
     return ballots

@@ -13,7 +13,7 @@ from consult.extensions import db
 from consult.pagecache import for_visitors
 from consult.permissions import check
 from consult.ratelimits import ballot_limit
-from consult.topics.lifecycle import TransitionRefused
+from consult.refusals import Refused
 from consult.topics.models import Topic
 from consult.votes import service
 from consult.votes.forms import BallotForm, OpenVoteForm
@@ -71,7 +71,7 @@ def open_vote(topic_id: int):
             options=options, quorum_percent=form.quorum_percent.data, secret=form.secret.data)
         try:
             vote = service.open_vote(topic, current_user, spec)
-        except TransitionRefused as error:
+        except Refused as error:
             db.session.rollback()
             target = getattr(form, error.field or "", None)
             if target is not None:
@@ -121,7 +121,7 @@ def cast(vote_id: int):
         return redirect(url_for(".show", vote_id=vote.id))
     try:
         ballots = service.cast(vote, current_user, form.option.data)
-    except TransitionRefused as error:
+    except Refused as error:
         db.session.rollback()
         flash(str(error.message), "error")
         return redirect(url_for(".show", vote_id=vote.id))
