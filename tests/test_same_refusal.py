@@ -31,24 +31,24 @@ def flashed(client) -> list[str]:
         return [str(m) for _c, m in session.get("_flashes", [])]
 
 
+def comment_both_ways(app, login, w, who, body: str):
+    """The same comment posted by ``who`` through the page and through the API."""
+    page = login(who, app.test_client()).post(f"/topics/{w.topic.id}/comments",
+                                              data={"body": body})
+    api = app.test_client().post(f"/api/v1/topics/{w.topic.id}/comments", json={"body": body},
+                                 headers=auth(token(app.test_client(), who)))
+    return page, api, api.get_json()
+
+
 def test_an_empty_comment_is_refused_alike(w, app, login):
-    web = login(w.residents[2], app.test_client())
-    page = web.post(f"/topics/{w.topic.id}/comments", data={"body": "  "})
-    api = app.test_client().post(f"/api/v1/topics/{w.topic.id}/comments", json={"body": "  "},
-                                 headers=auth(token(app.test_client(), w.residents[2])))
-    problem = api.get_json()
+    page, api, problem = comment_both_ways(app, login, w, w.residents[2], "  ")
     assert page.status_code == 422 and api.status_code == 422
     assert problem["field"] == "body"
     assert problem["detail"] in page_messages(page)
 
 
 def test_a_comment_by_someone_of_another_community_is_refused_alike(w, app, login):
-    web = login(w.outsider, app.test_client())
-    page = web.post(f"/topics/{w.topic.id}/comments", data={"body": "外来意见"})
-    api = app.test_client().post(f"/api/v1/topics/{w.topic.id}/comments",
-                                 json={"body": "外来意见"},
-                                 headers=auth(token(app.test_client(), w.outsider)))
-    problem = api.get_json()
+    page, api, problem = comment_both_ways(app, login, w, w.outsider, "外来意见")
     assert page.status_code == 403 and api.status_code == 403  # the permission table
     assert problem["detail"] in page_messages(page)
 

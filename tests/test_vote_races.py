@@ -41,18 +41,24 @@ def frozen_now():
     clock.set_frozen(None)
 
 
-def test_concurrent_ballots_leave_one_counted_ballot_per_owner(app, monkeypatch):
+def owners_vote(monkeypatch, name: str, buildings: int, owners_each: int, closes_at):
+    """An owners' vote open at NOW over ``buildings`` × ``owners_each`` homes, one owner each."""
     monkeypatch.setattr(service, "vote_resolution_of", lambda topic: object())
-    c = factories.community("并发社区", grids=1, buildings=4, units=VOTERS // 4)
+    c = factories.community(name, grids=1, buildings=buildings, units=owners_each)
     units = [u for b in c.grids[0].buildings for u in b.units]
-    owners = [factories.user(f"业主{i}", password=None) for i in range(VOTERS)]
+    owners = [factories.user(f"业主{i}", password=None) for i in range(len(units))]
     for owner, unit in zip(owners, units):
         factories.owner(owner, unit)
     secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
     topic = factories.topic(c, stage="deliberating")
     vote = service.open_vote(topic, secretary, VoteSpec(
         question="是否同意？", electorate="owners", rule="civil_code_ordinary",
-        scope_key=f"community:{c.id}", opens_at=NOW, closes_at=NOW + timedelta(days=1)))
+        scope_key=f"community:{c.id}", opens_at=NOW, closes_at=closes_at))
+    return vote, owners
+
+
+def test_concurrent_ballots_leave_one_counted_ballot_per_owner(app, monkeypatch):
+    vote, owners = owners_vote(monkeypatch, "并发社区", 4, VOTERS // 4, NOW + timedelta(days=1))
     db.session.commit()
     vote_id, owner_ids = vote.id, [o.id for o in owners]
 
@@ -113,17 +119,7 @@ def test_concurrent_closings_tally_once_with_one_audit_entry(app, monkeypatch):
     from consult.audit.models import AuditEntry
     from tests.races import race
 
-    monkeypatch.setattr(service, "vote_resolution_of", lambda topic: object())
-    c = factories.community("并发关闭社区", grids=1, buildings=1, units=6)
-    units = [u for b in c.grids[0].buildings for u in b.units]
-    owners = [factories.user(f"业主{i}", password=None) for i in range(6)]
-    for owner, unit in zip(owners, units):
-        factories.owner(owner, unit)
-    secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
-    topic = factories.topic(c, stage="deliberating")
-    vote = service.open_vote(topic, secretary, VoteSpec(
-        question="是否同意？", electorate="owners", rule="civil_code_ordinary",
-        scope_key=f"community:{c.id}", opens_at=NOW, closes_at=NOW + timedelta(hours=1)))
+    vote, owners = owners_vote(monkeypatch, "并发关闭社区", 1, 6, NOW + timedelta(hours=1))
     for owner in owners[:5]:
         service.cast(vote, owner, "agree")
     db.session.commit()
