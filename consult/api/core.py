@@ -243,10 +243,18 @@ def paging() -> tuple[int, int]:
 
 
 def page_of(items: list, page: int, per_page: int) -> dict:
-    """Pagination of a list loaded whole (a schedule, a board, a ballot list)."""
+    """Pagination of a short list loaded whole (a week's schedule, a board)."""
     start = (page - 1) * per_page
-    return {"items": items[start:start + per_page], "total": len(items), "page": page,
-            "per_page": per_page}
+    return paged(items[start:start + per_page], len(items), page, per_page)
+
+
+def paged(items: list, total: int, page: int, per_page: int) -> dict:
+    """One page of a list the database paged (``offset_of`` gives its offset)."""
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def offset_of(page: int, per_page: int) -> int:
+    return (page - 1) * per_page
 
 
 def iso(value: datetime | None) -> str | None:

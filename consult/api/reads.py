@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from consult.api.core import (
-    ApiError, bp, choice_arg, int_arg, iso, page_of, paging, parse_iso, token_user,
+    ApiError, bp, choice_arg, int_arg, iso, offset_of, page_of, paged, paging, parse_iso,
+    token_user,
 )
 from consult.clock import utcnow
 from consult.community.models import Community
@@ -163,9 +164,11 @@ def community_meetings(community_id: int):
     when = choice_arg("when", ["upcoming", "past"], "upcoming")
     page, per_page = paging()
     finder = hall_queries.upcoming if when == "upcoming" else hall_queries.past
-    rows = finder(community_id=community_id, limit=None)
+    rows = finder(community_id=community_id, limit=per_page, offset=offset_of(page, per_page))
+    total = hall_queries.count_meetings(upcoming_=when == "upcoming", community_id=community_id)
     published = hall_queries.published_meeting_ids(m.id for m in rows)
-    return jsonify(page_of([meeting_json(m, m.id in published) for m in rows], page, per_page))
+    return jsonify(paged([meeting_json(m, m.id in published) for m in rows], total, page,
+                         per_page))
 
 
 @bp.route("/meetings/<int:meeting_id>")
@@ -255,11 +258,12 @@ def vote_ballots(vote_id: int):
 
     v = _vote_or_404(vote_id)
     page, per_page = paging()
-    if _published_result(v) is None:
+    if not v.is_closed(utcnow()):  # (no tally needed to know that)
         raise ApiError("conflict", _("The list of ballots is published when the vote closes."))
     rows = [{"tracker": t, "option": o, **({"units": u} if not v.secret else {})}
-            for t, o, u in vote_service.ballot_rows(v)]
-    return jsonify(page_of(rows, page, per_page))
+            for t, o, u in vote_service.ballot_rows(v, limit=per_page,
+                                                    offset=offset_of(page, per_page))]
+    return jsonify(paged(rows, vote_service.counted_ballots(v), page, per_page))
 
 
 # --- studios ------------------------------------------------------------------------------------

@@ -38,24 +38,35 @@ def meeting_by_id(meeting_id: int) -> Meeting | None:
                  selectinload(Meeting.agenda).joinedload(AgendaItem.topic)))
 
 
-def _meetings(*conditions, order, limit=None) -> list[Meeting]:
+def _meetings(*conditions, order, limit=None, offset=0) -> list[Meeting]:
     stmt = (select(Meeting).where(*conditions).options(joinedload(Meeting.hall))
-            .order_by(*order))
+            .order_by(*order, Meeting.id))
     if limit:
         stmt = stmt.limit(limit)
+    if offset:
+        stmt = stmt.offset(offset)
     return list(db.session.scalars(stmt))
 
 
-def upcoming(*, hall_id=None, community_id=None, limit=LIST_LIMIT) -> list[Meeting]:
+def _when(upcoming_: bool, hall_id, community_id) -> tuple:
     scope = Meeting.hall_id == hall_id if hall_id else Meeting.community_id == community_id
-    return _meetings(scope, Meeting.ends_at > utcnow(), order=(Meeting.starts_at,),
-                     limit=limit)
+    return scope, (Meeting.ends_at > utcnow() if upcoming_ else Meeting.ends_at <= utcnow())
 
 
-def past(*, hall_id=None, community_id=None, limit=LIST_LIMIT) -> list[Meeting]:
-    scope = Meeting.hall_id == hall_id if hall_id else Meeting.community_id == community_id
-    return _meetings(scope, Meeting.ends_at <= utcnow(),
-                     order=(Meeting.starts_at.desc(),), limit=limit)
+def upcoming(*, hall_id=None, community_id=None, limit=LIST_LIMIT, offset=0) -> list[Meeting]:
+    return _meetings(*_when(True, hall_id, community_id), order=(Meeting.starts_at,),
+                     limit=limit, offset=offset)
+
+
+def past(*, hall_id=None, community_id=None, limit=LIST_LIMIT, offset=0) -> list[Meeting]:
+    return _meetings(*_when(False, hall_id, community_id),
+                     order=(Meeting.starts_at.desc(),), limit=limit, offset=offset)
+
+
+def count_meetings(*, upcoming_: bool, hall_id=None, community_id=None) -> int:
+    """How many meetings :func:`upcoming` (or :func:`past`) would list without a limit."""
+    return db.session.scalar(select(func.count(Meeting.id))
+                             .where(*_when(upcoming_, hall_id, community_id))) or 0
 
 
 def feed_meetings(*, hall_id=None, community_id=None) -> list[Meeting]:

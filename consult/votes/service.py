@@ -480,11 +480,17 @@ def close_due_votes() -> int:
     return len(due)
 
 
-def ballot_rows(vote: Vote) -> list[tuple[str, str, str]]:
-    """The public ballot list after closing: (tracker, option, units for named ballots)."""
-    rows = db.session.execute(
-        select(Ballot.tracker, Ballot.option, Elector.units_label)
-        .join(Elector, Ballot.elector_id == Elector.id)
-        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))
-        .order_by(Ballot.tracker)).all()
-    return [(t, o, "" if vote.secret else units) for t, o, units in rows]
+def ballot_rows(vote: Vote, *, limit: int | None = None,
+                offset: int = 0) -> list[tuple[str, str, str]]:
+    """The public ballot list after closing: (tracker, option, units for named ballots), by
+    tracker; ``limit``/``offset`` page it in SQL."""
+    stmt = (select(Ballot.tracker, Ballot.option, Elector.units_label)
+            .join(Elector, Ballot.elector_id == Elector.id)
+            .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))
+            .order_by(Ballot.tracker).limit(limit).offset(offset or None))
+    return [(t, o, "" if vote.secret else units) for t, o, units in db.session.execute(stmt)]
+
+
+def counted_ballots(vote: Vote) -> int:
+    return db.session.scalar(select(func.count(Ballot.id)).where(
+        Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
