@@ -17,8 +17,6 @@ from consult.extensions import db
 from consult.refusals import Refused
 
 
-
-
 def register(name: str, email: str, phone: str, password: str) -> User:
     """Create an account. At least one of e-mail and phone is needed to log in with."""
     name = (name or "").strip()

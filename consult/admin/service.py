@@ -37,8 +37,6 @@ AREA_LIMIT = Decimal("100000000")
 _AREA = re.compile(r"(\d+)(?:\.(\d+))?")
 
 
-
-
 # --- input ---------------------------------------------------------------------------------
 
 def clean_text(raw, field: str = "name", *, max_len: int = NAME_MAX,

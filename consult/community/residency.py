@@ -18,8 +18,6 @@ MAX_NOTE = 500
 MAX_REASON = 500
 
 
-
-
 def request_residency(user, unit: Unit, relation: str, note: str = "") -> Residency:
     if relation not in {r.value for r in Relation}:
         raise Refused(_l("Choose how you live there."), "relation")

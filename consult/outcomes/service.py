@@ -14,7 +14,8 @@ Lifecycle transitions registered here (all go through :func:`consult.topics.life
     implementing ─close (system; done and the rating period over)→ closed
 
 The system transitions are made by :func:`settle_due_outcomes` (``flask outcomes settle``,
-cron) and lazily when a topic page or an outcomes board is viewed.
+cron) and by :func:`settled` at the start of a write that depends on them; reads never settle
+(:func:`section` shows a due outcome as it will be).
 
 Plain functions like every rule module here: they check permissions and input, change the
 session, write the audit log, and raise :class:`Refused` (a message and the form field it
@@ -53,8 +54,6 @@ RATING_DAYS = 14
 DECISION_MAX = 5000
 TEXT_MAX = 2000
 RESPONSIBLE_MAX = 200
-
-
 
 
 # --- reading -----------------------------------------------------------------------------------

@@ -85,8 +85,6 @@ kinds.register("topic.comment_hidden", _l(
     "Your comment on “%(title)s” was hidden by the moderator: %(note)s"))
 
 
-
-
 # --- reading the rules ---------------------------------------------------------------------
 
 class Closed(str, enum.Enum):

@@ -77,8 +77,6 @@ def stage_label(stage) -> str:
     return str(STAGE_LABELS[Stage(stage)])
 
 
-
-
 Guard = Callable[[Topic, dict], "str | None"]
 Effect = Callable[[Topic, dict], None]
 

@@ -33,8 +33,6 @@ kinds.register("topic.needs_review", _l(
     "“%(title)s” has enough co-signatures and waits for your review."))
 
 
-
-
 @dataclass(frozen=True)
 class Scope:
     """Where a topic applies: the community, one grid, or one building of it."""

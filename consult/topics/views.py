@@ -23,7 +23,6 @@ bp = Blueprint("topics", __name__)
 MAX_COMMENT_PAGES = 40
 
 
-
 @bp.app_context_processor
 def _topic_helpers():
     return {"stage_label": lifecycle.stage_label, "category_labels": CATEGORY_LABELS}

@@ -39,8 +39,6 @@ MAX_DAYS = 60
 TRACKER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed back
 
 
-
-
 def vote_resolution_of(topic: Topic):
     """The "put to a vote" resolution of the topic's latest published minutes, or None."""
     from consult.halls.minutes import vote_resolution
@@ -69,8 +67,6 @@ def _entered_deliberation(topic: Topic) -> datetime:
         select(func.max(StageChange.at)).where(StageChange.topic_id == topic.id,
                                                StageChange.to_stage == Stage.DELIBERATING.value)
     ) or datetime.min
-
-
 
 
 @dataclass
