@@ -20,10 +20,11 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from consult import cli, i18n, pagecache, security, web
+    from consult import cli, i18n, pagecache, security, unit_of_work, web
     from consult.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    unit_of_work.init_app(app)  # first registered, so its after_request hook runs last
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -240,6 +240,7 @@ LAYERS = {
     "consult.clock": "base",
     "consult.http": "base",  # what a request says about its reader
     "consult.refusals": "base",  # the one refusal type
+    "consult.unit_of_work": "base",  # the one place that commits a request or a command
     "consult.accounts.queries": "queries",
     "consult.studios.blueprint": "views",  # the blueprint and helpers of the two view modules
     "consult.config": "base",
