@@ -17,6 +17,15 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x "${CHROMIUM_PATH:-/usr/bin/ch
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
 fi
 
+# The tests start their own Redis server (tests/redis_server.py) from Debian's redis-server.
+if ! command -v redis-server >/dev/null 2>&1; then
+    echo "Installing redis-server for the tests..."
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server >/dev/null
+fi
+
 scripts/audit.sh
 
 mkdir -p test-artifacts
