@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from consult import permissions
 from consult.database import begin_write
@@ -56,6 +57,36 @@ def init_app(app: Flask) -> None:
         return render_template("errors/error.html", status=status, title=title,
                                message=message), status
 
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error):
+        """The database cannot be reached (down, restarting, out of connections, locked too
+        long): the site's own page in the reader's language, drawn without the database, with
+        a 503 and a hint to retry, instead of a bare server error."""
+        app.logger.error("database unavailable: %s", error.orig if error.orig else error)
+        _discard_session()
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if request.path.startswith("/api/"):
+            from consult.api.core import problem
+
+            return problem("unavailable", _("The service is briefly unavailable. Please try "
+                                            "again in a minute."), headers=retry)
+        return render_template(
+            "errors/standalone.html", title=_("Briefly unavailable"),
+            message=_("The site cannot reach its records just now.")), 503, retry
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        """An unexpected error: the site's own page, drawn without the database (which may be
+        the cause)."""
+        _discard_session()
+        if request.path.startswith("/api/"):
+            from consult.api.core import problem
+
+            return problem("server-error", _("Something went wrong on our side."))
+        return render_template(
+            "errors/standalone.html", title=_("Something went wrong"),
+            message=_("Something went wrong on our side. It has been recorded.")), 500
+
     @app.errorhandler(403)
     def _forbidden(error):
         message = getattr(error, "description", None)
@@ -98,6 +129,19 @@ def init_app(app: Flask) -> None:
 
             return too_many_page()
         return _error(429, _("Too many attempts"), message)
+
+
+RETRY_AFTER_SECONDS = 60
+
+
+def _discard_session() -> None:
+    """Drop the request's unit of work without touching a database that may be gone."""
+    from consult.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already broken: let it go
+        db.session.invalidate()
 
 
 def _status_errors() -> dict:

@@ -314,6 +314,7 @@ LAYERS = {
     "consult.halls.views": "views",
     # main
     "consult.main": "base",  # empty package
+    "consult.main.readiness": "queries",  # what /readyz checks
     "consult.main.views": "views",
     # notifications
     "consult.notifications": "base",  # docstring only

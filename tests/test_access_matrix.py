@@ -147,6 +147,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     # --- main ---------------------------------------------------------------------------------
     ("main.home", "GET"): Entry(everyone()),
     ("main.healthz", "GET"): Entry(everyone()),
+    ("main.readyz", "GET"): Entry(everyone()),
     ("main.set_language", "POST"): Entry(everyone(), data={"lang": "zh_Hans"},
                                          watch="cookie:lang"),
     ("main.set_text_size", "POST"): Entry(everyone(), data={"size": "large"},

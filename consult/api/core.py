@@ -41,6 +41,7 @@ PROBLEM_KINDS = {
     "rate-limited": (429, "Too many requests"),
     "bad-request": (400, "Bad request"),
     "server-error": (500, "Server error"),
+    "unavailable": (503, "Service unavailable"),
 }
 _KIND_OF_STATUS = {status: kind for kind, (status, _t) in PROBLEM_KINDS.items()}
 

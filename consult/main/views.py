@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import (Blueprint, jsonify, make_response, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 
 from consult.accounts.forms import EmptyForm
 from consult.community import queries
 from consult.community.residency import residencies_of
 from consult.i18n import LANG_COOKIE, LANGUAGES
+from consult.main import readiness
 from consult.pagecache import for_visitors
 from consult.urls import safe_next_url
 from consult.http import TEXT_SIZE_COOKIE
@@ -60,3 +62,15 @@ def set_text_size():
 def healthz():
     """Liveness for the proxy, and the trivial endpoint the benchmark compares pages with."""
     return {"status": "ok"}
+
+
+@bp.route("/readyz")
+def readyz():
+    """Readiness: can this worker reach the database and, when one is configured, Redis?
+    200 when both answer, 503 (with what failed) when either does not. Never cached."""
+    checks = {"database": readiness.database(), "redis": readiness.redis_storage()}
+    ready = all(state in ("ok", "not configured") for state in checks.values())
+    response = jsonify({"status": "ready" if ready else "unavailable", **checks})
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
