@@ -1,7 +1,8 @@
 """Configuration read from the environment.
 
 Every setting has a development default so the app runs on a fresh machine; production
-(``CONSULT_ENV=production``) refuses to start without a real ``SECRET_KEY``.
+(``CONSULT_ENV=production``) refuses to start without a real ``SECRET_KEY`` and a
+``PUBLIC_URL``.
 """
 from __future__ import annotations
 
@@ -13,6 +14,32 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # A session-signing key must not be guessable: 32 characters is 128+ bits from token_hex(16).
 MIN_SECRET_KEY_LENGTH = 32
+
+
+# Where the demo serves; links sent to people in development point here.
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def public_url_setting(value: str | None, production: bool) -> str:
+    """``PUBLIC_URL``: the scheme and host (and a path, if the site lives under one) that every
+    link sent to people is built from (reset links, later activation and unsubscribe links,
+    feeds and calendars), never the request's ``Host``. Required in production, and HTTPS there.
+    """
+    from urllib.parse import urlsplit
+
+    if not value:
+        if production:
+            raise RuntimeError("PUBLIC_URL must be set when CONSULT_ENV=production (for example "
+                               "https://consult.example.org): links sent to people are built "
+                               "from it, never from the request's Host header")
+        return DEVELOPMENT_PUBLIC_URL
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment or parts.username or parts.password:
+        raise RuntimeError(f"PUBLIC_URL must be like https://consult.example.org, not {value!r}")
+    if production and parts.scheme != "https":
+        raise RuntimeError("PUBLIC_URL must use https when CONSULT_ENV=production")
+    return value.rstrip("/")
 
 
 def _default_sqlite_url(instance_path: str) -> str:
@@ -43,6 +70,7 @@ def load_config(instance_path: str) -> dict:
     return {
         "ENV_NAME": "production" if production else "development",
         "SECRET_KEY": secret_key,
+        "PUBLIC_URL": public_url_setting(env.get("PUBLIC_URL"), production),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             env.get("DATABASE_URL") or _default_sqlite_url(instance_path)
         ),

@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 from consult import permissions
 from consult.database import begin_write
 from consult.http import is_htmx, large_text
+from consult.urls import public_url
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
             "large_text": large_text(),
             "is_htmx": is_htmx(),
             "unread_notifications": _unread_notifications,
+            "public_url": public_url,
         }
 
     def _error(status: int, title: str, message: str):

@@ -273,7 +273,10 @@ def test_correction_revisions_and_diff(world, client, login):
 def test_printable_minutes(world, client):
     meeting = scheduled(world)
     published(world, meeting)
-    page = html(client.get(f"/meetings/{meeting.id}/minutes/print"))
+    page = html(client.get(f"/meetings/{meeting.id}/minutes/print",
+                           headers={"Host": "evil.example"}))
+    # The printed address is the site's PUBLIC_URL, never the request's Host.
+    assert f"http://127.0.0.1:5000/meetings/{meeting.id}/minutes" in page and "evil" not in page
     assert 'id="printable"' in page and "是否加装扶手？" in page and "幸福社区" in page
     assert "style=" not in page and "<style" not in page
     css = client.get("/static/css/site.css").get_data(as_text=True)
@@ -311,7 +314,7 @@ def test_ical_feeds(world, client):
     db.session.commit()
     for url in (f"/halls/{world.hall.id}/calendar.ics",
                 f"/communities/{world.community.id}/meetings.ics"):
-        response = client.get(url)
+        response = client.get(url, headers={"Host": "evil.example"})
         assert response.mimetype == "text/calendar"
         cal = Calendar.from_ical(response.data)
         assert [tz["tzid"] for tz in cal.walk("VTIMEZONE")] == ["Asia/Shanghai"]
@@ -325,7 +328,7 @@ def test_ical_feeds(world, client):
         assert str(first["status"]) == "CONFIRMED"
         cancelled = events[f"meeting-{other.id}@consult"]
         assert str(cancelled["status"]) == "CANCELLED" and int(cancelled["sequence"]) == 1
-        assert f"/meetings/{meeting.id}" in str(first["url"])
+        assert str(first["url"]) == f"http://127.0.0.1:5000/meetings/{meeting.id}"  # PUBLIC_URL
     assert client.get("/communities/999/meetings.ics").status_code == 404
 
 

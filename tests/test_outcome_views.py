@@ -189,11 +189,15 @@ def test_board_and_feed(world, client):
     board = client.get(f"/communities/{w.community.id}/outcomes")
     assert board.status_code == 200 and "楼道加装扶手" in board.text
     assert "Objections until" in board.text
-    feed = client.get(f"/communities/{w.community.id}/outcomes.atom")
+    feed = client.get(f"/communities/{w.community.id}/outcomes.atom",
+                      headers={"Host": "evil.example"})
     assert feed.mimetype == "application/atom+xml"
     parsed = feedparser.parse(feed.data)
     assert not parsed.bozo, parsed.get("bozo_exception")
     assert parsed.entries[0].title == "楼道加装扶手"
+    # Links in the feed start at PUBLIC_URL, never at the request's Host.
+    assert parsed.entries[0].link.startswith("http://127.0.0.1:5000/topics/")
+    assert b"evil.example" not in feed.data
     assert "决定：加装扶手。" in parsed.entries[0].content[0].value
     # A window that has ended shows its effect on the board at once; viewing stores nothing,
     # the scheduled settling does.

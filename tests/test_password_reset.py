@@ -156,7 +156,7 @@ def test_a_new_password_ends_a_login_lock(li):
 def link_from_log(caplog) -> str:
     lines = [r.getMessage() for r in caplog.records if reset.LOG_PREFIX in r.getMessage()]
     assert len(lines) == 1, lines
-    return re.search(r"http://\S+", lines[0]).group(0)
+    return re.search(r"https?://\S+", lines[0]).group(0)
 
 
 def test_the_login_page_offers_a_reset(client):
@@ -190,10 +190,10 @@ def test_the_link_in_the_development_log_resets_the_password(app, client, li, ca
     caplog.set_level(logging.WARNING)
     client.post("/password/forgot", data={"identifier": "13912345678"})
     url = link_from_log(caplog)
-    assert url.startswith("http://localhost/password/reset/")
+    assert url.startswith("http://127.0.0.1:5000/password/reset/")  # PUBLIC_URL in development
     record = next(r for r in caplog.records if reset.LOG_PREFIX in r.getMessage())
     assert record.levelno == logging.WARNING
-    path = url.removeprefix("http://localhost")
+    path = url.removeprefix("http://127.0.0.1:5000")
 
     page = client.get(path)
     html = page.get_data(as_text=True)
@@ -320,3 +320,22 @@ class TestRace:
             assert check_password(fresh(li).password_hash, passwords[won[0]])
             assert db.session.scalar(select(func.count(AuditEntry.id)).where(
                 AuditEntry.action == "account.password_reset")) == round_ + 1
+
+
+@pytest.mark.parametrize("proxy_fix", [False, True])
+def test_a_reset_link_never_takes_its_host_from_the_request(app, client, li, caplog,
+                                                          proxy_fix):
+    """Host: evil.example (or X-Forwarded-Host behind the proxy) once made the link point there:
+    whoever controls that host would receive the reset token when the owner clicked it."""
+    app.config["PUBLIC_URL"] = "https://consult.example.org"
+    if proxy_fix:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    caplog.set_level(logging.WARNING)
+    client.post("/password/forgot", data={"identifier": "13912345678"},
+                headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example",
+                         "X-Forwarded-Proto": "http"})
+    url = link_from_log(caplog)
+    assert url.startswith("https://consult.example.org/password/reset/")
+    assert "evil" not in url

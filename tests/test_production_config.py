@@ -11,11 +11,12 @@ import pytest
 from consult.config import PROJECT_ROOT, load_config
 
 PRODUCTION = {"CONSULT_ENV": "production", "SECRET_KEY": "k" * 64,
-              "DATABASE_URL": "postgresql://consult@127.0.0.1/consult"}
+              "DATABASE_URL": "postgresql://consult@127.0.0.1/consult",
+              "PUBLIC_URL": "https://consult.example.org"}
 
 
 def production_env(monkeypatch, **changes):
-    for name in ("SECRET_KEY", "QUERY_COUNT_HEADER", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "QUERY_COUNT_HEADER", "DATABASE_URL", "PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
     for name, value in {**PRODUCTION, **changes}.items():
         if value is None:
@@ -35,6 +36,27 @@ def test_production_refuses_a_short_secret_key(monkeypatch, tmp_path):
     production_env(monkeypatch, SECRET_KEY="changeme")
     with pytest.raises(RuntimeError, match="too short"):
         load_config(str(tmp_path))
+
+
+def test_production_refuses_to_start_without_a_public_url(monkeypatch, tmp_path):
+    production_env(monkeypatch, PUBLIC_URL=None)
+    with pytest.raises(RuntimeError, match="PUBLIC_URL must be set"):
+        load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize("value", ["http://consult.example.org", "consult.example.org",
+                                   "https://", "https://x.org/?next=evil", "javascript:alert(1)",
+                                   "https://user:pw@consult.example.org"])
+def test_production_refuses_a_public_url_that_is_not_a_plain_https_address(monkeypatch,
+                                                                          tmp_path, value):
+    production_env(monkeypatch, PUBLIC_URL=value)
+    with pytest.raises(RuntimeError, match="PUBLIC_URL must"):
+        load_config(str(tmp_path))
+
+
+def test_production_keeps_the_public_url_without_a_trailing_slash(monkeypatch, tmp_path):
+    production_env(monkeypatch, PUBLIC_URL="https://consult.example.org/")
+    assert load_config(str(tmp_path))["PUBLIC_URL"] == "https://consult.example.org"
 
 
 def test_production_cookies_travel_only_over_https_and_dev_aids_are_off(monkeypatch, tmp_path):

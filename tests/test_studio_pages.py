@@ -128,8 +128,10 @@ def test_icalendar_feeds(world, client):
     gone = session_at(world, "2026-12-02 09:00", cancelled_at=NOW, cancel_reason="开会")
     other_rep = session_at(world, "2026-12-03 09:00", rep=world.rep2)
     db.session.commit()
-    response = client.get(f"/studios/{world.studio.id}/calendar.ics")
+    response = client.get(f"/studios/{world.studio.id}/calendar.ics",
+                          headers={"Host": "evil.example"})
     assert response.mimetype == "text/calendar"
+    assert b"evil.example" not in response.data  # addresses start at PUBLIC_URL
     calendar = Calendar.from_ical(response.data)
     assert calendar["VERSION"] == "2.0" and calendar["PRODID"]
     (tz,) = calendar.walk("VTIMEZONE")

@@ -17,7 +17,7 @@ from consult.accounts.service import authenticate, change_password, register
 from consult.refusals import Refused
 from consult.extensions import db, limiter
 from consult.ratelimits import register_limit, reset_request_limit
-from consult.urls import safe_next_url
+from consult.urls import public_url, safe_next_url
 
 bp = Blueprint("accounts", __name__)
 
@@ -119,7 +119,7 @@ def forgot_password():
         if issued is not None:
             user, token = issued
             reset.deliver_reset_link(
-                user, url_for(".reset_password", token=token, _external=True))
+                user, public_url("accounts.reset_password", token=token))
         # The same answer whether or not an account has what was typed.
         return render_template("accounts/forgot_password.html", form=None, sent=True,
                                minutes=minutes)

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from consult import ical
+from consult.urls import public_url
 from consult.accounts.forms import EmptyForm
 from consult.clock import to_local, utcnow
 from consult.community.models import Community
@@ -149,7 +150,7 @@ def _ics(name: str, meetings, filename: str) -> Response:
             uid=f"meeting-{m.id}@consult", starts_at=m.starts_at, ends_at=m.ends_at,
             summary=m.title, location=location,
             description=m.cancel_reason if m.is_cancelled else "",
-            url=url_for(".meeting", meeting_id=m.id, _external=True),
+            url=public_url("halls.meeting", meeting_id=m.id),
             stamp=m.cancelled_at or m.updated_at, cancelled=m.is_cancelled,
             sequence=m.sequence))
     return Response(ical.to_bytes(cal), mimetype=ical.MIMETYPE,

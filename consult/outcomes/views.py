@@ -22,6 +22,7 @@ from consult.permissions import check
 from consult.ratelimits import objection_limit
 from consult.refusals import Refused
 from consult.topics.models import Topic
+from consult.urls import public_root
 
 bp = Blueprint("outcomes", __name__)
 
@@ -234,8 +235,7 @@ def board(community_id: int):
 @bp.route("/communities/<int:community_id>/outcomes.atom")
 def feed(community_id: int):
     community = _community(community_id)
-    body = boards.atom(community, boards.entries(community.id, limit=50),
-                       request.url_root.rstrip("/"))
+    body = boards.atom(community, boards.entries(community.id, limit=50), public_root())
     return Response(body, mimetype="application/atom+xml")
 
 

@@ -31,7 +31,7 @@ from consult.studios.labels import (
 )
 from consult.studios.models import Reservation
 from consult.studios.slots import hhmm, monday_of, parse_date
-from consult.urls import safe_next_url
+from consult.urls import public_url, safe_next_url
 
 from consult.studios.blueprint import _refused, _require, bp
 
@@ -84,8 +84,8 @@ def representative(community_id: int, user_id: int):
 
 
 def _ics(name: str, sessions, filename: str) -> Response:
-    body = calendar.feed(name, sessions, lambda s: url_for(".session", session_id=s.id,
-                                                           _external=True))
+    body = calendar.feed(name, sessions,
+                         lambda s: public_url("studios.session", session_id=s.id))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
