@@ -32,13 +32,21 @@ OUTCOME_TOPICS = [
     ("3栋屋顶防水维修", "property",
      "3栋顶楼每逢下雨就渗水，墙皮脱落。建议用维修资金对屋顶做整体防水。", 30, "implementing"),
     ("小区南门增设非机动车棚", "parking",
-     "南门附近自行车和电动车乱停，挡住消防通道。建议在南门内侧建一个非机动车棚。", 8,
+     "南门附近自行车和电动车乱停，挡住消防通道。建议在南门内侧建一个非机动车棚。", 11,
      "publicised"),
 ]
 
 
 def _at(now, days_ago: float):
     return now - timedelta(days=days_ago)
+
+
+def _past(moment, now, what: str):
+    """Demo history happens before now: a vote closed by a frozen clock in the future would
+    store a result while it is still open and accepting ballots."""
+    if moment > now:
+        raise RuntimeError(f"demo outcome: {what} would be in the future ({moment} > {now})")
+    return moment
 
 
 def seed_outcomes(community, residents, secretary, rng: random.Random) -> int:
@@ -99,6 +107,7 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
             votes.cast(vote, voter, rng.choices(["agree", "oppose", "abstain"],
                                                 weights=[7, 2, 1])[0])
     published_at = vote.closes_at + timedelta(hours=3)
+    _past(published_at + timedelta(days=2), now, f"answering the objection to {title!r}")
     with clock.frozen(published_at):
         draft = outcomes.draft_decision(topic)
         outcomes.publish(topic, secretary, draft.decision + "\n社区将按决定组织实施，欢迎居民监督。",
