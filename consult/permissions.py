@@ -159,6 +159,18 @@ def _office_holder_of(m: Membership, obj) -> Refusal | None:
     return Refusal(FORBIDDEN, _l("Only a secretary or administrator of this community may do this."))
 
 
+def _residency_decider(m: Membership, obj) -> Refusal | None:
+    """An admin or secretary of the home's community, deciding someone else's request: nobody
+    verifies their own residency (a secretary would make themself an elector)."""
+    if refusal := _office_holder_of(m, obj):
+        return refusal
+    if getattr(obj, "user_id", None) is not None and obj.user_id == m.user_id and \
+            hasattr(obj, "unit_id"):
+        return Refusal(FORBIDDEN, _l("Nobody decides their own request: another official or "
+                                     "an administrator of the community verifies it."))
+    return None
+
+
 def _any_office_holder(m: Membership, obj) -> Refusal | None:
     if refusal := _login(m):
         return refusal
@@ -260,7 +272,7 @@ RULES: dict[str, Rule] = {
     "roles.manage": _admin_of,
     "residency.request": _logged_in,
     "residency.review_any": _any_office_holder,  # see the verification queue
-    "residency.decide": _office_holder_of,
+    "residency.decide": _residency_decider,  # obj: a residency (or its community)
     "resident.act": _verified_resident_of,
     # topics (议题)
     "topic.propose": _verified_resident_of,  # obj: the community

@@ -208,3 +208,31 @@ def test_queue_runs_a_fixed_number_of_queries(client, login, place, count_querie
         return counter.count
 
     assert queries_with(2) == queries_with(30)
+
+
+@pytest.mark.parametrize("role", [Role.SECRETARY, Role.ADMIN])
+def test_nobody_verifies_their_own_residency(client, login, place, role):
+    """A secretary who verified their own home became an elector of residents' and households'
+    votes on their own say. Their request waits for a second official or an admin."""
+    c, _, secretary = place
+    official = secretary if role == Role.SECRETARY else factories.user("管理员")
+    if role == Role.ADMIN:
+        factories.grant(official, c, Role.ADMIN)
+    own = request_residency(official, factories.units_of(c)[0], "owner")
+    db.session.commit()
+    with pytest.raises(Refused, match="Nobody decides their own request") as refused:
+        decide(own, official, verify=True)
+    assert refused.value.kind == "forbidden"
+    login(official)
+    page = client.get("/verifications").get_data(as_text=True)
+    assert "This is your own request" in page
+    assert f'action="/verifications/{own.id}"' not in page
+    response = client.post(f"/verifications/{own.id}", data={"decision": "verify"})
+    assert response.status_code == 403
+    db.session.refresh(own)
+    assert own.status == "pending" and not may(official, "resident.act", c)
+    # A second official decides it.
+    other = factories.user("第二位书记")
+    factories.grant(other, c, Role.SECRETARY)
+    decide(own, other, verify=True)
+    assert own.status == "verified" and own.decided_by_id == other.id

@@ -46,7 +46,7 @@ def request_residency(user, unit: Unit, relation: str, note: str = "") -> Reside
 def decide(residency: Residency, actor, verify: bool, reason: str = "") -> None:
     """Verify or refuse a pending request. A refusal must say why; the resident sees it."""
     if refusal := check(actor, "residency.decide", residency):
-        raise Refused(refusal.message)
+        raise Refused.forbidden(refusal.message, refusal.code)
     if residency.status != ResidencyStatus.PENDING.value:
         raise Refused(_l("This request has already been decided."))
     reason = (reason or "").strip()
