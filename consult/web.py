@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from consult import permissions
 from consult.database import begin_write
 from consult.http import is_htmx, large_text
+from consult.inputs import request_problem
 from consult.urls import public_url
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -36,6 +37,15 @@ def init_app(app: Flask) -> None:
         g.pop("csrf_token", None)  # Flask-WTF's token: made anew from each request's session
 
     @app.before_request
+    def _storable_input():
+        # Before any view or the writer's lock: NUL characters, lone surrogates, JSON nested
+        # beyond reason (consult/inputs.py).
+        if (field := request_problem()) is not None:
+            return _bad_request(_("The request holds a character that cannot be stored (in "
+                                  "“%(field)s”). Remove it and send it again.", field=field),
+                                field)
+
+    @app.before_request
     def _writer_transaction():
         # A state-changing request reads and then writes: on SQLite take the write lock first.
         if request.method in UNSAFE_METHODS:
@@ -58,6 +68,16 @@ def init_app(app: Flask) -> None:
             return http_problem(_STATUS_ERRORS[status]())
         return render_template("errors/error.html", status=status, title=title,
                                message=message), status
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(error):
+        """A number or a date in the request beyond what can be stored or counted (a 20-digit
+        id, the year 1 or 9999 moved by a week): a 400 that says so, never a server error."""
+        app.logger.info("out-of-range input on %s: %s", request.path, error)
+        _discard_session()
+        return _bad_request(_("A number or a date in the request is out of range. Check it "
+                              "and try again."))
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(error):
@@ -134,6 +154,15 @@ def init_app(app: Flask) -> None:
 
 
 RETRY_AFTER_SECONDS = 60
+
+
+def _bad_request(message: str, field: str | None = None):
+    if request.path.startswith("/api/"):
+        from consult.api.core import problem
+
+        return problem("bad-request", message, field=field)
+    return render_template("errors/error.html", status=400, title=_("Cannot be accepted"),
+                           message=message), 400
 
 
 def _discard_session() -> None:

@@ -239,6 +239,7 @@ LAYERS = {
     # top-level helpers
     "consult.clock": "base",
     "consult.http": "base",  # what a request says about its reader
+    "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type
     "consult.unit_of_work": "base",  # the one place that commits a request or a command
     "consult.accounts.queries": "queries",
