@@ -76,6 +76,15 @@ def test_not_utf8_names_the_line():
     assert "UTF-8" in message
 
 
+def test_a_nul_character_names_its_line_instead_of_failing_in_the_database():
+    data = roster_csv(row(), row(unit="0102", name="李\x00四"))
+    line, _column, message = single_error(data)
+    assert line == 3 and "NUL" in message and "CSV UTF-8" in message
+    # UTF-16 saved by mistake is full of NULs: the same clear answer from the first line.
+    line, _column, message = single_error(HEADER.encode("utf-16-le"))
+    assert line == 1 and "NUL" in message
+
+
 def test_missing_columns_are_named():
     header = ("grid", "building", "unit", "area_m2", "owner_name")
     errors = errors_of(roster_csv(("1网格", "1栋", "0101", "90", ""), header=header))

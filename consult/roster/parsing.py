@@ -126,11 +126,16 @@ def parse_roster(data: bytes) -> ParsedRoster:
 
 def _decode(data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise RosterError([RowError(line, "", _l(
             "The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8”."))]) from None
+    if (nul := text.find("\x00")) >= 0:  # a binary file, or UTF-16 saved by mistake
+        raise RosterError([RowError(text.count("\n", 0, nul) + 1, "", _l(
+            "The file holds a NUL character, so it is not a CSV text file. In your spreadsheet, "
+            "save it as “CSV UTF-8”."))])
+    return text
 
 
 @dataclass
