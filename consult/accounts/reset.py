@@ -118,7 +118,8 @@ def check_link(raw: str, *, now: datetime | None = None) -> PasswordReset:
 
 
 def use_link(raw: str, new_password: str, *, now: datetime | None = None) -> User:
-    """Set a new password through the link. The caller commits (and starts a fresh session)."""
+    """Set a new password through the link. The request commits (and the view starts a fresh
+    session)."""
     now = now or utcnow()
     link = check_link(raw, now=now)
     if len(new_password or "") < MIN_LENGTH:

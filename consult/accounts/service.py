@@ -65,8 +65,8 @@ def _check_nothing(password: str) -> None:
 def authenticate(identifier: str, password: str, *, now=None) -> User:
     """The account this identifier and password open. Otherwise raises
     :class:`~consult.accounts.lockout.LoginRefused` with the message to show: the same for an
-    unknown identifier as for a wrong password. The caller commits either way, so that a wrong
-    attempt is counted."""
+    unknown identifier as for a wrong password. The login view keeps the request's writes either
+    way (:func:`consult.unit_of_work.keep`), so that a wrong attempt is counted."""
     now = now or utcnow()
     policy = lockout.Policy.from_config()
     user = find_by_identifier(identifier)

@@ -7,6 +7,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from consult import unit_of_work
 from consult.accounts import reset
 from consult.accounts.forms import (
     ChangePasswordForm, EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm,
@@ -14,9 +15,9 @@ from consult.accounts.forms import (
 )
 from consult.accounts.lockout import LoginRefused
 from consult.accounts.service import authenticate, change_password, register
-from consult.refusals import Refused
-from consult.extensions import db, limiter
+from consult.extensions import limiter
 from consult.ratelimits import register_limit, reset_request_limit
+from consult.refusals import Refused
 from consult.urls import public_url, safe_next_url
 
 bp = Blueprint("accounts", __name__)
@@ -45,10 +46,8 @@ def register_view():
         try:
             user = register(form.name.data, form.email.data, form.phone.data, form.password.data)
         except Refused as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(error.message)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             _start_session(user)
             flash(_("Welcome, %(name)s. Ask to be verified to your home so you can take part.",
                     name=user.name), "success")
@@ -64,10 +63,9 @@ def login():
         try:
             user = authenticate(form.identifier.data, form.password.data)
         except LoginRefused as refusal:
-            db.session.commit()  # the wrong attempt counts towards the lock
+            unit_of_work.keep()  # the wrong attempt counts towards the lock
             form.password.errors.append(refusal.message)
         else:
-            db.session.commit()
             _start_session(user)
             flash(_("You are logged in."), "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
@@ -81,7 +79,6 @@ def logout():
     if form.validate_on_submit():
         # Rotating the token voids this session everywhere it may have been copied.
         current_user.rotate_session_token()
-        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You are logged out."), "success")
@@ -96,10 +93,8 @@ def password():
         try:
             change_password(current_user, form.current_password.data, form.new_password.data)
         except Refused as error:
-            db.session.rollback()
-            getattr(form, error.field).errors.append(error.message)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             _start_session(current_user._get_current_object())
             flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("community.my_residency"))
@@ -115,7 +110,8 @@ def forgot_password():
     minutes = int(reset.lifetime().total_seconds() // 60)
     if form.validate_on_submit():
         issued = reset.request_link(form.identifier.data)
-        db.session.commit()
+        # The link is flushed; it is committed when the request ends, a moment after it is
+        # sent. Should that commit fail, the page is an error and the link says it is not valid.
         if issued is not None:
             user, token = issued
             reset.deliver_reset_link(
@@ -138,12 +134,11 @@ def reset_password(token: str):
         try:
             user = reset.use_link(token, form.password.data)
         except reset.ResetRefused as refusal:
-            db.session.rollback()
+            unit_of_work.refused()
             if refusal.field is None:
                 return _reset_page(refusal=refusal.message, status=refusal.status)
             form.password.errors.append(refusal.message)
         else:
-            db.session.commit()
             _start_session(user)
             flash(_("Your new password is saved and you are logged in. Every other device "
                     "has been logged out."), "success")

@@ -1,8 +1,9 @@
 """Administration: communities, their tree (grids, buildings, homes) and role grants.
 
 Views stay thin: check the permission, load ids *within* the community being managed (another
-community's id is a 404), parse the form, call :mod:`consult.admin.service`, commit or roll
-back, render. A refused form is rendered again with what was typed and nothing written.
+community's id is a 404), parse the form, call :mod:`consult.admin.service`, render; the
+request's unit of work commits (:mod:`consult.unit_of_work`). A refused form is rendered again
+with what was typed and nothing written.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consult import unit_of_work
 from consult.accounts.forms import EmptyForm
 from consult.accounts.identity import mask_phone
 from consult.accounts.models import Role
@@ -18,11 +20,11 @@ from consult.admin import service
 from consult.admin.forms import (
     ROLE_LABELS, BuildingForm, CommunityForm, GrantForm, NameForm, UnitForm,
 )
-from consult.refusals import Refused
 from consult.community import queries
 from consult.community.models import Community
 from consult.extensions import db
 from consult.permissions import check, membership
+from consult.refusals import Refused
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -53,16 +55,6 @@ def _managed(community_id: int, action: str = "community.manage") -> Community:
     return community
 
 
-def _refused(error: Refused, form) -> None:
-    """Put a service refusal on its form field, or at the top of the page."""
-    db.session.rollback()
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors.append(error.message)
-    else:
-        flash(error.message, "error")
-
-
 def _flash_form_errors(form) -> None:
     for errors in form.errors.values():
         for message in errors:
@@ -88,9 +80,8 @@ def create_community():
                 street_office=form.street_office.data,
                 cosign_threshold=form.cosign_threshold.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The community %(name)s is created. Add its grids and buildings now.",
                     name=community.name), "success")
             return redirect(url_for(".community", community_id=community.id))
@@ -122,9 +113,8 @@ def community(community_id: int):
                 street_office=form.street_office.data,
                 cosign_threshold=form.cosign_threshold.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The details are saved.") if changes else _("Nothing was changed."),
                   "success")
             return redirect(url_for(".community", community_id=community.id))
@@ -141,9 +131,8 @@ def add_grid(community_id: int):
         try:
             grid = service.add_grid(current_user, community, form.name.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The grid %(name)s is added.", name=grid.name), "success")
             return redirect(url_for(".community", community_id=community.id,
                                     _anchor=f"grid-{grid.id}"))
@@ -160,9 +149,8 @@ def grid(community_id: int, grid_id: int):
         try:
             changed = service.rename_grid(current_user, grid, form.name.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The grid is renamed.") if changed else _("Nothing was changed."),
                   "success")
             return redirect(url_for(".grid", community_id=community.id, grid_id=grid.id))
@@ -183,9 +171,8 @@ def delete_grid(community_id: int, grid_id: int):
     try:
         service.delete_grid(current_user, grid)
     except Refused as error:
-        _refused(error, form)
+        unit_of_work.refused(error, form)
         return redirect(url_for(".grid", community_id=community.id, grid_id=grid_id))
-    db.session.commit()
     flash(_("The grid %(name)s is deleted.", name=name), "success")
     return redirect(url_for(".community", community_id=community.id))
 
@@ -203,9 +190,8 @@ def add_building(community_id: int):
         try:
             building = service.add_building(current_user, grid, form.name.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The building %(name)s is added. Add its homes now.", name=building.name),
                   "success")
             return redirect(url_for(".building", community_id=community.id,
@@ -235,9 +221,8 @@ def building(community_id: int, building_id: int):
         try:
             changed = service.rename_building(current_user, building, form.name.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The building is renamed.") if changed else _("Nothing was changed."),
                   "success")
             return redirect(url_for(".building", community_id=community.id,
@@ -259,9 +244,8 @@ def delete_building(community_id: int, building_id: int):
     try:
         service.delete_building(current_user, building)
     except Refused as error:
-        _refused(error, form)
+        unit_of_work.refused(error, form)
         return redirect(back)
-    db.session.commit()
     flash(_("The building %(name)s is deleted.", name=name), "success")
     return redirect(url_for(".community", community_id=community.id))
 
@@ -279,9 +263,8 @@ def add_unit(community_id: int, building_id: int):
             unit = service.add_unit(current_user, building, form.number.data,
                                     form.area_m2.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The home %(number)s is added.", number=unit.number), "success")
             return redirect(url_for(".building", community_id=community.id,
                                     building_id=building.id, _anchor="add-unit"))
@@ -299,9 +282,8 @@ def unit(community_id: int, unit_id: int):
             changes = service.update_unit(current_user, unit, form.number.data,
                                           form.area_m2.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The home is saved.") if changes else _("Nothing was changed."), "success")
             return redirect(url_for(".building", community_id=community.id,
                                     building_id=unit.building_id))
@@ -322,9 +304,8 @@ def delete_unit(community_id: int, unit_id: int):
     try:
         service.delete_unit(current_user, unit)
     except Refused as error:
-        _refused(error, form)
+        unit_of_work.refused(error, form)
         return redirect(back)
-    db.session.commit()
     flash(_("The home %(number)s is deleted.", number=number), "success")
     return redirect(back)
 
@@ -350,9 +331,8 @@ def roles(community_id: int):
             grant = service.grant_role(current_user, community, form.identifier.data,
                                        form.role.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("%(name)s now holds the role “%(role)s” in this community.",
                     name=grant.user.name, role=ROLE_LABELS[grant.role]), "success")
             return redirect(url_for(".roles", community_id=community.id))
@@ -372,9 +352,8 @@ def revoke(community_id: int, grant_id: int):
     try:
         service.revoke_grant(current_user, grant)
     except Refused as error:
-        _refused(error, form)
+        unit_of_work.refused(error, form)
         return redirect(back)
-    db.session.commit()
     flash(_("%(name)s no longer holds the role “%(role)s” in this community.",
             name=name, role=ROLE_LABELS[role]), "success")
     return redirect(back)

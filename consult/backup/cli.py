@@ -1,4 +1,11 @@
-"""``flask --app consult backup PATH`` and ``flask --app consult restore PATH``."""
+"""``flask --app consult backup PATH`` and ``flask --app consult restore PATH``.
+
+Unlike the other commands these are not wrapped in :func:`consult.unit_of_work.command`: they
+write nothing through the app's session. A backup reads one snapshot on a connection of its own
+(or pg_dump's); a restore drops the session and the pool and replaces the whole database with
+SQLite's backup API or pg_restore's single transaction. A commit or rollback of the session
+around them would have nothing to do.
+"""
 from __future__ import annotations
 
 from pathlib import Path

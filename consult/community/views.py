@@ -4,15 +4,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consult import unit_of_work
 from consult.accounts.identity import mask_phone
 from consult.community import queries
 from consult.community.forms import RELATION_LABELS, DecisionForm, ResidencyRequestForm
 from consult.community.models import Building, Residency
 from consult.community.residency import decide, pending_for, request_residency, residencies_of
-from consult.refusals import Refused
 from consult.extensions import db
 from consult.pagecache import for_visitors
 from consult.permissions import check
+from consult.refusals import Refused
 
 bp = Blueprint("community", __name__)
 
@@ -46,10 +47,8 @@ def my_residency():
         try:
             request_residency(current_user, unit, form.relation.data, form.note.data)
         except Refused as error:
-            db.session.rollback()
-            getattr(form, error.field or "unit").errors.append(error.message)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("Your request has been sent. The community office will check it."),
                   "success")
             return redirect(url_for(".my_residency"))
@@ -82,10 +81,8 @@ def decide_residency(residency_id: int):
         try:
             decide(residency, current_user, verify, form.reason.data)
         except Refused as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            unit_of_work.refused(error)
         else:
-            db.session.commit()
             flash(_("%(name)s is now verified.", name=residency.user.name) if verify
                   else _("The request of %(name)s is refused.", name=residency.user.name),
                   "success")

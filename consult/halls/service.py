@@ -2,7 +2,7 @@
 
 Plain functions like the rest of the app: each checks the permission and the input, changes
 the session, writes the audit log and raises :class:`Refused` (a message and its field)
-before changing anything it refuses. The caller commits or rolls back.
+before changing anything it refuses. The request's unit of work commits or rolls back.
 
 Clashes: :func:`find_clash` names the meeting a new time would overlap; the database refuses an
 overlap that slips past it (two secretaries at the same moment), and that refusal is turned

@@ -2,8 +2,9 @@
 and the iCalendar feeds.
 
 Thin views: check the permission, load ids within their parent (a meeting is found by its own
-id and judged on its community), call the service, commit or roll back, render. A refused form
-is rendered again with what was typed; a clash answers 409.
+id and judged on its community), call the service, render; the request's unit of work commits
+(:mod:`consult.unit_of_work`). A refused form is rendered again with what was typed; a clash
+answers 409.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from consult import ical
+from consult import ical, unit_of_work
 from consult.urls import public_url
 from consult.accounts.forms import EmptyForm
 from consult.clock import to_local, utcnow
@@ -19,13 +20,13 @@ from consult.community.models import Community
 from consult.extensions import db
 from consult.halls import minutes as minutes_rules
 from consult.halls import queries, service
-from consult.refusals import Refused
 from consult.halls.forms import (
     CancelForm, CorrectionForm, HallForm, MeetingForm, MinutesForm, RescheduleForm,
 )
 from consult.halls.minutes import KIND_LABELS, DraftInput, ResolutionInput
 from consult.pagecache import for_visitors
 from consult.permissions import check, may
+from consult.refusals import Refused
 from consult.studios.slots import hhmm
 from consult.topics.lifecycle import stage_label
 
@@ -42,16 +43,6 @@ def _hall_helpers():
 def _require(action: str, obj=None) -> None:
     if refusal := check(current_user, action, obj):
         abort(403, refusal.message)
-
-
-def _refused(error: Refused, form) -> None:
-    """Put a service refusal next to its field, or at the top of the page."""
-    db.session.rollback()
-    target = getattr(form, error.field, None) if (error.field and form is not None) else None
-    if target is not None:
-        target.errors = [*target.errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 def _community_or_404(community_id: int) -> Community:
@@ -99,9 +90,8 @@ def new_hall(community_id: int):
                                        address=form.address.data, capacity=form.capacity.data,
                                        accessibility=form.accessibility.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The hall “%(name)s” is created.", name=hall.name), "success")
             return redirect(url_for(".hall", hall_id=hall.id))
     return render_template("halls/hall_edit.html", community=community, hall=None, form=form), \
@@ -120,9 +110,8 @@ def edit_hall(hall_id: int):
                                 address=form.address.data, capacity=form.capacity.data,
                                 accessibility=form.accessibility.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The hall is saved."), "success")
             return redirect(url_for(".hall", hall_id=hall.id))
     return render_template("halls/hall_edit.html", community=hall.community, hall=hall,
@@ -198,10 +187,9 @@ def schedule(community_id: int):
                     start=form.start.data, end=form.end.data, title=form.title.data,
                     topic_ids=form.topics.data)
             except Refused as error:
-                _refused(error, form)
+                unit_of_work.refused(error, form)
                 status = _status(error)
             else:
-                db.session.commit()
                 flash(_("The meeting is scheduled; its agenda topics are now in deliberation."),
                       "success")
                 return _to_meeting(meeting)
@@ -232,10 +220,9 @@ def reschedule(meeting_id: int):
                     current_user, meeting, hall_id=form.hall.data, day=form.day.data,
                     start=form.start.data, end=form.end.data, title=form.title.data)
             except Refused as error:
-                _refused(error, form)
+                unit_of_work.refused(error, form)
                 status = _status(error)
             else:
-                db.session.commit()
                 flash(_("The meeting is changed. People notified: %(n)d.", n=notified),
                       "success")
                 return _to_meeting(meeting)
@@ -252,9 +239,8 @@ def cancel(meeting_id: int):
         try:
             notified = service.cancel_meeting(current_user, meeting, form.reason.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
             return _meeting_page(meeting, cancel_form=form, status=409)
-        db.session.commit()
         flash(_("The meeting is cancelled. People notified: %(n)d.", n=notified), "success")
         return _to_meeting(meeting)
     return _meeting_page(meeting, cancel_form=form, status=400)
@@ -300,10 +286,8 @@ def register(meeting_id: int):
     try:
         registration = service.register(current_user, meeting)
     except Refused as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        unit_of_work.refused(error)
         return _meeting_page(meeting, status=_status(error))
-    db.session.commit()
     if registration.status == "confirmed":
         flash(_("You are registered: a seat is kept for you."), "success")
     else:
@@ -322,10 +306,8 @@ def unregister(meeting_id: int):
     try:
         service.unregister(current_user, meeting)
     except Refused as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        unit_of_work.refused(error)
         return _meeting_page(meeting, status=409)
-    db.session.commit()
     flash(_("Your registration is cancelled."), "success")
     return _to_meeting(meeting, "registration")
 
@@ -394,13 +376,12 @@ def edit_minutes(meeting_id: int):
             try:
                 minutes_rules.save_draft(current_user, meeting, data)
             except Refused as error:
-                db.session.rollback()
                 if error.field and error.field.startswith("res-"):
+                    unit_of_work.refused()
                     errors[error.field] = error.message
                 else:
-                    _refused(error, form)
+                    unit_of_work.refused(error, form)
             else:
-                db.session.commit()
                 if request.form.get("action") == "preview":
                     return redirect(url_for(".preview_minutes", meeting_id=meeting.id))
                 flash(_("The draft is saved. Only the community office can see it."), "success")
@@ -434,10 +415,8 @@ def publish_minutes(meeting_id: int):
     try:
         minutes_rules.publish(current_user, meeting)
     except Refused as error:
-        db.session.rollback()
-        flash(error.message, "error")
+        unit_of_work.refused(error)
         return redirect(url_for(".preview_minutes", meeting_id=meeting.id))
-    db.session.commit()
     flash(_("The minutes are published."), "success")
     return redirect(url_for(".minutes", meeting_id=meeting.id))
 
@@ -452,11 +431,10 @@ def correct_minutes(meeting_id: int):
         try:
             minutes_rules.start_correction(current_user, meeting, form.note.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
             return _minutes_page(meeting, correction_form=form,
                                  status=_status(error))
         else:
-            db.session.commit()
             flash(_("A correction is started. Edit it, preview it and publish it."), "success")
             return redirect(url_for(".edit_minutes", meeting_id=meeting.id))
     return _minutes_page(meeting, correction_form=form, status=400)

@@ -25,7 +25,6 @@ def open_one(notification_id: int):
     if n is None or n.user_id != current_user.id:
         abort(404)
     service.mark_read(current_user.id, n.id)
-    db.session.commit()
     return redirect(safe_next_url(n.url) or url_for(".index"))
 
 
@@ -33,5 +32,4 @@ def open_one(notification_id: int):
 @login_required
 def read_all():
     service.mark_read(current_user.id)
-    db.session.commit()
     return redirect(url_for(".index"))

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
-from consult.extensions import db
+from consult import unit_of_work
 from consult.roster.importer import COMMUNITY_NAME_MAX, ImportReport, import_roster
 from consult.roster.parsing import RosterError, parse_roster
 
@@ -32,6 +32,7 @@ SUMMARY = (
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--community", "community_name", required=True,
               help="Name of the community; it is created if it does not exist.")
+@unit_of_work.command
 def import_command(path: Path, community_name: str):
     """Import a roster CSV file into a community. Nothing is written if any line is wrong."""
     community_name = community_name.strip()
@@ -44,15 +45,12 @@ def import_command(path: Path, community_name: str):
             report = import_roster(community_name, roster,
                                    progress=lambda done: bar.update(done - bar.pos))
     except RosterError as error:
-        db.session.rollback()
-        _fail(error)
+        _fail(error)  # raises SystemExit: the command's unit of work rolls back
     except IntegrityError:
         # Another import or a registration wrote the same unit or phone meanwhile.
-        db.session.rollback()
         click.echo("The data changed while importing; nothing was written. Run it again.",
                    err=True)
         raise SystemExit(1)
-    db.session.commit()
     _print_report(community_name, report)
 
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
+from consult import unit_of_work
 from consult.community import queries
 from consult.community.models import Community
 from consult.extensions import db
@@ -54,16 +55,15 @@ def upload():
             report = import_roster(community_name, parse_roster(form.file.data.read()),
                                    actor=current_user)
         except RosterError as error:
-            db.session.rollback()
+            unit_of_work.refused()  # the page answers 200 with the file's problems
             problems = error
         except IntegrityError:
             # Another import (or a registration) wrote the same rows meanwhile.
-            db.session.rollback()
+            unit_of_work.refused()
             flash(_("The data changed while the file was imported, so nothing was imported. "
                     "Please upload it again."), "error")
             return _page(form, communities), 409
         else:
-            db.session.commit()
             session[REPORT_SESSION_KEY] = {"community": community_name,
                                            "community_id": report.community_id,
                                            "counts": report.counts()}

@@ -10,17 +10,18 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from consult import unit_of_work
+
 vote_cli = AppGroup("vote", help="Votes: closing, verifying, offline tally.")
 
 
 @vote_cli.command("close")
+@unit_of_work.command
 def close_command():
     """Tally and publish every vote whose closing time has passed (run from cron)."""
-    from consult.extensions import db
     from consult.votes.service import close_due_votes
 
     n = close_due_votes()
-    db.session.commit()
     click.echo(f"{n} votes tallied.")
 
 
@@ -28,6 +29,7 @@ def close_command():
 @click.argument("vote_id", type=int)
 @click.option("--ballots", "ballots_file", type=click.Path(exists=True, dir_okay=False),
               help="The published ballot list (CSV: tracker,option,units) to recompute from.")
+@unit_of_work.command
 def verify_command(vote_id: int, ballots_file: str | None):
     """Recompute a closed vote's result from its ballot list and compare it with the
     published result."""
@@ -41,10 +43,11 @@ def verify_command(vote_id: int, ballots_file: str | None):
     vote = db.session.get(Vote, vote_id)
     if vote is None:
         raise click.ClickException(f"there is no vote {vote_id}")
-    published = close(vote)
+    # A vote past its closing time is closed here as `vote close` would close it, in a unit of
+    # its own: the stored result stays even when the check below fails.
+    published = unit_of_work.command(close)(vote)
     if published is None:
         raise click.ClickException("the vote is still open: there is no result to verify")
-    db.session.commit()
     electors = {key: tallying.Elector(key, h, a) for key, h, a in db.session.execute(
         select(Elector.id, Elector.headcount, Elector.area).where(Elector.vote_id == vote.id))}
     elector_of = dict(db.session.execute(select(Ballot.tracker, Ballot.elector_id)

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consult import unit_of_work
 from consult.clock import local_to_utc, to_local, utcnow
 from consult.csvfiles import csv_response
 from consult.extensions import db
@@ -72,14 +73,8 @@ def open_vote(topic_id: int):
         try:
             vote = service.open_vote(topic, current_user, spec)
         except Refused as error:
-            db.session.rollback()
-            target = getattr(form, error.field or "", None)
-            if target is not None:
-                target.errors = list(target.errors) + [str(error.message)]
-            else:
-                form.form_errors.append(str(error.message))
+            unit_of_work.refused(error, form, top="form")
         else:
-            db.session.commit()
             flash(_("The vote is set up. %(n)d can vote.", n=vote.electorate_size), "success")
             return redirect(url_for(".show", vote_id=vote.id))
     return render_template("votes/open.html", topic=topic, form=form,
@@ -122,10 +117,8 @@ def cast(vote_id: int):
     try:
         ballots = service.cast(vote, current_user, form.option.data)
     except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        unit_of_work.refused(error)
         return redirect(url_for(".show", vote_id=vote.id))
-    db.session.commit()
     flash(_("Your ballot is recorded. Keep your receipt code: %(codes)s",
             codes=", ".join(b.tracker for b in ballots)), "success")
     return redirect(url_for(".show", vote_id=vote.id, receipt=ballots[0].tracker))
