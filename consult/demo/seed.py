@@ -96,7 +96,7 @@ def seed(if_empty: bool = False, echo=print) -> bool:
     database already has accounts.
 
     Like a service it flushes and never commits: the ``flask demo seed`` command commits it
-    all at once (a few thousand rows, one transaction)."""
+    all at once (some 2,300 rows: small enough for one transaction)."""
     from consult.roster.importer import import_roster
     from consult.roster.parsing import parse_roster
 

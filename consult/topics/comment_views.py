@@ -163,7 +163,8 @@ def create(topic_id: int):
     message = _("Your reply is posted.") if comment.parent_id else _("Your comment is posted.")
     if is_htmx():
         # The answer shows what this request just wrote, as it is loaded (only the count the
-        # service raised in SQL is read again); the unit of work commits once it is rendered.
+        # service raised in SQL is read again). The unit of work commits after the view, so on
+        # SQLite the write lock is held while this small fragment renders.
         db.session.refresh(topic, ["comment_count"])
         view = comments.comment_view(comment, current_user, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
