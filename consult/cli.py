@@ -5,10 +5,13 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from consult import unit_of_work
+
 audit_cli = AppGroup("audit", help="The audit log.")
 
 
 @audit_cli.command("verify")
+@unit_of_work.command
 def audit_verify():
     """Recompute every hash of the audit chain and report the first break."""
     from consult.audit.log import verify_chain
@@ -25,13 +28,12 @@ topics_cli = AppGroup("topics", help="Topics.")
 
 
 @topics_cli.command("remind")
+@unit_of_work.command
 def topics_remind():
     """Tell followers of topics whose comment period ends within 24 hours (run hourly)."""
-    from consult.extensions import db
     from consult.topics.service import send_comment_period_reminders
 
     sent = send_comment_period_reminders()
-    db.session.commit()
     click.echo(f"{sent} reminders sent.")
 
 

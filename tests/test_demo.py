@@ -48,3 +48,18 @@ def test_demo_seed_if_empty_leaves_an_existing_database_alone(app):
     users = count(User)
     assert seed(if_empty=True, echo=lambda _: None) is False
     assert count(User) == users
+
+
+def test_demo_seed_command_commits_it_all_and_if_empty_adds_nothing(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    assert "Demo accounts" in result.output
+    db.session.rollback()
+    users = count(User)
+    assert users > 60 and count(Unit) == 120
+    result = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "nothing added" in result.output
+    db.session.rollback()
+    assert count(User) == users

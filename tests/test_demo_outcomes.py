@@ -15,6 +15,7 @@ from consult.topics.models import Topic
 
 def test_demo_outcomes(app, client):
     assert seed(echo=lambda _: None) is True
+    db.session.commit()  # seed() only flushes (``flask demo seed`` commits); the pages read
     stages = set(db.session.scalars(select(Topic.stage)))
     assert {"publicised", "implementing", "closed", "voting"} <= stages
     outcomes = db.session.scalars(select(Outcome)).all()

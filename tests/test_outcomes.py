@@ -127,6 +127,18 @@ def test_answering_notifies_the_objector_and_the_window_then_makes_it_effective(
     assert step.transition == "outcome_effective" and step.actor_id is None
 
 
+def test_settle_command_commits_what_it_settled(app, world):
+    w = world
+    published(w)
+    with clock.frozen(ow.CLOSED + 7 * DAY):
+        for expected in (1, 0):  # the second run finds nothing left: the first was committed
+            result = app.test_cli_runner().invoke(args=["outcomes", "settle"])
+            assert result.exit_code == 0, result.output
+            assert f"{expected} outcomes settled." in result.output
+    db.session.rollback()
+    assert service.current_outcome(w.topic.id).status == "effective"
+
+
 def test_upholding_an_objection_sends_the_topic_back(world):
     w = world
     published(w)

@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 
 from consult import clock
 from consult.accounts.models import RoleGrant
+from consult.audit.log import verify_chain
+from consult.audit.models import AuditEntry
 from consult.extensions import db
 from consult.notifications.models import Notification
 from consult.studios.models import (
@@ -221,6 +223,18 @@ def test_cancel_own_reservation_through_the_form(world, client, login):
 
 # --- representatives -----------------------------------------------------------------------
 
+def stored_bookings(rep) -> list[tuple]:
+    """The sessions of ``rep`` and their audit entries as committed, read on a connection of
+    their own (what the request's unit of work left uncommitted is not seen there)."""
+    with db.engine.connect() as conn:
+        starts = conn.execute(select(StudioSession.starts_at, StudioSession.series)
+                              .where(StudioSession.representative_id == rep.id)
+                              .order_by(StudioSession.starts_at)).all()
+        audited = conn.scalar(select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "studio_session.book"))
+    return [tuple(row) for row in starts], audited
+
+
 def test_book_through_the_form_lists_skipped_dates(world, client, login):
     session_at(world, "2026-12-08 10:00", rep=world.rep2)
     db.session.commit()
@@ -231,10 +245,50 @@ def test_book_through_the_form_lists_skipped_dates(world, client, login):
         "slot_minutes": "20", "weeks": "3", "focus": "老旧小区改造"})
     assert response.status_code == 302
     assert response.headers["Location"] == f"/studios/{world.studio.id}?week={TUESDAY}"
+    # The skipped week did not undo the others: both are stored, with their audit entries.
+    sessions, audited = stored_bookings(world.rep)
+    assert [start for start, _ in sessions] == [local("2026-12-01 09:00"),
+                                               local("2026-12-15 09:00")]
+    assert sessions[0][1] and sessions[0][1] == sessions[1][1] and audited == 2
     page = html(client.get(response.headers["Location"]))
     assert "Booked 2 sessions: 2026-12-01, 2026-12-15." in page
     assert ("Not booked on 2026-12-08: 接待室一 is already booked 10:00–12:00 by 周代表."
             in page)
+
+
+def test_a_week_the_database_refuses_is_skipped_alone(world, client, login, monkeypatch):
+    """A clash that slips past the check (two bookings at the same moment) is refused by the
+    database inside that week's savepoint: the weeks before and after it are stored."""
+    from consult.studios import booking
+
+    session_at(world, "2026-12-08 10:00", rep=world.rep2)
+    db.session.commit()
+    checked = set()
+    real_check = booking.find_clash
+
+    def check_too_early(room_id, representative_id, starts_at, ends_at):
+        # The first look at each date sees no clash (the other booking not yet there); the
+        # look after the database's refusal sees it and names it.
+        if starts_at not in checked:
+            checked.add(starts_at)
+            return None
+        return real_check(room_id, representative_id, starts_at, ends_at)
+
+    monkeypatch.setattr(booking, "find_clash", check_too_early)
+    login(world.rep)
+    response = client.post(f"/studios/{world.studio.id}/book", data={
+        "room": world.room.id, "day": TUESDAY, "start": "09:00", "end": "11:00",
+        "slot_minutes": "20", "weeks": "3"})
+    assert response.status_code == 302
+    sessions, audited = stored_bookings(world.rep)
+    assert [start for start, _ in sessions] == [local("2026-12-01 09:00"),
+                                               local("2026-12-15 09:00")]
+    assert audited == 2
+    page = html(client.get(response.headers["Location"]))
+    assert "Booked 2 sessions: 2026-12-01, 2026-12-15." in page
+    assert ("Not booked on 2026-12-08: 接待室一 is already booked 10:00–12:00 by 周代表."
+            in page)
+    assert verify_chain().ok
 
 
 def test_booking_clash_keeps_what_was_typed(world, client, login):

@@ -342,6 +342,21 @@ def test_comment_period_reminder_is_sent_once_within_the_last_day(place):
         db.session.commit()
 
 
+def test_remind_command_commits_the_reminders(app, place):
+    topic, proposer, secretary = reviewed(place)
+    with clock.frozen(T0):
+        service.accept(topic, secretary, 3)
+        db.session.commit()
+    with clock.frozen(T0 + timedelta(days=2, hours=1)):
+        for expected in (4, 0):  # the second run finds them sent: the first was committed
+            result = app.test_cli_runner().invoke(args=["topics", "remind"])
+            assert result.exit_code == 0, result.output
+            assert f"{expected} reminders sent." in result.output
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.kind == "topic.comment_period_ending")) == 4
+
+
 def test_follow_and_unfollow(place):
     c, _ = place
     proposer = factories.resident(c, unit=home(c))

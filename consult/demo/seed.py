@@ -93,7 +93,10 @@ def demo_roster_csv(rng: random.Random | None = None) -> bytes:
 
 def seed(if_empty: bool = False, echo=print) -> bool:
     """Create the demo data. Returns False (and does nothing) when ``if_empty`` and the
-    database already has accounts."""
+    database already has accounts.
+
+    Like a service it flushes and never commits: the ``flask demo seed`` command commits it
+    all at once (some 2,300 rows: small enough for one transaction)."""
     from consult.roster.importer import import_roster
     from consult.roster.parsing import parse_roster
 
@@ -135,22 +138,18 @@ def seed(if_empty: bool = False, echo=print) -> bool:
 
     representatives = [user for user, role in holders if role is Role.REPRESENTATIVE]
     sessions = seed_studios(community, admin, representatives, residents, rng)
-    db.session.commit()
     echo(f"Demo studios: 2 studios, {sessions} reception sessions.")
     from consult.demo.halls import seed_halls
 
     meetings = seed_halls(community, admin, secretary, residents)
-    db.session.commit()
     echo(f"Demo halls: 2 deliberation halls, {meetings} meetings.")
     from consult.demo.votes import seed_votes
 
     ballots = seed_votes(community, secretary, rng)
-    db.session.commit()
     echo(f"Demo vote: {ballots} owners have voted so far.")
     from consult.demo.outcomes import seed_outcomes
 
     outcomes = seed_outcomes(community, residents, secretary, random.Random(20261206))
-    db.session.commit()
     echo(f"Demo outcomes: {outcomes} topics publicised, being implemented or closed.")
 
     echo(f"Demo community {COMMUNITY}: {report.units_created} homes imported, "

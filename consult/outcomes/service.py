@@ -19,7 +19,8 @@ cron) and by :func:`settled` at the start of a write that depends on them; reads
 
 Plain functions like every rule module here: they check permissions and input, change the
 session, write the audit log, and raise :class:`Refused` (a message and the form field it
-concerns) before changing anything they refuse. The caller commits.
+concerns) before changing anything they refuse. They never commit: the unit of work of the
+request or command does (:mod:`consult.unit_of_work`).
 """
 from __future__ import annotations
 
@@ -331,7 +332,7 @@ def due_topic_ids(now: datetime | None = None, community_id: int | None = None) 
 
 def settle_due_outcomes(now: datetime | None = None, community_id: int | None = None) -> int:
     """Outcomes whose window ended take effect; done implementations whose rating period is
-    over close. Run from cron (``flask outcomes settle``); the caller commits."""
+    over close. Run from cron (``flask outcomes settle``), which commits."""
     begin_write()  # SQLite: the writer's lock before the first read, as a writing request
     settled = 0
     with (frozen(now) if now is not None else nullcontext()):

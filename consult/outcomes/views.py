@@ -8,6 +8,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consult import unit_of_work
 from consult.community.models import Community
 from consult.extensions import db
 from consult.outcomes import board as boards
@@ -50,15 +51,6 @@ def _to_topic(topic: Topic, anchor: str = "outcome"):
     return redirect(url_for("topics.show", topic_id=topic.id, _anchor=anchor))
 
 
-def _refused(form, error: Refused) -> None:
-    db.session.rollback()
-    target = getattr(form, error.field or "", None)
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [str(error.message)]
-    else:
-        form.form_errors.append(str(error.message))
-
-
 def _form_page(topic: Topic, form, fields, action: str, title: str, submit: str, status=422,
                intro: str = ""):
     """A page with one form, used when a form on the topic page is refused, so that what was
@@ -87,9 +79,8 @@ def publish(topic_id: int):
                 service.publish(topic, current_user, form.decision.data or "", form.days.data,
                                 act=form.act.data != "none")
             except Refused as error:
-                _refused(form, error)
+                unit_of_work.refused(error, form, top="form")
             else:
-                db.session.commit()
                 flash(_("The outcome is publicised."), "success")
                 return _to_topic(topic)
         status = 422
@@ -111,11 +102,10 @@ def object_(topic_id: int):
     try:
         service.lodge_objection(topic, current_user, form.objection.data or "")
     except Refused as error:
-        _refused(form, error)
+        unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.objection],
                           url_for(".object_", topic_id=topic.id), _("Lodge an objection"),
                           _("Lodge the objection"), 403 if error.field is None else 422)
-    db.session.commit()
     flash(_("Your objection is lodged. The community office will answer it publicly."),
           "success")
     return _to_topic(topic, "objections")
@@ -131,14 +121,13 @@ def answer(objection_id: int):
         service.answer_objection(objection, current_user, form.answer.data or "",
                                  uphold=bool(form.uphold.data))
     except Refused as error:
-        _refused(form, error)
+        unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.answer, form.uphold],
                           url_for(".answer", objection_id=objection_id),
                           _("Answer the objection"), _("Publish the answer"),
                           403 if error.field is None and check(
                               current_user, "topic.manage", topic) else 422,
                           intro=objection.body)
-    db.session.commit()
     flash(_("The objection is upheld; the topic goes back to deliberation.") if form.uphold.data
           else _("The answer is published."), "success")
     return _to_topic(topic, f"objection-{objection.id}")
@@ -155,11 +144,10 @@ def plan(topic_id: int):
     try:
         service.plan(topic, current_user, form.responsible.data or "", form.target_date.data)
     except Refused as error:
-        _refused(form, error)
+        unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.responsible, form.target_date],
                           url_for(".plan", topic_id=topic.id), _("Implementation plan"),
                           _("Save the plan"), 403 if error.field is None else 422)
-    db.session.commit()
     flash(_("The implementation plan is saved."), "success")
     return _to_topic(topic, "implementation")
 
@@ -173,11 +161,10 @@ def progress(topic_id: int):
     try:
         service.post_progress(topic, current_user, form.progress.data or "", form.percent.data)
     except Refused as error:
-        _refused(form, error)
+        unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.progress, form.percent],
                           url_for(".progress", topic_id=topic.id), _("Post progress"),
                           _("Post progress"), 403 if error.field is None else 422)
-    db.session.commit()
     flash(_("The progress update is posted; followers are notified."), "success")
     return _to_topic(topic, "implementation")
 
@@ -190,10 +177,8 @@ def done(topic_id: int):
     try:
         service.mark_done(topic, current_user, form.note.data or "")
     except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        unit_of_work.refused(error)
         return _to_topic(topic, "implementation")
-    db.session.commit()
     flash(_("The implementation is marked done. Residents can now rate it."), "success")
     return _to_topic(topic, "implementation")
 
@@ -209,11 +194,10 @@ def rate(topic_id: int):
         stars = int(form.stars.data) if (form.stars.data or "").isdigit() else None
         service.rate(topic, current_user, stars, form.comment.data or "")
     except Refused as error:
-        _refused(form, error)
+        unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.stars, form.comment],
                           url_for(".rate", topic_id=topic.id), _("Rate the implementation"),
                           _("Save my rating"), 403 if error.field is None else 422)
-    db.session.commit()
     flash(_("Thank you: your rating is saved."), "success")
     return _to_topic(topic, "ratings")
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from consult import unit_of_work
 from consult.accounts.forms import EmptyForm
 from consult.community.models import Community
 from consult.extensions import db
@@ -18,7 +19,7 @@ from consult.studios import queries, service
 from consult.refusals import Refused
 from consult.studios.forms import AttachForm, HoursForm, ProfileForm, RoomForm, StudioForm
 from consult.studios.models import OpeningHours, Room, Studio, StudioRepresentative
-from consult.studios.blueprint import _refused, _require, bp
+from consult.studios.blueprint import _require, bp
 
 
 def _community(community_id: int) -> Community:
@@ -63,9 +64,8 @@ def admin_studios(community_id: int):
             studio = service.create_studio(current_user, community, kind=form.kind.data,
                                            name=form.name.data, address=form.address.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The studio %(name)s is created. Add its rooms and opening hours now.",
                     name=studio.name), "success")
             return redirect(url_for(".admin_studio", studio_id=studio.id))
@@ -104,9 +104,8 @@ def admin_studio(studio_id: int):
             changes = service.update_studio(current_user, studio, kind=form.kind.data,
                                             name=form.name.data, address=form.address.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The details are saved.") if changes else _("Nothing was changed."),
                   "success")
             return redirect(url_for(".admin_studio", studio_id=studio.id))
@@ -122,9 +121,8 @@ def admin_add_room(studio_id: int):
         try:
             room = service.add_room(current_user, studio, form.name.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The room %(name)s is added.", name=room.name), "success")
             return redirect(url_for(".admin_studio", studio_id=studio.id, _anchor="rooms"))
     return _studio_page(studio, room_form=form)
@@ -140,10 +138,8 @@ def admin_delete_room(studio_id: int, room_id: int):
         try:
             service.delete_room(current_user, studio, room)
         except Refused as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            unit_of_work.refused(error)
         else:
-            db.session.commit()
             flash(_("The room %(name)s is deleted.", name=name), "success")
     return redirect(url_for(".admin_studio", studio_id=studio_id, _anchor="rooms"))
 
@@ -158,9 +154,8 @@ def admin_add_hours(studio_id: int):
             service.add_hours(current_user, studio, form.weekday.data, form.opens.data,
                               form.closes.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The opening hours are added."), "success")
             return redirect(url_for(".admin_studio", studio_id=studio.id, _anchor="hours"))
     return _studio_page(studio, hours_form=form)
@@ -173,7 +168,6 @@ def admin_delete_hours(studio_id: int, hours_id: int):
     hours = _child(OpeningHours, hours_id, studio)
     if _posted(EmptyForm()):
         service.delete_hours(current_user, studio, hours)
-        db.session.commit()
         flash(_("The opening hours are removed."), "success")
     return redirect(url_for(".admin_studio", studio_id=studio_id, _anchor="hours"))
 
@@ -188,9 +182,8 @@ def admin_attach(studio_id: int):
         try:
             attachment = service.attach(current_user, studio, form.user.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("%(name)s can now book this studio.", name=attachment.user.name),
                   "success")
             return redirect(url_for(".admin_studio", studio_id=studio.id,
@@ -207,7 +200,6 @@ def admin_detach(studio_id: int, attachment_id: int):
     if _posted(EmptyForm()):
         name = attachment.user.name
         service.detach(current_user, studio, attachment)
-        db.session.commit()
         flash(_("%(name)s can no longer book this studio; sessions already booked stay.",
                 name=name), "success")
     return redirect(url_for(".admin_studio", studio_id=studio_id, _anchor="representatives"))
@@ -228,9 +220,8 @@ def admin_profile(community_id: int, user_id: int):
             service.save_profile(current_user, community, person, body=form.body.data,
                                  area_served=form.area_served.data, bio=form.bio.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The profile of %(name)s is saved.", name=person.name), "success")
             return redirect(url_for(".admin_studios", community_id=community.id,
                                     _anchor="representatives"))

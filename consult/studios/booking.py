@@ -177,7 +177,11 @@ def book_sessions(actor, studio: Studio, *, room_id, day, start, end, focus="",
                   slot_minutes=SLOT_DEFAULT, weeks=1) -> Booking:
     """Book a session for ``actor`` (a representative attached to ``studio``), repeated on the
     same weekday for ``weeks`` weeks. The dates that clash are skipped and listed; if none can
-    be booked, nothing is written and the (first) clash is the error."""
+    be booked, nothing is written and the (first) clash is the error.
+
+    A skipped date is not a refusal of the booking: each insert runs in a savepoint of its own
+    (:func:`_insert`), so a clash the database finds undoes that date alone, and the dates
+    booked before and after it stay in the caller's unit of work to be committed with it."""
     if refusal := check(actor, "studio.book", studio):
         raise Refused(refusal.message)
     req = _validate(studio, room_id, day, start, end, focus, slot_minutes, weeks)

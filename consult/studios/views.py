@@ -2,8 +2,8 @@
 reservations (residents). Administration pages are in :mod:`consult.studios.admin_views`.
 
 Thin views: check the permission, load ids within their parent (a reservation of another
-session is a 404), call the service, commit or roll back, render. A refused form is rendered
-again with what was typed; a conflict (slot taken, room booked) answers 409.
+session is a 404), call the service, render; :mod:`consult.unit_of_work` commits. A refused
+form is rendered again with what was typed; a conflict (slot taken, room booked) answers 409.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consult import unit_of_work
 from consult.accounts.forms import EmptyForm
 from consult.accounts.models import Role
 from consult.clock import to_local, utcnow
@@ -33,7 +34,7 @@ from consult.studios.models import Reservation
 from consult.studios.slots import hhmm, monday_of, parse_date
 from consult.urls import public_url, safe_next_url
 
-from consult.studios.blueprint import _refused, _require, bp
+from consult.studios.blueprint import _require, bp
 
 FEED_HISTORY_DAYS = 60  # how far back the calendar feeds reach
 
@@ -168,9 +169,8 @@ def reserve(session_id: int):
             reservation = reception.reserve(current_user, session, form.slot.data,
                                             form.category.data, form.matter.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
             return _session_page(session, reserve_form=form, status=409)
-        db.session.commit()
         flash(_("Your slot %(time)s on %(date)s is reserved. You will be reminded the day "
                 "before.", time=hhmm(reservation.slot_start),
                 date=booking.when(session)["date"]), "success")
@@ -191,10 +191,8 @@ def cancel_reservation(reservation_id: int):
         try:
             reception.cancel_reservation(current_user, reservation)
         except Refused as error:
-            db.session.rollback()
-            flash(error.message, "error")
+            unit_of_work.refused(error)
         else:
-            db.session.commit()
             flash(_("Your reservation is cancelled; the slot is free again."), "success")
     return redirect(back)
 
@@ -209,9 +207,8 @@ def cancel_session(session_id: int):
         try:
             notified = booking.cancel_session(current_user, session, form.reason.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
             return _session_page(session, cancel_form=form, status=409)
-        db.session.commit()
         flash(_("The session is cancelled. People notified: %(n)d.", n=notified), "success")
         return redirect(url_for(".session", session_id=session.id))
     return _session_page(session, cancel_form=form, status=400)
@@ -231,9 +228,8 @@ def record(session_id: int, reservation_id: int):
             reception.record_reception(current_user, reservation, form.attendance.data,
                                        form.raised.data, form.follow_up.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
         else:
-            db.session.commit()
             flash(_("The reception of %(name)s is recorded.", name=reservation.resident.name),
                   "success")
             return redirect(url_for(".session", session_id=session.id,
@@ -254,15 +250,17 @@ def book(studio_id: int):
     status = 200
     if form.validate_on_submit():
         try:
+            # Several weeks at once: a week that clashes is skipped inside the service (its
+            # insert undone in a savepoint of its own) and listed in result.skipped; the weeks
+            # booked stay and the request is kept. Refused only when no week could be booked.
             result = booking.book_sessions(
                 current_user, place, room_id=form.room.data, day=form.day.data,
                 start=form.start.data, end=form.end.data, focus=form.focus.data,
                 slot_minutes=form.slot_minutes.data, weeks=form.weeks.data)
         except Refused as error:
-            _refused(error, form)
+            unit_of_work.refused(error, form)
             status = 409 if error.field in ("room", "start") else 200
         else:
-            db.session.commit()
             _flash_booking(result)
             first = result.sessions[0]
             return redirect(url_for(".studio", studio_id=place.id,

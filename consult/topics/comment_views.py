@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consult import unit_of_work
 from consult.extensions import db
 from consult.permissions import check
 from consult.ratelimits import comment_limit
@@ -102,7 +103,7 @@ def _action(comment_id: int, run, success: str, *, form_field: str | None = None
     try:
         run(comment)
     except Refused as error:
-        db.session.rollback()
+        unit_of_work.refused()  # the message goes in the answer, placed below
         if error.forbidding:
             _forbidden(error)
         comment = db.session.get(Comment, comment_id)
@@ -115,7 +116,6 @@ def _action(comment_id: int, run, success: str, *, form_field: str | None = None
                               typed=typed, error=error.message)
         flash(str(error.message), "error")
         return _back(comment, sort)
-    db.session.commit()
     if is_htmx():
         return _fragment(comment, sort, notice=success)
     flash(success, "success")
@@ -147,7 +147,7 @@ def create(topic_id: int):
     try:
         comment = comments.post(topic, current_user, body, parent_id)
     except Refused as error:
-        db.session.rollback()
+        unit_of_work.refused()  # the message goes in the answer, placed below
         status = 403 if error.forbidding else 422
         parent = db.session.get(Comment, parent_id) if parent_id else None
         if parent is not None and parent.topic_id != topic.id:
@@ -162,21 +162,14 @@ def create(topic_id: int):
                           error=error.message, status=status)
     message = _("Your reply is posted.") if comment.parent_id else _("Your comment is posted.")
     if is_htmx():
-        # The answer shows what this request just wrote: keep it loaded through the commit
-        # instead of reading the comment, its author and the topic again afterwards. (Not
-        # rendered before the commit: on SQLite that would hold the write lock meanwhile.)
+        # The answer shows what this request just wrote, as it is loaded (only the count the
+        # service raised in SQL is read again). The unit of work commits after the view, so on
+        # SQLite the write lock is held while this small fragment renders.
         db.session.refresh(topic, ["comment_count"])
-        db_session = db.session()
-        db_session.expire_on_commit = False
-        try:
-            db_session.commit()
-        finally:
-            db_session.expire_on_commit = True
         view = comments.comment_view(comment, current_user, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
         return render_template("topics/_comment_posted.html", topic=topic, sort=sort,
                                parent=parent, body="", error=None, new=view, notice=message)
-    db.session.commit()
     flash(message, "success")
     return redirect(_comment_url(comment, sort), 303)
 
@@ -200,13 +193,12 @@ def edit(comment_id: int):
         try:
             comments.edit(comment, current_user, body)
         except Refused as refused:
-            db.session.rollback()
+            unit_of_work.refused()  # the message goes in the form, below
             if refused.forbidding:
                 _forbidden(refused)
             comment = db.session.get(Comment, comment_id)
             error = refused.message
         else:
-            db.session.commit()
             if is_htmx():
                 return _fragment(comment, sort, notice=_("Your comment is updated."))
             flash(_("Your comment is updated."), "success")

@@ -2,9 +2,9 @@
 and :func:`thread`, everything the topic page shows of them.
 
 Each rule checks permission, stage and input first and raises :class:`Refused` (a message a
-resident understands, and the form field it concerns) before changing anything; the caller
-commits or rolls back. Refusals by the permission table raise :class:`Refused` (a
-``Refused`` the views answer with 403).
+resident understands, and the form field it concerns) before changing anything; the
+request's unit of work commits or rolls back (:mod:`consult.unit_of_work`). Refusals by the
+permission table raise :class:`Refused` (a ``Refused`` the views answer with 403).
 
 Choices made here:
 

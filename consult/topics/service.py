@@ -2,7 +2,8 @@
 
 Plain functions: each checks permission and input, changes the session, writes the audit log
 and raises :class:`Refused` (a message and the field it concerns) before changing anything
-it refuses. The caller commits or rolls back.
+it refuses. It never commits: the unit of work of the request or command does
+(:mod:`consult.unit_of_work`).
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consult import unit_of_work
 from consult.community.queries import all_communities, community_tree
 from consult.extensions import db
 from consult.pagecache import for_visitors
@@ -125,14 +126,8 @@ def _edit(topic: Topic | None):
             if publish:
                 service.submit(saved, current_user)
         except Refused as error:
-            db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            if target is not None:
-                target.errors = list(target.errors) + [str(error.message)]
-            else:
-                form.form_errors.append(str(error.message))
+            unit_of_work.refused(error, form, top="form")
         else:
-            db.session.commit()
             flash(_("Your proposal is public. Residents of its area can now co-sign it.")
                   if publish else _("Draft saved. Only you can see it."), "success")
             return _to_topic(saved)
@@ -184,10 +179,8 @@ def _act(topic_id: int, action, success: str):
     try:
         action(topic)
     except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        unit_of_work.refused(error)
     else:
-        db.session.commit()
         flash(success, "success")
     return _to_topic(topic)
 
@@ -268,11 +261,9 @@ def from_reception(record_id: int):
     try:
         topic = propose_from_reception(rec, current_user, proposer)
     except Refused as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        unit_of_work.refused(error)
         return redirect(url_for("studios.session", session_id=session_id,
                                 _anchor=f"reservation-{rec.reservation_id}"))
-    db.session.commit()
     flash(_("A draft proposal is ready for the resident to confirm and submit.")
           if proposer == AS_RESIDENT else
           _("The proposal is public. Residents can now co-sign it."), "success")
