@@ -278,9 +278,11 @@ def _invalid(error: ValidationError):
     raise Refused(message_for(first, INPUTS.get(error.title), name), name, kind="invalid")
 
 
-@bp.record_once
 def _answer_invalid_input(state):
     state.app.validation_error_callback = _invalid  # where flask-openapi3 looks for it
+
+
+bp.record_once(_answer_invalid_input)
 
 
 @cache
