@@ -277,6 +277,7 @@ LAYERS = {
     "consult.api.core": "api",
     "consult.api.docs": "api",
     "consult.api.openapi": "api",
+    "consult.api.schemas": "api",  # request and response models
     "consult.api.outcomes": "api",
     "consult.api.reads": "api",
     "consult.api.tokens": "api",

@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 
 from consult.extensions import db
-from tests import api_world
+from tests import api_world, factories
 from tests.api_world import auth, token
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -77,3 +77,62 @@ def test_withdrawing_a_cosignature_one_never_made_is_refused_alike(w, app, login
     assert api.status_code == 409, problem
     messages = flashed(web) + [page_messages(page)]
     assert any(problem["detail"] in m for m in messages), (problem, messages)
+
+
+def test_cosigning_twice_is_refused_alike(w, app, login):
+    proposal = factories.topic(w.community, w.residents[0], title="增设快递柜", stage="proposed")
+    db.session.commit()
+    resident = w.residents[3]
+    web = login(resident, app.test_client())
+    assert web.post(f"/topics/{proposal.id}/cosign").status_code in (302, 303)
+    web.post(f"/topics/{proposal.id}/cosign")
+    api = app.test_client().post(f"/api/v1/topics/{proposal.id}/cosignatures",
+                                 headers=auth(token(app.test_client(), resident)))
+    problem = api.get_json()
+    assert api.status_code == 409, problem
+    assert flashed(web) == ["Thank you: you co-signed this proposal.", problem["detail"]]
+
+
+def test_a_comment_after_the_comment_period_is_refused_alike(w, app, login):
+    """The topic is in deliberation: the rules refuse the moment (409), not the person."""
+    resident = w.residents[2]
+    page = login(resident, app.test_client()).post(f"/topics/{w.voting_topic.id}/comments",
+                                                   data={"body": "晚了"})
+    api = app.test_client().post(f"/api/v1/topics/{w.voting_topic.id}/comments",
+                                 json={"body": "晚了"},
+                                 headers=auth(token(app.test_client(), resident)))
+    problem = api.get_json()
+    assert api.status_code == 409 and "field" not in problem, problem
+    assert page.status_code == 422  # the form again, with the reason
+    assert problem["detail"] in page_messages(page)
+
+
+def test_reserving_a_slot_just_taken_is_refused_alike(w, app, login):
+    first = app.test_client()
+    slots = first.get(f"/api/v1/studio-sessions/{w.session.id}").get_json()["slots"]
+    body = {"slot": slots[0]["key"], "category": "safety", "matter": "路灯坏了"}
+    taken = first.post(f"/api/v1/studio-sessions/{w.session.id}/reservations", json=body,
+                       headers=auth(token(first, w.residents[2])))
+    assert taken.status_code == 201
+    resident = w.residents[3]
+    page = login(resident, app.test_client()).post(
+        f"/studio-sessions/{w.session.id}/reserve", data=body)
+    api = app.test_client().post(f"/api/v1/studio-sessions/{w.session.id}/reservations",
+                                 json=body, headers=auth(token(app.test_client(), resident)))
+    problem = api.get_json()
+    assert page.status_code == 409 and api.status_code == 409, problem
+    assert problem["field"] == "slot"
+    assert problem["detail"] in page_messages(page)
+
+
+def test_a_proposal_by_an_unverified_resident_is_refused_alike(w, app, login):
+    """The permission table, checked by the service: no copy of the check in the API."""
+    page = login(w.pending, app.test_client()).get("/topics/new")
+    api = app.test_client().post("/api/v1/topics", json={
+        "title": "小区停车难问题", "description": "车位不够。", "category": "parking",
+        "scope": f"community:{w.community.id}"},
+        headers=auth(token(app.test_client(), w.pending)))
+    problem = api.get_json()
+    assert page.status_code == 403 and api.status_code == 403, problem
+    assert problem["code"] == "not_verified"
+    assert problem["detail"] in page_messages(page)

@@ -1,53 +1,62 @@
 """What every API endpoint shares: the blueprint, bearer-token authentication, RFC 9457
-problem documents, pagination, ETags and rate limits.
+problem documents, input errors in plain words, pagination, ETags and rate limits.
+
+The blueprint is flask-openapi3's ``APIBlueprint``: each view declares its path, query and body
+models and its answers (consult/api/schemas.py), the blueprint validates the input before the
+view runs and records the operation for the OpenAPI document (consult/api/openapi.py). We chose
+flask-openapi3 over spectree because it is built on pydantic v2, writes OpenAPI 3.1, lets an
+answer be declared with its own media type (our ``application/problem+json``) and leaves the
+view's response alone; spectree declares every answer as ``application/json`` and re-makes the
+view's response to validate it.
 
 The API never looks at the session cookie: a request is authenticated by its
 ``Authorization: Bearer <token>`` header alone, so a page in a browser cannot be tricked into
 writing through the API (and the blueprint is CSRF-exempt for the same reason).
+
+Refusals: a service's :class:`~consult.refusals.Refused` (and the API's own: invalid input, no
+such object) is answered by the one handler below; :class:`ApiError` is left for what is about
+the request itself rather than the thing asked for: authentication (401) and a body that is not
+JSON (415). Nothing here commits: consult/unit_of_work.py does, and :func:`token_user` asks it
+to keep a token's last use on a read.
 """
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+import math
+import re
+import time
+from datetime import timedelta, timezone
+from functools import cache
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from consult import unit_of_work
+from consult.api.schemas import INPUTS, INT_MAX, PROBLEM_BASE, PROBLEM_KINDS, Says
 from consult.clock import utcnow
 from consult.extensions import csrf, db, limiter
 from consult.refusals import Refused
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+def _operation_id(*, name: str, path: str, method: str) -> str:
+    return name  # the view's name, as in url_for("api.<name>")
+
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", operation_id_callback=_operation_id)
 csrf.exempt(bp)
 
-PROBLEM_BASE = "https://consult.example/problems/"
 PROBLEM_TYPE = "application/problem+json"
-PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
 LAST_USED_GRANULARITY = timedelta(minutes=5)
-
-# kind -> (status, title); the type URI is PROBLEM_BASE + kind and never changes.
-PROBLEM_KINDS = {
-    "validation": (422, "Invalid input"),
-    "unauthenticated": (401, "Authentication required"),
-    "forbidden": (403, "Not allowed"),
-    "not-found": (404, "Not found"),
-    "method-not-allowed": (405, "Method not allowed"),
-    "conflict": (409, "Conflict with the current state"),
-    "too-large": (413, "Request too large"),
-    "unsupported-media-type": (415, "Unsupported media type"),
-    "rate-limited": (429, "Too many requests"),
-    "bad-request": (400, "Bad request"),
-    "server-error": (500, "Server error"),
-    "unavailable": (503, "Service unavailable"),
-}
 _KIND_OF_STATUS = {status: kind for kind, (status, _t) in PROBLEM_KINDS.items()}
 
 
 class ApiError(Exception):
-    """Raised by API views; answered as a problem document."""
+    """The request itself is refused (authentication, media type); a problem document."""
 
     def __init__(self, kind: str, detail, field: str | None = None, code: str | None = None,
                  status: int | None = None):
@@ -99,9 +108,6 @@ def http_problem(error: HTTPException):
 
 
 def _retry_after() -> int:
-    import math
-    import time
-
     current = limiter.current_limit
     if current is None:
         return 60
@@ -115,22 +121,84 @@ PROBLEM_OF_REFUSAL = {"invalid": "validation", "conflict": "conflict", "forbidde
 
 @bp.errorhandler(Refused)
 def _refused(error: Refused):
-    db.session.rollback()
     return problem(PROBLEM_OF_REFUSAL[error.kind], error.message, field=error.field,
                    code=error.code)
 
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
-    db.session.rollback()
     return problem(error.kind, error.detail, field=error.field, code=error.code,
                    status=error.status)
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
-    db.session.rollback()
     return http_problem(error)
+
+
+def not_found(message=None):
+    raise Refused(message or _("There is nothing at this address."), kind="not_found")
+
+
+# --- what the document says each operation may answer ------------------------------------------
+
+TAGS = {tag.name: tag for tag in (
+    Tag(name="Tokens", description="Logging in from an app; one token per device"),
+    Tag(name="Communities", description="Communities (社区)"),
+    Tag(name="Topics", description="Proposals and co-signing (提议与附议), the life of a topic"),
+    Tag(name="Comments", description="Open comment (公开征求意见)"),
+    Tag(name="Halls", description="Deliberation hall meetings and minutes (议事厅)"),
+    Tag(name="Votes", description="Votes, receipts and results (表决)"),
+    Tag(name="Outcomes", description="Outcomes, objections, implementation and satisfaction "
+                                     "(结果公示与落实)"),
+    Tag(name="Studios", description="Representative studios (代表工作室)"),
+    Tag(name="Documentation", description="This description"),
+)}
+PUBLIC = [{}, {"bearerAuth": []}]  # a token is optional (and shows the caller's own data)
+TOKEN = [{"bearerAuth": []}]
+ANSWERED = {
+    "304": "Not modified (If-None-Match matched the ETag)",
+    "400": "Bad request", "401": "No token, or a token that is unknown, revoked or expired",
+    "403": "Refused by the permission table (not verified, outside the topic's scope, …)",
+    "404": "No such object (drafts and other people's objects look the same)",
+    "409": "The state does not allow it now (wrong stage, period over, slot just taken, …)",
+    "413": "Body too large", "415": "The body is not JSON",
+    "422": "Invalid input; `field` names the field", "429": "Rate limit exceeded",
+}
+READ_PROBLEMS = ("400", "401", "422", "429")
+WRITE_PROBLEMS = ("400", "401", "403", "404", "409", "413", "415", "422", "429")
+
+
+def problems(*statuses: str) -> dict:
+    """Answers that are problem documents (a new dict each time: flask-openapi3 fills it in)."""
+    return {status: {"description": ANSWERED[status], "content": {
+        PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for status in statuses}
+
+
+def read(answer: type[BaseModel] | None, tag: str, summary: str, *, not_found: bool = True,
+         extra: tuple[str, ...] = (), security=None, description: str | None = None) -> dict:
+    """The options of a ``bp.get`` route: a public read with an ETag."""
+    return {"summary": summary, "description": description, "tags": [TAGS[tag]],
+            "security": security or PUBLIC,
+            "responses": {"200": answer, "304": {"description": ANSWERED["304"]},
+                          **problems(*sorted({*READ_PROBLEMS, *extra,
+                                              *(("404",) if not_found else ())}))}}
+
+
+def write(answer: type[BaseModel] | None, tag: str, summary: str, *, status: str = "201",
+          description: str | None = None) -> dict:
+    """The options of a writing route: a token needed."""
+    done = answer if answer is not None else {"description": "Done"}
+    return {"summary": summary, "description": description, "tags": [TAGS[tag]],
+            "security": TOKEN, "responses": {status: done, **problems(*WRITE_PROBLEMS)}}
+
+
+def answer(shape: BaseModel, status: int = 200):
+    """A response model as JSON; members the view did not set are left out."""
+    response = jsonify(shape.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    response.status_code = status
+    return response
 
 
 # --- authentication ---------------------------------------------------------------------------
@@ -170,7 +238,7 @@ def token_user():
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
         token.last_used_at = now
         if request.method in ("GET", "HEAD"):
-            db.session.commit()  # writes keep it in their own transaction
+            unit_of_work.keep()  # the one write a read makes; a write keeps it if it succeeds
     g.api_token = token
     return token.user
 
@@ -184,101 +252,98 @@ def require_user():
     return user
 
 
-def refuse(refusal) -> None:
-    """Raise a permission refusal (consult.permissions.Refusal) as a problem."""
-    if refusal is None:
-        return
-    kind = "unauthenticated" if refusal.code == "login_required" else "forbidden"
-    raise ApiError(kind, refusal.message, code=refusal.code)
+PUBLIC_WRITES = {"api.tokens_create"}
+
+
+@bp.before_request
+def _writes_need_a_token():
+    """Every write but logging in needs a token; checked before the input is."""
+    g.pop("api_token", None)  # g outlives the request when a caller keeps an app context open
+    if request.method in unit_of_work.WRITING_METHODS and request.endpoint not in PUBLIC_WRITES:
+        require_user()
 
 
 # --- input ------------------------------------------------------------------------------------
 
-def json_body() -> dict:
-    if not request.is_json:
-        raise ApiError("unsupported-media-type", _("Send a JSON body (Content-Type: "
-                                                   "application/json)."))
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError("validation", _("The body must be a JSON object."))
-    return data
+def _invalid(error: ValidationError):
+    """flask-openapi3 calls this when a path, query or body model refuses the input: the first
+    error, as a refusal of its field in the reader's language."""
+    first = error.errors(include_url=False)[0]
+    if not first["loc"]:  # the body as a whole
+        if not request.is_json:
+            raise ApiError("unsupported-media-type", _("Send a JSON body (Content-Type: "
+                                                       "application/json)."))
+        raise Refused(_("The body must be a JSON object."), kind="invalid")
+    name = str(first["loc"][0])
+    raise Refused(message_for(first, INPUTS.get(error.title), name), name, kind="invalid")
 
 
-def text_field(data: dict, name: str, *, required: bool = True, default: str = "") -> str:
-    value = data.get(name, None)
-    if value is None:
-        if required:
-            raise ApiError("validation", _("This field is required."), field=name)
-        return default
-    if not isinstance(value, str):
-        raise ApiError("validation", _("This field must be a string."), field=name)
-    return value
+def _answer_invalid_input(state):
+    state.app.validation_error_callback = _invalid  # where flask-openapi3 looks for it
 
 
-def int_arg(name: str, default: int | None = None, *, minimum: int = 1,
-            maximum: int = 2_147_483_647) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError("validation", _("Give a whole number."), field=name) from None
-    if value < minimum or value > maximum:
-        raise ApiError("validation", _("Give a number from %(a)d to %(b)d.", a=minimum,
-                                       b=maximum), field=name)
-    return value
+bp.record_once(_answer_invalid_input)
 
 
-def choice_arg(name: str, choices, default: str = "") -> str:
-    value = request.args.get(name, default)
-    if value and value not in choices:
-        raise ApiError("validation", _("Choose one of: %(c)s.", c=", ".join(choices)),
-                       field=name)
-    return value
+@cache
+def _properties(model: type[BaseModel]) -> dict:
+    return model.model_json_schema().get("properties", {})
 
 
-def paging() -> tuple[int, int]:
-    return (int_arg("page", 1, maximum=100_000),
-            int_arg("per_page", PER_PAGE_DEFAULT, maximum=PER_PAGE_MAX))
+def message_for(error: dict, model: type[BaseModel] | None, name: str) -> str:
+    """A pydantic error in our words (pydantic's own are English only)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    fields = model.model_fields if model is not None else {}
+    info = next((f for key, f in fields.items() if (f.alias or key) == name), None)
+    says = next((m for m in info.metadata if isinstance(m, Says)), None) if info else None
+    if says is not None:
+        return str(says.message)
+    if kind == "missing":
+        return _("This field is required.")
+    if kind == "string_too_short":
+        return _("At least %(n)d characters.", n=ctx["min_length"])
+    if kind == "string_too_long":
+        return _("At most %(n)d characters.", n=ctx["max_length"])
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("Give a whole number.")
+    schema = _properties(model).get(name, {}) if model is not None else {}
+    if kind in ("greater_than_equal", "less_than_equal") and "minimum" in schema \
+            and "maximum" in schema:
+        return _("Give a number from %(a)d to %(b)d.", a=schema["minimum"], b=schema["maximum"])
+    if kind in ("enum", "literal_error"):
+        return _("Choose one of: %(c)s.", c=", ".join(re.findall(r"'([^']*)'",
+                                                                 ctx.get("expected", ""))))
+    if kind == "string_type":
+        return _("This field must be a string.")
+    if kind in ("bool_type", "bool_parsing"):
+        return _("Give true or false.")
+    return _("This value is not valid.")
 
 
-def page_of(items: list, page: int, per_page: int) -> dict:
-    """Pagination of a short list loaded whole (a week's schedule, a board)."""
-    start = (page - 1) * per_page
-    return paged(items[start:start + per_page], len(items), page, per_page)
-
-
-def paged(items: list, total: int, page: int, per_page: int) -> dict:
-    """One page of a list the database paged (``offset_of`` gives its offset)."""
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-
-def offset_of(page: int, per_page: int) -> int:
-    return (page - 1) * per_page
-
-
-def iso(value: datetime | None) -> str | None:
-    """Naive UTC from the database as ISO 8601 with ``Z``."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def parse_iso(name: str, raw: str | None) -> datetime | None:
-    """An ISO 8601 date-time with an offset (or a date) to naive UTC."""
-    if raw in (None, ""):
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError("validation", _("Give a date-time in ISO 8601, e.g. "
-                                       "2026-12-01T09:00:00+08:00."), field=name) from None
-    if value.tzinfo is None:
+def to_utc(value):
+    """A time from a query: with an offset to naive UTC, without one read as local time."""
+    if value is None or value.tzinfo is None:
         from consult.clock import local_to_utc
 
-        return local_to_utc(value)
+        return local_to_utc(value) if value is not None else None
     return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+# --- pagination -------------------------------------------------------------------------------
+
+def offset_of(query) -> int:
+    return (query.page - 1) * query.per_page
+
+
+def paged(items: list, total: int, query) -> dict:
+    """One page of a list the database paged (``offset_of`` gives its offset)."""
+    return {"items": items, "total": total, "page": query.page, "per_page": query.per_page}
+
+
+def page_of(items: list, query) -> dict:
+    """Pagination of a short list loaded whole (a week's schedule, a board)."""
+    start = offset_of(query)
+    return paged(items[start:start + query.per_page], len(items), query)
 
 
 # --- caching and limits -----------------------------------------------------------------------
@@ -322,13 +387,7 @@ limiter.shared_limit(_token_limit, scope="api-token", key_func=_token_key,
 
 @bp.url_value_preprocessor
 def _ids_in_range(_endpoint, values):
-    """Ids beyond what the database stores are simply not there (and must not reach it)."""
+    """Ids the database cannot store are simply not there (and must not reach it)."""
     for value in (values or {}).values():
-        if isinstance(value, int) and value > 2_147_483_647:
-            raise ApiError("not-found", _("There is nothing at this address."))
-
-
-@bp.before_request
-def _fresh_token_state():
-    # g outlives the request when a caller keeps an app context open (the tests do).
-    g.pop("api_token", None)
+        if isinstance(value, int) and not 1 <= value <= INT_MAX:
+            not_found()

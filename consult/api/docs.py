@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, render_template
 
-from consult.api.core import bp
+from consult.api.core import ANSWERED, TAGS, bp, problems
 from consult.api.openapi import document
 
 METHOD_ORDER = ["get", "post", "put", "delete"]
@@ -19,6 +19,8 @@ def _schema_label(schema: dict | None) -> str:
         return " + ".join(_schema_label(s) or "object" for s in schema["allOf"])
     if "anyOf" in schema:
         return " | ".join(_schema_label(s) for s in schema["anyOf"])
+    if "const" in schema:
+        return str(schema["const"])
     kind = schema.get("type", "")
     if isinstance(kind, list):
         kind = " | ".join(kind)
@@ -31,6 +33,13 @@ def _schema_label(schema: dict | None) -> str:
     return kind or "object"
 
 
+def _resolved(doc: dict, schema: dict | None) -> dict | None:
+    """A body's schema: the component it names."""
+    if schema and "$ref" in schema:
+        return doc["components"]["schemas"].get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return schema
+
+
 def _operations(doc: dict) -> list[dict]:
     ops = []
     for path, methods in doc["paths"].items():
@@ -39,7 +48,7 @@ def _operations(doc: dict) -> list[dict]:
                 continue
             op = methods[method]
             body = (op.get("requestBody") or {}).get("content", {}).get("application/json", {})
-            body_schema = body.get("schema")
+            body_schema = _resolved(doc, body.get("schema"))
             ops.append({
                 "anchor": f"{method}-{path}".replace("/", "-").replace("{", "").replace("}", ""),
                 "method": method.upper(), "path": path, "summary": op.get("summary", ""),
@@ -47,7 +56,8 @@ def _operations(doc: dict) -> list[dict]:
                 "token": op.get("security") == [{"bearerAuth": []}],
                 "parameters": [{"name": p["name"], "in": p["in"], "required": p.get("required"),
                                 "type": _schema_label(p["schema"]),
-                                "description": p.get("description", "")}
+                                "description": p.get("description")
+                                or p["schema"].get("description", "")}
                                for p in op.get("parameters", [])],
                 "body": [{"name": name, "type": _schema_label(schema),
                           "required": name in body_schema.get("required", []),
@@ -62,18 +72,25 @@ def _operations(doc: dict) -> list[dict]:
     return ops
 
 
-@bp.route("/openapi.json")
+@bp.get("/openapi.json", summary="This document", tags=[TAGS["Documentation"]], security=[],
+        responses={"200": {"description": "OpenAPI 3.1", "content": {
+            "application/json": {"schema": {"type": "object"}}}},
+            "304": {"description": ANSWERED["304"]}, **problems("429")})
 def openapi_json():
     return jsonify(document())
 
 
-@bp.route("/docs")
+@bp.get("/docs", summary="This document as a page to read", tags=[TAGS["Documentation"]],
+        security=[], responses={"200": {"description": "HTML", "content": {
+            "text/html": {"schema": {"type": "string"}}}}, **problems("429")})
 def docs_page():
     doc = document()
     schemas = [{"name": name, "fields": [
         {"name": field, "type": _schema_label(schema), "description": schema.get("description", ""),
          "required": field in s.get("required", [])}
-        for field, schema in s.get("properties", {}).items()]}
+        for field, schema in s.get("properties", {}).items()] or (
+        [{"name": "(a value)", "type": _schema_label(s), "description": ""}] if "enum" in s
+        else [])}
         for name, s in doc["components"]["schemas"].items()]
     return render_template("api/docs.html", doc=doc, operations=_operations(doc),
                            schemas=schemas)

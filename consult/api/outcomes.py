@@ -3,162 +3,142 @@ implementation and ratings; a community's outcomes board; lodging an objection a
 implementation.
 
 Reads call what the pages call (:func:`consult.outcomes.service.section` for the topic page's
-section, :func:`consult.outcomes.board.entries` for the board) and write nothing; writes call :func:`~consult.outcomes.service.lodge_objection` and
-:func:`~consult.outcomes.service.rate`. The permission table is checked first (403), then the
-rules answer: a wrong moment (window or rating period) is 409, wrong input 422.
+section, :func:`consult.outcomes.board.entries` for the board) and write nothing; writes call
+:func:`~consult.outcomes.service.lodge_objection` and :func:`~consult.outcomes.service.rate`,
+which check the permission table first (403), then the rules: a wrong moment (window or rating
+period) is 409, wrong input 422.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from flask import jsonify
 from flask_babel import gettext as _
 
-from consult.api.core import ApiError, bp, iso, json_body, page_of, paging, refuse, \
-    require_user, text_field, token_user
-from consult.api.reads import not_found, person, public_topic
-from consult.api.writes import created, refusals
+from consult.api import schemas as s
+from consult.api.core import answer, bp, not_found, page_of, read, require_user, token_user, \
+    write
+from consult.api.reads import person, public_topic
+from consult.api.schemas import CommunityPath, ObjectionBody, Paging, RatingBody, TopicPath
 from consult.community.models import Community
 from consult.extensions import db
-from consult.refusals import Refused
-from consult.permissions import check
+from consult.outcomes.service import RATING_DAYS
 from consult.ratelimits import objection_limit
+from consult.refusals import Refused
 from consult.topics.lifecycle import stage_label
 
 
 # --- shapes -----------------------------------------------------------------------------------
 
-def ratings_json(summary) -> dict:
-    return {"count": summary.count, "average": summary.average_display or None,
-            "distribution": {str(stars): n for stars, n in summary.distribution.items()}}
+def ratings_shape(summary) -> s.RatingSummary:
+    return s.RatingSummary(
+        count=summary.count, average=summary.average_display or None,
+        distribution={str(stars): n for stars, n in summary.distribution.items()})
 
 
-def objection_json(ob) -> dict:
-    return {"id": ob.id, "author": person(ob.author), "body": ob.body,
-            "created_at": iso(ob.created_at), "upheld": bool(ob.upheld),
-            "answer": ob.answer if ob.answered_at is not None else None,
-            "answered_at": iso(ob.answered_at)}
+def objection_shape(ob) -> s.Objection:
+    return s.Objection(id=ob.id, author=person(ob.author), body=ob.body,
+                       created_at=ob.created_at, upheld=bool(ob.upheld),
+                       answer=ob.answer if ob.answered_at is not None else None,
+                       answered_at=ob.answered_at)
 
 
-def progress_json(p) -> dict:
-    return {"percent": p.percent, "body": p.body, "at": iso(p.at), "author": person(p.author)}
+def rating_fields(r) -> dict:
+    return {"stars": r.stars, "comment": r.comment, "created_at": r.created_at,
+            "updated_at": r.updated_at}
 
 
-def rating_json(r) -> dict:
-    return {"stars": r.stars, "comment": r.comment, "created_at": iso(r.created_at),
-            "updated_at": iso(r.updated_at)}
-
-
-def outcome_json(topic, s, viewer) -> dict:
+def outcome_shape(topic, sec, viewer) -> s.Outcome:
     """The topic page's outcome section (:class:`consult.outcomes.service.Section`)."""
-    o = s.outcome
+    o = sec.outcome
     implementation = None
-    if s.status == "effective" and o.act:  # as the page: only a decision to act is implemented
-        implementation = {
-            "responsible": o.responsible or None,
-            "target_date": o.target_date.isoformat() if o.target_date else None,
-            "percent": s.percent, "done_at": iso(o.done_at), "overdue": s.overdue,
-            "progress": [progress_json(p) for p in s.progress]}
-    body = {
-        "id": o.id, "topic_id": topic.id, "topic_stage": topic.stage, "vote_id": o.vote_id,
-        "decision": o.decision, "act": bool(o.act), "status": s.status,
-        "published_at": iso(o.published_at), "window_ends_at": iso(o.window_ends_at),
-        "window_open": s.window_open, "settled_at": iso(o.settled_at),
-        "objections": [objection_json(ob) for ob in s.objections],
-        "implementation": implementation,
-        "ratings": ratings_json(s.ratings) if s.ratings is not None else None,
-        "ratings_open": s.ratings_open, "ratings_until": iso(o.ratings_until),
-        "can_object": s.window_open and s.may_object is None,
-        "can_rate": s.ratings_open and s.may_rate is None,
-    }
-    if viewer is not None:
-        body["my_rating"] = rating_json(s.my_rating) if s.my_rating is not None else None
-    return body
+    if sec.status == "effective" and o.act:  # as the page: only a decision to act is done
+        implementation = s.Implementation(
+            responsible=o.responsible or None, target_date=o.target_date,
+            percent=sec.percent, done_at=o.done_at, overdue=sec.overdue,
+            progress=[s.ProgressUpdate(percent=p.percent, body=p.body, at=p.at,
+                                       author=person(p.author)) for p in sec.progress])
+    mine = {} if viewer is None else {"my_rating": s.MyRating(**rating_fields(sec.my_rating))
+                                      if sec.my_rating is not None else None}
+    return s.Outcome(
+        id=o.id, topic_id=topic.id, topic_stage=topic.stage, vote_id=o.vote_id,
+        decision=o.decision, act=bool(o.act), status=sec.status,
+        published_at=o.published_at, window_ends_at=o.window_ends_at,
+        window_open=sec.window_open, settled_at=o.settled_at,
+        objections=[objection_shape(ob) for ob in sec.objections],
+        implementation=implementation,
+        ratings=ratings_shape(sec.ratings) if sec.ratings is not None else None,
+        ratings_open=sec.ratings_open, ratings_until=o.ratings_until,
+        can_object=sec.window_open and sec.may_object is None,
+        can_rate=sec.ratings_open and sec.may_rate is None, **mine)
 
 
-def entry_json(e) -> dict:
+def entry_shape(e) -> s.OutcomeEntry:
     o = e.outcome
-    return {
-        "id": o.id, "topic": {"id": o.topic_id, "title": o.topic.title, "stage": o.topic.stage,
-                              "stage_label": stage_label(o.topic.stage)},
-        "decision": o.decision, "act": bool(o.act), "status": e.status,
-        "status_text": e.status_text, "published_at": iso(o.published_at),
-        "window_ends_at": iso(o.window_ends_at), "window_open": e.current,
-        "percent": e.percent, "done_at": iso(o.done_at), "overdue": e.overdue,
-        "ratings": ratings_json(e.ratings)}
+    return s.OutcomeEntry(
+        id=o.id, topic=s.OutcomeTopic(id=o.topic_id, title=o.topic.title, stage=o.topic.stage,
+                                      stage_label=stage_label(o.topic.stage)),
+        decision=o.decision, act=bool(o.act), status=e.status, status_text=e.status_text,
+        published_at=o.published_at, window_ends_at=o.window_ends_at, window_open=e.current,
+        percent=e.percent, done_at=o.done_at, overdue=e.overdue,
+        ratings=ratings_shape(e.ratings))
 
 
 # --- reads ------------------------------------------------------------------------------------
 
-def _section(topic, viewer):
+@bp.get("/topics/<int:topic_id>/outcome", **read(
+    s.Outcome, "Outcomes", "A topic's publicised outcome with objections and answers, "
+    "implementation progress and the ratings summary (404 before an outcome is published)"))
+def topic_outcome(path: TopicPath):
     from consult.outcomes import service
 
-    s = service.section(topic, viewer)
-    if s.outcome is None:
-        not_found(_("There is no publicised outcome."))  # reuses a translated message
-    return s
-
-
-@bp.route("/topics/<int:topic_id>/outcome")
-def topic_outcome(topic_id: int):
     viewer = token_user()
-    topic = public_topic(topic_id, viewer)
-    return jsonify(outcome_json(topic, _section(topic, viewer), viewer))
+    topic = public_topic(path.topic_id, viewer)
+    sec = service.section(topic, viewer)
+    if sec.outcome is None:
+        not_found(_("There is no publicised outcome."))  # reuses a translated message
+    return answer(outcome_shape(topic, sec, viewer))
 
 
-@bp.route("/communities/<int:community_id>/outcomes")
-def community_outcomes(community_id: int):
+@bp.get("/communities/<int:community_id>/outcomes", **read(
+    s.OutcomePage, "Outcomes", "A community's outcomes board, newest first"))
+def community_outcomes(path: CommunityPath, query: Paging):
     from consult.outcomes import board
 
-    community = db.session.get(Community, community_id)
+    community = db.session.get(Community, path.community_id)
     if community is None:
         not_found(_("There is no such community."))
-    page, per_page = paging()
-    items = [entry_json(e) for e in board.entries(community.id, limit=None)]
-    return jsonify(page_of(items, page, per_page))
+    items = [entry_shape(e) for e in board.entries(community.id, limit=None)]
+    return answer(s.OutcomePage(**page_of(items, query)))
 
 
 # --- writes -----------------------------------------------------------------------------------
 
-@contextmanager
-def _field_named(rule_field: str, api_field: str):
-    """The rules name the web form's field; the API names its JSON member."""
-    try:
-        yield
-    except (ApiError, Refused) as error:
-        if error.field == rule_field:
-            error.field = api_field
-        raise
-
-
-@bp.route("/topics/<int:topic_id>/objections", methods=["POST"])
+@bp.post("/topics/<int:topic_id>/objections", **write(
+    s.Objection, "Outcomes", "Lodge an objection to the outcome during its publicity window"))
 @objection_limit
-def lodge_objection(topic_id: int):
+def lodge_objection(path: TopicPath, body: ObjectionBody):
     from consult.outcomes import service
 
     user = require_user()
-    topic = public_topic(topic_id, user)
-    data = json_body()
-    refuse(check(user, "outcome.object", topic))
-    with _field_named("objection", "body"), refusals():
-        objection = service.lodge_objection(topic, user, text_field(data, "body"))
-    return created(objection_json(objection))
+    topic = public_topic(path.topic_id, user)
+    try:
+        objection = service.lodge_objection(topic, user, body.body)
+    except Refused as error:
+        if error.field == "objection":  # the web form's field is the API's "body"
+            error.field = "body"
+        raise
+    return answer(objection_shape(objection), 201)
 
 
-@bp.route("/topics/<int:topic_id>/rating", methods=["PUT"])
-def rate(topic_id: int):
+@bp.put("/topics/<int:topic_id>/rating", **write(
+    s.RatingResult, "Outcomes",
+    "Rate the implementation (1-5 stars) while ratings are open; again to change it",
+    status="200", description=f"Ratings open for {RATING_DAYS} days once the implementation "
+                              "is marked done."))
+def rate(path: TopicPath, body: RatingBody):
     from consult.outcomes import service
 
     user = require_user()
-    topic = public_topic(topic_id, user)
-    data = json_body()
-    refuse(check(user, "outcome.rate", topic))
-    stars = data.get("stars")
-    if isinstance(stars, bool) or not isinstance(stars, int):
-        stars = None  # the rules refuse it (after the rating period, which comes first)
-    comment = text_field(data, "comment", required=False)
-    with refusals():
-        rating = service.rate(topic, user, stars, comment)
-    db.session.commit()
-    return jsonify({"topic_id": topic.id, **rating_json(rating),
-                    "ratings": ratings_json(service.rating_summary(rating.outcome_id))})
+    topic = public_topic(path.topic_id, user)
+    rating = service.rate(topic, user, body.stars, body.comment)
+    return answer(s.RatingResult(topic_id=topic.id, **rating_fields(rating),
+                                 ratings=ratings_shape(service.rating_summary(
+                                     rating.outcome_id))))

@@ -2,21 +2,23 @@
 ``GET /api/v1/me``; and the "My devices" web page where a user revokes them."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from consult import unit_of_work
 from consult.accounts.forms import EmptyForm
 from consult.accounts.lockout import LoginRefused
 from consult.accounts.service import authenticate
-from consult.api.core import ApiError, bp, iso, json_body, require_user, text_field
+from consult.api import schemas as s
+from consult.api.core import TAGS, TOKEN, ApiError, answer, bp, problems, read, require_user
 from consult.api.models import TOKEN_LIFETIME, ApiToken, hash_token, new_token
+from consult.api.schemas import TokenRequest
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db, limiter
-
-NAME_MAX = 80
+from consult.refusals import Refused
 
 
 def _token_limit() -> str:
@@ -41,62 +43,59 @@ def revoke(token: ApiToken, user) -> None:
         record("api.token_revoke", user, actor=user, details={"token_id": token.id})
 
 
-def token_json(token: ApiToken) -> dict:
-    return {"id": token.id, "name": token.name, "created_at": iso(token.created_at),
-            "last_used_at": iso(token.last_used_at), "expires_at": iso(token.expires_at)}
+def token_fields(token: ApiToken) -> dict:
+    return {"id": token.id, "name": token.name, "created_at": token.created_at,
+            "last_used_at": token.last_used_at, "expires_at": token.expires_at}
 
 
-@bp.route("/tokens", methods=["POST"])
+@bp.post("/tokens", summary="Log in: get a bearer token", tags=[TAGS["Tokens"]], security=[],
+         description=(
+             "Send the e-mail address or phone number and the password of the account. The "
+             "token is shown once; it expires after 90 days and can be revoked on the “My "
+             "devices” page. Rate-limited per address. After 5 wrong passwords in a row "
+             "(LOGIN_LOCKOUT_ATTEMPTS) the account is locked for 15 minutes (401 with code "
+             "`account_locked`)."),
+         responses={"201": s.Token, **problems("400", "401", "413", "415", "422", "429")})
 @limiter.limit(_token_limit, scope="api-login")
-def tokens_create():
-    data = json_body()
-    identifier = text_field(data, "identifier").strip()
-    password = text_field(data, "password")
-    name = " ".join(text_field(data, "name", required=False).split())
+def tokens_create(body: TokenRequest):
+    identifier = body.identifier.strip()
+    name = " ".join(body.name.split())
     if not identifier:
-        raise ApiError("validation", _("Give your e-mail address or phone number."),
-                       field="identifier")
-    if len(name) > NAME_MAX:
-        raise ApiError("validation", _("At most %(max)d characters.", max=NAME_MAX),
-                       field="name")
-    if not password:
+        raise Refused(_("Give your e-mail address or phone number."), "identifier")
+    if not body.password:
         raise ApiError("unauthenticated", _("The phone/e-mail or the password is not right."))
     try:
-        user = authenticate(identifier, password)
+        user = authenticate(identifier, body.password)
     except LoginRefused as refusal:
-        db.session.commit()  # the wrong attempt counts towards the lock, as on the web
+        unit_of_work.keep()  # the wrong attempt counts towards the lock, as on the web
         raise ApiError("unauthenticated", refusal.message, code=refusal.code) from None
     token, raw = create_token(user, name or _("API client"))
-    db.session.commit()
-    response = jsonify({"token": raw, "token_type": "Bearer", **token_json(token)})
-    response.status_code = 201
+    response = answer(s.Token(token=raw, token_type="Bearer", **token_fields(token)), 201)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@bp.route("/tokens/current", methods=["DELETE"])
+@bp.delete("/tokens/current", summary="Log out: revoke the token of this request",
+           tags=[TAGS["Tokens"]], security=TOKEN,
+           responses={"204": {"description": "Revoked"}, **problems("401", "429")})
 def tokens_delete_current():
-    from flask import g
-
-    user = require_user()
-    revoke(g.api_token, user)
-    db.session.commit()
+    revoke(g.api_token, require_user())
     return "", 204
 
 
-@bp.route("/me")
+@bp.get("/me", **read(s.Me, "Tokens", "Who the token belongs to, and where they may propose",
+                      not_found=False, security=TOKEN))
 def me():
     from consult.permissions import membership
     from consult.topics.service import scopes_for
 
     user = require_user()
     m = membership(user)
-    return jsonify({
-        "id": user.id, "name": user.name,
-        "verified": m.verified_anywhere,
-        "communities": sorted(m.communities),
-        "scopes": [{"key": scope.key, "label": label} for scope, label in scopes_for(user)],
-    })
+    return answer(s.Me(
+        id=user.id, name=user.name, verified=m.verified_anywhere,
+        communities=sorted(m.communities),
+        scopes=[s.ProposalScope(key=scope.key, label=label)
+                for scope, label in scopes_for(user)]))
 
 
 # --- "My devices" (a web page, with the session and CSRF like every page) ---------------------
@@ -123,8 +122,7 @@ def revoke_device(token_id: int):
 
         abort(404)
     if form.validate_on_submit():
-        revoke(token, current_user)
-        db.session.commit()
+        revoke(token, current_user)  # committed by the unit of work (a POST answered 302)
         flash(_("The device “%(name)s” is logged out of the app.", name=token.name),
               "success")
     return redirect(url_for(".devices"))

@@ -257,7 +257,7 @@ def publish(topic: Topic, actor, decision: str, days: int = WINDOW_DAYS_DEFAULT,
 
 def lodge_objection(topic: Topic, actor, body: str) -> Objection:
     if (r := check(actor, "outcome.object", topic)) is not None:
-        raise Refused(r.message)
+        raise Refused.forbidden(r.message, r.code)
     outcome = current_outcome(topic.id)
     if topic.stage != Stage.PUBLICISED.value or outcome is None or not window_open(outcome):
         raise Refused(_l("Objections can only be lodged while the outcome is publicised."))
@@ -409,7 +409,7 @@ def rate(topic: Topic, actor, stars: int | None, comment: str = "") -> Rating:
     first while ratings are open."""
     settled(topic)
     if (r := check(actor, "outcome.rate", topic)) is not None:
-        raise Refused(r.message)
+        raise Refused.forbidden(r.message, r.code)
     outcome = current_outcome(topic.id)
     if (outcome is None or topic.stage != Stage.IMPLEMENTING.value
             or not ratings_open(outcome)):

@@ -81,7 +81,7 @@ def _check_matter(category, matter) -> str:
 
 def reserve(actor, session: StudioSession, slot_key, category, matter) -> Reservation:
     if refusal := check(actor, "studio.reserve", session):
-        raise Refused(refusal.message)
+        raise Refused.forbidden(refusal.message, refusal.code)
     if session.is_cancelled:
         raise Refused(_l("This session is cancelled."))
     if session.representative_id == actor.id:

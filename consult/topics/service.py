@@ -109,9 +109,11 @@ def save_draft(user, *, title: str, description: str, category: str, scope_key: 
                topic: Topic | None = None) -> Topic:
     """Create or update a draft. Only a verified resident proposes, and only in a scope they
     live in; a draft is visible to its author alone."""
+    if (r := check(user, "topic.propose")) is not None:  # verified anywhere, before the scope
+        raise Refused.forbidden(r.message, r.code)
     scope = _scope_of(user, scope_key)
     if (r := check(user, "topic.propose", scope.community_id)) is not None:
-        raise Refused(r.message)
+        raise Refused.forbidden(r.message, r.code)
     if topic is not None:
         if (r := check(user, "topic.edit_draft", topic)) is not None:
             raise Refused(r.message)
@@ -153,7 +155,7 @@ def cosign(topic: Topic, user) -> bool:
         raise Refused(_l("Co-signing is closed: the proposal is no longer gathering "
                             "co-signatures."))
     if (r := check(user, "topic.participate", topic)) is not None:
-        raise Refused(r.message)
+        raise Refused.forbidden(r.message, r.code)
     if topic.proposer_id == user.id:
         raise Refused(_l("You proposed this topic; co-signatures come from other residents."))
     if _has_cosigned(topic, user):
