@@ -262,6 +262,7 @@ LAYERS = {
     "consult.accounts.passwords": "rules",  # hashing
     "consult.accounts.lockout": "service",  # counts wrong passwords on the user row
     "consult.accounts.reset": "service",  # reset links
+    "consult.accounts.sessions": "service",  # logging out of every browser and app
     "consult.accounts.service": "service",
     "consult.accounts.forms": "forms",
     "consult.accounts.views": "views",

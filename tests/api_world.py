@@ -88,9 +88,9 @@ def build(monkeypatch) -> World:
                  voting_topic, vote, meeting, studio, session)
 
 
-def token(client, user: User, name: str = "测试手机") -> str:
+def token(client, user: User, name: str = "测试手机", password: str = factories.PASSWORD) -> str:
     response = client.post("/api/v1/tokens", json={
-        "identifier": user.email, "password": factories.PASSWORD, "name": name})
+        "identifier": user.email, "password": password, "name": name})
     assert response.status_code == 201, response.get_json()
     return response.get_json()["token"]
 

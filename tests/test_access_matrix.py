@@ -169,6 +169,9 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "SELECT count(*) FROM notifications WHERE user_id = {me} AND read_at IS NULL")),
     ("devices.devices", "GET"): Entry(members()),
     ("devices.revoke_device", "POST"): Entry(only("resident", others=NOT_FOUND), data={}),
+    ("devices.log_out_every_device", "POST"): Entry(members(), data={},
+                                                    watch="SELECT session_token FROM users "
+                                                          "WHERE id = {me}"),
     # --- topics -------------------------------------------------------------------------------
     ("topics.index", "GET"): Entry(everyone()),
     ("topics.show", "GET"): Entry(everyone(), args={"topic_id": "t_open"}),

@@ -25,6 +25,7 @@ from consult.accounts import lockout
 from consult.accounts.models import PasswordReset, User
 from consult.accounts.passwords import MIN_LENGTH, hash_password
 from consult.accounts.queries import find_by_identifier
+from consult.accounts.sessions import log_out_everywhere
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db
@@ -141,7 +142,7 @@ def use_link(raw: str, new_password: str, *, now: datetime | None = None) -> Use
     db.session.expire(link, ["used_at"])
     user = db.session.get(User, link.user_id)
     user.password_hash = hash_password(new_password)
-    user.rotate_session_token()  # every device logged in with the old password is logged out
+    log_out_everywhere(user)  # every browser and app logged in with the old password
     lockout.clear(user)
     void_open_links(user, now)
     record("account.password_reset", user, actor=user, details={"reset_id": link.id})

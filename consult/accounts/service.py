@@ -11,6 +11,7 @@ from consult.accounts.models import User
 from consult.accounts.passwords import check_password, hash_password, needs_rehash
 from consult.accounts.queries import find_by_identifier
 from consult.accounts.reset import void_open_links
+from consult.accounts.sessions import log_out_everywhere
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db
@@ -89,7 +90,7 @@ def change_password(user: User, current: str, new: str) -> None:
     if not check_password(user.password_hash, current):
         raise Refused(_l("The current password is not right."), "current_password")
     user.password_hash = hash_password(new)
-    # Every other device that was logged in is logged out.
-    user.rotate_session_token()
+    # Every other browser and app that was logged in is logged out.
+    log_out_everywhere(user)
     void_open_links(user)  # a reset link asked for earlier must not undo this change
     record("account.password_change", user, actor=user)

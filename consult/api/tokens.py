@@ -11,6 +11,7 @@ from consult import unit_of_work
 from consult.accounts.forms import EmptyForm
 from consult.accounts.lockout import LoginRefused
 from consult.accounts.service import authenticate
+from consult.accounts.sessions import log_out_everywhere
 from consult.api import schemas as s
 from consult.api.core import TAGS, TOKEN, ApiError, answer, bp, problems, read, require_user
 from consult.api.models import TOKEN_LIFETIME, ApiToken, hash_token, new_token
@@ -110,6 +111,20 @@ def devices():
         select(ApiToken).where(ApiToken.user_id == current_user.id)
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())).all()
     return render_template("api/devices.html", tokens=tokens, now=utcnow(), form=EmptyForm())
+
+
+@devices_bp.route("/me/devices/log-out-everywhere", methods=["POST"])
+@login_required
+def log_out_every_device():
+    """Every app and every browser (this one included) is logged out; the person logs in
+    again here."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        revoked = log_out_everywhere(current_user, why="account.log_out_everywhere")
+        flash(_("Every device is logged out: %(n)d apps and every browser. Log in again "
+                "with your password.", n=revoked), "success")
+        return redirect(url_for("accounts.login"))
+    return redirect(url_for(".devices"))
 
 
 @devices_bp.route("/me/devices/<int:token_id>/revoke", methods=["POST"])
