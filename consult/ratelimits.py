@@ -50,6 +50,11 @@ comment_limit = _per_user("COMMENT_RATE_LIMIT", "comment")
 ballot_limit = _per_user("BALLOT_RATE_LIMIT", "ballot")
 reservation_limit = _per_user("RESERVATION_RATE_LIMIT", "reservation")
 objection_limit = _per_user("OBJECTION_RATE_LIMIT", "objection")
+# One budget of password attempts per address, whether they come through the login page or
+# through POST /api/v1/tokens (the per-account lock in accounts/lockout.py is shared as well).
+login_limit = limiter.shared_limit(_setting("LOGIN_RATE_LIMIT"), scope="login",
+                                   key_func=get_remote_address,
+                                   exempt_when=lambda: request.method != "POST")
 register_limit = limiter.limit(_setting("REGISTER_RATE_LIMIT"), methods=["POST"],
                                key_func=get_remote_address)
 reset_request_limit = limiter.limit(_setting("PASSWORD_RESET_RATE_LIMIT"), methods=["POST"],

@@ -241,3 +241,22 @@ def test_the_api_token_limit_still_applies_to_limited_writes(client, w, app_conf
     answers = [client.post(url, json={"body": f"第{i}条"}, headers=auth(raw)).status_code
                for i in range(4)]
     assert answers == [201, 201, 201, 429]
+
+
+def test_the_login_page_and_the_api_share_one_budget_of_password_attempts(app, client, w):
+    """POST /api/v1/tokens once had a budget of its own, so an address got twice the
+    documented attempts at guessing passwords."""
+    app.config["LOGIN_RATE_LIMIT"] = "4 per 5 minutes"
+    address = {"REMOTE_ADDR": "10.7.7.7"}
+    wrong = {"identifier": "13700000000", "password": "not it"}
+    for _ in range(2):
+        assert client.post("/login", data=wrong, environ_base=address).status_code == 200
+        assert client.post("/api/v1/tokens", json=wrong,
+                           environ_base=address).status_code == 401
+    # The budget of four is spent, whichever door is tried next.
+    assert client.post("/login", data=wrong, environ_base=address).status_code == 429
+    assert client.post("/api/v1/tokens", json=wrong, environ_base=address).status_code == 429
+    # Another address has its own budget; reading the login page costs nothing.
+    assert client.get("/login", environ_base=address).status_code == 200
+    assert client.post("/login", data=wrong,
+                       environ_base={"REMOTE_ADDR": "10.7.7.8"}).status_code == 200

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint, current_app, flash, make_response, redirect, render_template, request, session,
+    Blueprint, flash, make_response, redirect, render_template, request, session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -15,16 +15,11 @@ from consult.accounts.forms import (
 )
 from consult.accounts.lockout import LoginRefused
 from consult.accounts.service import authenticate, change_password, register
-from consult.extensions import limiter
-from consult.ratelimits import register_limit, reset_request_limit
+from consult.ratelimits import login_limit, register_limit, reset_request_limit
 from consult.refusals import Refused
 from consult.urls import public_url, safe_next_url
 
 bp = Blueprint("accounts", __name__)
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _start_session(user) -> None:
@@ -56,7 +51,7 @@ def register_view():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@login_limit
 def login():
     form = LoginForm()
     if form.validate_on_submit():

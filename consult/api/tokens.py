@@ -2,7 +2,7 @@
 ``GET /api/v1/me``; and the "My devices" web page where a user revokes them."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,12 +18,9 @@ from consult.api.models import TOKEN_LIFETIME, ApiToken, hash_token, new_token
 from consult.api.schemas import TokenRequest
 from consult.audit.log import record
 from consult.clock import utcnow
-from consult.extensions import db, limiter
+from consult.extensions import db
+from consult.ratelimits import login_limit
 from consult.refusals import Refused
-
-
-def _token_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def create_token(user, name: str) -> tuple[ApiToken, str]:
@@ -57,7 +54,7 @@ def token_fields(token: ApiToken) -> dict:
              "(LOGIN_LOCKOUT_ATTEMPTS) the account is locked for 15 minutes (401 with code "
              "`account_locked`)."),
          responses={"201": s.Token, **problems("400", "401", "413", "415", "422", "429")})
-@limiter.limit(_token_limit, scope="api-login")
+@login_limit  # one budget with the login page
 def tokens_create(body: TokenRequest):
     identifier = body.identifier.strip()
     name = " ".join(body.name.split())
