@@ -232,3 +232,36 @@ class TestConcurrentAttempts:
         results = race(app, 5, wrong, LoginRefused)
         assert sorted(results) == [0, 1, 2, 3, 4], results
         assert fresh(li).locked_until == T0 + timedelta(minutes=15)
+
+
+def test_every_refusal_costs_one_password_check(li, monkeypatch):
+    """A locked known account once answered in 29 ms against 496 ms for an unknown one: the
+    lock returned before checking the password, so the time told which phone numbers have an
+    account. Now every way a login is refused checks exactly one password hash, as a right
+    password does."""
+    from consult.accounts import service
+
+    checks = []
+    real = service.check_password
+    monkeypatch.setattr(service, "check_password",
+                        lambda stored, password: checks.append(1) or real(stored, password))
+
+    def cost(identifier, password) -> int:
+        checks.clear()
+        try:
+            authenticate(identifier, password)
+        except LoginRefused:
+            pass
+        return len(checks)
+
+    assert cost("13912345678", PASSWORD) == 1  # the right password
+    assert cost("13912345678", "wrong") == 1  # a wrong one
+    assert cost("13900000000", "wrong") == 1  # no such account
+    for _ in range(5):
+        attempt("13912345678", "wrong")
+    assert fresh(li).locked_until is not None
+    assert cost("13912345678", "wrong") == 1  # locked, wrong password
+    assert cost("13912345678", PASSWORD) == 1  # locked, right password
+    for _ in range(5):
+        attempt("13900000000", "wrong")
+    assert cost("13900000000", "wrong") == 1  # an unknown phone tried as often

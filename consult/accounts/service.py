@@ -76,7 +76,11 @@ def authenticate(identifier: str, password: str, *, now=None) -> User:
         raise lockout.ghost_failure(identifier, now, policy)
     until = lockout.locked_until(user, now)
     if until is not None:
-        raise lockout.locked(until)  # even the right password waits for the lock to end
+        # Even the right password waits for the lock to end. The password is still checked
+        # (and the answer ignored): every refusal costs one password check, so the time of the
+        # answer does not tell a locked account from an unknown one.
+        check_password(user.password_hash, password)
+        raise lockout.locked(until)
     if not check_password(user.password_hash, password):
         raise lockout.count_failure(user, now, policy)
     lockout.clear(user)
