@@ -61,13 +61,18 @@ def init_app(app: Flask) -> None:
             "public_url": public_url,
         }
 
-    def _error(status: int, title: str, message: str):
+    def _error(status: int, title: str, message: str, error=None):
+        """The site's error page, or a problem document under /api/. ``error`` is the HTTP
+        exception answered, whose details (the methods a 405 allows) the answer keeps."""
         if request.path.startswith("/api/"):  # the JSON API answers problem documents
             from consult.api.core import http_problem
 
-            return http_problem(_STATUS_ERRORS[status]())
+            return http_problem(error if error is not None else _STATUS_ERRORS[status]())
+        headers = {}
+        if status == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))
         return render_template("errors/error.html", status=status, title=title,
-                               message=message), status
+                               message=message), status, headers
 
     @app.errorhandler(DataError)
     @app.errorhandler(OverflowError)
@@ -123,7 +128,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(405)
     def _method(error):
-        return _error(405, _("Not allowed"), _("This address does not accept that request."))
+        return _error(405, _("Not allowed"), _("This address does not accept that request."),
+                      error)
 
     @app.errorhandler(413)
     def _too_large(error):

@@ -91,3 +91,18 @@ def test_a_hall_month_at_the_ends_of_the_calendar_is_not_a_server_error(client, 
 def test_the_api_sessions_list_at_the_ends_of_the_calendar(client, w, params):
     response = client.get(f"/api/v1/studios/{w.studio.id}/sessions?{params}")
     assert response.status_code in (200, 400, 422), response.status_code
+
+
+@pytest.mark.parametrize("method, url, allowed", [
+    ("DELETE", "/api/v1/topics", {"GET", "POST"}),
+    ("PATCH", "/api/v1/me", {"GET"}),
+    ("PUT", "/login", {"GET", "POST"}),
+])
+def test_a_method_not_allowed_says_which_are(client, method, url, allowed):
+    """A 405 must name the methods the address accepts (RFC 9110); schemathesis found 25
+    answers without an Allow header."""
+    response = client.open(url, method=method)
+    assert response.status_code == 405
+    assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+    if url.startswith("/api/"):
+        assert response.mimetype == "application/problem+json"
