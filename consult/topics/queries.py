@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -10,8 +11,8 @@ from sqlalchemy.orm import joinedload
 from consult.audit.models import AuditEntry
 from consult.clock import utcnow
 from consult.extensions import db
-from consult.permissions import membership
-from consult.topics import comments
+from consult.permissions import LOGIN_REQUIRED, Refusal, check, may, membership
+from consult.topics import comments, lifecycle
 from consult.topics.lifecycle import PUBLIC_STAGES, Stage
 from consult.topics.models import Comment, Cosignature, Follow, StageChange, Topic
 
@@ -199,3 +200,146 @@ def newest_proposals(limit: int = 5) -> list[Topic]:
         select(Topic).where(Topic.stage == Stage.PROPOSED.value)
         .options(joinedload(Topic.community))
         .order_by(Topic.submitted_at.desc(), Topic.id.desc()).limit(limit)))
+
+
+# --- the topic page ------------------------------------------------------------------------------
+
+# What the reader of a topic page can do now: its one main action, by kind.
+COSIGN, COMMENT, VOTE, OBJECT, RATE = "cosign", "comment", "vote", "object", "rate"
+# How that action stands for the reader.
+OPEN = "open"  # they may do it now
+DONE = "done"  # they did it and may take it back (a co-signature)
+OWN = "own"  # it is their own proposal: a proposer does not co-sign it
+LOGIN = "login"  # a visitor: log in first
+REFUSED = "refused"  # they may not; the refusal says why
+OFFICE = "office"  # they may not, but run the topic for the office: the page shows their tools
+
+# The panel under the road, by the stored stage (stages without one show none).
+PANELS = {Stage.DRAFT: "edit_draft", Stage.PROPOSED: "cosign", Stage.IN_REVIEW: "review",
+          Stage.COMMENTING: "comment", Stage.REJECTED: "ended", Stage.CLOSED: "ended",
+          Stage.WITHDRAWN: "ended"}
+# The heading of the "ended" panel, above the reason the topic ended with.
+ENDED_TITLES = {
+    Stage.REJECTED: _l("Not accepted. Reason given by the community office:"),
+    Stage.CLOSED: _l("Closed."),
+    Stage.WITHDRAWN: _l("Withdrawn by the proposer."),
+}
+# Stages whose page has no comment section: comments open only once the office accepts.
+NO_COMMENTS = frozenset({Stage.DRAFT, Stage.PROPOSED, Stage.IN_REVIEW, Stage.REJECTED,
+                         Stage.WITHDRAWN})
+
+
+@dataclass(frozen=True)
+class Action:
+    """The one thing the page asks its reader to do now, and how it stands for them."""
+    kind: str = ""  # COSIGN, COMMENT, VOTE, OBJECT, RATE; "" when there is nothing to do
+    state: str = ""  # OPEN, DONE, OWN, LOGIN, REFUSED or OFFICE
+    refusal: Refusal | None = None  # why not (LOGIN, REFUSED, OFFICE)
+
+    @property
+    def message(self):
+        return self.refusal.message if self.refusal is not None else ""
+
+
+NO_ACTION = Action()
+
+
+@dataclass(frozen=True)
+class RoadStep:
+    stage: str
+    state: str  # "done", "current" or "todo"
+
+
+@dataclass(frozen=True)
+class TopicPageModel:
+    """What the topic page shows, decided once from the stage and the reader."""
+    stage: str  # the stage as of now (an outcome whose window has ended shows its effect)
+    road: tuple[RoadStep, ...]  # the main road, each stage done, current or to do
+    panel: str  # the status panel: "edit_draft", "cosign", "review", "comment", "ended" or ""
+    ended_title: object  # the "ended" panel's heading
+    action: Action  # the reader's main action now
+    period_over: bool  # the comment period has ended
+    show_comments: bool  # the page has a comment section
+    show_vote: bool  # the page has a vote section: a vote, or the office may open one
+    can_review: bool  # accept or reject the proposal (the office)
+    can_deliberate: bool  # put it on a meeting agenda (the office)
+    can_open_vote: bool
+    can_withdraw: bool  # the proposer withdraws a public proposal
+    can_follow: bool
+    following: bool
+
+
+def road(stage: str) -> tuple[RoadStep, ...]:
+    """The main road as of ``stage``: done before it, current, to do after; all to do when the
+    topic is off the road (a draft, rejected, withdrawn)."""
+    stages = [s.value for s in lifecycle.MAIN_ROAD]
+    passed = stage not in stages
+    steps = []
+    for s in stages:
+        if s == stage:
+            steps.append(RoadStep(s, "current"))
+            passed = True
+        else:
+            steps.append(RoadStep(s, "todo" if passed else "done"))
+    return tuple(steps)
+
+
+def _standing(kind: str, refusal: Refusal | None, office: bool = False) -> Action:
+    """The action ``kind`` as ``refusal`` leaves it: open, log in first (only when logging in
+    is what is missing), or refused; ``office``: refused to someone who runs the topic."""
+    if refusal is None:
+        return Action(kind, OPEN)
+    if refusal.code == LOGIN_REQUIRED:
+        return Action(kind, LOGIN, refusal)
+    return Action(kind, OFFICE if office else REFUSED, refusal)
+
+
+def _action(topic: Topic, reader, me: ViewerState, thread, outcome, vote,
+            now: datetime) -> Action:
+    stage = Stage(topic.stage)
+    if stage is Stage.PROPOSED:
+        if me.cosigned:
+            return Action(COSIGN, DONE)
+        if getattr(reader, "is_authenticated", False) and topic.proposer_id == reader.id:
+            return Action(COSIGN, OWN)
+        return _standing(COSIGN, check(reader, "topic.participate", topic))
+    if stage is Stage.COMMENTING:
+        why = thread.refusal if thread is not None else comments.comment_refusal(topic, reader)
+        return _standing(COMMENT, Refusal(*why) if why else None)
+    if stage is Stage.VOTING and vote is not None and vote.is_open(now):
+        # Logging in is all the page can ask: who is on the list of voters (fixed when the
+        # vote opened) is the vote page's to say. "topic.follow" is any account.
+        return _standing(VOTE, check(reader, "topic.follow", topic))
+    if outcome is not None and outcome.window_open:
+        return _standing(OBJECT, outcome.may_object, outcome.may_manage)
+    if outcome is not None and outcome.ratings_open:
+        return _standing(RATE, outcome.may_rate, outcome.may_manage)
+    return NO_ACTION
+
+
+def topic_page(topic: Topic, reader, *, me: ViewerState, thread=None, outcome=None, vote=None,
+               can_open_vote: bool = False, now: datetime | None = None) -> TopicPageModel:
+    """The topic page's model for ``reader``, from what the page has read already: ``me``
+    (:func:`viewer_state`), the comment ``thread``, the ``outcome`` section
+    (consult.outcomes.service.section), the latest ``vote`` and whether the reader may open
+    one. Runs no query of its own (the reader's standing is cached for the request)."""
+    now = now or utcnow()
+    stage = Stage(topic.stage)
+    now_stage = (outcome.stage if outcome is not None else "") or topic.stage
+    public = stage is not Stage.DRAFT
+    return TopicPageModel(
+        stage=now_stage,
+        road=road(now_stage),
+        panel=PANELS.get(stage, ""),
+        ended_title=ENDED_TITLES.get(stage, ""),
+        action=_action(topic, reader, me, thread, outcome, vote, now),
+        period_over=lifecycle.comment_period_over(topic),
+        show_comments=stage not in NO_COMMENTS,
+        show_vote=vote is not None or can_open_vote,
+        can_review=bool(lifecycle.available(topic, reader, ["accept", "reject"])),
+        can_deliberate=lifecycle.refusal(topic, "deliberate", reader) is None,
+        can_open_vote=can_open_vote,
+        can_withdraw=public and lifecycle.refusal(topic, "withdraw", reader) is None,
+        can_follow=public and may(reader, "topic.follow", topic),
+        following=me.following,
+    )

@@ -148,23 +148,20 @@ def show(topic_id: int):
     if is_htmx() and request.args.get("fragment") == "comments":  # "Show more comments"
         return render_template("topics/_comment_page.html", topic=topic, thread=comments.thread(
             topic, current_user, sort, pages=page, first_page=page))
+    thread = comments.thread(topic, current_user, sort, pages=page)
+    outcome = topic_context(topic, current_user)  # the outcome (issue 6)
+    vote = vote_service.latest_vote(topic.id)
+    model = queries.topic_page(
+        topic, current_user, me=queries.viewer_state(topic.id, current_user), thread=thread,
+        outcome=outcome["outcome"], vote=vote,
+        can_open_vote=vote_service.may_open_vote(topic, current_user))
     return render_template(
-        "topics/topic.html", topic=topic, sort=sort,
+        "topics/topic.html", topic=topic, sort=sort, page=model,
         steps=topic.stage_changes, audit=queries.audit_entries(topic.id),
-        audit_labels=queries.AUDIT_LABELS, anonymous_actions=queries.ANONYMOUS_AUDIT_ACTIONS, me=queries.viewer_state(topic.id, current_user),
-        thread=comments.thread(topic, current_user, sort, pages=page),
-        may_cosign=check(current_user, "topic.participate", topic),
-        can_review=bool(lifecycle.available(topic, current_user, ["accept", "reject"])),
-        can_withdraw=not lifecycle.refusal(
-            topic, "withdraw", current_user),
-        can_deliberate=not lifecycle.refusal(topic, "deliberate", current_user),
-        period_over=lifecycle.comment_period_over(topic),
-        accept_form=AcceptForm(), reason_form=ReasonForm(),
-        road=lifecycle.MAIN_ROAD, topic_meetings=_halls_section(topic.id),
-        vote=vote_service.latest_vote(topic.id),
-        reception=reception_of_topic(topic.id),
-        can_open_vote=vote_service.may_open_vote(topic, current_user),
-        **topic_context(topic, current_user),  # the outcome (issue 6)
+        audit_labels=queries.AUDIT_LABELS, anonymous_actions=queries.ANONYMOUS_AUDIT_ACTIONS,
+        thread=thread, accept_form=AcceptForm(), reason_form=ReasonForm(),
+        topic_meetings=_halls_section(topic.id), vote=vote,
+        reception=reception_of_topic(topic.id), **outcome,
     )
 
 
