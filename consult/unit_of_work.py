@@ -43,6 +43,18 @@ def refused(error: Refused | None = None, form=None, *, top: str = "flash") -> N
     if has_request_context():
         g.setdefault(_REFUSED, True)
         g.pop(_KEEP, None)
+    _show(error, form, top)
+
+
+def keep(error: Refused | None = None, form=None, *, top: str = "flash") -> None:
+    """Commit this request's writes whatever it answers: a record of a refused attempt (a
+    wrong password or code counts). Given ``error``, it is shown as :func:`refused` shows it."""
+    g.pop(_REFUSED, None)
+    g.setdefault(_KEEP, True)
+    _show(error, form, top)
+
+
+def _show(error: Refused | None, form, top: str) -> None:
     if error is None:
         return
     target = getattr(form, error.field, None) if (form is not None and error.field) else None
@@ -52,12 +64,6 @@ def refused(error: Refused | None = None, form=None, *, top: str = "flash") -> N
         form.form_errors.append(error.message)
     else:
         flash(error.message, "error")
-
-
-def keep() -> None:
-    """Commit this request's writes whatever it answers (a record of a refused attempt)."""
-    g.pop(_REFUSED, None)
-    g.setdefault(_KEEP, True)
 
 
 def _commits(status: int) -> bool:

@@ -239,6 +239,7 @@ LAYERS = {
     # top-level helpers
     "consult.clock": "base",
     "consult.http": "base",  # what a request says about its reader
+    "consult.delivery": "base",  # short messages to a phone or e-mail (the log until a sender)
     "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type
     "consult.unit_of_work": "base",  # the one place that commits a request or a command
@@ -262,7 +263,8 @@ LAYERS = {
     "consult.accounts.passwords": "rules",  # hashing
     "consult.accounts.lockout": "service",  # counts wrong passwords on the user row
     "consult.accounts.reset": "service",  # reset links
-    "consult.accounts.sessions": "service",  # logging out of every browser and app
+    "consult.accounts.sessions": "service",
+    "consult.accounts.signup": "service",  # registering with a confirmation code  # logging out of every browser and app
     "consult.accounts.service": "service",
     "consult.accounts.forms": "forms",
     "consult.accounts.views": "views",

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from consult import clock
-from consult.accounts.models import User
+from consult.accounts.models import RegistrationCode, User
 from consult.extensions import db
 from consult.outcomes.models import Objection
 from consult.studios.models import Reservation
@@ -210,7 +210,8 @@ def test_registering_is_limited_per_address_and_never_echoes_the_password(app):
     assert 'name="name" value="王小明"' in html and 'value="13800001009"' in html
     assert PASSWORD not in html
     assert register(app.test_client(), "13800001009", "10.0.0.2").status_code == 302
-    assert count(User) == 3
+    assert count(RegistrationCode) == 3  # three codes sent; no account before a code returns
+    assert count(User) == 0
 
 
 def test_reset_links_are_limited_per_address(app, client):

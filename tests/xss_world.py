@@ -220,6 +220,7 @@ class World:
 def build(kind: str) -> World:
     """Build the world of ``kind`` and commit it."""
     from consult.accounts import service as accounts
+    from consult.accounts.passwords import hash_password
     from consult.admin import service as admin_service
     from consult.api.tokens import create_token
     from consult.community import residency
@@ -278,8 +279,8 @@ def build(kind: str) -> World:
                    building3=units[5].building_id)
 
         def person(key: str, n: int):
-            u = accounts.register(t[f"{key}.name"], f"{key}{n}@xss.example", "",
-                                  factories.PASSWORD)
+            u = accounts.create_account(t[f"{key}.name"], f"{key}{n}@xss.example", None,
+                                        hash_password(factories.PASSWORD))
             db.session.flush()
             users[key] = u
             return u

@@ -35,6 +35,12 @@ class RegisterForm(FlaskForm):
     confirm = _password_again(_l("Password again"))
 
 
+class RegistrationCodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the code we sent."))],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                  "maxlength": 12})
+
+
 class LoginForm(FlaskForm):
     identifier = StringField(_l("Phone or e-mail"),
                              validators=[DataRequired(_l("Enter your phone or e-mail."))],

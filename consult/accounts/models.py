@@ -105,3 +105,29 @@ class RoleGrant(db.Model):
     user: Mapped[User] = relationship(back_populates="role_grants", foreign_keys=[user_id])
     community: Mapped[Community] = relationship()
     granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+
+
+class RegistrationCode(db.Model):
+    """A registration waiting for its confirmation code (注册验证码). What was typed waits here
+    (the password already hashed) until the code sent to the phone or e-mail address comes back;
+    only then is the account made. Only an HMAC of the code is stored. A registration whose
+    phone or e-mail belongs to an account already gets a row too (``usable`` false) so that
+    the answer is the same: its owner is told someone tried, and no code opens it."""
+
+    __tablename__ = "registration_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    usable: Mapped[bool] = mapped_column(default=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sends: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<RegistrationCode {self.id}>"

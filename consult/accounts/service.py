@@ -1,5 +1,6 @@
-"""Account rules: registering, logging in (with the lockout of :mod:`.lockout`), changing a
-password. Choosing a new one through a reset link is :mod:`.reset`."""
+"""Account rules: making an account, logging in (with the lockout of :mod:`.lockout`),
+changing a password. Registering with a code is :mod:`.signup`; choosing a new password through
+a reset link is :mod:`.reset`."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -18,36 +19,13 @@ from consult.extensions import db
 from consult.refusals import Refused
 
 
-def register(name: str, email: str, phone: str, password: str) -> User:
-    """Create an account. At least one of e-mail and phone is needed to log in with."""
-    name = (name or "").strip()
-    email_norm = normalise_email(email) if (email or "").strip() else None
-    phone_norm = normalise_phone(phone) if (phone or "").strip() else None
-    if (email or "").strip() and email_norm is None:
-        raise Refused(_l("This is not a valid e-mail address."), "email")
-    if (phone or "").strip() and phone_norm is None:
-        raise Refused(_l(
-            "Enter an 11-digit mobile number (or a landline with its area code)."), "phone")
-    if not email_norm and not phone_norm:
-        raise Refused(_l("Give an e-mail address or a phone number to log in with."), "email")
-    conditions = []
-    if email_norm:
-        conditions.append(User.email == email_norm)
-    if phone_norm:
-        conditions.append(User.phone == phone_norm)
-    clashes = db.session.scalars(select(User).where(or_(*conditions))).all()
-    for other in clashes:
-        field = "email" if email_norm and other.email == email_norm else "phone"
-        if other.password_hash is None:
-            raise Refused(_l(
-                "This is on the roster of owners already. Ask your community office for an "
-                "activation link instead of registering again."), field)
-        raise Refused(_l("An account with this %(what)s already exists. Log in instead.",
-                         what=_l("e-mail address") if field == "email" else _l("phone number")),
-                      field)
-    user = User(name=name, email=email_norm, phone=phone_norm,
-                password_hash=hash_password(password))
+def create_account(name: str, email: str | None, phone: str | None,
+                   password_hash: str) -> User:
+    """The account of a registration whose code came back (:mod:`.signup` checks what was
+    typed, the code and that the phone and e-mail are free)."""
+    user = User(name=name, email=email, phone=phone, password_hash=password_hash)
     db.session.add(user)
+    db.session.flush()
     record("account.register", user, actor=user)
     return user
 

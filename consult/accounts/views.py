@@ -7,19 +7,22 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from consult import unit_of_work
-from consult.accounts import reset
+from consult import delivery, unit_of_work
+from consult.accounts import reset, signup
 from consult.accounts.forms import (
     ChangePasswordForm, EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm,
-    ResetPasswordForm,
+    RegistrationCodeForm, ResetPasswordForm,
 )
 from consult.accounts.lockout import LoginRefused
-from consult.accounts.service import authenticate, change_password, register
+from consult.accounts.models import RegistrationCode
+from consult.accounts.service import authenticate, change_password
+from consult.extensions import db
 from consult.ratelimits import login_limit, register_limit, reset_request_limit
 from consult.refusals import Refused
 from consult.urls import public_url, safe_next_url
 
 bp = Blueprint("accounts", __name__)
+REGISTRATION = "registration"  # the session key of a registration waiting for its code
 
 
 def _start_session(user) -> None:
@@ -34,20 +37,69 @@ def _start_session(user) -> None:
 @bp.route("/register", methods=["GET", "POST"])
 @register_limit
 def register_view():
+    """Step one: what the account will be. The answer is the same whether or not the phone or
+    e-mail address is taken (consult/accounts/signup.py): a code is on its way."""
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = register(form.name.data, form.email.data, form.phone.data, form.password.data)
+            row = signup.start(form.name.data, form.email.data, form.phone.data,
+                               form.password.data)
         except Refused as error:
             unit_of_work.refused(error, form)
+        else:
+            session[REGISTRATION] = row.id
+            return redirect(url_for(".register_confirm"))
+    return render_template("accounts/register.html", form=form)
+
+
+def _registration() -> RegistrationCode | None:
+    row_id = session.get(REGISTRATION)
+    row = db.session.get(RegistrationCode, row_id) if isinstance(row_id, int) else None
+    return row if row is not None and row.used_at is None else None
+
+
+@bp.route("/register/confirm", methods=["GET", "POST"])
+def register_confirm():
+    """Step two: the code sent to the phone or e-mail address makes the account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    row = _registration()
+    if row is None:
+        flash(_("Start by registering: the code comes after."), "info")
+        return redirect(url_for(".register_view"))
+    form = RegistrationCodeForm()
+    if form.validate_on_submit():
+        try:
+            user = signup.confirm(row, form.code.data)
+        except Refused as error:
+            unit_of_work.keep(error, form)  # a wrong code counts towards the five tries
         else:
             _start_session(user)
             flash(_("Welcome, %(name)s. Ask to be verified to your home so you can take part.",
                     name=user.name), "success")
             return redirect(url_for("community.my_residency"))
-    return render_template("accounts/register.html", form=form)
+    return render_template("accounts/register_confirm.html", form=form,
+                           where=signup.destination(row), delivery=delivery.mode(),
+                           minutes=int(signup.LIFETIME.total_seconds() // 60))
+
+
+@bp.route("/register/resend", methods=["POST"])
+@register_limit
+def register_resend():
+    row = _registration()
+    form = EmptyForm()
+    if row is None:
+        return redirect(url_for(".register_view"))
+    if form.validate_on_submit():
+        try:
+            signup.resend(row)
+        except Refused as error:
+            unit_of_work.refused(error)
+        else:
+            flash(_("A new code is on its way; the one before no longer works."), "success")
+    return redirect(url_for(".register_confirm"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

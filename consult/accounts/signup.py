@@ -1,0 +1,178 @@
+"""Registering with a confirmation code (注册验证码).
+
+:func:`start` checks what was typed and sends a six-digit code to the phone (or, without one,
+the e-mail address); :func:`confirm` makes the account when the code comes back. The answer to
+:func:`start` is the same whether or not the phone or e-mail address belongs to someone already:
+then the code sent is replaced by a note to its owner ("someone tried to register with your
+number: log in or reset your password"), no code opens the row, and wrong codes are counted the
+same way. Codes are stored as an HMAC keyed by the app's secret, live 15 minutes, allow 5 tries
+and 3 sends.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from consult import delivery
+from consult.accounts.identity import mask_phone, normalise_email, normalise_phone
+from consult.accounts.models import RegistrationCode, User
+from consult.accounts.passwords import MIN_LENGTH, hash_password
+from consult.accounts.service import create_account
+from consult.clock import utcnow
+from consult.extensions import db
+from consult.refusals import Refused
+
+CODE_DIGITS = 6
+LIFETIME = timedelta(minutes=15)
+MAX_ATTEMPTS = 5
+MAX_SENDS = 3
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def _digest(row_key: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"register:{row_key}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _key(row: RegistrationCode) -> str:
+    return row.phone or row.email or ""
+
+
+def destination(row: RegistrationCode) -> str:
+    """Where the code went, masked for the page: 138****8000 or l***@example.org."""
+    if row.phone:
+        return mask_phone(row.phone)
+    local, _at, domain = (row.email or "").partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def start(name: str, email: str, phone: str, password: str) -> RegistrationCode:
+    """Check a registration and send its code; refuses only what is wrong in the input itself
+    (never that a phone or address is taken: see the module's docstring)."""
+    name = " ".join((name or "").split())
+    email_norm = normalise_email(email) if (email or "").strip() else None
+    phone_norm = normalise_phone(phone) if (phone or "").strip() else None
+    if not name:
+        raise Refused(_l("Please enter your name."), "name")
+    if (email or "").strip() and email_norm is None:
+        raise Refused(_l("This is not a valid e-mail address."), "email")
+    if (phone or "").strip() and phone_norm is None:
+        raise Refused(_l(
+            "Enter an 11-digit mobile number (or a landline with its area code)."), "phone")
+    if not email_norm and not phone_norm:
+        raise Refused(_l("Give an e-mail address or a phone number to log in with."), "email")
+    if len(password or "") < MIN_LENGTH:
+        raise Refused(_l("The password must be at least %(n)d characters.", n=MIN_LENGTH),
+                      "password")
+    now = utcnow()
+    row = RegistrationCode(name=name, email=email_norm, phone=phone_norm,
+                           password_hash=hash_password(password), code_hash="", created_at=now,
+                           expires_at=now + LIFETIME)
+    _send_code(row)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def _owners(row: RegistrationCode) -> dict[str, User]:
+    """Accounts (or roster owners) that already have this row's phone or e-mail address,
+    by which of the two."""
+    conditions = []
+    if row.email:
+        conditions.append(User.email == row.email)
+    if row.phone:
+        conditions.append(User.phone == row.phone)
+    found = {}
+    for user in db.session.scalars(select(User).where(or_(*conditions))):
+        if row.phone and user.phone == row.phone:
+            found["phone"] = user
+        if row.email and user.email == row.email:
+            found["email"] = user
+    return found
+
+
+def _send_code(row: RegistrationCode) -> None:
+    code = _new_code()
+    row.code_hash = _digest(_key(row), code)
+    owners = _owners(row)
+    row.usable = not owners
+    to_phone = row.phone is not None
+    where = "phone" if to_phone else "email"
+    if row.usable:
+        delivery.send(_key(row), _(
+            "Consult: your registration code is %(code)s. It is valid for 15 minutes. Do not "
+            "give it to anyone.", code=code), purpose="registration code")
+        return
+    owner = owners.get(where)
+    if owner is not None:
+        delivery.send(_key(row), _taken_note(owner, to_phone), purpose="registration refused")
+    else:  # the code's address is free, the other one belongs to an account
+        delivery.send(_key(row), _(
+            "Consult: we could not register you. The %(what)s you also gave belongs to another "
+            "account. Register again without it, or log in.",
+            what=_("e-mail address") if to_phone else _("phone number")),
+            purpose="registration refused")
+    for other_where, other in owners.items():
+        if other_where != where:
+            address = row.email if other_where == "email" else row.phone
+            delivery.send(address, _taken_note(other, other_where == "phone"),
+                          purpose="registration refused")
+
+
+def _taken_note(owner: User, by_phone: bool) -> str:
+    what = _("phone number") if by_phone else _("e-mail address")
+    if owner.password_hash is None:
+        return _("Consult: someone tried to register with your %(what)s. You are on your "
+                 "community's roster of owners: ask the community office for your activation "
+                 "letter instead of registering.", what=what)
+    return _("Consult: someone tried to register a new account with your %(what)s. You have an "
+             "account already: log in, or use “Forgot password”. If it was not you, nothing "
+             "has changed.", what=what)
+
+
+def resend(row: RegistrationCode) -> None:
+    """A new code (the old one stops working), at most :data:`MAX_SENDS` in all."""
+    if row.used_at is not None:
+        raise Refused(_l("This registration is finished. Log in."))
+    if row.sends >= MAX_SENDS:
+        raise Refused(_l("No more codes can be sent for this registration. Please register "
+                         "again later."))
+    row.sends += 1
+    row.expires_at = utcnow() + LIFETIME
+    _send_code(row)
+
+
+def confirm(row: RegistrationCode, code: str) -> User:
+    """Make the account when ``code`` is the one sent. Every wrong code counts; the caller
+    keeps that count even though the request is refused."""
+    now = utcnow()
+    code = "".join((code or "").translate(_FULL_WIDTH).split())
+    if row.used_at is not None:
+        raise Refused(_l("This registration is finished. Log in."))
+    if row.attempts >= MAX_ATTEMPTS:
+        raise Refused(_l("Too many wrong codes. Please register again."), "code")
+    if now >= row.expires_at:
+        raise Refused(_l("The code has expired. Ask for a new one."), "code")
+    right = hmac.compare_digest(_digest(_key(row), code), row.code_hash)
+    if not (right and row.usable):
+        row.attempts += 1
+        left = MAX_ATTEMPTS - row.attempts
+        if left <= 0:
+            raise Refused(_l("Too many wrong codes. Please register again."), "code")
+        raise Refused(_l("The code is not right. Tries left: %(n)d.", n=left), "code")
+    if _owners(row):  # taken meanwhile by another registration
+        raise Refused(_l("This phone number or e-mail address has an account already. Log "
+                         "in instead."), "code")
+    row.used_at = now
+    return create_account(row.name, row.email, row.phone, row.password_hash)
