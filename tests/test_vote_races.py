@@ -137,3 +137,130 @@ def test_concurrent_closings_tally_once_with_one_audit_entry(app, monkeypatch):
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
     assert db.session.get(Vote, vote_id).result == results[0]
     assert results[0]["valid"] is True and results[0]["passed"] is True
+
+
+@pytest.mark.usefixtures("english")
+def test_ballots_and_first_views_across_the_close_show_one_stable_result(app, monkeypatch):
+    """Concurrent ballots and first views (page and API) before the closing time, at it and
+    after it, with the scheduled close running among them: the views write nothing and show no
+    result until the close has stored one, ballots after the close are refused, the vote is
+    closed once (one audit entry), every result shown afterwards is the stored one, and
+    `flask vote verify` recomputes it from the ballots."""
+    from consult.audit.models import AuditEntry
+    from tests.races import race
+
+    vote, owners = owners_vote(monkeypatch, "跨截止社区", 2, 8, NOW + timedelta(hours=1))
+    db.session.commit()
+    vote_id = vote.id
+    clients = [app.test_client() for _ in range(4)]
+
+    def view(i: int):
+        client = clients[i % len(clients)]
+        page = client.get(f"/votes/{vote_id}")
+        api = client.get(f"/api/v1/votes/{vote_id}")
+        assert page.status_code == 200 and api.status_code == 200
+        return ("counting" if 'id="counting"' in page.get_data(as_text=True) else "page",
+                api.get_json()["result"])
+
+    def ballot(i: int):
+        return service.cast(db.session.get(Vote, vote_id),
+                            db.session.get(User, owners[i].id), "agree" if i % 3 else "oppose")
+
+    def mixed(ballots: range, views: int, closing: int = 0):
+        people = list(ballots)
+
+        def attempt(i: int):
+            if i < len(people):
+                return ballot(people[i])
+            if i < len(people) + views:
+                return view(i)
+            return service.close(db.session.get(Vote, vote_id))
+
+        return race(app, len(people) + views + closing, attempt, Refused)
+
+    # Open: ballots and views together; views show no result.
+    clock.set_frozen(NOW + timedelta(minutes=30))
+    before = mixed(range(0, 8), 6)
+    assert all(isinstance(r, list) for r in before[:8]), before[:8]
+    assert all(r[1] is None for r in before[8:]), before[8:]
+    # The closing moment: late ballots, first views and the scheduled close all at once.
+    clock.set_frozen(NOW + timedelta(hours=1, seconds=1))
+    across = mixed(range(8, 14), 6, closing=2)
+    assert all(r == "Voting has closed." for r in across[:6]), across[:6]
+    closes = [r for r in across[12:]]
+    assert all(isinstance(r, dict) for r in closes) and closes[0] == closes[1], closes
+    stored = closes[0]
+    for shown in across[6:12]:  # before the close committed: "being counted"; after: stored
+        assert shown[1] in (None, stored), shown
+        assert shown[0] == "counting" or shown[1] == stored
+    # Later, everyone sees the stored result; nothing changed it.
+    clock.set_frozen(NOW + timedelta(hours=2))
+    after = mixed(range(14, 16), 6)
+    assert all(r == "Voting has closed." for r in after[:2])
+    assert all(r[1] == stored for r in after[2:])
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "vote.close")) == 1
+    assert db.session.get(Vote, vote_id).result == stored
+    assert stored["headcount_participating"] == 8
+    verify = app.test_cli_runner().invoke(args=["vote", "verify", str(vote_id)])
+    assert verify.exit_code == 0 and "matches the 8 ballots" in verify.output, verify.output
+
+
+def test_a_ballot_accepted_before_the_close_is_in_the_stored_result(app, monkeypatch):
+    """A ballot that passed the time check a moment before closing but commits after the close
+    began: the close waits for it, so the stored tally includes it, and a reader in between is
+    told the vote is being counted rather than shown a tally without it."""
+    import threading
+
+    vote, owners = owners_vote(monkeypatch, "在途选票社区", 1, 4, NOW + timedelta(hours=1))
+    service.cast(vote, owners[0], "agree")
+    db.session.commit()
+    vote_id, late_owner = vote.id, owners[1].id
+    inside, release = threading.Event(), threading.Event()
+    real_tracker = service.new_tracker
+
+    def slow_tracker():  # the ballot has passed every check and is about to be written
+        inside.set()
+        release.wait(timeout=30)
+        return real_tracker()
+
+    outcome = {}
+
+    def late_ballot():
+        with app.app_context():
+            try:
+                monkeypatch.setattr(service, "new_tracker", slow_tracker)
+                service.cast(db.session.get(Vote, vote_id), db.session.get(User, late_owner),
+                             "oppose")
+                db.session.commit()
+                outcome["ballot"] = "kept"
+            finally:
+                db.session.remove()
+
+    def closer():
+        with app.app_context():
+            try:
+                outcome["result"] = service.close(db.session.get(Vote, vote_id))
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    clock.set_frozen(NOW + timedelta(minutes=59, seconds=59))
+    first = threading.Thread(target=late_ballot)
+    first.start()
+    assert inside.wait(timeout=30)
+    clock.set_frozen(NOW + timedelta(hours=1, seconds=1))
+    second = threading.Thread(target=closer)
+    second.start()
+    second.join(timeout=2)
+    assert second.is_alive()  # the close waits for the ballot in flight
+    with app.app_context():
+        reader = db.session.get(Vote, vote_id)
+        assert service.result_of(reader) is None and service.counting(reader)
+        db.session.remove()
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert outcome["ballot"] == "kept"
+    assert outcome["result"]["headcount_participating"] == 2  # the late ballot counted

@@ -32,6 +32,11 @@ from consult.votes.electorate import UnitRecord, owner_electors
 from consult.votes.models import Ballot, Elector, ElectorMember, Electorate, Vote
 from consult.votes.tally import CIVIL_CODE_RULES, YES_NO_OPTIONS, Rule
 
+# How long ballots accepted just before a vote's closing time may still be committing (a request
+# lives at most gunicorn's 30 s timeout). Until the close has stored the result, or this has
+# passed, readers are shown "being counted", never a tally that could still change.
+SETTLE = timedelta(minutes=2)
+
 QUESTION_MAX = 500
 OPTION_MAX = 80
 MAX_OPTIONS = 8
@@ -95,7 +100,10 @@ def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
         return False
     last = latest_vote(topic.id)
     now = now or utcnow()
-    return last is not None and last.is_closed(now) and not result_of(last, now)["valid"]
+    if last is None or not last.is_closed(now):
+        return False
+    result = result_of(last, now)
+    return result is not None and not result["valid"]
 
 
 def may_open_vote(topic: Topic, user) -> bool:
@@ -317,7 +325,12 @@ def cast_refusal(vote: Vote, user, now: datetime | None = None) -> str | None:
 
 def cast(vote: Vote, user, option: str) -> list[Ballot]:
     """Cast (or change) ``user``'s ballot: one ballot per elector they belong to, each with a
-    receipt. The previous ballot stays in the history, no longer counted."""
+    receipt. The previous ballot stays in the history, no longer counted.
+
+    The vote's row is held shared until the ballot commits, and the closing time is checked
+    after taking it: :func:`close` (which takes the row exclusively) waits for a ballot accepted
+    before the closing time, and a ballot arriving after a close finds it closed."""
+    _hold_open(vote)
     if (why := cast_refusal(vote, user)) is not None:
         raise Refused(why)
     if option not in vote.options:
@@ -426,15 +439,26 @@ def compute(vote: Vote) -> tallying.Result:
 
 
 def result_of(vote: Vote, now: datetime | None = None) -> dict | None:
-    """The result of a closed vote, for reading: the one stored when it was closed, or, until
-    the scheduled close (or a write that needs it) has stored it, the same result computed from
-    the ballots, storing nothing. None while the vote is open. Pages and the API read this; it
-    never writes."""
-    if not vote.is_closed(now or utcnow()):
+    """The result of a closed vote, for reading: the one stored when it was closed, or, once
+    :data:`SETTLE` has passed since the closing time without the scheduled close having stored
+    it, the same result computed from the ballots, storing nothing. None while the vote is open
+    and while it is being counted (:func:`counting`): a ballot that was accepted just before the
+    closing time may still be committing then, and no reader may see a tally that later changes.
+    Pages and the API read this; it never writes."""
+    now = now or utcnow()
+    if not vote.is_closed(now):
         return None
     if vote.result is not None:
         return vote.result
+    if now < vote.closes_at + SETTLE:
+        return None
     return compute(vote).as_dict()
+
+
+def counting(vote: Vote, now: datetime | None = None) -> bool:
+    """Closed, and no result can be shown yet (see :func:`result_of`)."""
+    now = now or utcnow()
+    return vote.is_closed(now) and result_of(vote, now) is None
 
 
 def close(vote: Vote, now: datetime | None = None) -> dict | None:
@@ -453,6 +477,18 @@ def close(vote: Vote, now: datetime | None = None) -> dict | None:
                details={"vote_id": vote.id, "valid": result.valid, "passed": result.passed,
                         "votes": result.as_dict()["votes"]})
     return vote.result
+
+
+def _hold_open(vote: Vote) -> None:
+    """Share-lock the vote's row (PostgreSQL; on SQLite the writer's lock) and see a stored
+    result: once one is stored, no ballot is taken whatever the clock says."""
+    begin_write()
+    if db.session.get_bind().dialect.name != "sqlite":
+        db.session.execute(select(Vote.id).where(Vote.id == vote.id)
+                           .with_for_update(read=True))
+    db.session.refresh(vote, attribute_names=["result"])
+    if vote.result is not None:
+        raise Refused(_l("Voting has closed."))
 
 
 def _lock(vote: Vote) -> None:

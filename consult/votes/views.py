@@ -100,6 +100,7 @@ def show(vote_id: int):
         "votes/vote.html", vote=vote, topic=vote.topic, result=result, form=form, mine=mine,
         eligible=eligible, refusal=service.cast_refusal(vote, current_user, now),
         turnout=service.turnout(vote), is_open=vote.is_open(now),
+        counting=result is None and vote.is_closed(now),
         by_building=service.turnout_by_building(vote) if result is not None else [],
         receipt=request.args.get("receipt"))
 
