@@ -113,14 +113,14 @@ def devices():
 @devices_bp.route("/me/devices/log-out-everywhere", methods=["POST"])
 @login_required
 def log_out_every_device():
-    """Every app and every browser (this one included) is logged out; the person logs in
-    again here."""
+    """Every app and every browser (this one included) is logged out; the home page says so
+    and offers to log in again."""
     form = EmptyForm()
     if form.validate_on_submit():
         revoked = log_out_everywhere(current_user, why="account.log_out_everywhere")
         flash(_("Every device is logged out: %(n)d apps and every browser. Log in again "
                 "with your password.", n=revoked), "success")
-        return redirect(url_for("accounts.login"))
+        return redirect(url_for("main.home"))
     return redirect(url_for(".devices"))
 
 
