@@ -290,12 +290,12 @@ def build(kind: str) -> World:
             r = person(f"r{i}", i)
             res = residency.request_residency(r, units[home_of[i]], "owner",
                                               t["residency.note"] if i == 0 else "")
-            residency.decide(res, users["admin"], True)
+            residency.decide(users["admin"], res, True)
         pending = person("pending", 10)
         residency.request_residency(pending, units[2], "tenant", t["residency.note"])
         refused = person("refused", 11)
         res = residency.request_residency(refused, units[2], "family", "")
-        residency.decide(res, users["admin"], False, t["residency.refusal"])
+        residency.decide(users["admin"], res, False, t["residency.refusal"])
         for key, role in (("secretary", Role.SECRETARY), ("rep", Role.REPRESENTATIVE)):
             person(key, 20)
             admin_service.grant_role(users["admin"], community, users[key].email, role.value)
