@@ -51,7 +51,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
 
     # The secretary accepts (a service call: secretary actions are not in the API yet).
     topic = db.session.get(Topic, topic_id)
-    topic_service.accept(topic, w.secretary, 7)
+    topic_service.accept(w.secretary, topic, 7)
     db.session.commit()
     assert client.get(f"/api/v1/topics/{topic_id}").get_json()["stage"] == "commenting"
 
@@ -69,7 +69,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
     # Deliberation and the vote are opened by the secretary (service calls).
     topic = db.session.get(Topic, topic_id)
     topic.comment_until = utcnow() - timedelta(minutes=1)
-    topic_service.move_to_deliberation(topic, w.secretary)
+    topic_service.move_to_deliberation(w.secretary, topic)
     now = utcnow()
     vote = vote_service.open_vote(topic, w.secretary, vote_service.VoteSpec(
         question="是否同意增设充电桩？", electorate="residents", rule="simple_majority",

@@ -195,7 +195,7 @@ def test_implementation_plan_progress_and_overdue(world):
     w.topic.follows = []
     lifecycle_followers = [w.people["r1"]]
     from consult.topics import service as topics
-    topics.follow(w.topic, lifecycle_followers[0])
+    topics.follow(lifecycle_followers[0], w.topic)
     with clock.frozen(start + DAY):
         with pytest.raises(Refused) as refused:
             service.plan(w.topic, sec, "", date(2026, 12, 31))

@@ -322,17 +322,17 @@ def build(kind: str) -> World:
         with at(when):
             topic = topics.save_draft(author, title=title, description=description,
                                       category="property", scope_key=scope)
-            topics.submit(topic, author)
+            topics.submit(author, topic)
         for n, who in enumerate(signers):
             with at(when + timedelta(hours=1 + n)):
-                topics.cosign(topic, who)
+                topics.cosign(who, topic)
         return topic
 
     # --- the topic taken all the way: comment, meeting, minutes, vote, outcome, rating ---
     d0 = NOW - timedelta(days=25)
     topic = propose(r0, t["topic.title"], t["topic.description"], d0, [r1, r2])
     with at(d0 + timedelta(hours=12)):
-        topics.accept(topic, secretary, 3)
+        topics.accept(secretary, topic, 3)
     talk = d0 + timedelta(days=1)
     with at(talk):
         c1 = comments.post(topic, r1, t["comment.body"])
@@ -387,7 +387,7 @@ def build(kind: str) -> World:
     effective = published + timedelta(days=7)
     outcomes.settle_due_outcomes(effective)
     with at(effective + timedelta(hours=2)):
-        topics.follow(topic, r3)
+        topics.follow(r3, topic)
         outcomes.plan(topic, secretary, t["outcome.responsible"],
                       to_local(effective).date() + timedelta(days=20))
     with at(effective + timedelta(days=1)):
@@ -400,10 +400,10 @@ def build(kind: str) -> World:
     # --- topics at the other stages ---
     rejected = propose(r1, t["rejected.title"], "要点", NOW - timedelta(days=10), [r0, r2])
     with at(NOW - timedelta(days=9)):
-        topics.reject(rejected, secretary, t["rejected.reason"])
+        topics.reject(secretary, rejected, t["rejected.reason"])
     withdrawn = propose(r2, t["withdrawn.title"], "要点", NOW - timedelta(days=10))
     with at(NOW - timedelta(days=9)):
-        topics.withdraw(withdrawn, r2, t["withdrawn.reason"])
+        topics.withdraw(r2, withdrawn, t["withdrawn.reason"])
     proposed = propose(r3, t["proposed.title"], "要点", NOW - timedelta(days=1), [r0])
     with at(NOW - timedelta(days=1)):
         draft_topic = topics.save_draft(r0, title=t["draft.title"],
@@ -411,15 +411,15 @@ def build(kind: str) -> World:
                                         category="property", scope_key=scope)
     closing = propose(r4, t["closing.title"], "要点", NOW - timedelta(days=3), [r0, r1])
     with at(NOW - timedelta(days=2, hours=14)):
-        topics.accept(closing, secretary, 3)
+        topics.accept(secretary, closing, 3)
     with at(NOW - timedelta(minutes=5)):
         fresh = comments.post(closing, r1, t["comment.fresh"])
     deliberating = propose(r5, t["deliberating.title"], "要点", NOW - timedelta(days=12),
                            [r0, r1])
     with at(NOW - timedelta(days=11)):
-        topics.accept(deliberating, secretary, 3)
+        topics.accept(secretary, deliberating, 3)
     with at(NOW - timedelta(days=7)):
-        topics.move_to_deliberation(deliberating, secretary)
+        topics.move_to_deliberation(secretary, deliberating)
     ids.update(rejected=rejected.id, withdrawn=withdrawn.id, proposed=proposed.id,
                draft=draft_topic.id, closing=closing.id, fresh=fresh.id,
                deliberating=deliberating.id)
@@ -433,7 +433,7 @@ def build(kind: str) -> World:
     agenda = (ready, voted, balloting)
     with at(start + timedelta(hours=12)):
         for item in agenda:
-            topics.accept(item, secretary, 3)
+            topics.accept(secretary, item, 3)
     with at(start + timedelta(days=4)):
         both = halls.schedule_meeting(
             secretary, community, hall_id=hall.id, day=local_day(start, 5), start="19:00",

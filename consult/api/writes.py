@@ -32,7 +32,7 @@ def propose(body: ProposalBody):
     topic = service.save_draft(user, title=body.title, description=body.description,
                                category=body.category, scope_key=body.scope)
     if body.submit:
-        service.submit(topic, user)
+        service.submit(user, topic)
     return answer(topic_detail(public_topic(topic.id, user)), 201)
 
 
@@ -43,7 +43,7 @@ def cosign(path: TopicPath):
 
     user = require_user()
     topic = public_topic(path.topic_id, user)
-    to_review = service.cosign(topic, user)
+    to_review = service.cosign(user, topic)
     return answer(s.CosignResult(topic_id=topic.id, cosign_count=topic.cosign_count,
                                  stage=topic.stage, sent_to_review=to_review), 201)
 
@@ -54,7 +54,7 @@ def withdraw_cosignature(path: TopicPath):
     from consult.topics import service
 
     user = require_user()
-    service.withdraw_cosignature(public_topic(path.topic_id, user), user)
+    service.withdraw_cosignature(user, public_topic(path.topic_id, user))
     return "", 204
 
 

@@ -72,14 +72,14 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
     with clock.frozen(_at(now, d)):
         topic = topics.save_draft(proposer, title=title, description=description,
                                   category=category, scope_key=scope_key)
-        topics.submit(topic, proposer)
+        topics.submit(proposer, topic)
     signers = [r for r in residents if r.id != proposer.id
                and may(r, "topic.participate", topic)]
     for n, who in enumerate(signers[:community.cosign_threshold]):
         with clock.frozen(_at(now, d - 0.05 - n * 0.01)):
-            topics.cosign(topic, who)
+            topics.cosign(who, topic)
     with clock.frozen(_at(now, d - 0.5)):
-        topics.accept(topic, secretary, 3)
+        topics.accept(secretary, topic, 3)
     scheduled = _at(now, d - 3.6)  # the comment period is over
     with clock.frozen(scheduled):
         day = (to_local(scheduled).date() + timedelta(days=1)).isoformat()

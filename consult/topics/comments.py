@@ -243,7 +243,7 @@ def post(topic: Topic, user, body: str, parent_id: int | None = None) -> Comment
     _bump_comment_count(topic, +1)
     _audit("topic.comment_reply" if parent else "topic.comment", topic, user, comment,
            **({"parent_id": parent.id} if parent else {}))
-    follow(topic, user)
+    follow(user, topic)
     if parent is not None:
         notify([parent.author_id], "topic.reply",
                {"title": topic.title, "name": user.name, "topic_id": topic.id},

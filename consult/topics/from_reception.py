@@ -85,7 +85,7 @@ def propose_from_reception(rec: ReceptionRecord, actor, proposer: str) -> Topic:
     if proposer == AS_REPRESENTATIVE:
         lifecycle.apply(topic, "submit_from_reception", actor)
         topic.submitted_at = topic.stage_changed_at
-        follow(topic, actor)
+        follow(actor, topic)
     else:
         notify([resident.id], "topic.draft_from_reception",
                {"title": topic.title, "name": actor.name}, f"/topics/{topic.id}")
