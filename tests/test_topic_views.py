@@ -283,8 +283,8 @@ def test_the_public_audit_log_does_not_name_who_reported_a_comment(place, client
     c, people = place
     topic = in_review(c, people)
     service.accept(people["secretary"], topic, 7)
-    comment = comments.post(topic, people["neighbour"], "物业不作为！")
-    comments.report(comment, people["neighbour2"], "人身攻击-举报理由")
+    comment = comments.post(people["neighbour"], topic, "物业不作为！")
+    comments.report(people["neighbour2"], comment, "人身攻击-举报理由")
     db.session.commit()
     html = client.get(f"/topics/{topic.id}").get_data(as_text=True)
     assert "A resident: reported a comment to the moderators" in text_of(

@@ -335,15 +335,15 @@ def build(kind: str) -> World:
         topics.accept(secretary, topic, 3)
     talk = d0 + timedelta(days=1)
     with at(talk):
-        c1 = comments.post(topic, r1, t["comment.body"])
-        c2 = comments.post(topic, r2, t["comment.reply"], c1.id)
-        c3 = comments.post(topic, r3, t["comment.hidden"])
-        comments.hide(c3, secretary, t["comment.hide_reason"])
-        c4 = comments.post(topic, r2, "先写一句，稍后补充。")
-        c5 = comments.post(topic, r3, t["comment.reported"])
-        comments.report(c5, r1, t["comment.report_reason"])
+        c1 = comments.post(r1, topic, t["comment.body"])
+        c2 = comments.post(r2, topic, t["comment.reply"], c1.id)
+        c3 = comments.post(r3, topic, t["comment.hidden"])
+        comments.hide(secretary, c3, t["comment.hide_reason"])
+        c4 = comments.post(r2, topic, "先写一句，稍后补充。")
+        c5 = comments.post(r3, topic, t["comment.reported"])
+        comments.report(r1, c5, t["comment.report_reason"])
     with at(talk + timedelta(minutes=5)):
-        comments.edit(c4, r2, t["comment.edited"])
+        comments.edit(r2, c4, t["comment.edited"])
     ids.update(topic=topic.id, comment=c1.id, reply=c2.id, hidden=c3.id, edited=c4.id,
                reported=c5.id)
 
@@ -413,7 +413,7 @@ def build(kind: str) -> World:
     with at(NOW - timedelta(days=2, hours=14)):
         topics.accept(secretary, closing, 3)
     with at(NOW - timedelta(minutes=5)):
-        fresh = comments.post(closing, r1, t["comment.fresh"])
+        fresh = comments.post(r1, closing, t["comment.fresh"])
     deliberating = propose(r5, t["deliberating.title"], "要点", NOW - timedelta(days=12),
                            [r0, r1])
     with at(NOW - timedelta(days=11)):

@@ -61,8 +61,8 @@ def withdraw_cosignature(path: TopicPath):
 def _post_comment(topic, user, body: CommentBody, parent_id):
     from consult.topics import comments
 
-    comment = comments.post(topic, user, body.body, parent_id=parent_id)
-    return answer(comment_shape(comments.comment_view(comment, user)), 201)
+    comment = comments.post(user, topic, body.body, parent_id=parent_id)
+    return answer(comment_shape(comments.comment_view(user, comment)), 201)
 
 
 @bp.post("/topics/<int:topic_id>/comments", **write(
@@ -97,7 +97,7 @@ def react(path: CommentPath, body: ReactionBody):
     user = require_user()
     c = _comment_or_404(path.comment_id)
     public_topic(c.topic_id, user)
-    value = comments.react(c, user, body.value)
+    value = comments.react(user, c, body.value)
     return answer(s.ReactionResult(comment_id=c.id, my_reaction=value, reactions=reactions(c)))
 
 

@@ -110,7 +110,7 @@ def _discuss(topic, people, opened_at, rng: random.Random) -> None:
     for n, (text, reply_to) in enumerate(COMMENTS.get(topic.title, [])):
         with clock.frozen(opened_at + timedelta(hours=2 + n)):
             parent = posted[reply_to].id if reply_to is not None else None
-            posted.append(comments.post(topic, people[n % len(people)], text, parent))
+            posted.append(comments.post(people[n % len(people)], topic, text, parent))
     if not posted:
         return
     camp_of = {p.id: i % 2 for i, p in enumerate(people)}
@@ -124,4 +124,4 @@ def _discuss(topic, people, opened_at, rng: random.Random) -> None:
                     value = "agree" if rng.random() < 0.8 else "pass"
                 else:
                     value = "agree" if camp_of[person.id] == 0 else "disagree"
-                comments.react(comment, person, value)
+                comments.react(person, comment, value)

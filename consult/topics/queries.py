@@ -122,7 +122,7 @@ def comment_page(topic: Topic, viewer, sort: str, page: int, per_page: int) -> C
     total, count = db.session.execute(
         select(func.count().filter(Comment.parent_id.is_(None)), func.count())
         .select_from(Comment).where(Comment.topic_id == topic.id)).one()
-    shown = comments.thread(topic, viewer, sort, pages=page, first_page=page, per_page=per_page)
+    shown = comments.thread(viewer, topic, sort, pages=page, first_page=page, per_page=per_page)
     return CommentPage(shown, total or 0, count or 0)
 
 
@@ -304,7 +304,7 @@ def _action(topic: Topic, reader, me: ViewerState, thread, outcome, vote,
             return Action(COSIGN, OWN)
         return _standing(COSIGN, check(reader, "topic.participate", topic))
     if stage is Stage.COMMENTING:
-        why = thread.refusal if thread is not None else comments.comment_refusal(topic, reader)
+        why = thread.refusal if thread is not None else comments.comment_refusal(reader, topic)
         return _standing(COMMENT, Refusal(*why) if why else None)
     if stage is Stage.VOTING and vote is not None and vote.is_open(now):
         # Logging in is all the page can ask: who is on the list of voters (fixed when the

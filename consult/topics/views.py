@@ -147,8 +147,8 @@ def show(topic_id: int):
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_COMMENT_PAGES)
     if is_htmx() and request.args.get("fragment") == "comments":  # "Show more comments"
         return render_template("topics/_comment_page.html", topic=topic, thread=comments.thread(
-            topic, current_user, sort, pages=page, first_page=page))
-    thread = comments.thread(topic, current_user, sort, pages=page)
+            current_user, topic, sort, pages=page, first_page=page))
+    thread = comments.thread(current_user, topic, sort, pages=page)
     outcome = topic_context(topic, current_user)  # the outcome (issue 6)
     vote = vote_service.latest_vote(topic.id)
     model = queries.topic_page(
