@@ -99,7 +99,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
     # The vote closes; the secretary publishes the outcome (service calls, clock frozen).
     closed = vote.closes_at + timedelta(hours=1)
     with clock.frozen(closed):
-        outcome_service.publish(db.session.get(Topic, topic_id), w.secretary, "增设充电桩。", 7)
+        outcome_service.publish(w.secretary, db.session.get(Topic, topic_id), "增设充电桩。", 7)
         db.session.commit()
 
         # Object during the publicity window; it shows on the outcome.
@@ -118,7 +118,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
         db.session.commit()
         assert client.get(f"/api/v1/topics/{topic_id}/outcome").get_json()[
             "topic_stage"] == "implementing"
-        outcome_service.mark_done(db.session.get(Topic, topic_id), w.secretary, "已安装")
+        outcome_service.mark_done(w.secretary, db.session.get(Topic, topic_id), "已安装")
         db.session.commit()
     with clock.frozen(closed + timedelta(days=8)):
         rated = client.put(f"/api/v1/topics/{topic_id}/rating", headers=me,

@@ -379,23 +379,23 @@ def build(kind: str) -> World:
     published = vote.closes_at + timedelta(hours=3)
     with at(published):
         votes.close(vote)
-        outcomes.publish(topic, secretary, t["outcome.decision"], 7, act=True)
+        outcomes.publish(secretary, topic, t["outcome.decision"], 7, act=True)
     with at(published + timedelta(days=1)):
-        objection = outcomes.lodge_objection(topic, r1, t["objection.body"])
+        objection = outcomes.lodge_objection(r1, topic, t["objection.body"])
     with at(published + timedelta(days=2)):
-        outcomes.answer_objection(objection, secretary, t["objection.answer"])
+        outcomes.answer_objection(secretary, objection, t["objection.answer"])
     effective = published + timedelta(days=7)
     outcomes.settle_due_outcomes(effective)
     with at(effective + timedelta(hours=2)):
         topics.follow(r3, topic)
-        outcomes.plan(topic, secretary, t["outcome.responsible"],
+        outcomes.plan(secretary, topic, t["outcome.responsible"],
                       to_local(effective).date() + timedelta(days=20))
     with at(effective + timedelta(days=1)):
-        outcomes.post_progress(topic, secretary, t["progress.body"], 60)
+        outcomes.post_progress(secretary, topic, t["progress.body"], 60)
     with at(effective + timedelta(days=2)):
-        outcomes.mark_done(topic, secretary, t["done.note"])
+        outcomes.mark_done(secretary, topic, t["done.note"])
     with at(effective + timedelta(days=2, hours=5)):
-        outcomes.rate(topic, r2, 4, t["rating.comment"])
+        outcomes.rate(r2, topic, 4, t["rating.comment"])
 
     # --- topics at the other stages ---
     rejected = propose(r1, t["rejected.title"], "要点", NOW - timedelta(days=10), [r0, r2])

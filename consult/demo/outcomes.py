@@ -110,33 +110,33 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
     _past(published_at + timedelta(days=2), now, f"answering the objection to {title!r}")
     with clock.frozen(published_at):
         draft = outcomes.draft_decision(topic)
-        outcomes.publish(topic, secretary, draft.decision + "\n社区将按决定组织实施，欢迎居民监督。",
+        outcomes.publish(secretary, topic, draft.decision + "\n社区将按决定组织实施，欢迎居民监督。",
                          7, act=True)
     objector, *raters = [r for r in residents if r.id in voter_ids and r.id != proposer.id]
     with clock.frozen(published_at + timedelta(days=1)):
-        objection = outcomes.lodge_objection(topic, objector,
+        objection = outcomes.lodge_objection(objector, topic,
                                              "希望公开施工单位和费用明细后再实施。")
     with clock.frozen(published_at + timedelta(days=2)):
-        outcomes.answer_objection(objection, secretary,
+        outcomes.answer_objection(secretary, objection,
                                   "施工单位和费用明细将在实施前张贴在公示栏并在本页公布。")
     if fate == "publicised":
         return
     effective = published_at + timedelta(days=7)
     outcomes.settle_due_outcomes(effective)
     with clock.frozen(effective + timedelta(hours=2)):
-        outcomes.plan(topic, secretary, "物业服务中心 王经理",
+        outcomes.plan(secretary, topic, "物业服务中心 王经理",
                       to_local(effective).date() + timedelta(days=10))
     with clock.frozen(effective + timedelta(days=3)):
-        outcomes.post_progress(topic, secretary, "已确定施工单位，材料已进场。", 30)
+        outcomes.post_progress(secretary, topic, "已确定施工单位，材料已进场。", 30)
     with clock.frozen(effective + timedelta(days=8)):
-        outcomes.post_progress(topic, secretary, "主体施工完成，等待验收。", 80)
+        outcomes.post_progress(secretary, topic, "主体施工完成，等待验收。", 80)
     if fate == "implementing":
         return  # the target date (effective + 10 days) has passed: overdue on the board
     done_at = effective + timedelta(days=9)
     with clock.frozen(done_at):
-        outcomes.mark_done(topic, secretary, "已验收，投入使用。")
+        outcomes.mark_done(secretary, topic, "已验收，投入使用。")
     for n, who in enumerate(raters[:12]):
         with clock.frozen(done_at + timedelta(hours=5 + 3 * n)):
-            outcomes.rate(topic, who, rng.choices([5, 4, 3, 2, 1], weights=[5, 4, 2, 1, 1])[0],
+            outcomes.rate(who, topic, rng.choices([5, 4, 3, 2, 1], weights=[5, 4, 2, 1, 1])[0],
                           "很满意，谢谢大家。" if n == 0 else "")
     outcomes.settle_due_outcomes(done_at + timedelta(days=outcomes.RATING_DAYS))
