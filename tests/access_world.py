@@ -96,14 +96,14 @@ def _comment(topic, author, body: str, at: datetime, **extra) -> Comment:
 
 def _vote(topic, secretary, community, opens: datetime, closes: datetime, voters=()):
     with clock.frozen(opens):
-        vote = votes.open_vote(topic, secretary, votes.VoteSpec(
+        vote = votes.open_vote(secretary, topic, votes.VoteSpec(
             question=f"是否同意“{topic.title}”？", electorate="residents",
             rule="simple_majority", scope_key=f"community:{community.id}", opens_at=opens,
             closes_at=closes))
         db.session.commit()
     with clock.frozen(opens + timedelta(hours=1)):
         for person in voters:
-            votes.cast(vote, person, "agree")
+            votes.cast(person, vote, "agree")
         db.session.commit()
     return vote
 

@@ -71,7 +71,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
     topic.comment_until = utcnow() - timedelta(minutes=1)
     topic_service.move_to_deliberation(w.secretary, topic)
     now = utcnow()
-    vote = vote_service.open_vote(topic, w.secretary, vote_service.VoteSpec(
+    vote = vote_service.open_vote(w.secretary, topic, vote_service.VoteSpec(
         question="是否同意增设充电桩？", electorate="residents", rule="simple_majority",
         scope_key=scope, opens_at=now, closes_at=now + timedelta(days=3)))
     db.session.commit()

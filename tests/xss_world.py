@@ -367,15 +367,15 @@ def build(kind: str) -> World:
         minutes.save_draft(secretary, meeting, draft)
         minutes.publish(secretary, meeting)
         opened = clock.utcnow()
-        vote = votes.open_vote(topic, secretary, VoteSpec(
+        vote = votes.open_vote(secretary, topic, VoteSpec(
             question=t["vote.question"], electorate="households", rule="simple_majority",
             scope_key=scope, opens_at=opened, closes_at=opened + timedelta(days=3),
             options=tuple(options)))
     ids.update(meeting=meeting.id, vote=vote.id)
     with at(opened + timedelta(hours=1)):
         for who, choice in zip((r0, r1, r2, r3, r4, r5), (0, 0, 1, 2, 0, 1)):
-            votes.cast(vote, who, options[choice])
-            ids.setdefault("tracker", votes.my_ballots(vote, who)[0].tracker)
+            votes.cast(who, vote, options[choice])
+            ids.setdefault("tracker", votes.my_ballots(who, vote)[0].tracker)
     published = vote.closes_at + timedelta(hours=3)
     with at(published):
         votes.close(vote)
@@ -450,24 +450,24 @@ def build(kind: str) -> World:
         decided.body = t["draft_minutes.body"]
         minutes.save_draft(secretary, both, decided)
         opened = clock.utcnow()
-        second = votes.open_vote(voted, secretary, VoteSpec(
+        second = votes.open_vote(secretary, voted, VoteSpec(
             question=t["vote.question"], electorate="households", rule="simple_majority",
             scope_key=scope, opens_at=opened, closes_at=opened + timedelta(days=3),
             options=tuple(options)))
     with at(opened + timedelta(hours=1)):
         for who, choice in zip((r0, r1, r2), (2, 2, 0)):
-            votes.cast(second, who, options[choice])
+            votes.cast(who, second, options[choice])
     with at(second.closes_at + timedelta(hours=1)):
         votes.close(second)
     with at(NOW - timedelta(days=1)):
-        ballot = votes.open_vote(balloting, secretary, VoteSpec(
+        ballot = votes.open_vote(secretary, balloting, VoteSpec(
             question=t["vote.question"], electorate="residents", rule="simple_majority",
             scope_key=scope, opens_at=clock.utcnow(), closes_at=NOW + timedelta(days=3),
             options=tuple(options)))
-        votes.cast(ballot, r0, options[1])
+        votes.cast(r0, ballot, options[1])
     ids.update(ready=ready.id, voted=voted.id, second_vote=second.id, both_meeting=both.id,
                balloting=balloting.id, open_vote=ballot.id,
-               open_tracker=votes.my_ballots(ballot, r0)[0].tracker)
+               open_tracker=votes.my_ballots(r0, ballot)[0].tracker)
 
     # --- meetings still to come: one cancelled, one on ---
     with at(NOW - timedelta(days=1)):

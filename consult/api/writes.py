@@ -112,7 +112,7 @@ def cast(path: VotePath, body: BallotBody):
     from consult.votes import service
 
     user = require_user()
-    ballots = service.cast(vote_or_404(path.vote_id), user, body.option)
+    ballots = service.cast(user, vote_or_404(path.vote_id), body.option)
     return answer(s.BallotResult(vote_id=path.vote_id, option=body.option,
                                  receipts=[receipt(b) for b in ballots]), 201)
 

@@ -94,7 +94,7 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
                 question=f"是否同意：{title}？", options="同意\n反对\n弃权")]))
         hall_minutes.publish(secretary, meeting)
         opened = clock.utcnow()
-        vote = votes.open_vote(topic, secretary, VoteSpec(
+        vote = votes.open_vote(secretary, topic, VoteSpec(
             question=f"是否同意：{title}？", electorate="residents", rule="simple_majority",
             scope_key=f"community:{community.id}", opens_at=opened,
             closes_at=opened + timedelta(days=3)))
@@ -104,7 +104,7 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
         if rng.random() < 0.4:
             continue
         with clock.frozen(opened + timedelta(hours=1 + n)):
-            votes.cast(vote, voter, rng.choices(["agree", "oppose", "abstain"],
+            votes.cast(voter, vote, rng.choices(["agree", "oppose", "abstain"],
                                                 weights=[7, 2, 1])[0])
     published_at = vote.closes_at + timedelta(hours=3)
     _past(published_at + timedelta(days=2), now, f"answering the objection to {title!r}")

@@ -154,7 +154,7 @@ def show(topic_id: int):
     model = queries.topic_page(
         topic, current_user, me=queries.viewer_state(topic.id, current_user), thread=thread,
         outcome=outcome["outcome"], vote=vote,
-        can_open_vote=vote_service.may_open_vote(topic, current_user))
+        can_open_vote=vote_service.may_open_vote(current_user, topic))
     return render_template(
         "topics/topic.html", topic=topic, sort=sort, page=model,
         steps=topic.stage_changes, audit=queries.audit_entries(topic.id),
