@@ -325,7 +325,7 @@ def test_refusal_in_the_wrong_stage_names_the_stage(place):
     c, secretary = place
     proposer = factories.resident(c, unit=home(c))
     topic = propose(proposer, c)
-    message = str(lifecycle.refusal(topic, "accept", secretary, {"days": 7}))
+    message = str(lifecycle.refusal(secretary, topic, "accept", {"days": 7}))
     assert str(lifecycle.STAGE_LABELS[Stage.PROPOSED]) in message
 
 

@@ -235,7 +235,7 @@ def publish(actor, topic: Topic, decision: str, days: int = WINDOW_DAYS_DEFAULT,
     from consult.votes import service as votes
 
     lifecycle.lock(topic)
-    if (why := lifecycle.refusal(topic, "publish_outcome", actor, {"days": days})) is not None:
+    if (why := lifecycle.refusal(actor, topic, "publish_outcome", {"days": days})) is not None:
         days_ok = isinstance(days, int) and WINDOW_DAYS_MIN <= days <= WINDOW_DAYS_MAX
         raise Refused(why, None if days_ok else "days")
     decision = _clean(decision, DECISION_MAX, "decision", _l("Write the decision."))
@@ -248,7 +248,7 @@ def publish(actor, topic: Topic, decision: str, days: int = WINDOW_DAYS_DEFAULT,
                       published_by_id=actor.id)
     db.session.add(outcome)
     db.session.flush()
-    lifecycle.apply(topic, "publish_outcome", actor, days=days)
+    lifecycle.apply(actor, topic, "publish_outcome", days=days)
     record("outcome.publish", topic, actor=actor, community_id=topic.community_id, details={
         "outcome_id": outcome.id, "vote_id": vote.id, "act": outcome.act,
         "window_ends_at": outcome.window_ends_at.isoformat()})
@@ -283,7 +283,7 @@ def answer_objection(actor, objection: Objection, answer: str, uphold: bool = Fa
         raise Refused(_l("This objection is already answered."), "answer")
     if uphold:
         objection.upheld = True
-        lifecycle.apply(topic, "uphold_objection", actor, reason=answer[:lifecycle.REASON_MAX],
+        lifecycle.apply(actor, topic, "uphold_objection", reason=answer[:lifecycle.REASON_MAX],
                         objection=objection, field="answer")
     now = utcnow()
     objection.answer = answer
@@ -303,8 +303,8 @@ def settle(topic: Topic) -> str | None:
     if current_outcome(topic.id) is None:
         return None
     for name in ("outcome_effective", "outcome_no_action", "close"):
-        if lifecycle.refusal(topic, name, None) is None:
-            lifecycle.apply(topic, name, None)
+        if lifecycle.refusal(None, topic, name) is None:
+            lifecycle.apply(None, topic, name)
             return name
     return None
 
@@ -399,7 +399,7 @@ def post_progress(actor, topic: Topic, body: str, percent: int | None) -> Progre
 
 def mark_done(actor, topic: Topic, note: str = "") -> None:
     settled(topic)
-    lifecycle.apply(topic, "implementation_done", actor, reason=(note or "").strip()[:1000])
+    lifecycle.apply(actor, topic, "implementation_done", reason=(note or "").strip()[:1000])
 
 
 # --- ratings ---------------------------------------------------------------------------------------
@@ -557,7 +557,7 @@ def section(viewer, topic: Topic) -> Section:
         return Section()
     s = Section(may_manage=check(viewer, "topic.manage", topic) is None)
     if topic.stage == Stage.VOTING.value:
-        if s.may_manage and lifecycle.refusal(topic, "publish_outcome", viewer) is None:
+        if s.may_manage and lifecycle.refusal(viewer, topic, "publish_outcome") is None:
             s.draft = draft_decision(topic)
         return s
     outcome = _outcome_for_page(topic.id)

@@ -83,7 +83,7 @@ def propose_from_reception(rec: ReceptionRecord, actor, proposer: str) -> Topic:
     audit("topic.from_reception", topic, actor=actor, community_id=community_id,
           details={"reception_record_id": rec.id, "proposer": proposer})
     if proposer == AS_REPRESENTATIVE:
-        lifecycle.apply(topic, "submit_from_reception", actor)
+        lifecycle.apply(actor, topic, "submit_from_reception")
         topic.submitted_at = topic.stage_changed_at
         follow(actor, topic)
     else:

@@ -336,10 +336,10 @@ def topic_page(topic: Topic, reader, *, me: ViewerState, thread=None, outcome=No
         period_over=lifecycle.comment_period_over(topic),
         show_comments=stage not in NO_COMMENTS,
         show_vote=vote is not None or can_open_vote,
-        can_review=bool(lifecycle.available(topic, reader, ["accept", "reject"])),
-        can_deliberate=lifecycle.refusal(topic, "deliberate", reader) is None,
+        can_review=bool(lifecycle.available(reader, topic, ["accept", "reject"])),
+        can_deliberate=lifecycle.refusal(reader, topic, "deliberate") is None,
         can_open_vote=can_open_vote,
-        can_withdraw=public and lifecycle.refusal(topic, "withdraw", reader) is None,
+        can_withdraw=public and lifecycle.refusal(reader, topic, "withdraw") is None,
         can_follow=public and may(reader, "topic.follow", topic),
         following=me.following,
     )

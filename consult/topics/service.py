@@ -139,7 +139,7 @@ def submit(actor, topic: Topic) -> None:
     """Make a draft public as a proposal; the proposer follows it from now on."""
     # A draft saved before may no longer be valid (e.g. the proposer moved away).
     _scope_of(actor, scope_of_topic(topic).key)
-    lifecycle.apply(topic, "submit", actor)
+    lifecycle.apply(actor, topic, "submit")
     topic.submitted_at = topic.stage_changed_at
     follow(actor, topic)
 
@@ -169,8 +169,8 @@ def cosign(actor, topic: Topic) -> bool:
     record("topic.cosign", topic, actor=actor, community_id=topic.community_id,
            details={"cosignatures": topic.cosign_count})
     follow(actor, topic)
-    if lifecycle.refusal(topic, "reach_threshold", None) is None:
-        lifecycle.apply(topic, "reach_threshold", actor)
+    if lifecycle.refusal(None, topic, "reach_threshold") is None:
+        lifecycle.apply(actor, topic, "reach_threshold")
         notify(secretary_ids(topic.community_id), "topic.needs_review",
                lifecycle.notice_params(topic), lifecycle.topic_url(topic))
         return True
@@ -202,19 +202,19 @@ def _count_cosignatures(topic: Topic) -> int:
 
 
 def accept(actor, topic: Topic, days: int) -> None:
-    lifecycle.apply(topic, "accept", actor, days=days, field="days")
+    lifecycle.apply(actor, topic, "accept", days=days, field="days")
 
 
 def reject(actor, topic: Topic, reason: str) -> None:
-    lifecycle.apply(topic, "reject", actor, reason=reason, field="reason")
+    lifecycle.apply(actor, topic, "reject", reason=reason, field="reason")
 
 
 def withdraw(actor, topic: Topic, reason: str = "") -> None:
-    lifecycle.apply(topic, "withdraw", actor, reason=reason, field="reason")
+    lifecycle.apply(actor, topic, "withdraw", reason=reason, field="reason")
 
 
 def move_to_deliberation(actor, topic: Topic) -> None:
-    lifecycle.apply(topic, "deliberate", actor)
+    lifecycle.apply(actor, topic, "deliberate")
 
 
 def follow(actor, topic: Topic) -> None:

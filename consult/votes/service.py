@@ -108,7 +108,7 @@ def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
 
 def may_open_vote(actor, topic: Topic) -> bool:
     """May ``actor`` open a vote on ``topic`` now (or run an invalid one again)?"""
-    return (lifecycle.refusal(topic, "open_vote", actor) is None
+    return (lifecycle.refusal(actor, topic, "open_vote") is None
             or (may_rerun(topic) and check(actor, "topic.manage", topic) is None))
 
 
@@ -121,7 +121,7 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
         close(latest_vote(topic.id))  # the invalid result is stored before the new vote
         if (r := check(actor, "topic.manage", topic)) is not None:
             raise Refused(r.message)
-    elif (why := lifecycle.refusal(topic, "open_vote", actor)) is not None:
+    elif (why := lifecycle.refusal(actor, topic, "open_vote")) is not None:
         raise Refused(why)
     spec = _validated(topic, spec)
     grid_id, building_id = _scope_ids(topic, spec.scope_key)
@@ -142,7 +142,7 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
         "area_total": str(vote.area_total), "rerun": rerun,
         "opens_at": vote.opens_at.isoformat(), "closes_at": vote.closes_at.isoformat()})
     if not rerun:
-        lifecycle.apply(topic, "open_vote", actor)
+        lifecycle.apply(actor, topic, "open_vote")
     return vote
 
 
