@@ -497,7 +497,7 @@ def build(kind: str) -> World:
         rec = reception.record_reception(rep, attended, "attended", t["reception.raised"],
                                          t["reception.follow_up"])
         reception.record_reception(rep, missed, "no_show", "", "")
-        from_topic = from_reception.propose_from_reception(rec, rep,
+        from_topic = from_reception.propose_from_reception(rep, rec,
                                                            from_reception.AS_REPRESENTATIVE)
     with at(NOW - timedelta(days=1)):
         (coming,) = booking.book_sessions(rep, studio, room_id=room.id, day=local_day(NOW, 2),

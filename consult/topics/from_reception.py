@@ -44,7 +44,7 @@ def topic_of_record(rec: ReceptionRecord) -> Topic | None:
     return db.session.get(Topic, rec.topic_id) if rec.topic_id else None
 
 
-def propose_from_reception(rec: ReceptionRecord, actor, proposer: str) -> Topic:
+def propose_from_reception(actor, rec: ReceptionRecord, proposer: str) -> Topic:
     """Turn the matter of reception record ``rec`` into a topic proposal (see the module)."""
     reservation = rec.reservation
     session = reservation.session

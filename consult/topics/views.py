@@ -256,7 +256,7 @@ def from_reception(record_id: int):
     session_id = rec.reservation.session_id
     proposer = request.form.get("proposer", "")
     try:
-        topic = propose_from_reception(rec, current_user, proposer)
+        topic = propose_from_reception(current_user, rec, proposer)
     except Refused as error:
         unit_of_work.refused(error)
         return redirect(url_for("studios.session", session_id=session_id,
