@@ -96,14 +96,14 @@ def _comment(topic, author, body: str, at: datetime, **extra) -> Comment:
 
 def _vote(topic, secretary, community, opens: datetime, closes: datetime, voters=()):
     with clock.frozen(opens):
-        vote = votes.open_vote(topic, secretary, votes.VoteSpec(
+        vote = votes.open_vote(secretary, topic, votes.VoteSpec(
             question=f"是否同意“{topic.title}”？", electorate="residents",
             rule="simple_majority", scope_key=f"community:{community.id}", opens_at=opens,
             closes_at=closes))
         db.session.commit()
     with clock.frozen(opens + timedelta(hours=1)):
         for person in voters:
-            votes.cast(vote, person, "agree")
+            votes.cast(person, vote, "agree")
         db.session.commit()
     return vote
 
@@ -197,20 +197,20 @@ def _build() -> AccessWorld:
         for vote in closed.values():
             votes.close(vote)  # stored now, as the scheduled close would have
         for name in ("t_implementing", "t_done"):
-            outcomes.publish(chain[name], secretary, "同意，按方案实施。", days=5, act=True)
+            outcomes.publish(secretary, chain[name], "同意，按方案实施。", days=5, act=True)
         db.session.commit()
     with clock.frozen(NOW - 15 * DAY):
         outcomes.settle_due_outcomes()
         db.session.commit()
     with clock.frozen(NOW - 3 * DAY):
-        outcomes.mark_done(chain["t_done"], secretary, "已完工")
+        outcomes.mark_done(secretary, chain["t_done"], "已完工")
         db.session.commit()
     with clock.frozen(NOW - DAY):
-        publicised = outcomes.publish(chain["t_publicised"], secretary, "同意翻修。", days=7)
+        publicised = outcomes.publish(secretary, chain["t_publicised"], "同意翻修。", days=7)
         db.session.commit()
     voting = _vote(chain["t_voting"], secretary, a, NOW - DAY, NOW + 6 * DAY)
     with clock.frozen(NOW - timedelta(hours=12)):
-        objection = outcomes.lodge_objection(chain["t_publicised"], neighbour, "施工期太长。")
+        objection = outcomes.lodge_objection(neighbour, chain["t_publicised"], "施工期太长。")
         db.session.commit()
 
     with clock.frozen(NOW - 2 * DAY):

@@ -80,7 +80,7 @@ def build(monkeypatch) -> World:
     db.session.flush()
     monkeypatch.setattr(vote_service, "vote_resolution_of", lambda t: object())
     now = utcnow()
-    vote = vote_service.open_vote(voting_topic, secretary, vote_service.VoteSpec(
+    vote = vote_service.open_vote(secretary, voting_topic, vote_service.VoteSpec(
         question="是否同意使用公共收益加装扶手？", electorate="residents", rule="simple_majority",
         scope_key=f"community:{c.id}", opens_at=now, closes_at=now + timedelta(days=1)))
     db.session.commit()

@@ -47,7 +47,7 @@ def build(monkeypatch, *, agree: int = 3, building_scope: bool = False,
     db.session.commit()
     scope = f"building:{b1.id}" if building_scope else f"community:{c.id}"
     with clock.frozen(T0):
-        vote = votes.open_vote(topic, people["secretary"], VoteSpec(
+        vote = votes.open_vote(people["secretary"], topic, VoteSpec(
             question="是否同意加装楼道扶手？", electorate="residents", rule="simple_majority",
             scope_key=scope, opens_at=T0, closes_at=T0 + timedelta(days=7)))
         db.session.commit()
@@ -56,6 +56,6 @@ def build(monkeypatch, *, agree: int = 3, building_scope: bool = False,
         for i, person in enumerate(voters):
             if (building_scope and person is people["b2"]) or person.name in stay_home:
                 continue
-            votes.cast(vote, person, "agree" if i < agree else "oppose")
+            votes.cast(person, vote, "agree" if i < agree else "oppose")
         db.session.commit()
     return World(c, topic, vote, people)

@@ -94,7 +94,7 @@ def test_every_thread_of_a_long_topic_is_reachable_page_by_page(w, client, sort)
     if sort in (None, "newest", "oldest"):
         assert seen == tops_in_order(topic, newest_first=sort != "oldest")
     else:  # broad support: the same order as the topic page's
-        page_order = [v.id for v in comments.thread(topic, None, "consensus", pages=2).comments]
+        page_order = [v.id for v in comments.thread(None, topic, "consensus", pages=2).comments]
         assert seen == page_order
     # Each thread comes with all its replies, oldest first, and only its own.
     replies = replies_of(topic)

@@ -51,7 +51,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
 
     # The secretary accepts (a service call: secretary actions are not in the API yet).
     topic = db.session.get(Topic, topic_id)
-    topic_service.accept(topic, w.secretary, 7)
+    topic_service.accept(w.secretary, topic, 7)
     db.session.commit()
     assert client.get(f"/api/v1/topics/{topic_id}").get_json()["stage"] == "commenting"
 
@@ -69,9 +69,9 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
     # Deliberation and the vote are opened by the secretary (service calls).
     topic = db.session.get(Topic, topic_id)
     topic.comment_until = utcnow() - timedelta(minutes=1)
-    topic_service.move_to_deliberation(topic, w.secretary)
+    topic_service.move_to_deliberation(w.secretary, topic)
     now = utcnow()
-    vote = vote_service.open_vote(topic, w.secretary, vote_service.VoteSpec(
+    vote = vote_service.open_vote(w.secretary, topic, vote_service.VoteSpec(
         question="是否同意增设充电桩？", electorate="residents", rule="simple_majority",
         scope_key=scope, opens_at=now, closes_at=now + timedelta(days=3)))
     db.session.commit()
@@ -99,7 +99,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
     # The vote closes; the secretary publishes the outcome (service calls, clock frozen).
     closed = vote.closes_at + timedelta(hours=1)
     with clock.frozen(closed):
-        outcome_service.publish(db.session.get(Topic, topic_id), w.secretary, "增设充电桩。", 7)
+        outcome_service.publish(w.secretary, db.session.get(Topic, topic_id), "增设充电桩。", 7)
         db.session.commit()
 
         # Object during the publicity window; it shows on the outcome.
@@ -118,7 +118,7 @@ def test_a_resident_journey_through_the_api_only(app, client, monkeypatch):
         db.session.commit()
         assert client.get(f"/api/v1/topics/{topic_id}/outcome").get_json()[
             "topic_stage"] == "implementing"
-        outcome_service.mark_done(db.session.get(Topic, topic_id), w.secretary, "已安装")
+        outcome_service.mark_done(w.secretary, db.session.get(Topic, topic_id), "已安装")
         db.session.commit()
     with clock.frozen(closed + timedelta(days=8)):
         rated = client.put(f"/api/v1/topics/{topic_id}/rating", headers=me,

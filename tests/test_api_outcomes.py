@@ -27,7 +27,7 @@ def world(app, monkeypatch):
 
 def publish(w, act: bool = True):
     with clock.frozen(ow.CLOSED):
-        service.publish(w.topic, w.people["secretary"], "决定加装扶手。", 7, act=act)
+        service.publish(w.people["secretary"], w.topic, "决定加装扶手。", 7, act=act)
         db.session.commit()
 
 
@@ -38,8 +38,8 @@ def done(w):
     db.session.commit()
     at = ow.CLOSED + 9 * DAY
     with clock.frozen(at):
-        service.post_progress(w.topic, w.people["secretary"], "已采购材料。", 60)
-        service.mark_done(w.topic, w.people["secretary"], "已完工")
+        service.post_progress(w.people["secretary"], w.topic, "已采购材料。", 60)
+        service.mark_done(w.people["secretary"], w.topic, "已完工")
         db.session.commit()
     return at
 
@@ -67,7 +67,7 @@ def test_the_outcome_and_the_board_before_and_after_publishing(world, client):
         assert lodged.get_json()["author"]["name"] == "一栋居民1"
         assert lodged.get_json()["answer"] is None
         objection = db.session.get(Objection, lodged.get_json()["id"])
-        service.answer_objection(objection, w.people["secretary"], "扶手宽度仅8厘米。")
+        service.answer_objection(w.people["secretary"], objection, "扶手宽度仅8厘米。")
         db.session.commit()
 
         public = client.get(url)

@@ -70,8 +70,8 @@ def test_the_meeting_list_runs_the_same_statements_for_few_and_many(w, client, c
 
 def test_a_closed_votes_ballots_page_by_page_in_tracker_order(w, client, count_queries):
     for who in w.residents[:4]:
-        votes.cast(w.vote, who, "agree")
-    votes.cast(w.vote, w.residents[0], "oppose")  # changed: one counted ballot each
+        votes.cast(who, w.vote, "agree")
+    votes.cast(w.residents[0], w.vote, "oppose")  # changed: one counted ballot each
     db.session.commit()
     url = f"/api/v1/votes/{w.vote.id}/ballots"
     assert client.get(url).status_code == 409  # still open: no list yet

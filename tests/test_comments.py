@@ -73,7 +73,7 @@ def audit_actions(topic) -> list[str]:
 
 
 def post(p, user, body="我同意加装电梯。", parent=None) -> Comment:
-    c = comments.post(p.topic, user, body, parent.id if parent else None)
+    c = comments.post(user, p.topic, body, parent.id if parent else None)
     db.session.commit()
     return c
 
@@ -146,7 +146,7 @@ def test_a_resident_comments_follows_and_it_is_in_the_audit_log(place):
 ])
 def test_empty_and_overlong_comments_are_refused_and_change_nothing(place, body, message):
     before = Snapshot(place.topic)
-    error = refused(comments.post, place.topic, place.bob, body, None, match=message)
+    error = refused(comments.post, place.bob, place.topic, body, None, match=message)
     assert error.field == "body"
     assert before.unchanged()
 
@@ -171,20 +171,20 @@ def test_html_and_script_are_stored_as_typed(place):
 def test_only_verified_residents_comment(place, who, code):
     user = AnonymousUserMixin() if who == "anonymous" else getattr(place, who)
     before = Snapshot(place.topic)
-    error = refused(comments.post, place.topic, user, "我反对", None, forbidden=True)
+    error = refused(comments.post, user, place.topic, "我反对", None, forbidden=True)
     assert error.code == code
     assert before.unchanged()
-    assert comments.comment_refusal(place.topic, user)[0] == code
+    assert comments.comment_refusal(user, place.topic)[0] == code
 
 
 def test_residents_outside_the_scope_of_a_building_topic_cannot_comment(place):
     p = place
     topic = factories.topic(p.c, p.alice, building=p.b1, title="一号楼楼道灯")
     db.session.commit()
-    error = refused(comments.post, topic, p.carol, "我们楼也要", None, forbidden=True,
+    error = refused(comments.post, p.carol, topic, "我们楼也要", None, forbidden=True,
                     match="another part of the community")
     assert error.code == "forbidden"
-    assert comments.post(topic, p.bob, "支持", None).id
+    assert comments.post(p.bob, topic, "支持", None).id
 
 
 def test_comments_close_when_the_period_ends(place):
@@ -194,9 +194,9 @@ def test_comments_close_when_the_period_ends(place):
         post(p, p.bob, "赶在截止前")
     before = Snapshot(p.topic)
     with clock.frozen(until):
-        refused(comments.post, p.topic, p.bob, "晚了", None,
+        refused(comments.post, p.bob, p.topic, "晚了", None,
                 match="period has ended and comments are closed")
-        assert comments.comment_refusal(p.topic, p.bob)[0] == "ended"
+        assert comments.comment_refusal(p.bob, p.topic)[0] == "ended"
     assert before.unchanged()
 
 
@@ -208,8 +208,8 @@ def test_comments_are_only_open_while_commenting(place, stage, code):
     p = place
     p.topic.stage = stage
     db.session.commit()
-    assert comments.comment_refusal(p.topic, p.bob)[0] == code
-    refused(comments.post, p.topic, p.bob, "评论", None)
+    assert comments.comment_refusal(p.bob, p.topic)[0] == code
+    refused(comments.post, p.bob, p.topic, "评论", None)
     assert count(Comment) == 0
 
 
@@ -242,14 +242,14 @@ def test_a_reply_to_a_comment_of_another_topic_or_a_withdrawn_one_is_refused(pla
     p = place
     elsewhere = factories.topic(p.c, p.alice, title="垃圾分类")
     db.session.commit()
-    foreign = comments.post(elsewhere, p.bob, "别处的评论", None)
+    foreign = comments.post(p.bob, elsewhere, "别处的评论", None)
     db.session.commit()
-    refused(comments.post, p.topic, p.bob, "回复", foreign.id, match="not on this topic")
-    refused(comments.post, p.topic, p.bob, "回复", 999_999, match="not on this topic")
+    refused(comments.post, p.bob, p.topic, "回复", foreign.id, match="not on this topic")
+    refused(comments.post, p.bob, p.topic, "回复", 999_999, match="not on this topic")
     gone = post(p, p.carol, "撤回前")
-    comments.withdraw(gone, p.carol)
+    comments.withdraw(p.carol, gone)
     db.session.commit()
-    refused(comments.post, p.topic, p.bob, "回复", gone.id, match="no longer shown")
+    refused(comments.post, p.bob, p.topic, "回复", gone.id, match="no longer shown")
 
 
 # --- editing -------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ def test_the_author_edits_within_15_minutes_and_the_edit_is_marked(place):
     p = place
     c = post(p, p.bob, "初稿")
     with later(14.9):
-        comments.edit(c, p.bob, "修改稿")
+        comments.edit(p.bob, c, "修改稿")
         db.session.commit()
     assert c.body == "修改稿" and c.edited_at == T0 + timedelta(minutes=14.9)
     assert "topic.comment_edit" in audit_actions(p.topic)
@@ -269,8 +269,8 @@ def test_editing_after_15_minutes_is_refused(place):
     c = post(p, p.bob, "初稿")
     before = Snapshot(p.topic)
     with later(15):
-        assert not comments.can_edit(c, p.bob)
-        error = refused(comments.edit, c, p.bob, "太晚的修改", match="15 minutes")
+        assert not comments.can_edit(p.bob, c)
+        error = refused(comments.edit, p.bob, c, "太晚的修改", match="15 minutes")
     assert error.field == "body"
     assert before.unchanged()
 
@@ -281,7 +281,7 @@ def test_nobody_edits_anothers_comment(place, who):
     c = post(p, p.bob, "原文")
     user = AnonymousUserMixin() if who == "anonymous" else getattr(p, who)
     before = Snapshot(p.topic)
-    error = refused(comments.edit, c, user, "篡改", forbidden=True)
+    error = refused(comments.edit, user, c, "篡改", forbidden=True)
     assert error.code == ("login_required" if who == "anonymous" else "forbidden")
     assert before.unchanged()
 
@@ -289,18 +289,18 @@ def test_nobody_edits_anothers_comment(place, who):
 def test_editing_refuses_empty_text_withdrawn_hidden_and_closed(place):
     p = place
     c = post(p, p.bob, "原文")
-    refused(comments.edit, c, p.bob, "  ", match="empty")
-    comments.hide(c, p.secretary, "人身攻击")
+    refused(comments.edit, p.bob, c, "  ", match="empty")
+    comments.hide(p.secretary, c, "人身攻击")
     db.session.commit()
-    refused(comments.edit, c, p.bob, "改", match="hidden by the moderator")
+    refused(comments.edit, p.bob, c, "改", match="hidden by the moderator")
     d = post(p, p.bob, "另一条")
-    comments.withdraw(d, p.bob)
+    comments.withdraw(p.bob, d)
     db.session.commit()
-    refused(comments.edit, d, p.bob, "改", match="withdrawn")
+    refused(comments.edit, p.bob, d, "改", match="withdrawn")
     e = post(p, p.bob, "第三条")
     p.topic.stage = "deliberating"
     db.session.commit()
-    refused(comments.edit, e, p.bob, "改", match="comments are closed")
+    refused(comments.edit, p.bob, e, "改", match="comments are closed")
 
 
 # --- withdrawing ---------------------------------------------------------------------------
@@ -309,17 +309,17 @@ def test_withdrawing_blanks_the_text_and_keeps_the_replies(place):
     p = place
     top = post(p, p.bob, "说错了")
     reply = post(p, p.carol, "你说得对", parent=top)
-    comments.report(top, p.alice, "不实信息")
+    comments.report(p.alice, top, "不实信息")
     db.session.commit()
-    comments.withdraw(top, p.bob)
+    comments.withdraw(p.bob, top)
     db.session.commit()
     assert top.body == "" and top.withdrawn_at == T0
     assert top.open_report_count == 0  # nothing left to moderate
     assert db.session.get(Comment, reply.id).body == "你说得对"
     assert db.session.get(Topic, p.topic.id).comment_count == 1
     assert "topic.comment_withdraw" in audit_actions(p.topic)
-    refused(comments.withdraw, top, p.bob, match="already withdrawn")
-    t = comments.thread(p.topic, None, "oldest")
+    refused(comments.withdraw, p.bob, top, match="already withdrawn")
+    t = comments.thread(None, p.topic, "oldest")
     assert t.comments[0].state == comments.WITHDRAWN and not t.comments[0].show_body
     assert [r.id for r in t.comments[0].replies] == [reply.id]
 
@@ -328,9 +328,9 @@ def test_an_author_may_withdraw_after_the_period_but_nobody_else_may(place):
     p = place
     c = post(p, p.bob)
     for who in ("carol", "secretary", "platform"):
-        refused(comments.withdraw, c, getattr(p, who), forbidden=True)
+        refused(comments.withdraw, getattr(p, who), c, forbidden=True)
     with clock.frozen(p.topic.comment_until + timedelta(days=1)):
-        comments.withdraw(c, p.bob)
+        comments.withdraw(p.bob, c)
         db.session.commit()
     assert c.withdrawn_at is not None
 
@@ -350,21 +350,21 @@ def recount(c: Comment) -> tuple[int, int, int]:
 def test_reacting_changing_repeating_and_taking_back(place):
     p = place
     c = post(p, p.bob)
-    assert comments.react(c, p.carol, "agree") == "agree"
+    assert comments.react(p.carol, c, "agree") == "agree"
     db.session.commit()
     assert counts(c) == (1, 0, 0)
     # the same value again keeps it (a double click changes nothing)
-    assert comments.react(c, p.carol, "agree") == "agree"
+    assert comments.react(p.carol, c, "agree") == "agree"
     db.session.commit()
     assert counts(c) == (1, 0, 0)
-    assert comments.react(c, p.carol, "disagree") == "disagree"
-    comments.react(c, p.alice, "pass")
+    assert comments.react(p.carol, c, "disagree") == "disagree"
+    comments.react(p.alice, c, "pass")
     db.session.commit()
     assert counts(c) == (0, 1, 1) == recount(c)
-    assert comments.react(c, p.carol, comments.CLEAR) is None
+    assert comments.react(p.carol, c, comments.CLEAR) is None
     db.session.commit()
     assert counts(c) == (0, 0, 1) == recount(c)
-    assert comments.react(c, p.carol, comments.CLEAR) is None  # nothing to take back
+    assert comments.react(p.carol, c, comments.CLEAR) is None  # nothing to take back
     db.session.commit()
     assert counts(c) == (0, 0, 1)
     assert count(Reaction, Reaction.user_id == p.carol.id) == 0
@@ -374,25 +374,25 @@ def test_reacting_changing_repeating_and_taking_back(place):
 def test_unknown_reaction_values_are_refused(place, value):
     c = post(place, place.bob)
     before = Snapshot(place.topic)
-    refused(comments.react, c, place.carol, value, match="agree, disagree or pass")
+    refused(comments.react, place.carol, c, value, match="agree, disagree or pass")
     assert before.unchanged()
 
 
 def test_reactions_refused_on_own_withdrawn_and_hidden_comments_and_after_the_period(place):
     p = place
     mine = post(p, p.carol)
-    refused(comments.react, mine, p.carol, "agree", match="your own comment")
+    refused(comments.react, p.carol, mine, "agree", match="your own comment")
     gone = post(p, p.bob, "将撤回")
-    comments.withdraw(gone, p.bob)
+    comments.withdraw(p.bob, gone)
     hidden = post(p, p.bob, "将被隐藏")
-    comments.hide(hidden, p.secretary, "广告")
+    comments.hide(p.secretary, hidden, "广告")
     db.session.commit()
-    refused(comments.react, gone, p.carol, "agree", match="withdrawn")
-    refused(comments.react, hidden, p.carol, "agree", match="hidden")
+    refused(comments.react, p.carol, gone, "agree", match="withdrawn")
+    refused(comments.react, p.carol, hidden, "agree", match="hidden")
     ok = post(p, p.bob, "正常")
     before = Snapshot(p.topic)
     with clock.frozen(p.topic.comment_until):
-        refused(comments.react, ok, p.carol, "agree", match="comments are closed")
+        refused(comments.react, p.carol, ok, "agree", match="comments are closed")
     assert before.unchanged()
 
 
@@ -400,7 +400,7 @@ def test_reactions_refused_on_own_withdrawn_and_hidden_comments_and_after_the_pe
                                        ("secretary", "not_verified")])
 def test_reactions_need_a_verified_resident_of_the_scope(place, who, code):
     c = post(place, place.bob)
-    error = refused(comments.react, c, getattr(place, who), "agree", forbidden=True)
+    error = refused(comments.react, getattr(place, who), c, "agree", forbidden=True)
     assert error.code == code
     assert counts(c) == (0, 0, 0)
 
@@ -414,7 +414,7 @@ def test_counters_stay_exact_through_many_changes(place):
     for step, value in enumerate(script * 2):
         for i, person in enumerate(people):
             c = cs[(step + i) % 3]
-            comments.react(c, person, script[(step * 3 + i) % len(script)])
+            comments.react(person, c, script[(step * 3 + i) % len(script)])
         db.session.commit()
     for c in cs:
         assert counts(c) == recount(c)
@@ -425,13 +425,13 @@ def test_counters_stay_exact_through_many_changes(place):
 def test_a_report_counts_once_per_person_and_is_audited(place):
     p = place
     c = post(p, p.bob, "骂人的话")
-    comments.report(c, p.carol, "人身攻击")
+    comments.report(p.carol, c, "人身攻击")
     db.session.commit()
     assert c.open_report_count == 1
     before = Snapshot(p.topic)
-    refused(comments.report, c, p.carol, "再举报一次", match="already reported")
+    refused(comments.report, p.carol, c, "再举报一次", match="already reported")
     assert before.unchanged()
-    comments.report(c, p.alice, "不文明")
+    comments.report(p.alice, c, "不文明")
     db.session.commit()
     assert db.session.get(Comment, c.id).open_report_count == 2
     entry = db.session.scalar(select(AuditEntry).where(
@@ -443,11 +443,11 @@ def test_a_report_counts_once_per_person_and_is_audited(place):
 def test_report_refusals(place):
     p = place
     c = post(p, p.bob)
-    refused(comments.report, c, p.carol, "  ", match="Say what is wrong")
-    refused(comments.report, c, p.carol, "x" * (comments.REASON_MAX + 1), match="at most 500")
-    refused(comments.report, c, p.bob, "自己举报自己", match="your own comment")
-    refused(comments.report, c, p.pending, "理由", forbidden=True)
-    refused(comments.report, c, AnonymousUserMixin(), "理由", forbidden=True)
+    refused(comments.report, p.carol, c, "  ", match="Say what is wrong")
+    refused(comments.report, p.carol, c, "x" * (comments.REASON_MAX + 1), match="at most 500")
+    refused(comments.report, p.bob, c, "自己举报自己", match="your own comment")
+    refused(comments.report, p.pending, c, "理由", forbidden=True)
+    refused(comments.report, AnonymousUserMixin(), c, "理由", forbidden=True)
     assert count(CommentReport) == 0
 
 
@@ -456,9 +456,9 @@ def test_moderators_hide_with_a_reason_and_restore(place, who):
     p = place
     moderator = p.secretary if who == "moderator" else getattr(p, who)
     c = post(p, p.bob, "广告：代办房产证")
-    comments.report(c, p.carol, "广告")
+    comments.report(p.carol, c, "广告")
     db.session.commit()
-    comments.hide(c, moderator, "商业广告")
+    comments.hide(moderator, c, "商业广告")
     db.session.commit()
     assert (c.hidden_by_id, c.hidden_reason, c.hidden_at) == (moderator.id, "商业广告", T0)
     assert c.open_report_count == 0
@@ -466,11 +466,11 @@ def test_moderators_hide_with_a_reason_and_restore(place, who):
     note = db.session.scalar(select(Notification).where(
         Notification.kind == "topic.comment_hidden"))
     assert note.user_id == p.bob.id and note.params["note"] == "商业广告"
-    refused(comments.hide, c, moderator, "再藏一次", match="already hidden")
-    comments.restore(c, moderator)
+    refused(comments.hide, moderator, c, "再藏一次", match="already hidden")
+    comments.restore(moderator, c)
     db.session.commit()
     assert c.hidden_at is None and c.hidden_reason == ""
-    refused(comments.restore, c, moderator, match="not hidden")
+    refused(comments.restore, moderator, c, match="not hidden")
     entries = db.session.scalars(select(AuditEntry).where(
         AuditEntry.action.in_(["topic.comment_hide", "topic.comment_restore"]))
         .order_by(AuditEntry.id)).all()
@@ -489,35 +489,35 @@ def test_nobody_but_the_communitys_moderators_hides_or_restores(place, who):
     user = AnonymousUserMixin() if who == "anonymous" else getattr(p, who)
     c = post(p, p.bob)
     before = Snapshot(p.topic)
-    error = refused(comments.hide, c, user, "理由", forbidden=True)
+    error = refused(comments.hide, user, c, "理由", forbidden=True)
     assert error.code == ("login_required" if who == "anonymous" else "forbidden")
-    refused(comments.dismiss_reports, c, user, forbidden=True)
+    refused(comments.dismiss_reports, user, c, forbidden=True)
     assert before.unchanged()
-    comments.hide(c, p.secretary, "理由")
+    comments.hide(p.secretary, c, "理由")
     db.session.commit()
     before = Snapshot(p.topic)
-    refused(comments.restore, c, user, forbidden=True)
+    refused(comments.restore, user, c, forbidden=True)
     assert before.unchanged()
 
 
 def test_hiding_needs_a_reason_and_a_comment_to_hide(place):
     p = place
     c = post(p, p.bob)
-    error = refused(comments.hide, c, p.secretary, " ", match="Give a reason")
+    error = refused(comments.hide, p.secretary, c, " ", match="Give a reason")
     assert error.field == "reason"
-    refused(comments.hide, c, p.secretary, "长" * 501, match="at most 500")
-    comments.withdraw(c, p.bob)
+    refused(comments.hide, p.secretary, c, "长" * 501, match="at most 500")
+    comments.withdraw(p.bob, c)
     db.session.commit()
-    refused(comments.hide, c, p.secretary, "理由", match="withdrawn")
+    refused(comments.hide, p.secretary, c, "理由", match="withdrawn")
 
 
 def test_dismissing_reports_keeps_the_comment(place):
     p = place
     c = post(p, p.bob)
-    refused(comments.dismiss_reports, c, p.secretary, match="no open reports")
-    comments.report(c, p.carol, "我不喜欢")
+    refused(comments.dismiss_reports, p.secretary, c, match="no open reports")
+    comments.report(p.carol, c, "我不喜欢")
     db.session.commit()
-    comments.dismiss_reports(c, p.secretary)
+    comments.dismiss_reports(p.secretary, c)
     db.session.commit()
     assert c.open_report_count == 0 and c.hidden_at is None
     assert "topic.comment_dismiss" in audit_actions(p.topic)
@@ -528,12 +528,12 @@ def test_the_moderation_queue_holds_reported_comments_of_ones_communities(place)
     elsewhere_topic = factories.topic(p.other, p.outsider, title="外社区议题")
     db.session.commit()
     mine = post(p, p.bob, "被举报")
-    comments.report(mine, p.carol, "不实")
-    comments.report(mine, p.alice, "夸大")
+    comments.report(p.carol, mine, "不实")
+    comments.report(p.alice, mine, "夸大")
     post(p, p.bob, "无人举报")
-    theirs = comments.post(elsewhere_topic, p.outsider, "外社区评论", None)
+    theirs = comments.post(p.outsider, elsewhere_topic, "外社区评论", None)
     neighbour = factories.resident(p.other, "外社区邻居")
-    comments.report(theirs, neighbour, "广告")
+    comments.report(neighbour, theirs, "广告")
     db.session.commit()
     queue = comments.moderation_queue(p.secretary)
     assert [i.comment.id for i in queue] == [mine.id]
@@ -554,7 +554,7 @@ def test_at_most_five_comments_a_minute(place):
             post(p, p.bob, f"第{i}条")
     before = Snapshot(p.topic)
     with later(0.9):
-        error = refused(comments.post, p.topic, p.bob, "第六条", None, match="very quickly")
+        error = refused(comments.post, p.bob, p.topic, "第六条", None, match="very quickly")
     assert error.field == "body"
     assert before.unchanged()
     with later(0.9):  # others are not slowed down
@@ -569,7 +569,7 @@ def test_at_most_thirty_comments_an_hour(place):
         with later(i * 1.5):  # 30 comments in 45 minutes, never 5 in a minute
             post(p, p.bob, f"第{i}条")
     with later(50):
-        refused(comments.post, p.topic, p.bob, "第31条", None, match="30 comments in the last")
+        refused(comments.post, p.bob, p.topic, "第31条", None, match="30 comments in the last")
     with later(60.01):  # the first one is more than an hour old
         post(p, p.bob, "一小时后")
 
@@ -611,7 +611,7 @@ def test_thread_runs_a_fixed_number_of_queries(place, count_queries, sort):
         topic = db.session.get(Topic, p.topic.id)
         forget_memberships()  # as in a fresh request
         with count_queries() as q:
-            t = comments.thread(topic, p.carol, sort)
+            t = comments.thread(p.carol, topic, sort)
             for v in t.comments:  # what the template touches
                 _ = (v.comment.author.name, [r.comment.author.name for r in v.replies])
         seen.append(q.count)
@@ -629,11 +629,11 @@ def test_thread_orders_and_nests(place):
         b = post(p, p.carol, "B")
     with later(2):
         r = post(p, p.alice, "回复A", parent=a)
-    oldest = comments.thread(p.topic, None, "oldest")
+    oldest = comments.thread(None, p.topic, "oldest")
     assert [v.id for v in oldest.comments] == [a.id, b.id]
     assert [v.id for v in oldest.comments[0].replies] == [r.id]
-    assert [v.id for v in comments.thread(p.topic, None, "newest").comments] == [b.id, a.id]
-    assert comments.thread(p.topic, None, "bogus").sort == comments.DEFAULT_SORT
+    assert [v.id for v in comments.thread(None, p.topic, "newest").comments] == [b.id, a.id]
+    assert comments.thread(None, p.topic, "bogus").sort == comments.DEFAULT_SORT
 
 
 def test_thread_consensus_sort_puts_the_broadly_supported_first(place):
@@ -644,10 +644,10 @@ def test_thread_consensus_sort_puts_the_broadly_supported_first(place):
     db.session.commit()
     for i, person in enumerate(people):
         camp = i % 2
-        comments.react(divisive, person, "agree" if camp else "disagree")
-        comments.react(broad, person, "agree" if i % 4 else "pass")
+        comments.react(person, divisive, "agree" if camp else "disagree")
+        comments.react(person, broad, "agree" if i % 4 else "pass")
     db.session.commit()
-    t = comments.thread(p.topic, p.carol, "consensus")
+    t = comments.thread(p.carol, p.topic, "consensus")
     assert [v.id for v in t.comments] == [broad.id, divisive.id]
     assert t.comments[0].support.score > t.comments[1].support.score
 
@@ -655,12 +655,12 @@ def test_thread_consensus_sort_puts_the_broadly_supported_first(place):
 def test_hidden_comments_show_the_reason_to_all_and_the_text_to_moderators(place):
     p = place
     c = post(p, p.bob, "某某是骗子")
-    comments.hide(c, p.secretary, "人身攻击")
+    comments.hide(p.secretary, c, "人身攻击")
     db.session.commit()
     for viewer, sees_text in [(None, False), (p.carol, False), (p.bob, False),
                               (p.secretary, True), (p.admin, True), (p.platform, True),
                               (p.secretary_elsewhere, False)]:
-        v = comments.thread(p.topic, viewer, "newest").comments[0]
+        v = comments.thread(viewer, p.topic, "newest").comments[0]
         assert v.state == comments.HIDDEN
         assert v.show_body is sees_text, viewer
         assert not v.can_react
@@ -669,19 +669,19 @@ def test_hidden_comments_show_the_reason_to_all_and_the_text_to_moderators(place
 def test_viewer_flags(place):
     p = place
     c = post(p, p.bob)
-    comments.react(c, p.carol, "disagree")
-    comments.report(c, p.carol, "理由")
+    comments.react(p.carol, c, "disagree")
+    comments.report(p.carol, c, "理由")
     db.session.commit()
-    carol = comments.thread(p.topic, p.carol, "newest").comments[0]
+    carol = comments.thread(p.carol, p.topic, "newest").comments[0]
     assert (carol.my_reaction, carol.reported, carol.can_report, carol.can_react,
             carol.can_edit, carol.can_moderate) == ("disagree", True, False, True, False, False)
-    bob = comments.thread(p.topic, p.bob, "newest").comments[0]
+    bob = comments.thread(p.bob, p.topic, "newest").comments[0]
     assert (bob.mine, bob.can_edit, bob.can_withdraw, bob.can_react) == (True, True, True, False)
     with later(16):
-        assert not comments.thread(p.topic, p.bob, "newest").comments[0].can_edit
-    visitor = comments.thread(p.topic, None, "newest")
+        assert not comments.thread(p.bob, p.topic, "newest").comments[0].can_edit
+    visitor = comments.thread(None, p.topic, "newest")
     assert visitor.refusal_code == "login_required" and not visitor.comments[0].can_react
-    assert comments.thread(p.topic, p.secretary, "newest").can_moderate
+    assert comments.thread(p.secretary, p.topic, "newest").can_moderate
 
 
 # --- concurrency ------------------------------------------------------------------------------
@@ -722,6 +722,6 @@ def test_posting_works_on_a_topic_loaded_for_the_page(place):
     from consult.topics import queries
 
     topic = queries.topic_for_page(place.topic.id)
-    comments.post(topic, place.bob, "从页面来的", None)
+    comments.post(place.bob, topic, "从页面来的", None)
     db.session.commit()
     assert db.session.get(Topic, topic.id).comment_count == 1

@@ -329,10 +329,10 @@ def test_no_further_action_closes_with_the_reason(world):
 
 def test_the_new_transitions_are_guarded_by_published_minutes(world):
     schedule(world)
-    assert "send the topic back" in str(lifecycle.refusal(world.topic, "send_back",
-                                                          world.secretary))
-    assert "no further action" in str(lifecycle.refusal(world.topic, "close_no_action",
-                                                        world.secretary, {"reason": "x"}))
+    assert "send the topic back" in str(lifecycle.refusal(world.secretary, world.topic,
+                                                          "send_back"))
+    assert "no further action" in str(lifecycle.refusal(world.secretary, world.topic,
+                                                        "close_no_action", {"reason": "x"}))
 
 
 def test_publishing_needs_a_complete_resolution_on_every_topic(world):

@@ -31,7 +31,7 @@ def as_(client, login, w, who):
 
 
 def publish(w):
-    service.publish(w.topic, w.people["secretary"], "决定：加装扶手。", 7)
+    service.publish(w.people["secretary"], w.topic, "决定：加装扶手。", 7)
     db.session.commit()
 
 
@@ -111,7 +111,7 @@ def test_objection_refusals(world, client, login, who):
 def test_uphold_through_the_form(world, client, login):
     w = world
     publish(w)
-    ob = service.lodge_objection(w.topic, w.people["r1"], "程序有误")
+    ob = service.lodge_objection(w.people["r1"], w.topic, "程序有误")
     db.session.commit()
     login(w.people["secretary"])
     r = client.post(f"/objections/{ob.id}/answer",
@@ -162,7 +162,7 @@ def test_implementation_forms_and_refusals(world, client, login):
 def test_rating_form(world, client, login):
     w = world
     effective(w)
-    service.mark_done(w.topic, w.people["secretary"])
+    service.mark_done(w.people["secretary"], w.topic)
     db.session.commit()
     login(w.people["r1"])
     page = client.get(f"/topics/{w.topic.id}")
@@ -227,8 +227,8 @@ def test_topic_page_settles_lazily_and_keeps_a_fixed_number_of_queries(world, cl
     login(w.people["r1"])
     counts = []
     for n in (1, 8):
-        while len(service.section(w.topic, sec).progress) < n:
-            service.post_progress(w.topic, sec, "进展", 10)
+        while len(service.section(sec, w.topic).progress) < n:
+            service.post_progress(sec, w.topic, "进展", 10)
         db.session.commit()
         client.get(f"/topics/{w.topic.id}")
         with count_queries() as q:
@@ -240,10 +240,10 @@ def test_topic_page_settles_lazily_and_keeps_a_fixed_number_of_queries(world, cl
 def test_dashboard_draws_readable_svg(world, client):
     w = world
     effective(w)
-    service.mark_done(w.topic, w.people["secretary"])
+    service.mark_done(w.people["secretary"], w.topic)
     db.session.commit()
-    service.rate(w.topic, w.people["r1"], 4)
-    service.rate(w.topic, w.people["r2"], 5)
+    service.rate(w.people["r1"], w.topic, 4)
+    service.rate(w.people["r2"], w.topic, 5)
     db.session.commit()
     clock.set_frozen(ow.CLOSED + 30 * DAY)
     service.settle_due_outcomes()

@@ -27,7 +27,7 @@ def world(app, monkeypatch):
 
 def published(w, days=7, act=True):
     with clock.frozen(ow.CLOSED):
-        outcome = service.publish(w.topic, w.people["secretary"], "决定加装扶手。", days, act=act)
+        outcome = service.publish(w.people["secretary"], w.topic, "决定加装扶手。", days, act=act)
         db.session.commit()
     return outcome
 
@@ -35,7 +35,7 @@ def published(w, days=7, act=True):
 def test_publishing_needs_a_closed_valid_vote(world):
     w = world
     with clock.frozen(ow.T0 + DAY), pytest.raises(Refused, match="closed"):
-        service.publish(w.topic, w.people["secretary"], "决定", 7)
+        service.publish(w.people["secretary"], w.topic, "决定", 7)
     db.session.rollback()
     outcome = published(w)
     assert w.topic.stage == "publicised"
@@ -48,21 +48,21 @@ def test_an_invalid_vote_is_rerun_not_published(app, monkeypatch):
     w.vote.quorum_percent = 100  # only 3 of 4 voted
     db.session.commit()
     with clock.frozen(ow.CLOSED), pytest.raises(Refused, match="not valid"):
-        service.publish(w.topic, w.people["secretary"], "决定", 7)
+        service.publish(w.people["secretary"], w.topic, "决定", 7)
 
 
 @pytest.mark.parametrize("days", [4, 31])
 def test_the_window_is_at_least_five_days(world, days):
     w = world
     with clock.frozen(ow.CLOSED), pytest.raises(Refused) as refused:
-        service.publish(w.topic, w.people["secretary"], "决定", days)
+        service.publish(w.people["secretary"], w.topic, "决定", days)
     assert refused.value.field == "days"
 
 
 def test_an_empty_decision_is_refused_and_nothing_changes(world):
     w = world
     with clock.frozen(ow.CLOSED), pytest.raises(Refused) as refused:
-        service.publish(w.topic, w.people["secretary"], "  ", 7)
+        service.publish(w.people["secretary"], w.topic, "  ", 7)
     assert refused.value.field == "decision"
     db.session.rollback()
     assert w.topic.stage == "voting" and service.current_outcome(w.topic.id) is None
@@ -72,7 +72,7 @@ def test_an_empty_decision_is_refused_and_nothing_changes(world):
 def test_only_the_communitys_secretary_publishes(world, who):
     w = world
     with clock.frozen(ow.CLOSED), pytest.raises(Refused):
-        service.publish(w.topic, w.people[who], "决定", 7)
+        service.publish(w.people[who], w.topic, "决定", 7)
 
 
 def test_the_decision_is_prefilled_from_the_result(world):
@@ -86,35 +86,35 @@ def test_objections_only_in_the_window_and_in_scope(world):
     w = world
     published(w)
     with clock.frozen(ow.CLOSED + DAY):
-        service.lodge_objection(w.topic, w.people["r1"], "扶手会占用楼道。")
+        service.lodge_objection(w.people["r1"], w.topic, "扶手会占用楼道。")
         for who in ("elsewhere", "pending", "logged_in"):
             with pytest.raises(Refused):
-                service.lodge_objection(w.topic, w.people[who], "不同意")
+                service.lodge_objection(w.people[who], w.topic, "不同意")
         with pytest.raises(Refused) as refused:
-            service.lodge_objection(w.topic, w.people["r2"], " ")
+            service.lodge_objection(w.people["r2"], w.topic, " ")
         assert refused.value.field == "objection"
     with clock.frozen(ow.CLOSED + 7 * DAY), pytest.raises(Refused, match="publicised"):
-        service.lodge_objection(w.topic, w.people["r2"], "太晚了")
+        service.lodge_objection(w.people["r2"], w.topic, "太晚了")
 
 
 def test_building_scope_keeps_other_buildings_out(app, monkeypatch):
     w = ow.build(monkeypatch, building_scope=True)
     published(w)
     with clock.frozen(ow.CLOSED + DAY), pytest.raises(Refused, match="another part"):
-        service.lodge_objection(w.topic, w.people["b2"], "不同意")
+        service.lodge_objection(w.people["b2"], w.topic, "不同意")
 
 
 def test_answering_notifies_the_objector_and_the_window_then_makes_it_effective(world):
     w = world
     published(w)
     with clock.frozen(ow.CLOSED + DAY):
-        ob = service.lodge_objection(w.topic, w.people["r1"], "扶手会占用楼道。")
+        ob = service.lodge_objection(w.people["r1"], w.topic, "扶手会占用楼道。")
         with pytest.raises(Refused):
-            service.answer_objection(ob, w.people["r2"], "不")
-        service.answer_objection(ob, w.people["secretary"], "扶手宽度仅8厘米。")
+            service.answer_objection(w.people["r2"], ob, "不")
+        service.answer_objection(w.people["secretary"], ob, "扶手宽度仅8厘米。")
         db.session.commit()
         with pytest.raises(Refused, match="already answered"):
-            service.answer_objection(ob, w.people["secretary"], "再答")
+            service.answer_objection(w.people["secretary"], ob, "再答")
     assert db.session.scalar(select(Notification.kind).where(
         Notification.user_id == w.people["r1"].id, Notification.kind == "outcome.answer"))
     with clock.frozen(ow.CLOSED + 7 * DAY - timedelta(seconds=1)):
@@ -143,13 +143,13 @@ def test_upholding_an_objection_sends_the_topic_back(world):
     w = world
     published(w)
     with clock.frozen(ow.CLOSED + DAY):
-        ob = service.lodge_objection(w.topic, w.people["r1"], "程序有误。")
+        ob = service.lodge_objection(w.people["r1"], w.topic, "程序有误。")
         db.session.commit()
         with pytest.raises(Refused) as refused:
-            service.answer_objection(ob, w.people["secretary"], "", uphold=True)
+            service.answer_objection(w.people["secretary"], ob, "", uphold=True)
         assert refused.value.field == "answer"
         db.session.rollback()
-        service.answer_objection(ob, w.people["secretary"], "异议成立，重新开会表决。",
+        service.answer_objection(w.people["secretary"], ob, "异议成立，重新开会表决。",
                                  uphold=True)
         db.session.commit()
     assert w.topic.stage == "deliberating"
@@ -167,10 +167,10 @@ def test_upholding_after_the_window_is_refused(world):
     w = world
     published(w)
     with clock.frozen(ow.CLOSED + DAY):
-        ob = service.lodge_objection(w.topic, w.people["r1"], "程序有误。")
+        ob = service.lodge_objection(w.people["r1"], w.topic, "程序有误。")
         db.session.commit()
     with clock.frozen(ow.CLOSED + 8 * DAY), pytest.raises(Refused, match="ended"):
-        service.answer_objection(ob, w.people["secretary"], "成立", uphold=True)
+        service.answer_objection(w.people["secretary"], ob, "成立", uphold=True)
 
 
 def test_a_decision_to_do_nothing_closes_when_the_window_ends(world):
@@ -195,19 +195,19 @@ def test_implementation_plan_progress_and_overdue(world):
     w.topic.follows = []
     lifecycle_followers = [w.people["r1"]]
     from consult.topics import service as topics
-    topics.follow(w.topic, lifecycle_followers[0])
+    topics.follow(lifecycle_followers[0], w.topic)
     with clock.frozen(start + DAY):
         with pytest.raises(Refused) as refused:
-            service.plan(w.topic, sec, "", date(2026, 12, 31))
+            service.plan(sec, w.topic, "", date(2026, 12, 31))
         assert refused.value.field == "responsible"
         with pytest.raises(Refused):
-            service.plan(w.topic, w.people["r1"], "物业", date(2026, 12, 31))
-        service.plan(w.topic, sec, "物业服务中心", date(2026, 12, 20))
+            service.plan(w.people["r1"], w.topic, "物业", date(2026, 12, 31))
+        service.plan(sec, w.topic, "物业服务中心", date(2026, 12, 20))
         for bad in (-1, 101, None):
             with pytest.raises(Refused) as refused:
-                service.post_progress(w.topic, sec, "进行中", bad)
+                service.post_progress(sec, w.topic, "进行中", bad)
             assert refused.value.field == "percent"
-        service.post_progress(w.topic, sec, "已采购材料。", 30)
+        service.post_progress(sec, w.topic, "已采购材料。", 30)
         db.session.commit()
     outcome = service.current_outcome(w.topic.id)
     assert db.session.scalar(select(Notification.params).where(
@@ -219,7 +219,7 @@ def test_implementation_plan_progress_and_overdue(world):
 def done(w):
     start = effective(w)
     with clock.frozen(start + 2 * DAY):
-        service.mark_done(w.topic, w.people["secretary"], "已完工")
+        service.mark_done(w.people["secretary"], w.topic, "已完工")
         db.session.commit()
     return start + 2 * DAY
 
@@ -231,23 +231,23 @@ def test_completion_opens_ratings_for_fourteen_days_then_closes(world):
     assert w.topic.stage == "implementing" and outcome.ratings_until == at + 14 * DAY
     assert not service.is_overdue(outcome, at + 100 * DAY)
     with clock.frozen(at + DAY), pytest.raises(Refused, match="already"):
-        service.mark_done(w.topic, w.people["secretary"])
+        service.mark_done(w.people["secretary"], w.topic)
     db.session.rollback()
     with clock.frozen(at + DAY), pytest.raises(Refused):
-        service.post_progress(w.topic, w.people["secretary"], "再报", 100)
+        service.post_progress(w.people["secretary"], w.topic, "再报", 100)
     db.session.rollback()
     with clock.frozen(at + DAY):
-        service.rate(w.topic, w.people["r1"], 4, "不错")
-        service.rate(w.topic, w.people["r2"], 5)
-        service.rate(w.topic, w.people["r0"], 2)
-        service.rate(w.topic, w.people["r1"], 3, "改为三星")  # changed, still one
+        service.rate(w.people["r1"], w.topic, 4, "不错")
+        service.rate(w.people["r2"], w.topic, 5)
+        service.rate(w.people["r0"], w.topic, 2)
+        service.rate(w.people["r1"], w.topic, 3, "改为三星")  # changed, still one
         db.session.commit()
         for who in ("elsewhere", "pending", "logged_in"):
             with pytest.raises(Refused):
-                service.rate(w.topic, w.people[who], 5)
+                service.rate(w.people[who], w.topic, 5)
         for bad in (0, 6, None):
             with pytest.raises(Refused) as refused:
-                service.rate(w.topic, w.people["b2"], bad)
+                service.rate(w.people["b2"], w.topic, bad)
             assert refused.value.field == "stars"
     summary = service.rating_summary(outcome.id)
     assert summary.count == 3 and summary.distribution == {5: 1, 4: 0, 3: 1, 2: 1, 1: 0}
@@ -256,7 +256,7 @@ def test_completion_opens_ratings_for_fourteen_days_then_closes(world):
         Rating.user_id == w.people["r1"].id)) == "改为三星"
     assert service.settle_due_outcomes(at + 14 * DAY - timedelta(seconds=1)) == 0
     with clock.frozen(at + 14 * DAY), pytest.raises(Refused, match="days"):
-        service.rate(w.topic, w.people["b2"], 5)
+        service.rate(w.people["b2"], w.topic, 5)
     db.session.rollback()  # as the refused request does: its settling goes too
     assert service.settle_due_outcomes(at + 14 * DAY) == 1
     db.session.commit()
@@ -267,7 +267,7 @@ def test_ratings_before_done_are_refused(world):
     w = world
     start = effective(w)
     with clock.frozen(start + DAY), pytest.raises(Refused):
-        service.rate(w.topic, w.people["r1"], 5)
+        service.rate(w.people["r1"], w.topic, 5)
 
 
 def test_stage_changes_only_through_the_lifecycle(world):

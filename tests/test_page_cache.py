@@ -42,7 +42,7 @@ def test_a_visitor_gets_the_kept_page_until_someone_writes(app, client, place):
     assert (cache_state(first), cache_state(again)) == ("miss", "hit")
     assert "楼道加装扶手" in again.get_data(as_text=True)
 
-    comments.post(topic, author, "我家老人每天要上下楼，非常需要扶手。")
+    comments.post(author, topic, "我家老人每天要上下楼，非常需要扶手。")
     db.session.commit()
     after = client.get(f"/topics/{topic.id}")
     assert cache_state(after) == "miss"
@@ -53,7 +53,7 @@ def test_a_refused_write_keeps_the_pages(app, client, place):
     topic, author = place
     client.get(f"/topics/{topic.id}")
     with pytest.raises(comments.Refused):
-        comments.post(topic, author, "   ")
+        comments.post(author, topic, "   ")
     db.session.rollback()
     assert cache_state(client.get(f"/topics/{topic.id}")) == "hit"
 

@@ -178,7 +178,7 @@ def test_objections_are_limited_per_user(app, login, monkeypatch):
     world = ow.build(monkeypatch)
     clock.set_frozen(ow.CLOSED)
     try:
-        service.publish(world.topic, world.people["secretary"], "决定：加装扶手。", 7)
+        service.publish(world.people["secretary"], world.topic, "决定：加装扶手。", 7)
         db.session.commit()
         alice = as_user(app, login, world.people["r1"])
         bob = as_user(app, login, world.people["r2"])

@@ -35,7 +35,7 @@ def test_request_then_verify_makes_a_resident(place):
     residency = request_residency(user, unit, "tenant", "住了三年")
     assert residency.status == "pending"
     assert not may(user, "resident.act", c)  # pending is not verified
-    decide(residency, secretary, verify=True)
+    decide(secretary, residency, verify=True)
     assert may(user, "resident.act", c)
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["residency.request", "residency.verify"]
@@ -47,11 +47,11 @@ def test_refusal_needs_a_reason_and_can_be_asked_again(place):
     unit = factories.units_of(c)[0]
     residency = request_residency(user, unit, "owner")
     with pytest.raises(Refused, match="Say why"):
-        decide(residency, secretary, verify=False, reason="  ")
-    decide(residency, secretary, verify=False, reason="房产证姓名不符")
+        decide(secretary, residency, verify=False, reason="  ")
+    decide(secretary, residency, verify=False, reason="房产证姓名不符")
     assert residency.refusal_reason == "房产证姓名不符"
     with pytest.raises(Refused, match="already been decided"):
-        decide(residency, secretary, verify=True)
+        decide(secretary, residency, verify=True)
     again = request_residency(user, unit, "owner", "补充材料")
     assert again.id == residency.id and again.status == "pending" and again.refusal_reason == ""
 
@@ -77,7 +77,7 @@ def test_secretary_of_another_community_cannot_decide(place):
     factories.grant(outsider, other, Role.SECRETARY)
     residency = request_residency(factories.user(), factories.units_of(c)[0], "owner")
     with pytest.raises(Refused, match="secretary or administrator of this community"):
-        decide(residency, outsider, verify=True)
+        decide(outsider, residency, verify=True)
     assert residency.status == "pending"
 
 
@@ -221,7 +221,7 @@ def test_nobody_verifies_their_own_residency(client, login, place, role):
     own = request_residency(official, factories.units_of(c)[0], "owner")
     db.session.commit()
     with pytest.raises(Refused, match="Nobody decides their own request") as refused:
-        decide(own, official, verify=True)
+        decide(official, own, verify=True)
     assert refused.value.kind == "forbidden"
     login(official)
     page = client.get("/verifications").get_data(as_text=True)
@@ -234,5 +234,5 @@ def test_nobody_verifies_their_own_residency(client, login, place, role):
     # A second official decides it.
     other = factories.user("第二位书记")
     factories.grant(other, c, Role.SECRETARY)
-    decide(own, other, verify=True)
+    decide(other, own, verify=True)
     assert own.status == "verified" and own.decided_by_id == other.id

@@ -36,7 +36,7 @@ def recorded(app):
 
 def test_in_the_residents_name_a_draft_waits_for_their_confirmation(recorded):
     world, _, rec = recorded
-    topic = propose_from_reception(rec, world.rep, "resident")
+    topic = propose_from_reception(world.rep, rec, "resident")
     db.session.commit()
     assert topic.stage == "draft" and topic.proposer_id == world.residents[0].id
     assert topic.title.startswith("7栋北侧路灯") and topic.category == "safety"
@@ -49,7 +49,7 @@ def test_in_the_residents_name_a_draft_waits_for_their_confirmation(recorded):
 
 def test_in_the_representatives_name_it_is_public_at_once(recorded):
     world, _, rec = recorded
-    topic = propose_from_reception(rec, world.rep, "representative")
+    topic = propose_from_reception(world.rep, rec, "representative")
     db.session.commit()
     assert topic.stage == "proposed" and topic.proposer_id == world.rep.id
 
@@ -58,12 +58,12 @@ def test_only_the_sessions_representative_and_only_once(recorded):
     world, _, rec = recorded
     for who in (world.rep2, world.residents[0], world.secretary):
         with pytest.raises(Refused):
-            propose_from_reception(rec, who, "representative")
+            propose_from_reception(who, rec, "representative")
         db.session.rollback()
-    propose_from_reception(rec, world.rep, "representative")
+    propose_from_reception(world.rep, rec, "representative")
     db.session.commit()
     with pytest.raises(Refused, match="already"):
-        propose_from_reception(rec, world.rep, "resident")
+        propose_from_reception(world.rep, rec, "resident")
     db.session.rollback()
     assert db.session.scalar(select(Topic.id).where(Topic.proposer_id == world.residents[0].id)) \
         is None

@@ -41,7 +41,7 @@ def make_topic(c, proposer, scope=None, title="楼道加装扶手") -> Topic:
     topic = service.save_draft(proposer, title=title, description="老人上楼不便。",
                                category="elderly_children",
                                scope_key=scope or f"grid:{c.grids[0].id}")
-    service.submit(topic, proposer)
+    service.submit(proposer, topic)
     db.session.commit()
     return topic
 
@@ -170,7 +170,7 @@ def test_cosigning_twice_says_so(place, client, login):
 def in_review(c, people) -> Topic:
     topic = make_topic(c, people["proposer"])
     for who in ("neighbour", "neighbour2"):
-        service.cosign(topic, people[who])
+        service.cosign(people[who], topic)
     db.session.commit()
     return topic
 
@@ -235,7 +235,7 @@ def test_list_filters_search_sort_and_pages(place, client):
         titles.append(topic.title)
     special = make_topic(c, people["proposer"], title="健身器材维修", scope=f"grid:{c.grids[0].id}")
     special.category = "culture"
-    service.cosign(special, people["neighbour"])
+    service.cosign(people["neighbour"], special)
     db.session.commit()
     html = text_of(client.get("/topics"))
     assert "26 topics" in html and "Page 1 of 2" in html
@@ -282,9 +282,9 @@ def test_the_public_audit_log_does_not_name_who_reported_a_comment(place, client
 
     c, people = place
     topic = in_review(c, people)
-    service.accept(topic, people["secretary"], 7)
-    comment = comments.post(topic, people["neighbour"], "物业不作为！")
-    comments.report(comment, people["neighbour2"], "人身攻击-举报理由")
+    service.accept(people["secretary"], topic, 7)
+    comment = comments.post(people["neighbour"], topic, "物业不作为！")
+    comments.report(people["neighbour2"], comment, "人身攻击-举报理由")
     db.session.commit()
     html = client.get(f"/topics/{topic.id}").get_data(as_text=True)
     assert "A resident: reported a comment to the moderators" in text_of(

@@ -42,7 +42,7 @@ def propose(user, c, *, scope=None, title="楼道加装扶手", description="老
     topic = service.save_draft(user, title=title, description=description, category=category,
                                scope_key=scope or f"community:{c.id}")
     if submit:
-        service.submit(topic, user)
+        service.submit(user, topic)
     db.session.commit()
     return topic
 
@@ -64,7 +64,7 @@ def test_draft_is_private_then_submit_makes_it_public_and_followed(place):
     proposer = factories.resident(c, "王秀兰", unit=home(c))
     topic = propose(proposer, c, submit=False)
     assert topic.stage == "draft" and topic.submitted_at is None
-    service.submit(topic, proposer)
+    service.submit(proposer, topic)
     db.session.commit()
     assert topic.stage == "proposed" and topic.submitted_at is not None
     assert lifecycle.follower_ids(topic.id) == [proposer.id]
@@ -137,10 +137,10 @@ def test_cosigning_to_the_threshold_sends_to_review_and_tells_the_secretary(plac
     topic = propose(proposer, c)
     first, second, third = neighbours(c, 3)
     db.session.commit()
-    assert service.cosign(topic, first) is False
-    assert service.cosign(topic, second) is False
+    assert service.cosign(first, topic) is False
+    assert service.cosign(second, topic) is False
     assert topic.stage == "proposed" and topic.cosign_count == 2
-    assert service.cosign(topic, third) is True
+    assert service.cosign(third, topic) is True
     db.session.commit()
     assert topic.stage == "in_review"
     assert unread_count(secretary.id) == 1
@@ -156,11 +156,11 @@ def test_cosigning_twice_own_topic_or_after_the_threshold_is_refused(place):
     proposer = factories.resident(c, unit=home(c))
     topic = propose(proposer, c)
     neighbour = neighbours(c, 1)[0]
-    service.cosign(topic, neighbour)
+    service.cosign(neighbour, topic)
     db.session.commit()
     for who, words in [(neighbour, "已附议"), (proposer, "由您提出")]:
         with pytest.raises(Refused) as refused:
-            service.cosign(topic, who)
+            service.cosign(who, topic)
         assert words in str(refused.value.message)
         db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Cosignature)) == 1
@@ -177,7 +177,7 @@ def test_cosigning_outside_the_scope_or_unverified_is_refused(place):
     db.session.commit()
     for who in (outsider, pending, elsewhere):
         with pytest.raises(Refused):
-            service.cosign(topic, who)
+            service.cosign(who, topic)
         db.session.rollback()
     assert topic.cosign_count == 0
 
@@ -187,18 +187,18 @@ def test_a_cosignature_can_be_withdrawn_only_while_proposed(place):
     proposer = factories.resident(c, unit=home(c))
     topic = propose(proposer, c)
     a, b, d = neighbours(c, 3)
-    service.cosign(topic, a)
-    service.withdraw_cosignature(topic, a)
+    service.cosign(a, topic)
+    service.withdraw_cosignature(a, topic)
     db.session.commit()
     assert topic.cosign_count == 0
     with pytest.raises(Refused):
-        service.withdraw_cosignature(topic, a)
+        service.withdraw_cosignature(a, topic)
     db.session.rollback()
     for who in (a, b, d):
-        service.cosign(topic, who)
+        service.cosign(who, topic)
     db.session.commit()
     with pytest.raises(Refused):
-        service.withdraw_cosignature(topic, a)
+        service.withdraw_cosignature(a, topic)
 
 
 def reviewed(place, n=3):
@@ -206,7 +206,7 @@ def reviewed(place, n=3):
     proposer = factories.resident(c, "提议人", unit=home(c))
     topic = propose(proposer, c)
     for who in neighbours(c, n):
-        service.cosign(topic, who)
+        service.cosign(who, topic)
     db.session.commit()
     return topic, proposer, secretary
 
@@ -214,7 +214,7 @@ def reviewed(place, n=3):
 def test_accept_opens_the_comment_period(place):
     topic, proposer, secretary = reviewed(place)
     with clock.frozen(T0):
-        service.accept(topic, secretary, 10)
+        service.accept(secretary, topic, 10)
         db.session.commit()
     assert topic.stage == "commenting"
     assert topic.comment_until == T0 + timedelta(days=10)
@@ -227,7 +227,7 @@ def test_accept_opens_the_comment_period(place):
 def test_comment_period_outside_3_to_30_days_is_refused(place, days):
     topic, _, secretary = reviewed(place)
     with pytest.raises(Refused) as refused:
-        service.accept(topic, secretary, days)
+        service.accept(secretary, topic, days)
     assert "3" in str(refused.value.message) and "30" in str(refused.value.message)
     db.session.rollback()
     assert topic.stage == "in_review"
@@ -236,17 +236,17 @@ def test_comment_period_outside_3_to_30_days_is_refused(place, days):
 @pytest.mark.parametrize("days", [3, 30])
 def test_comment_period_boundaries_are_allowed(place, days):
     topic, _, secretary = reviewed(place)
-    service.accept(topic, secretary, days)
+    service.accept(secretary, topic, days)
     assert topic.stage == "commenting"
 
 
 def test_reject_needs_a_public_reason(place):
     topic, proposer, secretary = reviewed(place)
     with pytest.raises(Refused) as refused:
-        service.reject(topic, secretary, "   ")
+        service.reject(secretary, topic, "   ")
     assert refused.value.field == "reason"
     db.session.rollback()
-    service.reject(topic, secretary, "属于物业公司职责，已转交物业处理。")
+    service.reject(secretary, topic, "属于物业公司职责，已转交物业处理。")
     db.session.commit()
     assert topic.stage == "rejected"
     assert topic.closing_reason == "属于物业公司职责，已转交物业处理。"
@@ -263,7 +263,7 @@ def test_only_a_secretary_of_the_community_reviews(place):
     db.session.commit()
     for who in (proposer, other, rep):
         with pytest.raises(Refused):
-            service.accept(topic, who, 7)
+            service.accept(who, topic, 7)
         db.session.rollback()
     assert topic.stage == "in_review"
 
@@ -275,40 +275,40 @@ def test_the_proposer_withdraws_before_acceptance_only(place):
     neighbour = neighbours(c, 1)[0]
     db.session.commit()
     with pytest.raises(Refused):
-        service.withdraw(topic, neighbour)
+        service.withdraw(neighbour, topic)
     db.session.rollback()
-    service.withdraw(topic, proposer, "已和物业协商解决")
+    service.withdraw(proposer, topic, "已和物业协商解决")
     db.session.commit()
     assert topic.stage == "withdrawn"
     accepted, proposer2, secretary = reviewed(place)
-    service.accept(accepted, secretary, 7)
+    service.accept(secretary, accepted, 7)
     db.session.commit()
     with pytest.raises(Refused) as refused:
-        service.withdraw(accepted, proposer2)
+        service.withdraw(proposer2, accepted)
     assert "阶段" in str(refused.value.message)
 
 
 def test_deliberation_waits_for_the_end_of_the_comment_period(place):
     topic, _, secretary = reviewed(place)
     with clock.frozen(T0):
-        service.accept(topic, secretary, 7)
+        service.accept(secretary, topic, 7)
         db.session.commit()
     with clock.frozen(T0 + timedelta(days=7) - timedelta(seconds=1)):
         assert not lifecycle.comment_period_over(topic)
         with pytest.raises(Refused) as refused:
-            service.move_to_deliberation(topic, secretary)
+            service.move_to_deliberation(secretary, topic)
         assert "2026-11-09 09:00" in str(refused.value.message)
         db.session.rollback()
     with clock.frozen(T0 + timedelta(days=7)):
         assert lifecycle.comment_period_over(topic)
-        service.move_to_deliberation(topic, secretary)
+        service.move_to_deliberation(secretary, topic)
         db.session.commit()
     assert topic.stage == "deliberating"
 
 
 def test_every_transition_is_in_the_timeline_and_the_intact_audit_chain(place):
     topic, proposer, secretary = reviewed(place)
-    service.accept(topic, secretary, 7)
+    service.accept(secretary, topic, 7)
     db.session.commit()
     steps = db.session.scalars(select(StageChange.transition).where(
         StageChange.topic_id == topic.id).order_by(StageChange.id)).all()
@@ -325,14 +325,14 @@ def test_refusal_in_the_wrong_stage_names_the_stage(place):
     c, secretary = place
     proposer = factories.resident(c, unit=home(c))
     topic = propose(proposer, c)
-    message = str(lifecycle.refusal(topic, "accept", secretary, {"days": 7}))
+    message = str(lifecycle.refusal(secretary, topic, "accept", {"days": 7}))
     assert str(lifecycle.STAGE_LABELS[Stage.PROPOSED]) in message
 
 
 def test_comment_period_reminder_is_sent_once_within_the_last_day(place):
     topic, proposer, secretary = reviewed(place)
     with clock.frozen(T0):
-        service.accept(topic, secretary, 3)
+        service.accept(secretary, topic, 3)
         db.session.commit()
     with clock.frozen(T0 + timedelta(days=1)):
         assert service.send_comment_period_reminders() == 0
@@ -345,7 +345,7 @@ def test_comment_period_reminder_is_sent_once_within_the_last_day(place):
 def test_remind_command_commits_the_reminders(app, place):
     topic, proposer, secretary = reviewed(place)
     with clock.frozen(T0):
-        service.accept(topic, secretary, 3)
+        service.accept(secretary, topic, 3)
         db.session.commit()
     with clock.frozen(T0 + timedelta(days=2, hours=1)):
         for expected in (4, 0):  # the second run finds them sent: the first was committed
@@ -362,11 +362,11 @@ def test_follow_and_unfollow(place):
     proposer = factories.resident(c, unit=home(c))
     topic = propose(proposer, c)
     reader = factories.user("读者")
-    service.follow(topic, reader)
-    service.follow(topic, reader)
+    service.follow(reader, topic)
+    service.follow(reader, topic)
     db.session.commit()
     assert sorted(lifecycle.follower_ids(topic.id)) == sorted([proposer.id, reader.id])
-    service.unfollow(topic, reader)
+    service.unfollow(reader, topic)
     db.session.commit()
     assert lifecycle.follower_ids(topic.id) == [proposer.id]
 

@@ -71,7 +71,7 @@ def test_verify_recomputes_the_published_result(estate, app, tmp_path):
     _, _, people = estate
     with clock.frozen(T0 + timedelta(hours=1)):
         for who, option in [("王", "agree"), ("李", "oppose"), ("钱", "agree"), ("孙", "agree")]:
-            service.cast(vote, people[who], option)
+            service.cast(people[who], vote, option)
         db.session.commit()
     runner = app.test_cli_runner()
     clock.set_frozen(T0 + timedelta(days=8))

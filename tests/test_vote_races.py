@@ -51,7 +51,7 @@ def owners_vote(monkeypatch, name: str, buildings: int, owners_each: int, closes
         factories.owner(owner, unit)
     secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
     topic = factories.topic(c, stage="deliberating")
-    vote = service.open_vote(topic, secretary, VoteSpec(
+    vote = service.open_vote(secretary, topic, VoteSpec(
         question="是否同意？", electorate="owners", rule="civil_code_ordinary",
         scope_key=f"community:{c.id}", opens_at=NOW, closes_at=closes_at))
     return vote, owners
@@ -80,7 +80,7 @@ def test_concurrent_ballots_leave_one_counted_ballot_per_owner(app, monkeypatch)
             with app.app_context():
                 try:
                     begin_write()
-                    service.cast(db.session.get(Vote, vote_id), db.session.get(User, owner_id),
+                    service.cast(db.session.get(User, owner_id), db.session.get(Vote, vote_id),
                                  option)
                     db.session.commit()
                 except (Refused, Exception) as error:  # noqa: BLE001 - asserted below
@@ -121,7 +121,7 @@ def test_concurrent_closings_tally_once_with_one_audit_entry(app, monkeypatch):
 
     vote, owners = owners_vote(monkeypatch, "并发关闭社区", 1, 6, NOW + timedelta(hours=1))
     for owner in owners[:5]:
-        service.cast(vote, owner, "agree")
+        service.cast(owner, vote, "agree")
     db.session.commit()
     vote_id = vote.id
     before = db.session.scalar(select(func.count()).select_from(AuditEntry))
@@ -163,8 +163,8 @@ def test_ballots_and_first_views_across_the_close_show_one_stable_result(app, mo
                 api.get_json()["result"])
 
     def ballot(i: int):
-        return service.cast(db.session.get(Vote, vote_id),
-                            db.session.get(User, owners[i].id), "agree" if i % 3 else "oppose")
+        return service.cast(db.session.get(User, owners[i].id),
+                            db.session.get(Vote, vote_id), "agree" if i % 3 else "oppose")
 
     def mixed(ballots: range, views: int, closing: int = 0):
         people = list(ballots)
@@ -214,7 +214,7 @@ def test_a_ballot_accepted_before_the_close_is_in_the_stored_result(app, monkeyp
     import threading
 
     vote, owners = owners_vote(monkeypatch, "在途选票社区", 1, 4, NOW + timedelta(hours=1))
-    service.cast(vote, owners[0], "agree")
+    service.cast(owners[0], vote, "agree")
     db.session.commit()
     vote_id, late_owner = vote.id, owners[1].id
     inside, release = threading.Event(), threading.Event()
@@ -231,7 +231,7 @@ def test_a_ballot_accepted_before_the_close_is_in_the_stored_result(app, monkeyp
         with app.app_context():
             try:
                 monkeypatch.setattr(service, "new_tracker", slow_tracker)
-                service.cast(db.session.get(Vote, vote_id), db.session.get(User, late_owner),
+                service.cast(db.session.get(User, late_owner), db.session.get(Vote, vote_id),
                              "oppose")
                 db.session.commit()
                 outcome["ballot"] = "kept"

@@ -136,7 +136,7 @@ def test_after_closing_the_result_and_downloads_are_public(estate, client, login
     vote = open_(estate)
     _, _, people = estate
     for who, option in [("王", "agree"), ("李", "agree"), ("钱", "oppose"), ("孙", "abstain")]:
-        service.cast(vote, people[who], option)
+        service.cast(people[who], vote, option)
     from consult.extensions import db
     db.session.commit()
     assert client.get(f"/votes/{vote.id}/result.csv").status_code == 404  # still open
@@ -169,7 +169,7 @@ def test_open_vote_page_runs_a_fixed_number_of_queries(estate, client, login, co
     vote = open_(estate)
     _, _, people = estate
     for _ in range(ballots):
-        service.cast(vote, people["王"], "agree")
+        service.cast(people["王"], vote, "agree")
     from consult.extensions import db
     db.session.commit()
     login(people["王"])

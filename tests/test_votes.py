@@ -66,7 +66,7 @@ def spec(c, **changes) -> VoteSpec:
 def open_(estate, **changes):
     c, topic, people = estate
     with clock.frozen(T0):
-        vote = service.open_vote(topic, people["secretary"], spec(c, **changes))
+        vote = service.open_vote(people["secretary"], topic, spec(c, **changes))
         db.session.commit()
     return vote
 
@@ -79,11 +79,11 @@ def test_opening_freezes_the_owner_electorate_by_the_headcount_rules(estate):
     assert vote.electorate_size == db.session.scalar(
         select(func.count()).select_from(Elector).where(Elector.vote_id == vote.id))
     assert vote.area_total == Decimal("510.75")
-    wang = service.electors_of(vote, people["王"])
+    wang = service.electors_of(people["王"], vote)
     assert len(wang) == 1 and wang[0].area == Decimal("160.25")
-    assert service.electors_of(vote, people["李"])[0].id == \
-        service.electors_of(vote, people["张"])[0].id
-    assert service.electors_of(vote, people["tenant"]) == []
+    assert service.electors_of(people["李"], vote)[0].id == \
+        service.electors_of(people["张"], vote)[0].id
+    assert service.electors_of(people["tenant"], vote) == []
 
 
 def test_later_roster_changes_do_not_move_the_denominators(estate):
@@ -93,7 +93,7 @@ def test_later_roster_changes_do_not_move_the_denominators(estate):
     db.session.add(Ownership(unit_id=unit.id, owner_id=people["tenant"].id))
     unit.area_m2 = Decimal("500.00")
     db.session.commit()
-    assert service.electors_of(vote, people["tenant"]) == []
+    assert service.electors_of(people["tenant"], vote) == []
     assert service.compute(vote).area_total == Decimal("510.75")
 
 
@@ -105,7 +105,7 @@ def test_households_and_residents_electorates(estate):
     other = factories.topic(c, people["王"], stage="deliberating", title="第二个议题")
     db.session.commit()
     with clock.frozen(T0):
-        residents = service.open_vote(other, people["secretary"],
+        residents = service.open_vote(people["secretary"], other,
                                       spec(c, electorate="residents", rule="two_thirds"))
     assert residents.electorate_size == 7  # verified residents, not the pending one
 
@@ -127,7 +127,7 @@ def test_households_and_residents_electorates(estate):
 def test_bad_vote_settings_are_refused_and_nothing_is_stored(estate, changes, field):
     c, topic, people = estate
     with clock.frozen(T0), pytest.raises(Refused) as refused:
-        service.open_vote(topic, people["secretary"], spec(c, **changes))
+        service.open_vote(people["secretary"], topic, spec(c, **changes))
     assert refused.value.field == field
     db.session.rollback()
     assert topic.stage == "deliberating"
@@ -139,11 +139,11 @@ def test_only_a_secretary_opens_and_only_after_the_minutes(estate, monkeypatch):
     with clock.frozen(T0):
         for who in (people["王"], people["tenant"]):
             with pytest.raises(Refused):
-                service.open_vote(topic, who, spec(c))
+                service.open_vote(who, topic, spec(c))
             db.session.rollback()
         monkeypatch.setattr(service, "vote_resolution_of", lambda topic: None)
         with pytest.raises(Refused) as refused:
-            service.open_vote(topic, people["secretary"], spec(c))
+            service.open_vote(people["secretary"], topic, spec(c))
         assert "minutes" in str(refused.value.message)
 
 
@@ -151,14 +151,14 @@ def test_casting_changing_and_the_receipt(estate):
     vote = open_(estate)
     _, _, people = estate
     with clock.frozen(T0 + timedelta(hours=1)):
-        first = service.cast(vote, people["李"], "oppose")[0]
-        changed = service.cast(vote, people["张"], "agree")[0]  # co-owner: same ballot
+        first = service.cast(people["李"], vote, "oppose")[0]
+        changed = service.cast(people["张"], vote, "agree")[0]  # co-owner: same ballot
         db.session.commit()
     assert first.tracker != changed.tracker and len(changed.tracker) == 9
     db.session.refresh(first)
     assert not first.counted and changed.counted
     assert service.find_receipt(vote, first.tracker.replace("-", "").lower()).id == first.id
-    assert [b.option for b in service.my_ballots(vote, people["李"])] == ["agree"]
+    assert [b.option for b in service.my_ballots(people["李"], vote)] == ["agree"]
     assert service.turnout(vote) == 1
 
 
@@ -173,7 +173,7 @@ def test_casting_refusals(estate, when, who, option, words):
     vote = open_(estate)
     _, _, people = estate
     with clock.frozen(when), pytest.raises(Refused) as refused:
-        service.cast(vote, people[who], option)
+        service.cast(people[who], vote, option)
     assert words in str(refused.value.message)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == 0
@@ -184,7 +184,7 @@ def test_the_result_is_stored_once_after_closing(estate):
     _, _, people = estate
     with clock.frozen(T0 + timedelta(hours=1)):
         for who, option in [("王", "agree"), ("李", "agree"), ("钱", "oppose")]:
-            service.cast(vote, people[who], option)
+            service.cast(people[who], vote, option)
         assert service.close(vote) is None  # still open: no result
         db.session.commit()
     with clock.frozen(vote.closes_at):
@@ -214,7 +214,7 @@ def test_an_invalid_vote_can_be_run_again_without_a_new_stage(estate):
     c, topic, people = estate
     later = T0 + timedelta(days=2)
     with clock.frozen(later):
-        again = service.open_vote(topic, people["secretary"], spec(
+        again = service.open_vote(people["secretary"], topic, spec(
             c, opens_at=later, closes_at=later + timedelta(days=3)))
         db.session.commit()
     assert again.id != vote.id and topic.stage == "voting"
@@ -224,7 +224,7 @@ def test_secret_ballots_list_no_units(estate):
     vote = open_(estate, secret=True, electorate="residents", rule="simple_majority")
     _, _, people = estate
     with clock.frozen(T0 + timedelta(hours=1)):
-        service.cast(vote, people["王"], "agree")
+        service.cast(people["王"], vote, "agree")
     with clock.frozen(T0 + timedelta(days=8)):
         service.close(vote)
     assert service.ballot_rows(vote)[0][2] == ""
@@ -251,6 +251,6 @@ def test_minutes_older_than_the_return_to_deliberation_do_not_open_a_vote(app, e
                                at=T0 + timedelta(days=20)))
     db.session.commit()
     with clock.frozen(T0 + timedelta(days=21)), pytest.raises(Refused) as refused:
-        service.open_vote(topic, secretary, spec(c, opens_at=T0 + timedelta(days=21),
+        service.open_vote(secretary, topic, spec(c, opens_at=T0 + timedelta(days=21),
                                                  closes_at=T0 + timedelta(days=25)))
     assert "new meeting" in str(refused.value.message)

@@ -290,12 +290,12 @@ def build(kind: str) -> World:
             r = person(f"r{i}", i)
             res = residency.request_residency(r, units[home_of[i]], "owner",
                                               t["residency.note"] if i == 0 else "")
-            residency.decide(res, users["admin"], True)
+            residency.decide(users["admin"], res, True)
         pending = person("pending", 10)
         residency.request_residency(pending, units[2], "tenant", t["residency.note"])
         refused = person("refused", 11)
         res = residency.request_residency(refused, units[2], "family", "")
-        residency.decide(res, users["admin"], False, t["residency.refusal"])
+        residency.decide(users["admin"], res, False, t["residency.refusal"])
         for key, role in (("secretary", Role.SECRETARY), ("rep", Role.REPRESENTATIVE)):
             person(key, 20)
             admin_service.grant_role(users["admin"], community, users[key].email, role.value)
@@ -322,28 +322,28 @@ def build(kind: str) -> World:
         with at(when):
             topic = topics.save_draft(author, title=title, description=description,
                                       category="property", scope_key=scope)
-            topics.submit(topic, author)
+            topics.submit(author, topic)
         for n, who in enumerate(signers):
             with at(when + timedelta(hours=1 + n)):
-                topics.cosign(topic, who)
+                topics.cosign(who, topic)
         return topic
 
     # --- the topic taken all the way: comment, meeting, minutes, vote, outcome, rating ---
     d0 = NOW - timedelta(days=25)
     topic = propose(r0, t["topic.title"], t["topic.description"], d0, [r1, r2])
     with at(d0 + timedelta(hours=12)):
-        topics.accept(topic, secretary, 3)
+        topics.accept(secretary, topic, 3)
     talk = d0 + timedelta(days=1)
     with at(talk):
-        c1 = comments.post(topic, r1, t["comment.body"])
-        c2 = comments.post(topic, r2, t["comment.reply"], c1.id)
-        c3 = comments.post(topic, r3, t["comment.hidden"])
-        comments.hide(c3, secretary, t["comment.hide_reason"])
-        c4 = comments.post(topic, r2, "先写一句，稍后补充。")
-        c5 = comments.post(topic, r3, t["comment.reported"])
-        comments.report(c5, r1, t["comment.report_reason"])
+        c1 = comments.post(r1, topic, t["comment.body"])
+        c2 = comments.post(r2, topic, t["comment.reply"], c1.id)
+        c3 = comments.post(r3, topic, t["comment.hidden"])
+        comments.hide(secretary, c3, t["comment.hide_reason"])
+        c4 = comments.post(r2, topic, "先写一句，稍后补充。")
+        c5 = comments.post(r3, topic, t["comment.reported"])
+        comments.report(r1, c5, t["comment.report_reason"])
     with at(talk + timedelta(minutes=5)):
-        comments.edit(c4, r2, t["comment.edited"])
+        comments.edit(r2, c4, t["comment.edited"])
     ids.update(topic=topic.id, comment=c1.id, reply=c2.id, hidden=c3.id, edited=c4.id,
                reported=c5.id)
 
@@ -367,43 +367,43 @@ def build(kind: str) -> World:
         minutes.save_draft(secretary, meeting, draft)
         minutes.publish(secretary, meeting)
         opened = clock.utcnow()
-        vote = votes.open_vote(topic, secretary, VoteSpec(
+        vote = votes.open_vote(secretary, topic, VoteSpec(
             question=t["vote.question"], electorate="households", rule="simple_majority",
             scope_key=scope, opens_at=opened, closes_at=opened + timedelta(days=3),
             options=tuple(options)))
     ids.update(meeting=meeting.id, vote=vote.id)
     with at(opened + timedelta(hours=1)):
         for who, choice in zip((r0, r1, r2, r3, r4, r5), (0, 0, 1, 2, 0, 1)):
-            votes.cast(vote, who, options[choice])
-            ids.setdefault("tracker", votes.my_ballots(vote, who)[0].tracker)
+            votes.cast(who, vote, options[choice])
+            ids.setdefault("tracker", votes.my_ballots(who, vote)[0].tracker)
     published = vote.closes_at + timedelta(hours=3)
     with at(published):
         votes.close(vote)
-        outcomes.publish(topic, secretary, t["outcome.decision"], 7, act=True)
+        outcomes.publish(secretary, topic, t["outcome.decision"], 7, act=True)
     with at(published + timedelta(days=1)):
-        objection = outcomes.lodge_objection(topic, r1, t["objection.body"])
+        objection = outcomes.lodge_objection(r1, topic, t["objection.body"])
     with at(published + timedelta(days=2)):
-        outcomes.answer_objection(objection, secretary, t["objection.answer"])
+        outcomes.answer_objection(secretary, objection, t["objection.answer"])
     effective = published + timedelta(days=7)
     outcomes.settle_due_outcomes(effective)
     with at(effective + timedelta(hours=2)):
-        topics.follow(topic, r3)
-        outcomes.plan(topic, secretary, t["outcome.responsible"],
+        topics.follow(r3, topic)
+        outcomes.plan(secretary, topic, t["outcome.responsible"],
                       to_local(effective).date() + timedelta(days=20))
     with at(effective + timedelta(days=1)):
-        outcomes.post_progress(topic, secretary, t["progress.body"], 60)
+        outcomes.post_progress(secretary, topic, t["progress.body"], 60)
     with at(effective + timedelta(days=2)):
-        outcomes.mark_done(topic, secretary, t["done.note"])
+        outcomes.mark_done(secretary, topic, t["done.note"])
     with at(effective + timedelta(days=2, hours=5)):
-        outcomes.rate(topic, r2, 4, t["rating.comment"])
+        outcomes.rate(r2, topic, 4, t["rating.comment"])
 
     # --- topics at the other stages ---
     rejected = propose(r1, t["rejected.title"], "要点", NOW - timedelta(days=10), [r0, r2])
     with at(NOW - timedelta(days=9)):
-        topics.reject(rejected, secretary, t["rejected.reason"])
+        topics.reject(secretary, rejected, t["rejected.reason"])
     withdrawn = propose(r2, t["withdrawn.title"], "要点", NOW - timedelta(days=10))
     with at(NOW - timedelta(days=9)):
-        topics.withdraw(withdrawn, r2, t["withdrawn.reason"])
+        topics.withdraw(r2, withdrawn, t["withdrawn.reason"])
     proposed = propose(r3, t["proposed.title"], "要点", NOW - timedelta(days=1), [r0])
     with at(NOW - timedelta(days=1)):
         draft_topic = topics.save_draft(r0, title=t["draft.title"],
@@ -411,15 +411,15 @@ def build(kind: str) -> World:
                                         category="property", scope_key=scope)
     closing = propose(r4, t["closing.title"], "要点", NOW - timedelta(days=3), [r0, r1])
     with at(NOW - timedelta(days=2, hours=14)):
-        topics.accept(closing, secretary, 3)
+        topics.accept(secretary, closing, 3)
     with at(NOW - timedelta(minutes=5)):
-        fresh = comments.post(closing, r1, t["comment.fresh"])
+        fresh = comments.post(r1, closing, t["comment.fresh"])
     deliberating = propose(r5, t["deliberating.title"], "要点", NOW - timedelta(days=12),
                            [r0, r1])
     with at(NOW - timedelta(days=11)):
-        topics.accept(deliberating, secretary, 3)
+        topics.accept(secretary, deliberating, 3)
     with at(NOW - timedelta(days=7)):
-        topics.move_to_deliberation(deliberating, secretary)
+        topics.move_to_deliberation(secretary, deliberating)
     ids.update(rejected=rejected.id, withdrawn=withdrawn.id, proposed=proposed.id,
                draft=draft_topic.id, closing=closing.id, fresh=fresh.id,
                deliberating=deliberating.id)
@@ -433,7 +433,7 @@ def build(kind: str) -> World:
     agenda = (ready, voted, balloting)
     with at(start + timedelta(hours=12)):
         for item in agenda:
-            topics.accept(item, secretary, 3)
+            topics.accept(secretary, item, 3)
     with at(start + timedelta(days=4)):
         both = halls.schedule_meeting(
             secretary, community, hall_id=hall.id, day=local_day(start, 5), start="19:00",
@@ -450,24 +450,24 @@ def build(kind: str) -> World:
         decided.body = t["draft_minutes.body"]
         minutes.save_draft(secretary, both, decided)
         opened = clock.utcnow()
-        second = votes.open_vote(voted, secretary, VoteSpec(
+        second = votes.open_vote(secretary, voted, VoteSpec(
             question=t["vote.question"], electorate="households", rule="simple_majority",
             scope_key=scope, opens_at=opened, closes_at=opened + timedelta(days=3),
             options=tuple(options)))
     with at(opened + timedelta(hours=1)):
         for who, choice in zip((r0, r1, r2), (2, 2, 0)):
-            votes.cast(second, who, options[choice])
+            votes.cast(who, second, options[choice])
     with at(second.closes_at + timedelta(hours=1)):
         votes.close(second)
     with at(NOW - timedelta(days=1)):
-        ballot = votes.open_vote(balloting, secretary, VoteSpec(
+        ballot = votes.open_vote(secretary, balloting, VoteSpec(
             question=t["vote.question"], electorate="residents", rule="simple_majority",
             scope_key=scope, opens_at=clock.utcnow(), closes_at=NOW + timedelta(days=3),
             options=tuple(options)))
-        votes.cast(ballot, r0, options[1])
+        votes.cast(r0, ballot, options[1])
     ids.update(ready=ready.id, voted=voted.id, second_vote=second.id, both_meeting=both.id,
                balloting=balloting.id, open_vote=ballot.id,
-               open_tracker=votes.my_ballots(ballot, r0)[0].tracker)
+               open_tracker=votes.my_ballots(r0, ballot)[0].tracker)
 
     # --- meetings still to come: one cancelled, one on ---
     with at(NOW - timedelta(days=1)):
@@ -497,7 +497,7 @@ def build(kind: str) -> World:
         rec = reception.record_reception(rep, attended, "attended", t["reception.raised"],
                                          t["reception.follow_up"])
         reception.record_reception(rep, missed, "no_show", "", "")
-        from_topic = from_reception.propose_from_reception(rec, rep,
+        from_topic = from_reception.propose_from_reception(rep, rec,
                                                            from_reception.AS_REPRESENTATIVE)
     with at(NOW - timedelta(days=1)):
         (coming,) = booking.book_sessions(rep, studio, room_id=room.id, day=local_day(NOW, 2),

@@ -91,7 +91,7 @@ def topic_outcome(path: TopicPath):
 
     viewer = token_user()
     topic = public_topic(path.topic_id, viewer)
-    sec = service.section(topic, viewer)
+    sec = service.section(viewer, topic)
     if sec.outcome is None:
         not_found(_("There is no publicised outcome."))  # reuses a translated message
     return answer(outcome_shape(topic, sec, viewer))
@@ -120,7 +120,7 @@ def lodge_objection(path: TopicPath, body: ObjectionBody):
     user = require_user()
     topic = public_topic(path.topic_id, user)
     try:
-        objection = service.lodge_objection(topic, user, body.body)
+        objection = service.lodge_objection(user, topic, body.body)
     except Refused as error:
         if error.field == "objection":  # the web form's field is the API's "body"
             error.field = "body"
@@ -138,7 +138,7 @@ def rate(path: TopicPath, body: RatingBody):
 
     user = require_user()
     topic = public_topic(path.topic_id, user)
-    rating = service.rate(topic, user, body.stars, body.comment)
+    rating = service.rate(user, topic, body.stars, body.comment)
     return answer(s.RatingResult(topic_id=topic.id, **rating_fields(rating),
                                  ratings=ratings_shape(service.rating_summary(
                                      rating.outcome_id))))

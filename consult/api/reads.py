@@ -216,8 +216,8 @@ def vote(path: VotePath):
     now = utcnow()
     result = vote_service.result_of(v, now)  # as the page shows it; None while open
     mine = {} if viewer is None else {
-        "eligible": bool(vote_service.electors_of(v, viewer)),
-        "my_ballots": [receipt(b) for b in vote_service.my_ballots(v, viewer)]}
+        "eligible": bool(vote_service.electors_of(viewer, v)),
+        "my_ballots": [receipt(b) for b in vote_service.my_ballots(viewer, v)]}
     return answer(s.Vote(
         id=v.id, topic_id=v.topic_id, question=v.question, options=list(v.options),
         electorate=v.electorate, rule=v.rule, quorum_percent=v.quorum_percent,

@@ -35,10 +35,10 @@ def create_token(user, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
-def revoke(token: ApiToken, user) -> None:
+def revoke(actor, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        record("api.token_revoke", user, actor=user, details={"token_id": token.id})
+        record("api.token_revoke", actor, actor=actor, details={"token_id": token.id})
 
 
 def token_fields(token: ApiToken) -> dict:
@@ -77,7 +77,7 @@ def tokens_create(body: TokenRequest):
            tags=[TAGS["Tokens"]], security=TOKEN,
            responses={"204": {"description": "Revoked"}, **problems("401", "429")})
 def tokens_delete_current():
-    revoke(g.api_token, require_user())
+    revoke(require_user(), g.api_token)
     return "", 204
 
 
@@ -134,7 +134,7 @@ def revoke_device(token_id: int):
 
         abort(404)
     if form.validate_on_submit():
-        revoke(token, current_user)  # committed by the unit of work (a POST answered 302)
+        revoke(current_user, token)  # committed by the unit of work (a POST answered 302)
         flash(_("The device “%(name)s” is logged out of the app.", name=token.name),
               "success")
     return redirect(url_for(".devices"))

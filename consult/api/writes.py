@@ -32,7 +32,7 @@ def propose(body: ProposalBody):
     topic = service.save_draft(user, title=body.title, description=body.description,
                                category=body.category, scope_key=body.scope)
     if body.submit:
-        service.submit(topic, user)
+        service.submit(user, topic)
     return answer(topic_detail(public_topic(topic.id, user)), 201)
 
 
@@ -43,7 +43,7 @@ def cosign(path: TopicPath):
 
     user = require_user()
     topic = public_topic(path.topic_id, user)
-    to_review = service.cosign(topic, user)
+    to_review = service.cosign(user, topic)
     return answer(s.CosignResult(topic_id=topic.id, cosign_count=topic.cosign_count,
                                  stage=topic.stage, sent_to_review=to_review), 201)
 
@@ -54,15 +54,15 @@ def withdraw_cosignature(path: TopicPath):
     from consult.topics import service
 
     user = require_user()
-    service.withdraw_cosignature(public_topic(path.topic_id, user), user)
+    service.withdraw_cosignature(user, public_topic(path.topic_id, user))
     return "", 204
 
 
 def _post_comment(topic, user, body: CommentBody, parent_id):
     from consult.topics import comments
 
-    comment = comments.post(topic, user, body.body, parent_id=parent_id)
-    return answer(comment_shape(comments.comment_view(comment, user)), 201)
+    comment = comments.post(user, topic, body.body, parent_id=parent_id)
+    return answer(comment_shape(comments.comment_view(user, comment)), 201)
 
 
 @bp.post("/topics/<int:topic_id>/comments", **write(
@@ -97,7 +97,7 @@ def react(path: CommentPath, body: ReactionBody):
     user = require_user()
     c = _comment_or_404(path.comment_id)
     public_topic(c.topic_id, user)
-    value = comments.react(c, user, body.value)
+    value = comments.react(user, c, body.value)
     return answer(s.ReactionResult(comment_id=c.id, my_reaction=value, reactions=reactions(c)))
 
 
@@ -112,7 +112,7 @@ def cast(path: VotePath, body: BallotBody):
     from consult.votes import service
 
     user = require_user()
-    ballots = service.cast(vote_or_404(path.vote_id), user, body.option)
+    ballots = service.cast(user, vote_or_404(path.vote_id), body.option)
     return answer(s.BallotResult(vote_id=path.vote_id, option=body.option,
                                  receipts=[receipt(b) for b in ballots]), 201)
 

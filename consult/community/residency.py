@@ -43,7 +43,7 @@ def request_residency(user, unit: Unit, relation: str, note: str = "") -> Reside
     return existing
 
 
-def decide(residency: Residency, actor, verify: bool, reason: str = "") -> None:
+def decide(actor, residency: Residency, verify: bool, reason: str = "") -> None:
     """Verify or refuse a pending request. A refusal must say why; the resident sees it."""
     if refusal := check(actor, "residency.decide", residency):
         raise Refused.forbidden(refusal.message, refusal.code)

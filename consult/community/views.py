@@ -79,7 +79,7 @@ def decide_residency(residency_id: int):
     verify = request.form.get("decision") == "verify"
     if form.validate_on_submit():
         try:
-            decide(residency, current_user, verify, form.reason.data)
+            decide(current_user, residency, verify, form.reason.data)
         except Refused as error:
             unit_of_work.refused(error)
         else:

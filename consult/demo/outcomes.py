@@ -72,14 +72,14 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
     with clock.frozen(_at(now, d)):
         topic = topics.save_draft(proposer, title=title, description=description,
                                   category=category, scope_key=scope_key)
-        topics.submit(topic, proposer)
+        topics.submit(proposer, topic)
     signers = [r for r in residents if r.id != proposer.id
                and may(r, "topic.participate", topic)]
     for n, who in enumerate(signers[:community.cosign_threshold]):
         with clock.frozen(_at(now, d - 0.05 - n * 0.01)):
-            topics.cosign(topic, who)
+            topics.cosign(who, topic)
     with clock.frozen(_at(now, d - 0.5)):
-        topics.accept(topic, secretary, 3)
+        topics.accept(secretary, topic, 3)
     scheduled = _at(now, d - 3.6)  # the comment period is over
     with clock.frozen(scheduled):
         day = (to_local(scheduled).date() + timedelta(days=1)).isoformat()
@@ -94,7 +94,7 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
                 question=f"是否同意：{title}？", options="同意\n反对\n弃权")]))
         hall_minutes.publish(secretary, meeting)
         opened = clock.utcnow()
-        vote = votes.open_vote(topic, secretary, VoteSpec(
+        vote = votes.open_vote(secretary, topic, VoteSpec(
             question=f"是否同意：{title}？", electorate="residents", rule="simple_majority",
             scope_key=f"community:{community.id}", opens_at=opened,
             closes_at=opened + timedelta(days=3)))
@@ -104,39 +104,39 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
         if rng.random() < 0.4:
             continue
         with clock.frozen(opened + timedelta(hours=1 + n)):
-            votes.cast(vote, voter, rng.choices(["agree", "oppose", "abstain"],
+            votes.cast(voter, vote, rng.choices(["agree", "oppose", "abstain"],
                                                 weights=[7, 2, 1])[0])
     published_at = vote.closes_at + timedelta(hours=3)
     _past(published_at + timedelta(days=2), now, f"answering the objection to {title!r}")
     with clock.frozen(published_at):
         draft = outcomes.draft_decision(topic)
-        outcomes.publish(topic, secretary, draft.decision + "\n社区将按决定组织实施，欢迎居民监督。",
+        outcomes.publish(secretary, topic, draft.decision + "\n社区将按决定组织实施，欢迎居民监督。",
                          7, act=True)
     objector, *raters = [r for r in residents if r.id in voter_ids and r.id != proposer.id]
     with clock.frozen(published_at + timedelta(days=1)):
-        objection = outcomes.lodge_objection(topic, objector,
+        objection = outcomes.lodge_objection(objector, topic,
                                              "希望公开施工单位和费用明细后再实施。")
     with clock.frozen(published_at + timedelta(days=2)):
-        outcomes.answer_objection(objection, secretary,
+        outcomes.answer_objection(secretary, objection,
                                   "施工单位和费用明细将在实施前张贴在公示栏并在本页公布。")
     if fate == "publicised":
         return
     effective = published_at + timedelta(days=7)
     outcomes.settle_due_outcomes(effective)
     with clock.frozen(effective + timedelta(hours=2)):
-        outcomes.plan(topic, secretary, "物业服务中心 王经理",
+        outcomes.plan(secretary, topic, "物业服务中心 王经理",
                       to_local(effective).date() + timedelta(days=10))
     with clock.frozen(effective + timedelta(days=3)):
-        outcomes.post_progress(topic, secretary, "已确定施工单位，材料已进场。", 30)
+        outcomes.post_progress(secretary, topic, "已确定施工单位，材料已进场。", 30)
     with clock.frozen(effective + timedelta(days=8)):
-        outcomes.post_progress(topic, secretary, "主体施工完成，等待验收。", 80)
+        outcomes.post_progress(secretary, topic, "主体施工完成，等待验收。", 80)
     if fate == "implementing":
         return  # the target date (effective + 10 days) has passed: overdue on the board
     done_at = effective + timedelta(days=9)
     with clock.frozen(done_at):
-        outcomes.mark_done(topic, secretary, "已验收，投入使用。")
+        outcomes.mark_done(secretary, topic, "已验收，投入使用。")
     for n, who in enumerate(raters[:12]):
         with clock.frozen(done_at + timedelta(hours=5 + 3 * n)):
-            outcomes.rate(topic, who, rng.choices([5, 4, 3, 2, 1], weights=[5, 4, 2, 1, 1])[0],
+            outcomes.rate(who, topic, rng.choices([5, 4, 3, 2, 1], weights=[5, 4, 2, 1, 1])[0],
                           "很满意，谢谢大家。" if n == 0 else "")
     outcomes.settle_due_outcomes(done_at + timedelta(days=outcomes.RATING_DAYS))

@@ -73,11 +73,11 @@ def seed_topics(community, residents, secretary, rng: random.Random) -> list:
         with clock.frozen(start):
             topic = service.save_draft(proposer, title=title, description=description,
                                        category=category, scope_key=scope_key)
-            service.submit(topic, proposer)
+            service.submit(proposer, topic)
         made.append(topic)
         if stage == "withdrawn":
             with clock.frozen(start + timedelta(days=2)):
-                service.withdraw(topic, proposer, "已和物业沟通，物业同意先试办一次。")
+                service.withdraw(proposer, topic, "已和物业沟通，物业同意先试办一次。")
             continue
         eligible = [r for r in residents if r.id != proposer.id
                     and may(r, "topic.participate", topic)]
@@ -85,20 +85,20 @@ def seed_topics(community, residents, secretary, rng: random.Random) -> list:
         wanted = {"proposed": 4 if index % 2 == 0 else 1}.get(stage, community.cosign_threshold)
         for n, who in enumerate(eligible[:wanted]):
             with clock.frozen(start + timedelta(hours=3 + 5 * n)):
-                service.cosign(topic, who)
+                service.cosign(who, topic)
         if stage in ("proposed", "in_review"):
             continue
         reviewed_at = start + timedelta(days=2)
         with clock.frozen(reviewed_at):
             if stage == "rejected":
-                service.reject(topic, secretary, REJECTION)
+                service.reject(secretary, topic, REJECTION)
                 continue
             period = {"commenting": 14, "commenting_ended": 7, "deliberating": 7}[stage]
-            service.accept(topic, secretary, period)
+            service.accept(secretary, topic, period)
         _discuss(topic, eligible + [proposer], reviewed_at, rng)
         if stage == "deliberating":
             with clock.frozen(reviewed_at + timedelta(days=8)):
-                service.move_to_deliberation(topic, secretary)
+                service.move_to_deliberation(secretary, topic)
     db.session.flush()
     forget_memberships()
     return made
@@ -110,7 +110,7 @@ def _discuss(topic, people, opened_at, rng: random.Random) -> None:
     for n, (text, reply_to) in enumerate(COMMENTS.get(topic.title, [])):
         with clock.frozen(opened_at + timedelta(hours=2 + n)):
             parent = posted[reply_to].id if reply_to is not None else None
-            posted.append(comments.post(topic, people[n % len(people)], text, parent))
+            posted.append(comments.post(people[n % len(people)], topic, text, parent))
     if not posted:
         return
     camp_of = {p.id: i % 2 for i, p in enumerate(people)}
@@ -124,4 +124,4 @@ def _discuss(topic, people, opened_at, rng: random.Random) -> None:
                     value = "agree" if rng.random() < 0.8 else "pass"
                 else:
                     value = "agree" if camp_of[person.id] == 0 else "disagree"
-                comments.react(comment, person, value)
+                comments.react(person, comment, value)

@@ -28,7 +28,7 @@ def seed_votes(community, secretary, rng: random.Random) -> int:
     now = clock.utcnow().replace(second=0, microsecond=0)
     opened = now - timedelta(days=1)
     with clock.frozen(opened):
-        vote = service.open_vote(topic, secretary, VoteSpec(
+        vote = service.open_vote(secretary, topic, VoteSpec(
             question=resolution.question or "是否同意加装楼道扶手？", electorate="owners",
             rule="civil_code_ordinary",
             scope_key=f"grid:{topic.grid_id}" if topic.grid_id else f"community:{community.id}",
@@ -43,7 +43,7 @@ def seed_votes(community, secretary, rng: random.Random) -> int:
         with clock.frozen(opened + timedelta(minutes=10 + 7 * n)):
             option = rng.choices(["agree", "oppose", "abstain"], weights=[7, 2, 1])[0]
             if n % 9 == 0:  # some change their mind
-                service.cast(vote, voter, "oppose")
-            service.cast(vote, voter, option)
+                service.cast(voter, vote, "oppose")
+            service.cast(voter, vote, option)
             cast += 1
     return cast

@@ -356,9 +356,9 @@ def publish(actor, meeting: Meeting) -> MinutesRevision:
         if topic.stage != Stage.DELIBERATING.value:
             continue
         if r.kind == ResolutionKind.SEND_BACK.value:
-            lifecycle.apply(topic, "send_back", actor, days=r.comment_days)
+            lifecycle.apply(actor, topic, "send_back", days=r.comment_days)
         elif r.kind == ResolutionKind.NO_ACTION.value:
-            lifecycle.apply(topic, "close_no_action", actor, reason=r.reason)
+            lifecycle.apply(actor, topic, "close_no_action", reason=r.reason)
     return draft
 
 

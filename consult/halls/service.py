@@ -277,7 +277,7 @@ def _put_on_agenda(actor, meeting: Meeting, topic: Topic, position: int) -> None
     lifecycle.lock(topic)
     if topic.stage == Stage.COMMENTING.value:
         try:
-            lifecycle.apply(topic, "deliberate", actor)
+            lifecycle.apply(actor, topic, "deliberate")
         except Refused as error:
             raise Refused(_l("“%(title)s”: %(why)s", title=topic.title,
                                why=str(error.message)), "topics") from None

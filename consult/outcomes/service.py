@@ -229,13 +229,13 @@ def _clean(text: str | None, max_len: int, field_name: str, empty_message) -> st
     return text
 
 
-def publish(topic: Topic, actor, decision: str, days: int = WINDOW_DAYS_DEFAULT,
+def publish(actor, topic: Topic, decision: str, days: int = WINDOW_DAYS_DEFAULT,
             act: bool = True) -> Outcome:
     """Publish the outcome of the topic's closed, valid vote for a publicity window."""
     from consult.votes import service as votes
 
     lifecycle.lock(topic)
-    if (why := lifecycle.refusal(topic, "publish_outcome", actor, {"days": days})) is not None:
+    if (why := lifecycle.refusal(actor, topic, "publish_outcome", {"days": days})) is not None:
         days_ok = isinstance(days, int) and WINDOW_DAYS_MIN <= days <= WINDOW_DAYS_MAX
         raise Refused(why, None if days_ok else "days")
     decision = _clean(decision, DECISION_MAX, "decision", _l("Write the decision."))
@@ -248,14 +248,14 @@ def publish(topic: Topic, actor, decision: str, days: int = WINDOW_DAYS_DEFAULT,
                       published_by_id=actor.id)
     db.session.add(outcome)
     db.session.flush()
-    lifecycle.apply(topic, "publish_outcome", actor, days=days)
+    lifecycle.apply(actor, topic, "publish_outcome", days=days)
     record("outcome.publish", topic, actor=actor, community_id=topic.community_id, details={
         "outcome_id": outcome.id, "vote_id": vote.id, "act": outcome.act,
         "window_ends_at": outcome.window_ends_at.isoformat()})
     return outcome
 
 
-def lodge_objection(topic: Topic, actor, body: str) -> Objection:
+def lodge_objection(actor, topic: Topic, body: str) -> Objection:
     if (r := check(actor, "outcome.object", topic)) is not None:
         raise Refused.forbidden(r.message, r.code)
     outcome = current_outcome(topic.id)
@@ -271,7 +271,7 @@ def lodge_objection(topic: Topic, actor, body: str) -> Objection:
     return objection
 
 
-def answer_objection(objection: Objection, actor, answer: str, uphold: bool = False) -> None:
+def answer_objection(actor, objection: Objection, answer: str, uphold: bool = False) -> None:
     """Answer an objection publicly; with ``uphold``, send the topic back to deliberation with
     the answer as the public reason."""
     outcome = db.session.get(Outcome, objection.outcome_id)
@@ -283,7 +283,7 @@ def answer_objection(objection: Objection, actor, answer: str, uphold: bool = Fa
         raise Refused(_l("This objection is already answered."), "answer")
     if uphold:
         objection.upheld = True
-        lifecycle.apply(topic, "uphold_objection", actor, reason=answer[:lifecycle.REASON_MAX],
+        lifecycle.apply(actor, topic, "uphold_objection", reason=answer[:lifecycle.REASON_MAX],
                         objection=objection, field="answer")
     now = utcnow()
     objection.answer = answer
@@ -303,8 +303,8 @@ def settle(topic: Topic) -> str | None:
     if current_outcome(topic.id) is None:
         return None
     for name in ("outcome_effective", "outcome_no_action", "close"):
-        if lifecycle.refusal(topic, name, None) is None:
-            lifecycle.apply(topic, name, None)
+        if lifecycle.refusal(None, topic, name) is None:
+            lifecycle.apply(None, topic, name)
             return name
     return None
 
@@ -365,7 +365,7 @@ def _implementing(topic: Topic, actor) -> Outcome:
     return outcome
 
 
-def plan(topic: Topic, actor, responsible: str, target_date: date | None) -> Outcome:
+def plan(actor, topic: Topic, responsible: str, target_date: date | None) -> Outcome:
     """Name who is responsible for the implementation and the target date."""
     outcome = _implementing(topic, actor)
     responsible = _clean(responsible, RESPONSIBLE_MAX, "responsible",
@@ -380,7 +380,7 @@ def plan(topic: Topic, actor, responsible: str, target_date: date | None) -> Out
     return outcome
 
 
-def post_progress(topic: Topic, actor, body: str, percent: int | None) -> ProgressUpdate:
+def post_progress(actor, topic: Topic, body: str, percent: int | None) -> ProgressUpdate:
     outcome = _implementing(topic, actor)
     if not isinstance(percent, int) or not 0 <= percent <= 100:
         raise Refused(_l("The percentage done is from 0 to 100."), "percent")
@@ -397,14 +397,14 @@ def post_progress(topic: Topic, actor, body: str, percent: int | None) -> Progre
     return update
 
 
-def mark_done(topic: Topic, actor, note: str = "") -> None:
+def mark_done(actor, topic: Topic, note: str = "") -> None:
     settled(topic)
-    lifecycle.apply(topic, "implementation_done", actor, reason=(note or "").strip()[:1000])
+    lifecycle.apply(actor, topic, "implementation_done", reason=(note or "").strip()[:1000])
 
 
 # --- ratings ---------------------------------------------------------------------------------------
 
-def rate(topic: Topic, actor, stars: int | None, comment: str = "") -> Rating:
+def rate(actor, topic: Topic, stars: int | None, comment: str = "") -> Rating:
     """Rate the implementation 1-5 stars; a second rating by the same resident replaces the
     first while ratings are open."""
     settled(topic)
@@ -550,14 +550,14 @@ def _status_now(topic: Topic, outcome: Outcome) -> str:
     return outcome.status
 
 
-def section(topic: Topic, user) -> Section:
+def section(viewer, topic: Topic) -> Section:
     """Everything the topic page shows of the outcome, in a fixed number of queries. Writes
     nothing: an outcome whose window has ended is shown in effect before it is settled."""
     if topic.stage in _EARLY:
         return Section()
-    s = Section(may_manage=check(user, "topic.manage", topic) is None)
+    s = Section(may_manage=check(viewer, "topic.manage", topic) is None)
     if topic.stage == Stage.VOTING.value:
-        if s.may_manage and lifecycle.refusal(topic, "publish_outcome", user) is None:
+        if s.may_manage and lifecycle.refusal(viewer, topic, "publish_outcome") is None:
             s.draft = draft_decision(topic)
         return s
     outcome = _outcome_for_page(topic.id)
@@ -579,8 +579,8 @@ def section(topic: Topic, user) -> Section:
     s.window_open = window_open(outcome) and topic.stage == Stage.PUBLICISED.value
     s.overdue = is_overdue(outcome)
     if outcome.done_at is not None:
-        s.ratings, s.my_rating = _ratings_with_mine(outcome.id, user)
+        s.ratings, s.my_rating = _ratings_with_mine(outcome.id, viewer)
         s.ratings_open = ratings_open(outcome) and topic.stage == Stage.IMPLEMENTING.value
-    s.may_object = check(user, "outcome.object", topic)
-    s.may_rate = check(user, "outcome.rate", topic)
+    s.may_object = check(viewer, "outcome.object", topic)
+    s.may_rate = check(viewer, "outcome.rate", topic)
     return s

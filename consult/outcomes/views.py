@@ -76,7 +76,7 @@ def publish(topic_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                service.publish(topic, current_user, form.decision.data or "", form.days.data,
+                service.publish(current_user, topic, form.decision.data or "", form.days.data,
                                 act=form.act.data != "none")
             except Refused as error:
                 unit_of_work.refused(error, form, top="form")
@@ -100,7 +100,7 @@ def object_(topic_id: int):
     topic = _topic(topic_id)
     form = ObjectionForm()
     try:
-        service.lodge_objection(topic, current_user, form.objection.data or "")
+        service.lodge_objection(current_user, topic, form.objection.data or "")
     except Refused as error:
         unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.objection],
@@ -118,7 +118,7 @@ def answer(objection_id: int):
     topic = db.session.get(Outcome, objection.outcome_id).topic
     form = AnswerForm(prefix=f"o{objection.id}")
     try:
-        service.answer_objection(objection, current_user, form.answer.data or "",
+        service.answer_objection(current_user, objection, form.answer.data or "",
                                  uphold=bool(form.uphold.data))
     except Refused as error:
         unit_of_work.refused(error, form, top="form")
@@ -142,7 +142,7 @@ def plan(topic_id: int):
     form = PlanForm()
     form.validate()  # a date that does not parse is reported by the rules as missing
     try:
-        service.plan(topic, current_user, form.responsible.data or "", form.target_date.data)
+        service.plan(current_user, topic, form.responsible.data or "", form.target_date.data)
     except Refused as error:
         unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.responsible, form.target_date],
@@ -159,7 +159,7 @@ def progress(topic_id: int):
     form = ProgressForm()
     form.validate()
     try:
-        service.post_progress(topic, current_user, form.progress.data or "", form.percent.data)
+        service.post_progress(current_user, topic, form.progress.data or "", form.percent.data)
     except Refused as error:
         unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.progress, form.percent],
@@ -175,7 +175,7 @@ def done(topic_id: int):
     topic = _topic(topic_id)
     form = DoneForm()
     try:
-        service.mark_done(topic, current_user, form.note.data or "")
+        service.mark_done(current_user, topic, form.note.data or "")
     except Refused as error:
         unit_of_work.refused(error)
         return _to_topic(topic, "implementation")
@@ -192,7 +192,7 @@ def rate(topic_id: int):
     form = RatingForm()
     try:
         stars = int(form.stars.data) if (form.stars.data or "").isdigit() else None
-        service.rate(topic, current_user, stars, form.comment.data or "")
+        service.rate(current_user, topic, stars, form.comment.data or "")
     except Refused as error:
         unit_of_work.refused(error, form, top="form")
         return _form_page(topic, form, [form.stars, form.comment],
@@ -236,7 +236,7 @@ def dashboard(community_id: int):
 def topic_context(topic: Topic, user) -> dict:
     """What templates/outcomes/_topic_section.html needs, for the topic page's ``show()``:
     a fixed number of queries."""
-    s = service.section(topic, user)
+    s = service.section(user, topic)
     o = s.outcome
     rating_form = RatingForm(formdata=None)
     if s.my_rating is not None:

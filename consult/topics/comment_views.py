@@ -87,7 +87,7 @@ def _forbidden(error: Refused):
 def _fragment(comment: Comment, sort: str, *, error=None, open_form: str | None = None,
               typed: str = "", notice=None, status: int = 200):
     """The comment's ``<article>`` as the viewer now sees it (htmx answers)."""
-    view = comments.comment_view(comment, current_user)
+    view = comments.comment_view(current_user, comment)
     topic = db.session.get(Topic, comment.topic_id)
     html = render_template("topics/_comment_fragment.html", v=view, topic=topic, sort=sort,
                            error=error, open_form=open_form, typed=typed, notice=notice)
@@ -126,7 +126,7 @@ def _page_form(comment: Comment | None, topic: Topic, mode: str, sort: str, *, t
                error=None, status: int = 422):
     """A page of its own for a form that was refused with JavaScript off (post, reply,
     report, hide): the error and what was typed, and the way back."""
-    view = comments.comment_view(comment, current_user) if comment is not None else None
+    view = comments.comment_view(current_user, comment) if comment is not None else None
     next_url = safe_next_url(request.form.get("next"))
     back = next_url or (_comment_url(comment, sort) if comment is not None
                         else _topic_url(topic.id, sort, "comments"))
@@ -145,7 +145,7 @@ def create(topic_id: int):
     body = request.form.get("body", "")
     parent_id = request.form.get("parent_id", type=int)
     try:
-        comment = comments.post(topic, current_user, body, parent_id)
+        comment = comments.post(current_user, topic, body, parent_id)
     except Refused as error:
         unit_of_work.refused()  # the message goes in the answer, placed below
         status = 403 if error.forbidding else 422
@@ -166,7 +166,7 @@ def create(topic_id: int):
         # service raised in SQL is read again). The unit of work commits after the view, so on
         # SQLite the write lock is held while this small fragment renders.
         db.session.refresh(topic, ["comment_count"])
-        view = comments.comment_view(comment, current_user, new=True)
+        view = comments.comment_view(current_user, comment, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
         return render_template("topics/_comment_posted.html", topic=topic, sort=sort,
                                parent=parent, body="", error=None, new=view, notice=message)
@@ -191,7 +191,7 @@ def edit(comment_id: int):
     if request.method == "POST":
         body = request.form.get("body", "")
         try:
-            comments.edit(comment, current_user, body)
+            comments.edit(current_user, comment, body)
         except Refused as refused:
             unit_of_work.refused()  # the message goes in the form, below
             if refused.forbidding:
@@ -203,14 +203,14 @@ def edit(comment_id: int):
                 return _fragment(comment, sort, notice=_("Your comment is updated."))
             flash(_("Your comment is updated."), "success")
             return redirect(_comment_url(comment, sort), 303)
-    elif (refused := comments.edit_refusal(comment, current_user)) is not None:
+    elif (refused := comments.edit_refusal(current_user, comment)) is not None:
         if refused.forbidding:
             _forbidden(refused)
         if is_htmx():
             return _fragment(comment, sort, error=refused.message)
         flash(str(refused.message), "error")
         return redirect(_comment_url(comment, sort))
-    view = comments.comment_view(comment, current_user)
+    view = comments.comment_view(current_user, comment)
     status = 200 if is_htmx() or error is None else 422
     template = "topics/_comment_edit_fragment.html" if is_htmx() else "topics/comment_edit.html"
     return render_template(template, v=view, topic=topic, sort=sort, body=body, error=error,
@@ -219,7 +219,7 @@ def edit(comment_id: int):
 
 @bp.route("/comments/<int:comment_id>/withdraw", methods=["POST"])
 def withdraw(comment_id: int):
-    return _action(comment_id, lambda c: comments.withdraw(c, current_user),
+    return _action(comment_id, lambda c: comments.withdraw(current_user, c),
                    _("Your comment is withdrawn."))
 
 
@@ -228,13 +228,13 @@ def react(comment_id: int):
     value = request.form.get("value", "")
     message = _("Your reaction is taken back.") if value == comments.CLEAR \
         else _("Your reaction is recorded.")
-    return _action(comment_id, lambda c: comments.react(c, current_user, value), message)
+    return _action(comment_id, lambda c: comments.react(current_user, c, value), message)
 
 
 @bp.route("/comments/<int:comment_id>/report", methods=["POST"])
 def report(comment_id: int):
     return _action(comment_id,
-                   lambda c: comments.report(c, current_user, request.form.get("reason", "")),
+                   lambda c: comments.report(current_user, c, request.form.get("reason", "")),
                    _("Thank you. The moderators will look at this comment."),
                    form_field="reason")
 
@@ -244,20 +244,20 @@ def report(comment_id: int):
 @bp.route("/comments/<int:comment_id>/hide", methods=["POST"])
 def hide(comment_id: int):
     return _action(comment_id,
-                   lambda c: comments.hide(c, current_user, request.form.get("reason", "")),
+                   lambda c: comments.hide(current_user, c, request.form.get("reason", "")),
                    _("The comment is hidden; the reason is shown in its place."),
                    form_field="reason")
 
 
 @bp.route("/comments/<int:comment_id>/restore", methods=["POST"])
 def restore(comment_id: int):
-    return _action(comment_id, lambda c: comments.restore(c, current_user),
+    return _action(comment_id, lambda c: comments.restore(current_user, c),
                    _("The comment is shown again."))
 
 
 @bp.route("/comments/<int:comment_id>/dismiss", methods=["POST"])
 def dismiss(comment_id: int):
-    return _action(comment_id, lambda c: comments.dismiss_reports(c, current_user),
+    return _action(comment_id, lambda c: comments.dismiss_reports(current_user, c),
                    _("The reports are dismissed; the comment stays as it is."))
 
 

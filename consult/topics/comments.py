@@ -107,19 +107,19 @@ def closed_reason(topic: Topic) -> tuple[Closed, object] | None:
     return Closed.ENDED, _l("The comment period has ended and comments are closed.")
 
 
-def comment_refusal(topic: Topic, user) -> tuple[str, object] | None:
-    """Why ``user`` may not comment on ``topic`` now, as ``(code, message)``; ``None`` when
+def comment_refusal(actor, topic: Topic) -> tuple[str, object] | None:
+    """Why ``actor`` may not comment on ``topic`` now, as ``(code, message)``; ``None`` when
     they may. Codes: ``not_yet``, ``ended``, ``never``, ``login_required``, ``not_verified``,
     ``forbidden`` (outside the topic's scope)."""
     if (closed := closed_reason(topic)) is not None:
         return closed[0].value, closed[1]
-    if (r := check(user, "topic.participate", topic)) is not None:
+    if (r := check(actor, "topic.participate", topic)) is not None:
         return r.code, r.message
     return None
 
 
 def _require_open(topic: Topic, user) -> None:
-    if (why := comment_refusal(topic, user)) is not None:
+    if (why := comment_refusal(user, topic)) is not None:
         code, message = why
         if code in (c.value for c in Closed):
             raise Refused(message)
@@ -131,10 +131,10 @@ def _require_moderator(topic: Topic, user) -> None:
         raise Refused.forbidden(r.message, r.code)
 
 
-def can_edit(comment: Comment, user, now: datetime | None = None) -> bool:
+def can_edit(actor, comment: Comment, now: datetime | None = None) -> bool:
     """Without queries: the author, within the edit window, comment still showing."""
-    return (user is not None and getattr(user, "is_authenticated", False)
-            and comment.author_id == user.id and comment.withdrawn_at is None
+    return (actor is not None and getattr(actor, "is_authenticated", False)
+            and comment.author_id == actor.id and comment.withdrawn_at is None
             and comment.hidden_at is None
             and (now or utcnow()) < comment.created_at + EDIT_WINDOW)
 
@@ -219,10 +219,10 @@ def _lock_topic(topic: Topic) -> None:
         set_committed_value(topic, name, value)
 
 
-def post(topic: Topic, user, body: str, parent_id: int | None = None) -> Comment:
+def post(actor, topic: Topic, body: str, parent_id: int | None = None) -> Comment:
     """Comment on ``topic``, or reply to one of its comments (``parent_id``)."""
     _lock_topic(topic)
-    _require_open(topic, user)
+    _require_open(topic, actor)
     body = _clean_body(body)
     parent = None
     if parent_id is not None:
@@ -234,20 +234,20 @@ def post(topic: Topic, user, body: str, parent_id: int | None = None) -> Comment
                                 "post a comment of your own instead."), "body")
         if parent.parent_id is not None:  # one level: a reply to a reply joins the thread
             parent = db.session.get(Comment, parent.parent_id)
-    _lock_user(user)
-    _check_rate(user)
-    comment = Comment(topic_id=topic.id, author_id=user.id, body=body,
+    _lock_user(actor)
+    _check_rate(actor)
+    comment = Comment(topic_id=topic.id, author_id=actor.id, body=body,
                       parent_id=parent.id if parent else None, created_at=utcnow())
     db.session.add(comment)
     db.session.flush()
     _bump_comment_count(topic, +1)
-    _audit("topic.comment_reply" if parent else "topic.comment", topic, user, comment,
+    _audit("topic.comment_reply" if parent else "topic.comment", topic, actor, comment,
            **({"parent_id": parent.id} if parent else {}))
-    follow(topic, user)
+    follow(actor, topic)
     if parent is not None:
         notify([parent.author_id], "topic.reply",
-               {"title": topic.title, "name": user.name, "topic_id": topic.id},
-               comment_url(comment), skip=[user.id])
+               {"title": topic.title, "name": actor.name, "topic_id": topic.id},
+               comment_url(comment), skip=[actor.id])
     return comment
 
 
@@ -262,17 +262,17 @@ def _topic_of(comment: Comment) -> Topic:
     return db.session.get(Topic, comment.topic_id)
 
 
-def edit_refusal(comment: Comment, user) -> Refused | None:
-    """Why ``user`` may not edit ``comment`` now (the error :func:`edit` would raise), or
+def edit_refusal(actor, comment: Comment) -> Refused | None:
+    """Why ``actor`` may not edit ``comment`` now (the error :func:`edit` would raise), or
     ``None``."""
     try:
-        _require_author(comment, user, _l("Only the author of a comment can edit it."))
+        _require_author(comment, actor, _l("Only the author of a comment can edit it."))
         if comment.withdrawn_at is not None:
             raise Refused(_l("This comment was withdrawn and cannot be edited."))
         if comment.hidden_at is not None:
             raise Refused(_l("This comment was hidden by the moderator and cannot be "
                                 "edited."))
-        _require_open(_topic_of(comment), user)
+        _require_open(_topic_of(comment), actor)
         if utcnow() >= comment.created_at + EDIT_WINDOW:
             raise Refused(_l(
                 "A comment can be edited for %(n)d minutes after posting; that time has "
@@ -283,9 +283,9 @@ def edit_refusal(comment: Comment, user) -> Refused | None:
     return None
 
 
-def edit(comment: Comment, user, body: str) -> None:
+def edit(actor, comment: Comment, body: str) -> None:
     """The author corrects their comment within :data:`EDIT_WINDOW` of posting."""
-    if (error := edit_refusal(comment, user)) is not None:
+    if (error := edit_refusal(actor, comment)) is not None:
         raise error
     topic = _topic_of(comment)
     body = _clean_body(body)
@@ -293,12 +293,12 @@ def edit(comment: Comment, user, body: str) -> None:
         return
     comment.body = body
     comment.edited_at = utcnow()
-    _audit("topic.comment_edit", topic, user, comment)
+    _audit("topic.comment_edit", topic, actor, comment)
 
 
-def withdraw(comment: Comment, user) -> None:
+def withdraw(actor, comment: Comment) -> None:
     """The author takes their comment back: the text is removed, "comment withdrawn" stays."""
-    _require_author(comment, user, _l("Only the author of a comment can withdraw it."))
+    _require_author(comment, actor, _l("Only the author of a comment can withdraw it."))
     if comment.withdrawn_at is not None:
         raise Refused(_l("This comment is already withdrawn."))
     topic = _topic_of(comment)
@@ -306,7 +306,7 @@ def withdraw(comment: Comment, user) -> None:
     comment.withdrawn_at = utcnow()
     _bump_comment_count(topic, -1)
     _resolve_reports(comment)  # nothing is left to moderate
-    _audit("topic.comment_withdraw", topic, user, comment)
+    _audit("topic.comment_withdraw", topic, actor, comment)
 
 
 _COUNTER = {ReactionValue.AGREE.value: "agree_count",
@@ -314,24 +314,24 @@ _COUNTER = {ReactionValue.AGREE.value: "agree_count",
             ReactionValue.PASS.value: "pass_count"}
 
 
-def react(comment: Comment, user, value: str) -> str | None:
+def react(actor, comment: Comment, value: str) -> str | None:
     """Set the user's reaction to ``value`` (agree / disagree / pass), or take it back with
     :data:`CLEAR`. Giving the value one already gave keeps it. Returns the reaction now."""
     if value not in (*REACTION_VALUES, CLEAR):
         raise Refused(_l("Choose agree, disagree or pass."), "value")
     topic = _topic_of(comment)
-    _require_open(topic, user)
+    _require_open(topic, actor)
     if comment.withdrawn_at is not None:
         raise Refused(_l("This comment was withdrawn; it can no longer be marked."))
     if comment.hidden_at is not None:
         raise Refused(_l("This comment is hidden by the moderator; it can no longer be "
                             "marked."))
-    if comment.author_id == user.id:
+    if comment.author_id == actor.id:
         raise Refused(_l("This is your own comment; agreement comes from other residents."))
     for _attempt in range(2):
         existing = db.session.scalar(
             select(Reaction).where(Reaction.comment_id == comment.id,
-                                   Reaction.user_id == user.id).with_for_update())
+                                   Reaction.user_id == actor.id).with_for_update())
         before = existing.value if existing is not None else None
         if before == value or (before is None and value == CLEAR):
             return before
@@ -340,7 +340,7 @@ def react(comment: Comment, user, value: str) -> str | None:
             try:
                 with db.session.begin_nested():
                     db.session.add(Reaction(comment_id=comment.id, topic_id=comment.topic_id,
-                                            user_id=user.id, value=value, at=utcnow()))
+                                            user_id=actor.id, value=value, at=utcnow()))
             except IntegrityError:
                 continue  # the same person in a parallel request: read theirs and go on
             changes[_COUNTER[value]] = +1
@@ -363,24 +363,24 @@ def react(comment: Comment, user, value: str) -> str | None:
     raise Refused(_l("Your reaction could not be saved. Please try again."))
 
 
-def report(comment: Comment, user, reason: str) -> CommentReport:
+def report(actor, comment: Comment, reason: str) -> CommentReport:
     """Tell the moderators that a comment breaks the rules, once per person."""
     topic = _topic_of(comment)
-    if (r := check(user, "topic.participate", topic)) is not None:
+    if (r := check(actor, "topic.participate", topic)) is not None:
         raise Refused.forbidden(r.message, r.code)
     if comment.withdrawn_at is not None:
         raise Refused(_l("This comment was withdrawn; there is nothing left to report."))
     if comment.hidden_at is not None:
         raise Refused(_l("This comment is already hidden by the moderator."))
-    if comment.author_id == user.id:
+    if comment.author_id == actor.id:
         raise Refused(_l("This is your own comment. You can edit or withdraw it instead."))
     reason = _clean_reason(reason, _l("Say what is wrong with this comment."))
     already = db.session.scalar(select(CommentReport.id).where(
-        CommentReport.comment_id == comment.id, CommentReport.reporter_id == user.id))
+        CommentReport.comment_id == comment.id, CommentReport.reporter_id == actor.id))
     if already is not None:
         raise Refused(_l("You have already reported this comment. The moderators will look "
                             "at it."))
-    entry = CommentReport(comment_id=comment.id, reporter_id=user.id, reason=reason,
+    entry = CommentReport(comment_id=comment.id, reporter_id=actor.id, reason=reason,
                           created_at=utcnow())
     try:
         with db.session.begin_nested():
@@ -392,7 +392,7 @@ def report(comment: Comment, user, reason: str) -> CommentReport:
                        .values(open_report_count=Comment.open_report_count + 1)
                        .execution_options(synchronize_session=False))
     db.session.expire(comment, ["open_report_count"])
-    _audit("topic.comment_report", topic, user, comment, reason=reason)
+    _audit("topic.comment_report", topic, actor, comment, reason=reason)
     return entry
 
 
@@ -406,10 +406,10 @@ def _resolve_reports(comment: Comment) -> int:
     return result.rowcount or 0
 
 
-def hide(comment: Comment, user, reason: str) -> None:
+def hide(actor, comment: Comment, reason: str) -> None:
     """A moderator hides a comment; the public sees "hidden by the moderator: <reason>"."""
     topic = _topic_of(comment)
-    _require_moderator(topic, user)
+    _require_moderator(topic, actor)
     if comment.withdrawn_at is not None:
         raise Refused(_l("This comment was withdrawn by its author; there is nothing to "
                             "hide."))
@@ -418,19 +418,19 @@ def hide(comment: Comment, user, reason: str) -> None:
     reason = _clean_reason(reason, _l("Give a reason for hiding the comment. It is shown in "
                                       "its place."))
     comment.hidden_at = utcnow()
-    comment.hidden_by_id = user.id
+    comment.hidden_by_id = actor.id
     comment.hidden_reason = reason
     resolved = _resolve_reports(comment)
-    _audit("topic.comment_hide", topic, user, comment, reason=reason, reports_resolved=resolved)
+    _audit("topic.comment_hide", topic, actor, comment, reason=reason, reports_resolved=resolved)
     notify([comment.author_id], "topic.comment_hidden",
            {"title": topic.title, "note": reason, "topic_id": topic.id},
-           comment_url(comment), skip=[user.id])
+           comment_url(comment), skip=[actor.id])
 
 
-def restore(comment: Comment, user) -> None:
+def restore(actor, comment: Comment) -> None:
     """A moderator shows a hidden comment again."""
     topic = _topic_of(comment)
-    _require_moderator(topic, user)
+    _require_moderator(topic, actor)
     if comment.hidden_at is None:
         raise Refused(_l("This comment is not hidden."))
     reason = comment.hidden_reason
@@ -438,18 +438,18 @@ def restore(comment: Comment, user) -> None:
     comment.hidden_by_id = None
     comment.hidden_reason = ""
     resolved = _resolve_reports(comment)
-    _audit("topic.comment_restore", topic, user, comment, hidden_reason=reason,
+    _audit("topic.comment_restore", topic, actor, comment, hidden_reason=reason,
            reports_resolved=resolved)
 
 
-def dismiss_reports(comment: Comment, user) -> None:
+def dismiss_reports(actor, comment: Comment) -> None:
     """A moderator looked at the reports and keeps the comment as it is."""
     topic = _topic_of(comment)
-    _require_moderator(topic, user)
+    _require_moderator(topic, actor)
     if comment.open_report_count == 0:
         raise Refused(_l("This comment has no open reports."))
     resolved = _resolve_reports(comment)
-    _audit("topic.comment_dismiss", topic, user, comment, reports_resolved=resolved)
+    _audit("topic.comment_dismiss", topic, actor, comment, reports_resolved=resolved)
 
 
 # --- reading for pages --------------------------------------------------------------------
@@ -523,7 +523,7 @@ class _Viewer:
         self.user = user
         self.can_moderate = self.user_id is not None and check(
             user, "topic.moderate", topic) is None
-        self.refusal = comment_refusal(topic, user)
+        self.refusal = comment_refusal(user, topic)
         self.participant = self.user_id is not None and check(
             user, "topic.participate", topic) is None
         self.now = utcnow()
@@ -537,7 +537,7 @@ class _Viewer:
             comment=c, state=state,
             show_body=state == VISIBLE or (state == HIDDEN and self.can_moderate),
             mine=mine, my_reaction=reactions.get(c.id), reported=c.id in reported,
-            can_edit=mine and open_ and can_edit(c, self.user, self.now),
+            can_edit=mine and open_ and can_edit(self.user, c, self.now),
             can_withdraw=mine and state != WITHDRAWN,
             can_react=live and open_ and not mine,
             can_report=live and self.participant and not mine and c.id not in reported,
@@ -573,7 +573,7 @@ def _viewer_rows(topic_id: int, user_id: int | None,
 _REPORTED = "reported"  # marks the report rows of _viewer_rows' union; not a reaction value
 
 
-def thread(topic: Topic, viewer, sort: str = DEFAULT_SORT, pages: int = 1,
+def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
            first_page: int = 1, per_page: int = THREADS_PER_PAGE) -> Thread:
     """The comment section: pages ``first_page`` to ``pages`` of top-level comments
     (``per_page`` each, THREADS_PER_PAGE on the topic page) with all their replies, in a fixed
@@ -694,7 +694,7 @@ def _comments(*where, oldest_first: bool, offset: int = 0, limit: int | None = N
         .order_by(*order).offset(offset).limit(limit)).all()
 
 
-def comment_view(comment: Comment, viewer, *, new: bool = False) -> CommentView:
+def comment_view(viewer, comment: Comment, *, new: bool = False) -> CommentView:
     """One comment for a fragment answer (after an action in place): without its replies.
     ``new``: the viewer just wrote it, so has neither marked nor reported it."""
     topic = _topic_of(comment)

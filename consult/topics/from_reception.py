@@ -44,7 +44,7 @@ def topic_of_record(rec: ReceptionRecord) -> Topic | None:
     return db.session.get(Topic, rec.topic_id) if rec.topic_id else None
 
 
-def propose_from_reception(rec: ReceptionRecord, actor, proposer: str) -> Topic:
+def propose_from_reception(actor, rec: ReceptionRecord, proposer: str) -> Topic:
     """Turn the matter of reception record ``rec`` into a topic proposal (see the module)."""
     reservation = rec.reservation
     session = reservation.session
@@ -83,9 +83,9 @@ def propose_from_reception(rec: ReceptionRecord, actor, proposer: str) -> Topic:
     audit("topic.from_reception", topic, actor=actor, community_id=community_id,
           details={"reception_record_id": rec.id, "proposer": proposer})
     if proposer == AS_REPRESENTATIVE:
-        lifecycle.apply(topic, "submit_from_reception", actor)
+        lifecycle.apply(actor, topic, "submit_from_reception")
         topic.submitted_at = topic.stage_changed_at
-        follow(topic, actor)
+        follow(actor, topic)
     else:
         notify([resident.id], "topic.draft_from_reception",
                {"title": topic.title, "name": actor.name}, f"/topics/{topic.id}")

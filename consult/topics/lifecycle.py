@@ -112,7 +112,7 @@ def _resolved(ref):
 _FOUND: dict[str, Callable] = {}
 
 
-def refusal(topic: Topic, name: str, actor, context: dict | None = None) -> str | None:
+def refusal(actor, topic: Topic, name: str, context: dict | None = None) -> str | None:
     """Why ``actor`` may not make transition ``name`` on ``topic`` now, or ``None``."""
     t = TRANSITIONS[name]
     context = context or {}
@@ -133,10 +133,10 @@ def refusal(topic: Topic, name: str, actor, context: dict | None = None) -> str 
     return None
 
 
-def available(topic: Topic, actor, names: list[str]) -> list[Transition]:
+def available(actor, topic: Topic, names: list[str]) -> list[Transition]:
     """Of ``names``, the transitions ``actor`` could make now (ignoring a missing reason)."""
     return [TRANSITIONS[n] for n in names
-            if refusal(topic, n, actor, {"reason": "-", **_defaults(n)}) is None]
+            if refusal(actor, topic, n, {"reason": "-", **_defaults(n)}) is None]
 
 
 def _defaults(name: str) -> dict:
@@ -161,12 +161,12 @@ _MUTABLE_COLUMNS = ["stage", "stage_changed_at", "comment_until", "closing_reaso
                     "cosign_count", "comment_count", "updated_at"]
 
 
-def apply(topic: Topic, name: str, actor, **context) -> StageChange:
+def apply(actor, topic: Topic, name: str, **context) -> StageChange:
     """Make transition ``name`` or raise :class:`Refused`. The caller commits."""
     t = TRANSITIONS[name]
     if topic.id is not None:
         lock(topic)
-    if (why := refusal(topic, name, actor, context)) is not None:
+    if (why := refusal(actor, topic, name, context)) is not None:
         raise Refused(why, context.get("field"))
     note = (context.get("reason") or "").strip()
     before = topic.stage

@@ -122,7 +122,7 @@ def comment_page(topic: Topic, viewer, sort: str, page: int, per_page: int) -> C
     total, count = db.session.execute(
         select(func.count().filter(Comment.parent_id.is_(None)), func.count())
         .select_from(Comment).where(Comment.topic_id == topic.id)).one()
-    shown = comments.thread(topic, viewer, sort, pages=page, first_page=page, per_page=per_page)
+    shown = comments.thread(viewer, topic, sort, pages=page, first_page=page, per_page=per_page)
     return CommentPage(shown, total or 0, count or 0)
 
 
@@ -304,7 +304,7 @@ def _action(topic: Topic, reader, me: ViewerState, thread, outcome, vote,
             return Action(COSIGN, OWN)
         return _standing(COSIGN, check(reader, "topic.participate", topic))
     if stage is Stage.COMMENTING:
-        why = thread.refusal if thread is not None else comments.comment_refusal(topic, reader)
+        why = thread.refusal if thread is not None else comments.comment_refusal(reader, topic)
         return _standing(COMMENT, Refusal(*why) if why else None)
     if stage is Stage.VOTING and vote is not None and vote.is_open(now):
         # Logging in is all the page can ask: who is on the list of voters (fixed when the
@@ -336,10 +336,10 @@ def topic_page(topic: Topic, reader, *, me: ViewerState, thread=None, outcome=No
         period_over=lifecycle.comment_period_over(topic),
         show_comments=stage not in NO_COMMENTS,
         show_vote=vote is not None or can_open_vote,
-        can_review=bool(lifecycle.available(topic, reader, ["accept", "reject"])),
-        can_deliberate=lifecycle.refusal(topic, "deliberate", reader) is None,
+        can_review=bool(lifecycle.available(reader, topic, ["accept", "reject"])),
+        can_deliberate=lifecycle.refusal(reader, topic, "deliberate") is None,
         can_open_vote=can_open_vote,
-        can_withdraw=public and lifecycle.refusal(topic, "withdraw", reader) is None,
+        can_withdraw=public and lifecycle.refusal(reader, topic, "withdraw") is None,
         can_follow=public and may(reader, "topic.follow", topic),
         following=me.following,
     )

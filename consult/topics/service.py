@@ -135,59 +135,59 @@ def save_draft(user, *, title: str, description: str, category: str, scope_key: 
     return topic
 
 
-def submit(topic: Topic, user) -> None:
+def submit(actor, topic: Topic) -> None:
     """Make a draft public as a proposal; the proposer follows it from now on."""
     # A draft saved before may no longer be valid (e.g. the proposer moved away).
-    _scope_of(user, scope_of_topic(topic).key)
-    lifecycle.apply(topic, "submit", user)
+    _scope_of(actor, scope_of_topic(topic).key)
+    lifecycle.apply(actor, topic, "submit")
     topic.submitted_at = topic.stage_changed_at
-    follow(topic, user)
+    follow(actor, topic)
 
 
 def scope_of_topic(topic: Topic) -> Scope:
     return Scope(topic.scope_level, topic.community_id, topic.grid_id, topic.building_id)
 
 
-def cosign(topic: Topic, user) -> bool:
+def cosign(actor, topic: Topic) -> bool:
     """附议 once; returns True when this co-signature sent the proposal to review."""
     lifecycle.lock(topic)
     if topic.stage != Stage.PROPOSED.value:
         raise Refused(_l("Co-signing is closed: the proposal is no longer gathering "
                             "co-signatures."))
-    if (r := check(user, "topic.participate", topic)) is not None:
+    if (r := check(actor, "topic.participate", topic)) is not None:
         raise Refused.forbidden(r.message, r.code)
-    if topic.proposer_id == user.id:
+    if topic.proposer_id == actor.id:
         raise Refused(_l("You proposed this topic; co-signatures come from other residents."))
-    if _has_cosigned(topic, user):
+    if _has_cosigned(topic, actor):
         raise Refused(_l("You have already co-signed this proposal."))
     try:
         with db.session.begin_nested():
-            db.session.add(Cosignature(topic_id=topic.id, user_id=user.id))
+            db.session.add(Cosignature(topic_id=topic.id, user_id=actor.id))
     except IntegrityError:  # the same person twice at the same moment
         raise Refused(_l("You have already co-signed this proposal.")) from None
     topic.cosign_count = _count_cosignatures(topic)
-    record("topic.cosign", topic, actor=user, community_id=topic.community_id,
+    record("topic.cosign", topic, actor=actor, community_id=topic.community_id,
            details={"cosignatures": topic.cosign_count})
-    follow(topic, user)
-    if lifecycle.refusal(topic, "reach_threshold", None) is None:
-        lifecycle.apply(topic, "reach_threshold", user)
+    follow(actor, topic)
+    if lifecycle.refusal(None, topic, "reach_threshold") is None:
+        lifecycle.apply(actor, topic, "reach_threshold")
         notify(secretary_ids(topic.community_id), "topic.needs_review",
                lifecycle.notice_params(topic), lifecycle.topic_url(topic))
         return True
     return False
 
 
-def withdraw_cosignature(topic: Topic, user) -> None:
+def withdraw_cosignature(actor, topic: Topic) -> None:
     lifecycle.lock(topic)
     if topic.stage != Stage.PROPOSED.value:
         raise Refused(_l("A co-signature can only be withdrawn while the proposal is "
                             "gathering co-signatures."))
-    if not _has_cosigned(topic, user):
+    if not _has_cosigned(topic, actor):
         raise Refused(_l("You have not co-signed this proposal."))
     db.session.execute(delete(Cosignature).where(Cosignature.topic_id == topic.id,
-                                                 Cosignature.user_id == user.id))
+                                                 Cosignature.user_id == actor.id))
     topic.cosign_count = _count_cosignatures(topic)
-    record("topic.cosign_withdrawn", topic, actor=user, community_id=topic.community_id,
+    record("topic.cosign_withdrawn", topic, actor=actor, community_id=topic.community_id,
            details={"cosignatures": topic.cosign_count})
 
 
@@ -201,38 +201,38 @@ def _count_cosignatures(topic: Topic) -> int:
                              .where(Cosignature.topic_id == topic.id))
 
 
-def accept(topic: Topic, user, days: int) -> None:
-    lifecycle.apply(topic, "accept", user, days=days, field="days")
+def accept(actor, topic: Topic, days: int) -> None:
+    lifecycle.apply(actor, topic, "accept", days=days, field="days")
 
 
-def reject(topic: Topic, user, reason: str) -> None:
-    lifecycle.apply(topic, "reject", user, reason=reason, field="reason")
+def reject(actor, topic: Topic, reason: str) -> None:
+    lifecycle.apply(actor, topic, "reject", reason=reason, field="reason")
 
 
-def withdraw(topic: Topic, user, reason: str = "") -> None:
-    lifecycle.apply(topic, "withdraw", user, reason=reason, field="reason")
+def withdraw(actor, topic: Topic, reason: str = "") -> None:
+    lifecycle.apply(actor, topic, "withdraw", reason=reason, field="reason")
 
 
-def move_to_deliberation(topic: Topic, user) -> None:
-    lifecycle.apply(topic, "deliberate", user)
+def move_to_deliberation(actor, topic: Topic) -> None:
+    lifecycle.apply(actor, topic, "deliberate")
 
 
-def follow(topic: Topic, user) -> None:
-    if (r := check(user, "topic.follow", topic)) is not None:
+def follow(actor, topic: Topic) -> None:
+    if (r := check(actor, "topic.follow", topic)) is not None:
         raise Refused(r.message)
     exists = db.session.scalar(select(Follow.id).where(Follow.topic_id == topic.id,
-                                                       Follow.user_id == user.id))
+                                                       Follow.user_id == actor.id))
     if exists is None:
         try:
             with db.session.begin_nested():
-                db.session.add(Follow(topic_id=topic.id, user_id=user.id))
+                db.session.add(Follow(topic_id=topic.id, user_id=actor.id))
         except IntegrityError:
             pass  # followed in a parallel request: the wish is fulfilled
 
 
-def unfollow(topic: Topic, user) -> None:
+def unfollow(actor, topic: Topic) -> None:
     db.session.execute(delete(Follow).where(Follow.topic_id == topic.id,
-                                            Follow.user_id == user.id))
+                                            Follow.user_id == actor.id))
 
 
 def secretary_ids(community_id: int) -> list[int]:

@@ -124,7 +124,7 @@ def _edit(topic: Topic | None):
                 current_user, title=form.title.data or "", description=form.description.data or "",
                 category=form.category.data or "", scope_key=form.scope.data or "", topic=topic)
             if publish:
-                service.submit(saved, current_user)
+                service.submit(current_user, saved)
         except Refused as error:
             unit_of_work.refused(error, form, top="form")
         else:
@@ -147,14 +147,14 @@ def show(topic_id: int):
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_COMMENT_PAGES)
     if is_htmx() and request.args.get("fragment") == "comments":  # "Show more comments"
         return render_template("topics/_comment_page.html", topic=topic, thread=comments.thread(
-            topic, current_user, sort, pages=page, first_page=page))
-    thread = comments.thread(topic, current_user, sort, pages=page)
+            current_user, topic, sort, pages=page, first_page=page))
+    thread = comments.thread(current_user, topic, sort, pages=page)
     outcome = topic_context(topic, current_user)  # the outcome (issue 6)
     vote = vote_service.latest_vote(topic.id)
     model = queries.topic_page(
         topic, current_user, me=queries.viewer_state(topic.id, current_user), thread=thread,
         outcome=outcome["outcome"], vote=vote,
-        can_open_vote=vote_service.may_open_vote(topic, current_user))
+        can_open_vote=vote_service.may_open_vote(current_user, topic))
     return render_template(
         "topics/topic.html", topic=topic, sort=sort, page=model,
         steps=topic.stage_changes, audit=queries.audit_entries(topic.id),
@@ -185,7 +185,7 @@ def _act(topic_id: int, action, success: str):
 @bp.route("/topics/<int:topic_id>/submit", methods=["POST"])
 @login_required
 def submit(topic_id: int):
-    return _act(topic_id, lambda t: service.submit(t, current_user),
+    return _act(topic_id, lambda t: service.submit(current_user, t),
                 _("Your proposal is public. Residents of its area can now co-sign it."))
 
 
@@ -193,9 +193,9 @@ def submit(topic_id: int):
 @login_required
 def cosign(topic_id: int):
     if request.form.get("action") == "withdraw":
-        return _act(topic_id, lambda t: service.withdraw_cosignature(t, current_user),
+        return _act(topic_id, lambda t: service.withdraw_cosignature(current_user, t),
                     _("Your co-signature is withdrawn."))
-    return _act(topic_id, lambda t: service.cosign(t, current_user),
+    return _act(topic_id, lambda t: service.cosign(current_user, t),
                 _("Thank you: you co-signed this proposal."))
 
 
@@ -203,7 +203,7 @@ def cosign(topic_id: int):
 @login_required
 def withdraw(topic_id: int):
     form = ReasonForm()
-    return _act(topic_id, lambda t: service.withdraw(t, current_user, form.reason.data or ""),
+    return _act(topic_id, lambda t: service.withdraw(current_user, t, form.reason.data or ""),
                 _("The topic is withdrawn."))
 
 
@@ -216,7 +216,7 @@ def accept(topic_id: int):
         for message in form.days.errors:
             flash(str(message), "error")
         return _to_topic(topic, "review")
-    return _act(topic_id, lambda t: service.accept(t, current_user, form.days.data),
+    return _act(topic_id, lambda t: service.accept(current_user, t, form.days.data),
                 _("Accepted. Residents can now comment."))
 
 
@@ -224,14 +224,14 @@ def accept(topic_id: int):
 @login_required
 def reject(topic_id: int):
     form = ReasonForm()
-    return _act(topic_id, lambda t: service.reject(t, current_user, form.reason.data or ""),
+    return _act(topic_id, lambda t: service.reject(current_user, t, form.reason.data or ""),
                 _("The proposal is rejected; the reason is shown on the topic page."))
 
 
 @bp.route("/topics/<int:topic_id>/deliberate", methods=["POST"])
 @login_required
 def deliberate(topic_id: int):
-    return _act(topic_id, lambda t: service.move_to_deliberation(t, current_user),
+    return _act(topic_id, lambda t: service.move_to_deliberation(current_user, t),
                 _("The topic moved to deliberation."))
 
 
@@ -239,9 +239,9 @@ def deliberate(topic_id: int):
 @login_required
 def follow(topic_id: int):
     if request.form.get("action") == "unfollow":
-        return _act(topic_id, lambda t: service.unfollow(t, current_user),
+        return _act(topic_id, lambda t: service.unfollow(current_user, t),
                     _("You no longer follow this topic."))
-    return _act(topic_id, lambda t: service.follow(t, current_user),
+    return _act(topic_id, lambda t: service.follow(current_user, t),
                 _("You follow this topic and will be notified of what happens."))
 
 
@@ -256,7 +256,7 @@ def from_reception(record_id: int):
     session_id = rec.reservation.session_id
     proposer = request.form.get("proposer", "")
     try:
-        topic = propose_from_reception(rec, current_user, proposer)
+        topic = propose_from_reception(current_user, rec, proposer)
     except Refused as error:
         unit_of_work.refused(error)
         return redirect(url_for("studios.session", session_id=session_id,

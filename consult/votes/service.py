@@ -106,13 +106,13 @@ def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
     return result is not None and not result["valid"]
 
 
-def may_open_vote(topic: Topic, user) -> bool:
-    """May ``user`` open a vote on ``topic`` now (or run an invalid one again)?"""
-    return (lifecycle.refusal(topic, "open_vote", user) is None
-            or (may_rerun(topic) and check(user, "topic.manage", topic) is None))
+def may_open_vote(actor, topic: Topic) -> bool:
+    """May ``actor`` open a vote on ``topic`` now (or run an invalid one again)?"""
+    return (lifecycle.refusal(actor, topic, "open_vote") is None
+            or (may_rerun(topic) and check(actor, "topic.manage", topic) is None))
 
 
-def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
+def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
     """Open a vote on ``topic`` (or run again a vote that was not valid) and freeze its
     electorate."""
     lifecycle.lock(topic)
@@ -121,7 +121,7 @@ def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
         close(latest_vote(topic.id))  # the invalid result is stored before the new vote
         if (r := check(actor, "topic.manage", topic)) is not None:
             raise Refused(r.message)
-    elif (why := lifecycle.refusal(topic, "open_vote", actor)) is not None:
+    elif (why := lifecycle.refusal(actor, topic, "open_vote")) is not None:
         raise Refused(why)
     spec = _validated(topic, spec)
     grid_id, building_id = _scope_ids(topic, spec.scope_key)
@@ -142,7 +142,7 @@ def open_vote(topic: Topic, actor, spec: VoteSpec) -> Vote:
         "area_total": str(vote.area_total), "rerun": rerun,
         "opens_at": vote.opens_at.isoformat(), "closes_at": vote.closes_at.isoformat()})
     if not rerun:
-        lifecycle.apply(topic, "open_vote", actor)
+        lifecycle.apply(actor, topic, "open_vote")
     return vote
 
 
@@ -303,18 +303,18 @@ def _units_label(rows) -> str:
 
 # --- casting --------------------------------------------------------------------------------
 
-def electors_of(vote: Vote, user) -> list[Elector]:
-    if user is None or not getattr(user, "is_authenticated", False):
+def electors_of(viewer, vote: Vote) -> list[Elector]:
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
     return list(db.session.scalars(
         select(Elector).join(ElectorMember, ElectorMember.elector_id == Elector.id)
-        .where(ElectorMember.vote_id == vote.id, ElectorMember.user_id == user.id)
+        .where(ElectorMember.vote_id == vote.id, ElectorMember.user_id == viewer.id)
         .order_by(Elector.id)))
 
 
-def cast_refusal(vote: Vote, user, now: datetime | None = None) -> str | None:
+def cast_refusal(actor, vote: Vote, now: datetime | None = None) -> str | None:
     now = now or utcnow()
-    if user is None or not getattr(user, "is_authenticated", False):
+    if actor is None or not getattr(actor, "is_authenticated", False):
         return _l("Please log in first.")
     if now < vote.opens_at:
         return _l("Voting has not opened yet.")
@@ -323,19 +323,19 @@ def cast_refusal(vote: Vote, user, now: datetime | None = None) -> str | None:
     return None
 
 
-def cast(vote: Vote, user, option: str) -> list[Ballot]:
-    """Cast (or change) ``user``'s ballot: one ballot per elector they belong to, each with a
+def cast(actor, vote: Vote, option: str) -> list[Ballot]:
+    """Cast (or change) ``actor``'s ballot: one ballot per elector they belong to, each with a
     receipt. The previous ballot stays in the history, no longer counted.
 
     The vote's row is held shared until the ballot commits, and the closing time is checked
     after taking it: :func:`close` (which takes the row exclusively) waits for a ballot accepted
     before the closing time, and a ballot arriving after a close finds it closed."""
     _hold_open(vote)
-    if (why := cast_refusal(vote, user)) is not None:
+    if (why := cast_refusal(actor, vote)) is not None:
         raise Refused(why)
     if option not in vote.options:
         raise Refused(_l("Choose one of the options."), "option")
-    electors = electors_of(vote, user)
+    electors = electors_of(actor, vote)
     if not electors:
         raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
                                    "fixed when the vote opened)."), "not_elector")
@@ -355,7 +355,7 @@ def cast(vote: Vote, user, option: str) -> list[Ballot]:
                                              Ballot.counted.is_(True))
                         .values(counted=False).execution_options(synchronize_session=False))
                     ballot = Ballot(vote_id=vote.id, elector_id=elector.id, option=option,
-                                    cast_at=now, cast_by_id=user.id, tracker=new_tracker())
+                                    cast_at=now, cast_by_id=actor.id, tracker=new_tracker())
                     db.session.add(ballot)
                     db.session.flush()
                 break
@@ -372,14 +372,14 @@ def new_tracker() -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def my_ballots(vote: Vote, user) -> list[Ballot]:
-    """The user's counted ballots (their current choice), one per elector."""
-    if user is None or not getattr(user, "is_authenticated", False):
+def my_ballots(viewer, vote: Vote) -> list[Ballot]:
+    """The viewer's counted ballots (their current choice), one per elector."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
     return list(db.session.scalars(
         select(Ballot).join(ElectorMember, ElectorMember.elector_id == Ballot.elector_id)
         .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True),
-               ElectorMember.user_id == user.id).order_by(Ballot.elector_id)))
+               ElectorMember.user_id == viewer.id).order_by(Ballot.elector_id)))
 
 
 def find_receipt(vote: Vote, code: str) -> Ballot | None:

@@ -71,7 +71,7 @@ def open_vote(topic_id: int):
             opens_at=local_to_utc(form.opens_at.data), closes_at=local_to_utc(form.closes_at.data),
             options=options, quorum_percent=form.quorum_percent.data, secret=form.secret.data)
         try:
-            vote = service.open_vote(topic, current_user, spec)
+            vote = service.open_vote(current_user, topic, spec)
         except Refused as error:
             unit_of_work.refused(error, form, top="form")
         else:
@@ -94,11 +94,11 @@ def show(vote_id: int):
     result = service.result_of(vote, now)
     form = BallotForm()
     form.option.choices = [(o, option_label(o)) for o in vote.options]
-    mine = service.my_ballots(vote, current_user)
-    eligible = bool(mine) or bool(service.electors_of(vote, current_user))
+    mine = service.my_ballots(current_user, vote)
+    eligible = bool(mine) or bool(service.electors_of(current_user, vote))
     return render_template(
         "votes/vote.html", vote=vote, topic=vote.topic, result=result, form=form, mine=mine,
-        eligible=eligible, refusal=service.cast_refusal(vote, current_user, now),
+        eligible=eligible, refusal=service.cast_refusal(current_user, vote, now),
         turnout=service.turnout(vote), is_open=vote.is_open(now),
         counting=result is None and vote.is_closed(now),
         by_building=service.turnout_by_building(vote) if result is not None else [],
@@ -116,7 +116,7 @@ def cast(vote_id: int):
         flash(_("Choose one of the options."), "error")
         return redirect(url_for(".show", vote_id=vote.id))
     try:
-        ballots = service.cast(vote, current_user, form.option.data)
+        ballots = service.cast(current_user, vote, form.option.data)
     except Refused as error:
         unit_of_work.refused(error)
         return redirect(url_for(".show", vote_id=vote.id))

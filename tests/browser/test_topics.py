@@ -45,7 +45,7 @@ def test_propose_cosign_and_accept(page):
     db.session.rollback()
     topic = db.session.scalar(select(Topic).where(Topic.title == TITLE))
     for who in signers[:8]:
-        service.cosign(topic, who)
+        service.cosign(who, topic)
     db.session.commit()
     for who in signers[8:]:
         visit(page, "/")
