@@ -12,7 +12,7 @@ module's package. Importing ``consult.x.y`` also runs ``consult/__init__.py`` an
 ``consult/x/__init__.py``; those implicit imports are not counted (every module would otherwise
 depend on the app factory).
 
-``tests/test_import_layers.py`` uses the same functions and the layer table below.
+``tests/app/test_import_layers.py`` uses the same functions and the layer table below.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 # Refresh the message catalogues after changing texts in code or templates: extract every
 # marked string, then add the new ones to consult/translations/*/LC_MESSAGES/messages.po
 # (and drop the ones no longer used). Translate the new, empty entries afterwards;
-# tests/test_translations.py fails until every one is translated.
+# tests/app/test_translations.py fails until every one is translated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/pybabel ] || scripts/setup.sh test

@@ -1,5 +1,5 @@
-"""One world for the whole-app authorization matrix (tests/test_access_matrix.py) and the CSRF
-test (tests/test_csrf.py): two communities, every kind of object a route's URL can name, in
+"""One world for the whole-app authorization matrix (tests/app/test_access_matrix.py) and the CSRF
+test (tests/app/test_csrf.py): two communities, every kind of object a route's URL can name, in
 the state where the route's action is possible, and nine personas.
 
 Community A (幸福社区) is where every URL points; community B (和谐社区) is elsewhere. The
@@ -18,7 +18,7 @@ platform_admin         an administrator of the whole platform (creates communiti
 =====================  ==============================================================
 
 A few more people are in ``people`` for the cells where who they are matters beyond the nine
-(tests/test_access_matrix.py, "Beyond the nine personas"): ``admin_of_other`` (the
+(tests/app/test_access_matrix.py, "Beyond the nine personas"): ``admin_of_other`` (the
 administrator of B), ``no_roles`` (an account with no home and no role), ``neighbour`` (a second
 verified resident of A, registered for nothing, holding another reservation), ``second_rep``
 (a representative attached to A's studio who holds none of the sessions in the URLs) and

@@ -53,7 +53,7 @@ def base_config(url: str) -> dict:
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
-        # Tests move the clock between requests; tests/test_page_cache.py turns it on.
+        # Tests move the clock between requests; tests/app/test_page_cache.py turns it on.
         "PAGE_CACHE_SECONDS": 0,
     }
 
@@ -214,7 +214,7 @@ def client(app):
 def english(monkeypatch):
     """Texts in English, the language they are written in, for tests that check messages.
 
-    The site's default is Simplified Chinese (tests/test_translations.py checks the catalogue);
+    The site's default is Simplified Chinese (tests/app/test_translations.py checks the catalogue);
     with this fixture a request without a language cookie, and code run outside a request,
     use English instead. Use it with ``@pytest.mark.usefixtures("english")``.
     """

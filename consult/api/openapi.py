@@ -4,7 +4,7 @@ Each route of the blueprint names its path, query and body models and its answer
 (consult/api/schemas.py, consult/api/core.py's ``read``/``write``); flask-openapi3 turns them
 into operations and component schemas as the routes are registered, and :func:`document` adds
 what belongs to the whole API: the description, the tags, the bearer scheme and the problem
-document. ``tests/test_api.py`` checks that every API route is in it and that it is valid
+document. ``tests/api/test_api.py`` checks that every API route is in it and that it is valid
 OpenAPI 3.1; schemathesis checks the answers against it.
 """
 from __future__ import annotations

@@ -159,7 +159,7 @@ def test_a_comment_of_exactly_the_maximum_length_is_accepted(place):
 def test_html_and_script_are_stored_as_typed(place):
     body = '<script>alert("x")</script><img src=x onerror=alert(1)> & <b>粗</b>'
     c = post(place, place.bob, body)
-    assert c.body == body  # escaped when shown: tests/test_comment_views.py
+    assert c.body == body  # escaped when shown: tests/topics/test_comment_views.py
 
 
 @pytest.mark.parametrize("who, code", [

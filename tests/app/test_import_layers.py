@@ -16,14 +16,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("consult_import_check",
                                                ROOT / "scripts" / "imports.py")
 check = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = check  # dataclasses look their module up
 _spec.loader.exec_module(check)
 
-HERE = "tests/test_import_layers.py"
+HERE = "tests/app/test_import_layers.py"
 
 # Import cycles (strongly connected modules), function-level and TYPE_CHECKING imports counted.
 IMPORT_CYCLES = {

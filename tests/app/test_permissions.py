@@ -43,7 +43,7 @@ EXPECTED = {
     "studio.cancel": {"representative", "admin", "platform_admin"},
     "studio.reserve": {"resident"},
     "studio.record": {"representative"},
-    # halls, judged on the community (meetings: tests/test_access_matrix.py)
+    # halls, judged on the community (meetings: tests/app/test_access_matrix.py)
     "hall.manage": {"admin", "platform_admin"},
     "meeting.manage": {"secretary", "admin", "platform_admin"},
     "meeting.attend": {"resident"},

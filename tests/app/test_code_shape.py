@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # The modules that hold services (the rules, their reads and the lifecycle), by file name.
 SERVICE_MODULES = {
     "service.py", "comments.py", "reception.py", "booking.py", "minutes.py", "residency.py",

@@ -1,6 +1,6 @@
 """Outcomes in the API (issues 6 and 8): the outcome of a topic with objections, implementation
 and ratings, the outcomes board, lodging objections and rating, with their refusals. The
-outcome is set up by service calls with the clock frozen, as in tests/test_outcomes.py."""
+outcome is set up by service calls with the clock frozen, as in tests/outcomes/test_outcomes.py."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,7 +14,7 @@ from consult.outcomes import service
 from consult.outcomes.models import Objection, Rating
 from tests import outcome_world as ow
 from tests.api_world import auth, token
-from tests.test_api import assert_problem
+from tests.api.test_api import assert_problem
 
 pytestmark = pytest.mark.usefixtures("english")
 DAY = timedelta(days=1)

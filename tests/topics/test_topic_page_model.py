@@ -3,7 +3,7 @@ page shows and what its reader can do, for every stage and four readers: a visit
 of the topic's area, the topic's author and the community's secretary.
 
 The readers' standing is put in the request's membership cache, so the permission rules run as
-on a page and nothing is read; the page's own tests (tests/test_topic_views.py) render it."""
+on a page and nothing is read; the page's own tests (tests/topics/test_topic_views.py) render it."""
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "pip_audit.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pip_audit.sh"
 PACKAGES = ["flask==3.1.0", "jinja2==3.1.6", "werkzeug==3.1.3"]
 
 

@@ -1,6 +1,6 @@
 """Hostile values in every form field and every query parameter: no server error, ever.
 
-Every route of the URL map that the access matrix (tests/test_access_matrix.py) knows how to
+Every route of the URL map that the access matrix (tests/app/test_access_matrix.py) knows how to
 call successfully is called again as a person allowed to use it, with each field of its form
 or JSON body replaced in turn by values people do not type but attackers send: a NUL, twenty
 digits, negative and fractional numbers, dates at the year 1 and 9999, 20,000 characters,
@@ -18,9 +18,9 @@ import pytest
 
 from consult import clock
 from tests.access_world import NOW, PERSONAS
-from tests.test_access_matrix import EXPECTED, OK, build_url, fill, routes
+from tests.app.test_access_matrix import EXPECTED, OK, build_url, fill, routes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Most allowed first: the person who reaches furthest into a view before it answers.
 PREFERENCE = ("platform_admin", "admin", "secretary", "representative", "resident",
               "unverified", "outsider", "other_secretary", "visitor")

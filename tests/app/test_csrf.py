@@ -1,6 +1,6 @@
 """CSRF: with the check on (as in production), every state-changing form refuses a post that
 lacks its token, for a persona who may otherwise use it, and writes nothing. The routes come
-from the matrix's ``EXPECTED`` table, which tests/test_access_matrix.py keeps equal to the URL
+from the matrix's ``EXPECTED`` table, which tests/app/test_access_matrix.py keeps equal to the URL
 map, so a new form is covered as soon as it is given its answers there.
 
 The API is CSRF-exempt because it never takes the session cookie as authentication: a
@@ -15,7 +15,7 @@ import pytest
 
 from consult import clock
 from tests.access_world import NOW, PERSONAS, Rig
-from tests.test_access_matrix import EXPECTED, LOGIN, NOOP, OK, call, routes
+from tests.app.test_access_matrix import EXPECTED, LOGIN, NOOP, OK, call, routes
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -44,7 +44,7 @@ def rig(database_template, tmp_path_factory):
 def test_every_state_changing_page_route_is_checked(rig):
     present = {(e, m) for (e, m) in routes(rig.app) if m in UNSAFE and not e.startswith("api.")}
     assert present <= set(FORMS), f"give {sorted(present - set(FORMS))} their answers in " \
-                                  "tests/test_access_matrix.py"
+                                  "tests/app/test_access_matrix.py"
 
 
 @pytest.mark.parametrize("endpoint, method", FORMS)

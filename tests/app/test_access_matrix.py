@@ -21,7 +21,7 @@ five more people of the world whose standing the nine do not show (an administra
 A's objects, an account with no home and no role, a second resident of A, a second
 representative of A's studio and one attached to none), the resident on a meeting they are
 already registered for, and the messages of the administration's refusals. The permission
-table's object-level rules on studios and sessions are in tests/test_permissions.py.
+table's object-level rules on studios and sessions are in tests/app/test_permissions.py.
 """
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "name": "新居民", "phone": "13700000099", "email": "", "password": factories.PASSWORD,
         "confirm": factories.PASSWORD}),
     # Without a registration waiting for its code (the rig's sessions have none) the code page
-    # sends back to the form and nothing is written: tests/test_registration.py has the rest.
+    # sends back to the form and nothing is written: tests/accounts/test_registration.py has the rest.
     ("accounts.register_confirm", "GET"): Entry(everyone()),
     ("accounts.register_confirm", "POST"): Entry(answers(NOOP), data={"code": "123456"}),
     ("accounts.register_resend", "POST"): Entry(answers(NOOP), data={}),

@@ -12,7 +12,7 @@ from consult import clock
 from consult.votes import service
 from consult.votes.models import Ballot, Vote
 from tests import pages
-from tests.test_votes import T0, estate, minutes_resolved, open_  # noqa: F401 - fixtures
+from tests.votes.test_votes import T0, estate, minutes_resolved, open_  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("english")
 

@@ -10,7 +10,7 @@ from consult import clock
 from consult.extensions import db
 from consult.votes import service
 from tests import factories
-from tests.test_votes import T0, estate, minutes_resolved, open_  # noqa: F401 - fixtures
+from tests.votes.test_votes import T0, estate, minutes_resolved, open_  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("english")
 
