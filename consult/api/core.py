@@ -25,8 +25,8 @@ import hashlib
 import math
 import re
 import time
-from datetime import timedelta, timezone
-from functools import cache
+from datetime import timedelta
+from functools import cache, wraps
 
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
@@ -138,6 +138,34 @@ def _http_error(error: HTTPException):
 
 def not_found(message=None):
     raise Refused(message or _("There is nothing at this address."), kind="not_found")
+
+
+def refused_as(**kinds: str):
+    """A view's decorator: the service's refusal of these fields (``option="conflict"``) is
+    answered as that kind of refusal instead of invalid input.
+
+    A 422 says that the request breaks the document, so a client that follows the document
+    never meets one. A value the document allows but the server's data does not is another
+    matter: not one of this vote's options, a slot of another day, a scope the user does not
+    live in, a comment too many this minute. The body model checks the shape of these fields
+    first (a blank option is still 422), so what the service refuses in them is the state (409)
+    or the permission table (403). The web page keeps the service's own kind."""
+
+    def decorate(view):
+        @wraps(view)
+        def answering(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except Refused as error:
+                if error.kind == "invalid" and error.field in kinds:
+                    error.kind = kinds[error.field]
+                    if error.kind == "forbidden":
+                        error.code = error.code or "forbidden"
+                raise
+
+        return answering
+
+    return decorate
 
 
 # --- what the document says each operation may answer ------------------------------------------
@@ -295,7 +323,8 @@ def message_for(error: dict, model: type[BaseModel] | None, name: str) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
     fields = model.model_fields if model is not None else {}
     info = next((f for key, f in fields.items() if (f.alias or key) == name), None)
-    says = next((m for m in info.metadata if isinstance(m, Says)), None) if info else None
+    says = next((m for m in info.metadata if isinstance(m, Says) and m.applies_to(kind)),
+                None) if info else None
     if says is not None:
         return str(says.message)
     if kind == "missing":
@@ -318,15 +347,6 @@ def message_for(error: dict, model: type[BaseModel] | None, name: str) -> str:
     if kind in ("bool_type", "bool_parsing"):
         return _("Give true or false.")
     return _("This value is not valid.")
-
-
-def to_utc(value):
-    """A time from a query: with an offset to naive UTC, without one read as local time."""
-    if value is None or value.tzinfo is None:
-        from consult.clock import local_to_utc
-
-        return local_to_utc(value) if value is not None else None
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 # --- pagination -------------------------------------------------------------------------------

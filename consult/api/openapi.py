@@ -22,7 +22,12 @@ DESCRIPTION = (
     "Public reads need no token. Writes need a bearer token from POST /api/v1/tokens, sent as "
     "`Authorization: Bearer <token>`; the session cookie of the web pages is not accepted. "
     "Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `type` "
-    "per kind of error and the `field` that was wrong. Lists are paged (`page`, `per_page` ≤ "
+    "per kind of error and the `field` that was wrong. A 422 means the request breaks this "
+    "document; a value the document allows but the server's data does not (an option that is "
+    "not the vote's, a slot of another session, a comment too many this minute) is 409, a "
+    "scope one may not propose in 403. Text may not hold the character U+0000, which cannot "
+    "be stored: a request with one is answered 400. A query parameter sent empty (`?stage=`) "
+    "counts as not sent. Lists are paged (`page`, `per_page` ≤ "
     f"{PER_PAGE_MAX}) with a `total`; public reads carry an ETag (send If-None-Match to get "
     "304). Rate limits apply per address and per token. Times are ISO 8601 in UTC (Z). A "
     "method an address does not accept answers 405, an unknown address 404, both as problem "
@@ -41,7 +46,13 @@ def _document() -> dict:
             securitySchemes={"bearerAuth": {
                 "type": "http", "scheme": "bearer",
                 "description": "A token from POST /api/v1/tokens"}}))
-    return spec.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+    doc = spec.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+    for item in doc["paths"].values():
+        for parameter in (p for op in item.values() if isinstance(op, dict)
+                          for p in op.get("parameters", [])):
+            if parameter["in"] == "query":  # schemas.Query: an empty value counts as absent
+                parameter["allowEmptyValue"] = True
+    return doc
 
 
 def document() -> dict:

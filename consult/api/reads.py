@@ -5,14 +5,14 @@ by name only (as on the pages), never with a phone, an e-mail or the unit of a s
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from consult.api import schemas as s
 from consult.api.core import (
-    answer, bp, not_found, offset_of, page_of, paged, read, to_utc, token_user,
+    answer, bp, not_found, offset_of, page_of, paged, read, token_user,
 )
 from consult.api.schemas import (
     CommentQuery, CommunityPath, MeetingPath, MeetingQuery, Paging, RepresentativePath,
@@ -274,12 +274,17 @@ def session_shape(view) -> s.StudioSession:
 def _sessions(query: SessionQuery, **scope):
     from consult.studios import queries as studio_queries
 
-    start = to_utc(query.from_) or utcnow()
-    end = to_utc(query.to) or start + timedelta(days=28)
-    if end <= start:
-        raise Refused(_("“to” must come after “from”."), "to")
-    if end - start > timedelta(days=92):
-        raise Refused(_("Ask for at most 92 days at a time."), "to")
+    start = query.from_ or utcnow()
+    try:
+        end = start + timedelta(days=28)
+    except OverflowError:  # from the calendar's last day: to its last moment
+        end = datetime.max
+    if query.to is not None:
+        end = query.to
+        if end <= start:
+            raise Refused(_("“to” must come after “from”."), "to")
+        if end - start > timedelta(days=92):
+            raise Refused(_("Ask for at most 92 days at a time."), "to")
     rows = studio_queries.sessions(start=start, end=end, **scope)
     views = studio_queries.session_views(rows)
     return answer(s.SessionPage(**page_of([session_shape(v) for v in views], query)))

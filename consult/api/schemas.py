@@ -5,22 +5,29 @@ from them, so a field, a limit or a list of choices is written here and nowhere 
 
 Choices come from the domain: stages from the lifecycle, categories and the other codes from
 the models' enums, sort orders from the modules that sort. Limits come from the services that
-enforce them (the service stays the judge; the model says the same limit up front).
+enforce them (the service stays the judge; the model says the same limit up front), and the
+document states each rule the server applies to a request's shape, so that what it allows is
+never refused as invalid (422) and what it forbids always is: a text the service trims must
+not be blank (``NOT_BLANK``, ``at_least``), a date-time is RFC 3339's. A rule on the server's
+data (one of this vote's options) is a conflict instead (``refused_as`` in consult/api/core.py).
 
 Conventions: input models forbid nothing extra (unknown members are ignored, as before); body
-members are strict (``"5"`` is not a number, ``1`` is not ``true``); query parameters are
-strings converted as usual, an empty one counts as absent. In answers, a member declared with a
+members are strict (``"5"`` is not a number, ``1`` is not ``true``; but ``5.0`` is the whole
+number 5, as in JSON Schema); query parameters are strings converted as usual, an empty one
+counts as absent (``allowEmptyValue`` in the document). In answers, a member declared with a
 default is left out when the view does not set it (``my_rating`` without a token); times are
 naive UTC in the database and ISO 8601 with ``Z`` here.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
-    BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator,
+    BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema,
+    model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
 
@@ -35,7 +42,7 @@ from consult.topics import comments
 from consult.topics.forms import SORTS as TOPIC_SORTS
 from consult.topics.lifecycle import PUBLIC_STAGES_ORDERED, Stage
 from consult.topics.models import Category, ReactionValue, ScopeLevel
-from consult.topics.service import TITLE_MAX, TITLE_MIN
+from consult.topics.service import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN
 from consult.votes.models import Electorate
 from consult.votes.tally import Rule
 
@@ -72,11 +79,49 @@ VoteStatus = Literal["scheduled", "open", "closed"]
 
 class Says:
     """What to tell a person whose value for this field is refused, whatever the reason
-    (``Annotated[str, Field(...), Says(_l("..."))]``); without it, the error's kind decides
+    (``Annotated[str, Field(...), Says(_l("..."))]``), or only for the kinds of pydantic error
+    named after it (``Says(_l("..."), "string_pattern_mismatch")``: a blank text in the
+    service's words, a text too long in the usual ones); without it, the error's kind decides
     (see consult/api/core.py)."""
 
-    def __init__(self, message):
+    def __init__(self, message, *kinds: str):
         self.message = message
+        self.kinds = frozenset(kinds)
+
+    def applies_to(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+# Texts as the services read them: Python's ``str.strip()`` and ``str.split()`` drop what
+# ``str.isspace()`` calls whitespace. The patterns below say the same in every regex dialect
+# that reads them (the document's ECMA 262, pydantic's Rust regex, Python's re): ``\s`` differs
+# between them only in U+001C-U+001F and U+0085 (whitespace to Python alone) and U+FEFF
+# (whitespace to ECMA alone), so those are named.
+_SPACE = r"[\s\x1c-\x1f\x85]"
+_INK = r"(?:\ufeff|[^\s\x1c-\x1f\x85])"  # a character that strip() keeps
+NOT_BLANK = _INK  # (a pattern matches anywhere in the text): something besides whitespace
+
+
+def at_least(n: int) -> str:
+    """At least ``n`` characters once the text is trimmed and every run of whitespace inside
+    counts as one space (``" ".join(text.split())``): a first character, then ``n - 1`` more,
+    each a character or (worth two) a run of whitespace and a character. No lookahead: it is
+    slow to generate from and pydantic's regex has none."""
+
+    def more(m: int) -> str:
+        if m <= 0:
+            return ""
+        if m == 1:
+            return f"{_SPACE}*{_INK}"
+        return f"(?:{_INK}{more(m - 1)}|{_SPACE}+{_INK}{more(m - 2)})"
+
+    return f"^{_SPACE}*{_INK}{more(n - 1)}"
+
+
+def documented(**schema) -> dict:
+    """A constraint the document states and the service checks in its own words, pydantic
+    not: ``Field(max_length=..., **documented(pattern=NOT_BLANK))``."""
+    return {"json_schema_extra": schema}
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -164,14 +209,56 @@ class MeetingQuery(Paging):
     when: MeetingsWhen = Field("upcoming", description="upcoming (default) or past")
 
 
-When = Annotated[datetime | Absent, Says(_l("Give a date-time in ISO 8601, e.g. "
-                                          "2026-12-01T09:00:00+08:00."))]
+_RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?"
+                      r"(?:[Zz]|([+-])(\d\d):(\d\d))")
+
+
+def rfc3339(value) -> datetime:
+    """A ``date-time`` of the document (RFC 3339: with an offset, ``Z`` for UTC) as a naive
+    time in UTC, as the database keeps times; anything else is refused. A time the calendar of
+    Python cannot hold (the year 0000, or 9999-12-31 late in a zone west of UTC) is moved to
+    the calendar's nearest end, and a leap second to the second before it: what is asked for
+    is found the same (nothing is there), never refused."""
+    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError("not an RFC 3339 date-time")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    sign, off_hours, off_minutes = match.group(8), match.group(9), match.group(10)
+    offset = 0
+    if sign is not None:
+        if int(off_hours) > 23 or int(off_minutes) > 59:
+            raise ValueError("no such offset")
+        offset = (1 if sign == "+" else -1) * (int(off_hours) * 60 + int(off_minutes))
+    if second == 60:  # a leap second ends a day in UTC
+        if (hour * 60 + minute - offset) % 1440 != 23 * 60 + 59:
+            raise ValueError("no such leap second")
+        second = 59
+    microsecond = int((match.group(7) or "")[:6].ljust(6, "0"))
+    try:  # the year 0000 is a leap year, as 2000 is
+        local = datetime(year or 2000, month, day, hour, minute, second, microsecond)
+    except ValueError:
+        raise ValueError("no such day or time") from None
+    if year == 0:
+        return datetime.min
+    try:
+        return local - timedelta(minutes=offset)
+    except OverflowError:
+        return datetime.min if offset > 0 else datetime.max
+
+
+When = Annotated[datetime | Absent, BeforeValidator(rfc3339),
+                 Says(_l("Give a date-time in ISO 8601, e.g. 2026-12-01T09:00:00+08:00."))]
 
 
 class SessionQuery(Paging):
+    """``to`` must come after ``from`` and at most 92 days after it: JSON Schema cannot say
+    it of two parameters, so the descriptions do (and a 422 names ``to``)."""
+
     from_: When = Field(None, alias="from", json_schema_extra=_no_default, description=(
-        "Sessions starting from (ISO 8601 with an offset; default now)"))
-    to: When = unset("... until (default 28 days later; at most 92 days after `from`)")
+        "Sessions starting from (RFC 3339, with an offset: 2026-12-01T09:00:00+08:00; "
+        "default now)"))
+    to: When = unset("... until (default 28 days later); after `from` and at most 92 days "
+                     "after it")
 
 
 # Path parameters: the URL converters give ints; ids out of range are "not found" before this.
@@ -213,21 +300,30 @@ class RepresentativePath(Input):
 
 
 class TokenRequest(JsonBody):
-    identifier: str = Field(description="e-mail address or phone number")
+    identifier: str = Field(description="e-mail address or phone number",
+                            **documented(pattern=NOT_BLANK))
     password: str
     name: str = Field("", max_length=TOKEN_NAME_MAX, description="the device, e.g. “my phone”")
 
 
 class ProposalBody(JsonBody):
-    title: str = Field(min_length=TITLE_MIN, max_length=TITLE_MAX)
-    description: str
+    title: str = Field(min_length=TITLE_MIN, max_length=TITLE_MAX, description=(
+        f"at least {TITLE_MIN} characters once spaces around it are dropped and runs of spaces "
+        "count as one"), **documented(pattern=at_least(TITLE_MIN)))
+    description: str = Field(max_length=DESCRIPTION_MAX, **documented(pattern=NOT_BLANK))
     category: Category = Field(strict=False)  # strict: only an enum member, not its value
-    scope: str = Field(description="one of the `scopes` of GET /api/v1/me, e.g. community:3")
+    # Well formed here; one the user may propose in by the service (403 otherwise).
+    scope: Annotated[str, Field(pattern=r"^(community|grid|building):[1-9][0-9]{0,9}$"),
+                     Says(_l("Choose where the topic applies: your community, grid or "
+                             "building."))] = Field(
+        description="one of the `scopes` of GET /api/v1/me, e.g. community:3")
     submit: bool = Field(True, description="false keeps it as a draft only the proposer sees")
 
 
 class CommentBody(JsonBody):
-    body: str = Field(max_length=comments.BODY_MAX)
+    body: Annotated[str, Field(max_length=comments.BODY_MAX, pattern=NOT_BLANK),
+                    Says(_l("Write your comment first: the text is empty."),
+                         "string_pattern_mismatch")]
 
 
 class ReactionBody(JsonBody):
@@ -235,23 +331,38 @@ class ReactionBody(JsonBody):
 
 
 class BallotBody(JsonBody):
-    option: str = Field(description="one of the vote's `options`")
+    # Not blank here; one of this vote's options by the service (409 otherwise).
+    option: Annotated[str, Field(pattern=NOT_BLANK),
+                      Says(_l("Choose one of the options."), "string_pattern_mismatch")] = \
+        Field(description="one of the vote's `options`")
 
 
 class ReservationBody(JsonBody):
-    slot: str = Field(description="a slot `key`, e.g. 2026-12-01T01:00")
+    # A slot key here; one of this session's slots, not begun, by the service (409 otherwise).
+    slot: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"),
+                    Says(_l("Choose one of the free slots."))] = Field(
+        description="a slot `key` of the session, e.g. 2026-12-01T01:00")
     category: Category = Field(strict=False)
-    matter: str = Field(max_length=MATTER_MAX)
+    matter: str = Field(max_length=MATTER_MAX, **documented(pattern=NOT_BLANK))
 
 
 class ObjectionBody(JsonBody):
     body: str = Field(max_length=TEXT_MAX, description="the objection and its reasons; shown "
-                                                       "publicly with one's name")
+                                                       "publicly with one's name",
+                      **documented(pattern=NOT_BLANK))
+
+
+def _whole(value):
+    """A JSON number without a fraction is an integer to JSON Schema (``5.0`` is 5)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 class RatingBody(JsonBody):
     # The service's words for the same refusal.
-    stars: Annotated[int, Field(ge=1, le=5), Says(_l("Choose from 1 to 5 stars."))]
+    stars: Annotated[int, Field(ge=1, le=5), BeforeValidator(_whole),
+                     Says(_l("Choose from 1 to 5 stars."))]
     comment: str = Field("", max_length=TEXT_MAX)
 
 

@@ -4,15 +4,20 @@ the permission table and the rules; its refusal becomes a problem document
 (consult/api/core.py):
 
 * a refusal by the permission table → 403 (``forbidden``);
-* an error that names a field → 422 (``validation``);
-* any other refusal (wrong stage, period over, slot just taken, already co-signed) → 409.
+* an error that names a field → 422 (``validation``), the input breaks the document;
+* any other refusal (wrong stage, period over, slot just taken, already co-signed) → 409,
+  and so is a value the document allows but the server's data does not (an option that is
+  not the vote's, a slot of another day; ``refused_as`` in consult/api/core.py), or 403 for
+  a scope the user does not live in.
 """
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
 from consult.api import schemas as s
-from consult.api.core import TOKEN, answer, bp, not_found, read, require_user, write
+from consult.api.core import (
+    TOKEN, answer, bp, not_found, read, refused_as, require_user, write,
+)
 from consult.api.reads import comment_shape, public_topic, reactions, receipt, topic_detail
 from consult.api.schemas import (
     BallotBody, CommentBody, CommentPath, ProposalBody, ReactionBody, ReservationBody,
@@ -25,6 +30,7 @@ from consult.ratelimits import ballot_limit, comment_limit, reservation_limit
 # --- topics ------------------------------------------------------------------------------------
 
 @bp.post("/topics", **write(s.Topic, "Topics", "Propose a topic (and submit it for co-signing)"))
+@refused_as(scope="forbidden")  # a scope the user does not live in
 def propose(body: ProposalBody):
     from consult.topics import service
 
@@ -68,6 +74,7 @@ def _post_comment(topic, user, body: CommentBody, parent_id):
 @bp.post("/topics/<int:topic_id>/comments", **write(
     s.Comment, "Comments", "Comment on a topic in its open comment period"))
 @comment_limit
+@refused_as(body="conflict")  # too many comments this minute (a blank one is refused before)
 def comment(path: TopicPath, body: CommentBody):
     user = require_user()
     return _post_comment(public_topic(path.topic_id, user), user, body, None)
@@ -82,6 +89,7 @@ def _comment_or_404(comment_id: int):
 @bp.post("/comments/<int:comment_id>/replies", **write(
     s.Comment, "Comments", "Reply to a comment (replies are one level deep)"))
 @comment_limit
+@refused_as(body="conflict")  # too many this minute; the comment is no longer shown
 def reply(path: CommentPath, body: CommentBody):
     user = require_user()
     parent = _comment_or_404(path.comment_id)
@@ -107,6 +115,7 @@ def react(path: CommentPath, body: ReactionBody):
     s.BallotResult, "Votes", "Cast or change one's ballot; the answer holds the receipt(s)",
     description=s.BallotResult.__doc__))
 @ballot_limit
+@refused_as(option="conflict")  # not one of this vote's options
 def cast(path: VotePath, body: BallotBody):
     from consult.api.reads import vote_or_404
     from consult.votes import service
@@ -128,6 +137,7 @@ def reservation_shape(r) -> s.Reservation:
 @bp.post("/studio-sessions/<int:session_id>/reservations", **write(
     s.Reservation, "Studios", "Reserve a free slot and say what the matter is"))
 @reservation_limit
+@refused_as(slot="conflict")  # not a slot of this session, begun, or one too many
 def reserve(path: SessionPath, body: ReservationBody):
     from consult.studios import queries, reception
 

@@ -308,8 +308,12 @@ def test_propose_and_its_refusals(w, client):
     assert draft.get_json()["stage"] == "draft"
     assert_problem(client.post("/api/v1/topics", json=propose_body(w, title="短"),
                                headers=auth(raw)), 422, "validation", "title")
+    assert_problem(client.post("/api/v1/topics", json=propose_body(w, scope="my street"),
+                               headers=auth(raw)), 422, "validation", "scope")
+    # Well formed, but not where this resident lives: the document cannot know (see
+    # consult/api/core.py's refused_as).
     assert_problem(client.post("/api/v1/topics", json=propose_body(
-        w, scope=f"community:{w.other.id}"), headers=auth(raw)), 422, "validation", "scope")
+        w, scope=f"community:{w.other.id}"), headers=auth(raw)), 403, "forbidden", "scope")
     pending = token(client, w.pending)
     body = assert_problem(client.post("/api/v1/topics", json=propose_body(w),
                                       headers=auth(pending)), 403, "forbidden")
@@ -380,8 +384,11 @@ def test_casting_and_changing_a_ballot_returns_receipts(w, client):
     assert [b["option"] for b in mine["my_ballots"]] == ["oppose"]
     assert db.session.scalar(select(func.count()).select_from(Ballot)
                              .where(Ballot.counted.is_(True))) == 1
-    assert_problem(client.post(url, json={"option": "maybe"}, headers=auth(raw)), 422,
+    assert_problem(client.post(url, json={"option": " "}, headers=auth(raw)), 422,
                    "validation", "option")
+    # Not one of this vote's options: the document cannot know, the vote does.
+    assert_problem(client.post(url, json={"option": "maybe"}, headers=auth(raw)), 409,
+                   "conflict", "option")
     body = assert_problem(client.post(url, json={"option": "agree"},
                                       headers=auth(token(client, w.outsider))), 403, "forbidden")
     assert body["code"] == "not_elector"
