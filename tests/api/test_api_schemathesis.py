@@ -22,7 +22,7 @@ check leaves those alone). All the checks asked for are on; none is left out.
 Settings kept out of the generated data, each for a rule the document states in words:
 the character U+0000 (``allow_x00``: refused in any text with a 400, see consult/inputs.py),
 a sessions list whose ``to`` is not after ``from`` or more than 92 days after it, and the
-flood check of comments (both in tests/test_api_conformance.py).
+flood check of comments (both in tests/api/test_api_conformance.py).
 
 Measured on the loaded 2-core machine (load 3, ``-p no:xdist``), the whole test:
 SCHEMATHESIS_EXAMPLES=20, the suite's default: 2,777 requests (about 1,900 of them the coverage

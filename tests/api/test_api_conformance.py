@@ -1,5 +1,5 @@
 """The API does what its OpenAPI document says, one finding of schemathesis each
-(tests/test_api_schemathesis.py): a request the document allows is not refused for its shape,
+(tests/api/test_api_schemathesis.py): a request the document allows is not refused for its shape,
 one it forbids is refused (422), and what the document cannot say of the server's data (this
 vote's options, this session's slots) is a conflict (409), not invalid input.
 
