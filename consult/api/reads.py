@@ -97,7 +97,7 @@ def topics(query: TopicQuery):
         q=query.q, stage=query.stage or "", category=query.category or "",
         community_id=query.community, area=query.area or "", sort=query.sort, page=query.page,
         per_page=query.per_page)
-    result = topic_queries.list_topics(f, viewer)
+    result = topic_queries.list_topics(viewer, f)
     items = result.topics if result.page == query.page else []  # past the end: an empty page
     return answer(s.TopicPage(**paged([topic_summary(t) for t in items], result.total, query)))
 
@@ -117,7 +117,7 @@ def topic_comments_list(path: TopicPath, query: CommentQuery):
     viewer = token_user()
     t = public_topic(path.topic_id, viewer)
     # Paged in SQL: "total" counts every top-level comment, a page past the end is empty.
-    found = topic_queries.comment_page(t, viewer, query.sort, query.page, query.per_page)
+    found = topic_queries.comment_page(viewer, t, query.sort, query.page, query.per_page)
     thread = found.thread
     return answer(s.CommentPage(
         **paged([comment_shape(v) for v in thread.comments], found.total, query),

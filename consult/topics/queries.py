@@ -58,7 +58,7 @@ def _area_condition(area: str, viewer):
     return None
 
 
-def list_topics(f: TopicFilter, viewer=None) -> TopicPage:
+def list_topics(viewer, f: TopicFilter) -> TopicPage:
     """Public topics (every stage but draft) matching ``f``: two queries (count and page)."""
     conditions = [Topic.stage.in_([s.value for s in PUBLIC_STAGES])]
     if f.stage:
@@ -114,7 +114,7 @@ class CommentPage:
     count: int  # comments and replies of the topic, withdrawn and hidden included
 
 
-def comment_page(topic: Topic, viewer, sort: str, page: int, per_page: int) -> CommentPage:
+def comment_page(viewer, topic: Topic, sort: str, page: int, per_page: int) -> CommentPage:
     """Page ``page`` of ``topic``'s top-level comments, ``per_page`` each, with all their
     replies, as :func:`consult.topics.comments.thread` shows them to ``viewer``, and the
     totals: the thread's queries and one count, whatever the thread's length. A page past the
@@ -168,7 +168,7 @@ class ViewerState:
     following: bool = False
 
 
-def viewer_state(topic_id: int, viewer) -> ViewerState:
+def viewer_state(viewer, topic_id: int) -> ViewerState:
     if viewer is None or not viewer.is_authenticated:
         return ViewerState()
     row = db.session.execute(select(
@@ -317,7 +317,7 @@ def _action(topic: Topic, reader, me: ViewerState, thread, outcome, vote,
     return NO_ACTION
 
 
-def topic_page(topic: Topic, reader, *, me: ViewerState, thread=None, outcome=None, vote=None,
+def topic_page(reader, topic: Topic, *, me: ViewerState, thread=None, outcome=None, vote=None,
                can_open_vote: bool = False, now: datetime | None = None) -> TopicPageModel:
     """The topic page's model for ``reader``, from what the page has read already: ``me``
     (:func:`viewer_state`), the comment ``thread``, the ``outcome`` section

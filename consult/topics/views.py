@@ -61,11 +61,11 @@ def index():
     if area not in {value for value, _label in areas}:
         area = ""
     sort = request.args.get("sort", "newest")
-    result = queries.list_topics(queries.TopicFilter(
+    result = queries.list_topics(current_user, queries.TopicFilter(
         q=(form.q.data or "")[:100], stage=form.stage.data or "",
         category=form.category.data or "", community_id=tree.id if tree else None, area=area,
         sort=sort if sort in SORTS else "newest", page=request.args.get("page", 1, type=int),
-    ), current_user)
+    ))
     drafts = queries.drafts_of(current_user) if current_user.is_authenticated else []
     return render_template("topics/index.html", form=form, result=result, areas=areas,
                            area=area, drafts=drafts)
@@ -152,7 +152,7 @@ def show(topic_id: int):
     outcome = topic_context(topic, current_user)  # the outcome (issue 6)
     vote = vote_service.latest_vote(topic.id)
     model = queries.topic_page(
-        topic, current_user, me=queries.viewer_state(topic.id, current_user), thread=thread,
+        current_user, topic, me=queries.viewer_state(current_user, topic.id), thread=thread,
         outcome=outcome["outcome"], vote=vote,
         can_open_vote=vote_service.may_open_vote(current_user, topic))
     return render_template(

@@ -72,7 +72,7 @@ def topic(stage: Stage, **fields) -> Topic:
 def page(stage: Stage, who: str, *, me=None, outcome=None, vote=None, can_open_vote=False,
          **fields):
     t = topic(stage, **fields)
-    return topic_page(t, reader(who), me=me or ViewerState(), outcome=outcome, vote=vote,
+    return topic_page(reader(who), t, me=me or ViewerState(), outcome=outcome, vote=vote,
                       can_open_vote=can_open_vote)
 
 
@@ -255,4 +255,4 @@ def test_the_model_runs_no_query(monkeypatch):
     monkeypatch.setattr(permissions, "load_membership", no_loading)
     for stage in Stage:
         for who in READERS:
-            queries.topic_page(topic(stage, **OPEN_COMMENTS), reader(who), me=ViewerState())
+            queries.topic_page(reader(who), topic(stage, **OPEN_COMMENTS), me=ViewerState())
