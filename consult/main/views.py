@@ -24,8 +24,10 @@ def home():
     communities = queries.all_communities()
     residencies = residencies_of(current_user) if current_user.is_authenticated else []
     from consult.topics import queries as topic_queries
+    from consult.votes.service import votes_to_cast
 
     return render_template("main/home.html", communities=communities,
+                           to_do=votes_to_cast(current_user),
                            stats=queries.community_stats(), residencies=residencies,
                            stage_counts=topic_queries.counts_by_stage(),
                            closing=topic_queries.closing_soon(),

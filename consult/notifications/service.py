@@ -14,6 +14,7 @@ from consult.notifications.kinds import render
 from consult.notifications.models import Notification
 
 PAGE_SIZE = 30
+DEDUP_SLICE = 1000  # rows per insert that skips those already sent
 
 
 def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: str = "", *,
@@ -35,10 +36,14 @@ def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: 
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Count what RETURNING gives back: psycopg reports no rowcount for this statement.
-    inserted = db.session.execute(
-        insert(table).values(rows).on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
-        .returning(table.c.id)).all()
-    return len(inserted)
+    # In slices: one multi-row VALUES statement may carry only so many parameters (SQLite).
+    inserted = 0
+    for start in range(0, len(rows), DEDUP_SLICE):
+        inserted += len(db.session.execute(
+            insert(table).values(rows[start:start + DEDUP_SLICE])
+            .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
+            .returning(table.c.id)).all())
+    return inserted
 
 
 def unread_count_query(user_id):

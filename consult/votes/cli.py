@@ -1,5 +1,5 @@
-"""``flask --app consult vote ...``: close due votes, verify a published result, and the
-auditor's offline tally."""
+"""``flask --app consult vote ...``: close due votes, remind electors who have not voted,
+verify a published result, and the auditor's offline tally."""
 from __future__ import annotations
 
 import csv
@@ -108,3 +108,14 @@ def tally_command(rule: str, roster: str, ballots: str, as_json: bool):
     else:
         for sentence in data["sentences"]:
             click.echo(sentence)
+
+
+@vote_cli.command("remind")
+@unit_of_work.command
+def remind_command():
+    """Remind electors who have not voted that a vote closes within 24 h (run from cron;
+    each elector is reminded once per vote)."""
+    from consult.votes.service import remind_electors
+
+    n = remind_electors()
+    click.echo(f"{n} reminders sent.")

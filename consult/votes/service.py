@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.log import record
@@ -22,6 +22,9 @@ from consult.community.models import (
     Building, Grid, Ownership, Residency, ResidencyStatus, Unit,
 )
 from consult.extensions import db
+from consult.i18n import local_datetime
+from consult.notifications import kinds
+from consult.notifications.service import notify
 from consult.permissions import check
 from consult.topics import lifecycle
 from consult.topics.lifecycle import Stage
@@ -136,6 +139,9 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
     if vote.electorate_size == 0:
         raise Refused(_l("Nobody in this area can vote in this electorate; choose another "
                            "area or electorate."), "scope")
+    notify(db.session.scalars(select(ElectorMember.user_id).distinct()
+                              .where(ElectorMember.vote_id == vote.id)),
+           "vote.opened", notice_params(vote), vote_url(vote))
     record("vote.open", topic, actor=actor, community_id=topic.community_id, details={
         "vote_id": vote.id, "question": vote.question, "electorate": vote.electorate,
         "rule": vote.rule, "electorate_size": vote.electorate_size,
@@ -299,6 +305,61 @@ def freeze_electorate(vote: Vote) -> None:
 
 def _units_label(rows) -> str:
     return "、".join(f"{r.grid_name}{r.name}{r.number}" for r in rows)
+
+
+# --- telling the electors ------------------------------------------------------------------
+
+kinds.register("vote.opened", _l(
+    "You may vote on “%(question)s”. Voting closes at %(closes)s."))
+kinds.register("vote.closing_soon", _l(
+    "Voting on “%(question)s” closes at %(closes)s and you have not voted yet."))
+
+
+def notice_params(vote: Vote) -> dict:
+    return {"question": vote.question, "closes": local_datetime(vote.closes_at, "short"),
+            "vote_id": vote.id}
+
+
+def vote_url(vote: Vote) -> str:
+    return f"/votes/{vote.id}"
+
+
+def _not_yet_cast():
+    """The condition "this membership's elector has no counted ballot yet", for a query on
+    :class:`ElectorMember`."""
+    return ~exists().where(Ballot.elector_id == ElectorMember.elector_id,
+                           Ballot.counted.is_(True))
+
+
+def votes_to_cast(viewer, now: datetime | None = None, limit: int = 20) -> list[Vote]:
+    """The open votes ``viewer`` may cast a ballot in and has not yet (for at least one of
+    their electors), soonest closing first: one query, however many votes there are."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return []
+    now = now or utcnow()
+    pending = (select(ElectorMember.id).where(ElectorMember.vote_id == Vote.id,
+                                              ElectorMember.user_id == viewer.id,
+                                              _not_yet_cast()))
+    return list(db.session.scalars(
+        select(Vote).where(Vote.opens_at <= now, Vote.closes_at > now, pending.exists())
+        .order_by(Vote.closes_at, Vote.id).limit(limit)))
+
+
+def remind_electors(hours: int = 24, now: datetime | None = None) -> int:
+    """Tell every elector who has not voted in a vote closing within ``hours`` that it is
+    closing; once per person and vote, however often this runs. Returns how many were sent."""
+    now = now or utcnow()
+    votes = db.session.scalars(select(Vote).where(
+        Vote.opens_at <= now, Vote.closes_at > now,
+        Vote.closes_at <= now + timedelta(hours=hours)).order_by(Vote.id)).all()
+    sent = 0
+    for vote in votes:
+        waiting = db.session.scalars(
+            select(ElectorMember.user_id).distinct()
+            .where(ElectorMember.vote_id == vote.id, _not_yet_cast()))
+        sent += notify(waiting, "vote.closing_soon", notice_params(vote), vote_url(vote),
+                       dedup_key=f"vote-{vote.id}-closing-soon")
+    return sent
 
 
 # --- casting --------------------------------------------------------------------------------

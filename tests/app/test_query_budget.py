@@ -22,6 +22,10 @@ from consult.topics.models import Topic
 from consult.votes.models import Vote
 
 BUDGET = 12
+# Pages with a budget of their own (at most BUDGET). The home page: the user, their homes,
+# communities and their 4 counts, topics by stage, closing soon, newest, role grants, and for a
+# signed-in person their to-do (the open votes they have not cast: one query however many).
+BUDGETS = {"home": 12}
 PERSONAS = ["visitor", "resident", "secretary", "representative", "platform_admin"]
 LOGIN = 302  # a visitor is sent to the login page (checked: the redirect goes there)
 
@@ -118,7 +122,7 @@ def test_no_page_runs_more_than_twelve_queries(app, client, login, count_queries
             got = f"302 to {response.location}"
         if got != want:
             wrong[name] = f"{path}: expected {want}, got {got}"
-        if q.count > BUDGET:
-            over[name] = f"{path}: {q.count}"
+        if q.count > BUDGETS.get(name, BUDGET):
+            over[name] = f"{path}: {q.count} (budget {BUDGETS.get(name, BUDGET)})"
     assert not wrong, f"pages answering {persona} wrongly: {wrong}"
-    assert not over, f"pages over {BUDGET} queries for {persona}: {over}"
+    assert not over, f"pages over their budget of queries for {persona}: {over}"
