@@ -73,3 +73,17 @@ def test_a_notification_never_redirects_off_site(app, client, login):
     n = db.session.scalar(select(Notification))
     assert client.post(f"/me/notifications/{n.id}").headers["Location"] == "/me/notifications"
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+def test_deduplicated_notices_go_in_slices(app, monkeypatch):
+    """A deduplicated notice to more people than one statement may carry goes in slices,
+    each skipping those already told."""
+    from consult.notifications import service
+
+    monkeypatch.setattr(service, "DEDUP_SLICE", 2)
+    people = [factories.user(f"人{i}") for i in range(5)]
+    db.session.flush()
+    assert notify([p.id for p in people[:2]], "generic", {"text": "x"}, dedup_key="k") == 2
+    assert notify([p.id for p in people], "generic", {"text": "x"}, dedup_key="k") == 3
+    assert notify([p.id for p in people], "generic", {"text": "x"}, dedup_key="k") == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 5

@@ -151,7 +151,7 @@ def test_the_reminder_goes_once_to_those_who_have_not_voted(estate, app):
         assert "0 reminders sent." in remind(app)
 
 
-def test_the_notices_are_translated(estate, client, login, monkeypatch):
+def test_the_notices_are_translated(estate, client):
     from consult.notifications.kinds import render
 
     vote = open_(estate)
