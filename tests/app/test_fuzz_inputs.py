@@ -7,7 +7,8 @@ digits, negative and fractional numbers, dates at the year 1 and 9999, 20,000 ch
 full-width digits, the wrong JSON type. Every GET route gets every query parameter the code
 reads and every field of the GET forms on its page, the same way. Any 5xx fails, naming the
 request; anything else (a form error, a 400 page, a problem document) is a fine answer.
-Runs on the access matrix's world, restored whenever a request changed it.
+Runs on the access matrix's world, restored whenever a request changed it. On PostgreSQL, where
+restoring the world costs more, only the values the database itself can refuse are sent.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 
 from consult import clock
 from tests.access_world import NOW, PERSONAS
+from tests.conftest import ON_POSTGRES
 from tests.app.test_access_matrix import EXPECTED, OK, build_url, fill, routes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +31,11 @@ TEXT_VALUES = ["\x00", "9" * 20, "-99999999999", "0001-01-01", "9999-12-31", "00
                "9999-12", "23:99", "x" * 20_000, "", "１２", "1e309"]
 JSON_VALUES = [10 ** 20, -(10 ** 20), -1, 0.5, "x" * 20_000, "\x00", None, [], {}, True,
                "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9" * 20]
+if ON_POSTGRES:
+    # What only the database can get wrong (NUL in text, numbers and dates out of range, long
+    # text); the rest behaves the same on both and runs on SQLite, where restoring is cheap.
+    TEXT_VALUES = ["\x00", "9" * 20, "-99999999999", "0001-01-01", "9999-12-31", "x" * 20_000]
+    JSON_VALUES = [10 ** 20, -(10 ** 20), "x" * 20_000, "\x00", "9999-12-31T23:59:59Z"]
 # Query parameters read under names the source scan below cannot see.
 KNOWN_PARAMETERS = {"page", "per_page", "q", "stage", "category", "community", "sort", "from",
                     "to", "month", "week", "next", "code", "receipt", "fragment", "hall",
