@@ -66,6 +66,15 @@ def _show(error: Refused | None, form, top: str) -> None:
         flash(error.message, "error")
 
 
+def discard() -> None:
+    """Drop the request's unit of work when the database itself may be gone: roll back, and if
+    even that fails (the connection is broken), let the connection go."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection is already broken; nothing to undo
+        db.session.invalidate()
+
+
 def _commits(status: int) -> bool:
     if g.get(_KEEP):
         return True

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import DataError, OperationalError
 
-from consult import permissions
+from consult import permissions, unit_of_work
 from consult.database import begin_write
 from consult.http import is_htmx, large_text
 from consult.inputs import request_problem
@@ -80,7 +80,7 @@ def init_app(app: Flask) -> None:
         """A number or a date in the request beyond what can be stored or counted (a 20-digit
         id, the year 1 or 9999 moved by a week): a 400 that says so, never a server error."""
         app.logger.info("out-of-range input on %s: %s", request.path, error)
-        _discard_session()
+        unit_of_work.discard()
         return _bad_request(_("A number or a date in the request is out of range. Check it "
                               "and try again."))
 
@@ -90,7 +90,7 @@ def init_app(app: Flask) -> None:
         long): the site's own page in the reader's language, drawn without the database, with
         a 503 and a hint to retry, instead of a bare server error."""
         app.logger.error("database unavailable: %s", error.orig if error.orig else error)
-        _discard_session()
+        unit_of_work.discard()
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if request.path.startswith("/api/"):
             from consult.api.core import problem
@@ -105,7 +105,7 @@ def init_app(app: Flask) -> None:
     def _server_error(error):
         """An unexpected error: the site's own page, drawn without the database (which may be
         the cause)."""
-        _discard_session()
+        unit_of_work.discard()
         if request.path.startswith("/api/"):
             from consult.api.core import problem
 
@@ -170,15 +170,6 @@ def _bad_request(message: str, field: str | None = None):
     return render_template("errors/error.html", status=400, title=_("Cannot be accepted"),
                            message=message), 400
 
-
-def _discard_session() -> None:
-    """Drop the request's unit of work without touching a database that may be gone."""
-    from consult.extensions import db
-
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is already broken: let it go
-        db.session.invalidate()
 
 
 def _status_errors() -> dict:

@@ -36,7 +36,9 @@ class RegisterForm(FlaskForm):
 
 
 class RegistrationCodeForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the code we sent."))],
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the code we sent.")),
+                                               Length(max=20, message=_l(
+                                                   "At most %(max)d characters."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
                                   "maxlength": 12})
 

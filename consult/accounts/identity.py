@@ -39,6 +39,14 @@ def looks_like_email(identifier: str) -> bool:
     return "@" in identifier
 
 
+def mask_email(email: str | None) -> str:
+    """l***@example.org: enough for its owner to recognise."""
+    if not email:
+        return ""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 def mask_phone(phone: str | None) -> str:
     """138****8000: enough for an office holder to recognise, not enough to call."""
     if not phone:

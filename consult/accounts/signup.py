@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from consult import delivery
-from consult.accounts.identity import mask_phone, normalise_email, normalise_phone
+from consult.accounts.identity import mask_email, mask_phone, normalise_email, normalise_phone
 from consult.accounts.models import RegistrationCode, User
 from consult.accounts.passwords import MIN_LENGTH, hash_password
 from consult.accounts.service import create_account
@@ -51,10 +51,7 @@ def _key(row: RegistrationCode) -> str:
 
 def destination(row: RegistrationCode) -> str:
     """Where the code went, masked for the page: 138****8000 or l***@example.org."""
-    if row.phone:
-        return mask_phone(row.phone)
-    local, _at, domain = (row.email or "").partition("@")
-    return f"{local[:1]}***@{domain}"
+    return mask_phone(row.phone) if row.phone else mask_email(row.email)
 
 
 def start(name: str, email: str, phone: str, password: str) -> RegistrationCode:

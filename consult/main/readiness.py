@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import text
 
+from consult import unit_of_work
 from consult.extensions import db
 
 TIMEOUT_SECONDS = 2
@@ -18,15 +19,8 @@ def database() -> str:
         current_app.logger.warning("readiness: database: %s", error)
         return "unavailable"
     finally:
-        _discard()
+        unit_of_work.discard()
     return "ok"
-
-
-def _discard() -> None:
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection is broken: let it go
-        db.session.invalidate()
 
 
 def redis_storage() -> str:

@@ -9,6 +9,8 @@ from consult.community import queries
 from consult.community.residency import residencies_of
 from consult.i18n import LANG_COOKIE, LANGUAGES
 from consult.main import readiness
+from consult.topics import queries as topic_queries
+from consult.votes.service import votes_to_cast
 from consult.pagecache import for_visitors
 from consult.urls import safe_next_url
 from consult.http import TEXT_SIZE_COOKIE
@@ -23,9 +25,6 @@ ONE_YEAR = 365 * 24 * 3600
 def home():
     communities = queries.all_communities()
     residencies = residencies_of(current_user) if current_user.is_authenticated else []
-    from consult.topics import queries as topic_queries
-    from consult.votes.service import votes_to_cast
-
     return render_template("main/home.html", communities=communities,
                            to_do=votes_to_cast(current_user),
                            stats=queries.community_stats(), residencies=residencies,

@@ -190,3 +190,24 @@ def test_production_says_nothing_was_sent_and_logs_no_code(app, client, caplog):
     page = client.get("/register/confirm").get_data(as_text=True)
     assert "server's log" not in page and "server&#39;s log" not in page
     assert "cannot send text messages or e-mail yet" in page
+
+
+@pytest.mark.parametrize("code", ["9" * 20, "x" * 1_000_000, "１２３４５６７８９０１２３４５６７８９０１", "-1"])
+def test_a_code_no_code_can_be_is_refused_with_a_message_and_counts(client, caplog, code):
+    """Twenty digits, a megabyte of text: refused next to the field, nothing made, the
+    registration still waiting for its real code."""
+    client.post("/register", data=FORM)
+    right = code_in(caplog)
+    response = client.post("/register/confirm", data={"code": code})
+    assert response.status_code == 200 and users() == 0
+    html = response.get_data(as_text=True)
+    assert "At most 20 characters" in html or "The code is not right" in html
+    client.post("/register/confirm", data={"code": right})
+    assert users() == 1
+
+
+def test_a_nul_in_the_code_is_refused_before_the_form(client, caplog):
+    client.post("/register", data=FORM)
+    response = client.post("/register/confirm", data={"code": "12\x003456"})
+    assert response.status_code == 400 and "cannot be stored" in response.get_data(as_text=True)
+    assert users() == 0
