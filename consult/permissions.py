@@ -38,6 +38,8 @@ class Membership:
     roles: dict[int, set[str]] = field(default_factory=dict)
     # (unit_id, building_id, grid_id, community_id) for each verified residency
     verified_units: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # grid id -> community id of each grid the user is a grid worker (网格员) of
+    worker_grids: dict[int, int] = field(default_factory=dict)
 
     def has_role(self, community_id: int | None, *roles: Role) -> bool:
         held = self.roles.get(community_id, set())
@@ -49,6 +51,12 @@ class Membership:
     @property
     def verified_anywhere(self) -> bool:
         return bool(self.verified_units)
+
+    def works_grid(self, grid_id: int | None) -> bool:
+        return grid_id is not None and grid_id in self.worker_grids
+
+    def works_in(self, community_id: int | None) -> bool:
+        return community_id is not None and community_id in self.worker_grids.values()
 
     @property
     def communities(self) -> set[int]:
@@ -80,8 +88,8 @@ def load_membership(user) -> Membership:
 
     m = Membership(user_id=user.id, platform_admin=bool(user.is_platform_admin))
     no_id, no_role = cast(null(), Integer), cast(null(), String)
-    roles = select(RoleGrant.community_id, RoleGrant.role, no_id, no_id, no_id).where(
-        RoleGrant.user_id == user.id)
+    roles = select(RoleGrant.community_id, RoleGrant.role, no_id, no_id,
+                   RoleGrant.grid_id).where(RoleGrant.user_id == user.id)
     homes = (select(Grid.community_id, no_role, Unit.id, Building.id, Grid.id)
              .join(Residency, Residency.unit_id == Unit.id)
              .join(Building, Unit.building_id == Building.id)
@@ -92,6 +100,8 @@ def load_membership(user) -> Membership:
             union_all(roles, homes)):
         if role is not None:
             m.roles.setdefault(community_id, set()).add(role)
+            if role == Role.GRID_WORKER.value and grid_id is not None:
+                m.worker_grids[grid_id] = community_id
         else:
             m.verified_units.append((unit_id, building_id, grid_id, community_id))
     return m
@@ -118,6 +128,22 @@ def community_id_of(obj) -> int | None:
     if isinstance(obj, Residency):
         return community_id_of(obj.unit)
     return getattr(obj, "community_id", None)
+
+
+def grid_id_of(obj) -> int | None:
+    """The grid an object lies in, when it lies in one grid: a grid, a building, a unit, a
+    residency, or anything with a ``grid_id`` (a topic or vote scoped to a grid)."""
+    from consult.community.models import Building, Grid, Residency, Unit
+
+    if isinstance(obj, Grid):
+        return obj.id
+    if isinstance(obj, Building):
+        return obj.grid_id
+    if isinstance(obj, Unit):
+        return obj.building.grid_id
+    if isinstance(obj, Residency):
+        return grid_id_of(obj.unit)
+    return getattr(obj, "grid_id", None)
 
 
 def _login(m: Membership) -> Refusal | None:
@@ -178,6 +204,27 @@ def _any_office_holder(m: Membership, obj) -> Refusal | None:
                                for r in m.roles.values()):
         return None
     return Refusal(FORBIDDEN, _l("Only a secretary or administrator may do this."))
+
+
+def _grid_worker_of(m: Membership, obj) -> Refusal | None:
+    """A grid worker of the object's grid, or a secretary or administrator of its community."""
+    if refusal := _login(m):
+        return refusal
+    if _office_holder_of(m, obj) is None or m.works_grid(grid_id_of(obj)):
+        return None
+    return Refusal(FORBIDDEN, _l("Only a grid worker of this grid or a secretary of this "
+                                 "community may do this."))
+
+
+def _grid_worker_in(m: Membership, obj) -> Refusal | None:
+    """A grid worker of any grid of the object's community, or a secretary or administrator
+    of it: for pages that list, grid by grid, what each may see."""
+    if refusal := _login(m):
+        return refusal
+    if _office_holder_of(m, obj) is None or m.works_in(community_id_of(obj)):
+        return None
+    return Refusal(FORBIDDEN, _l("Only a grid worker or a secretary of this community may do "
+                                 "this."))
 
 
 def _logged_in(m: Membership, obj) -> Refusal | None:
@@ -274,6 +321,10 @@ RULES: dict[str, Rule] = {
     "residency.review_any": _any_office_holder,  # see the verification queue
     "residency.decide": _residency_decider,  # obj: a residency (or its community)
     "resident.act": _verified_resident_of,
+    # grid workers (网格员); obj: a grid, building, unit or residency (grid.work), or the
+    # community (grid.work_any: pages that then show each person only their grids)
+    "grid.work": _grid_worker_of,
+    "grid.work_any": _grid_worker_in,
     # topics (议题)
     "topic.propose": _verified_resident_of,  # obj: the community
     "topic.edit_draft": _proposer,

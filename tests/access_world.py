@@ -1,6 +1,6 @@
 """One world for the whole-app authorization matrix (tests/app/test_access_matrix.py) and the CSRF
 test (tests/app/test_csrf.py): two communities, every kind of object a route's URL can name, in
-the state where the route's action is possible, and nine personas.
+the state where the route's action is possible, and ten personas.
 
 Community A (幸福社区) is where every URL points; community B (和谐社区) is elsewhere. The
 personas:
@@ -15,10 +15,11 @@ secretary              the secretary of A
 representative         a representative of A, attached to A's studio, holding its sessions
 admin                  the administrator of A
 platform_admin         an administrator of the whole platform (creates communities)
+grid_worker            a grid worker (网格员) of A's first grid, with no home and no other role
 =====================  ==============================================================
 
-A few more people are in ``people`` for the cells where who they are matters beyond the nine
-(tests/app/test_access_matrix.py, "Beyond the nine personas"): ``admin_of_other`` (the
+A few more people are in ``people`` for the cells where who they are matters beyond the ten
+(tests/app/test_access_matrix.py, "Beyond the ten personas"): ``admin_of_other`` (the
 administrator of B), ``no_roles`` (an account with no home and no role), ``neighbour`` (a second
 verified resident of A, registered for nothing, holding another reservation), ``second_rep``
 (a representative attached to A's studio who holds none of the sessions in the URLs) and
@@ -59,7 +60,7 @@ from tests import factories
 NOW = datetime(2026, 11, 30, 2, 0)  # UTC; 10:00 local, a Monday
 DAY = timedelta(days=1)
 PERSONAS = ("visitor", "unverified", "outsider", "resident", "other_secretary", "secretary",
-            "representative", "admin", "platform_admin")
+            "representative", "admin", "platform_admin", "grid_worker")
 
 
 def local(when: str) -> datetime:
@@ -145,6 +146,7 @@ def _build() -> AccessWorld:
         other_secretary = factories.office_holder(b, Role.SECRETARY, "外社区秘书")
         secretary = factories.office_holder(a, Role.SECRETARY, "钱秘书")
         admin = factories.office_holder(a, Role.ADMIN, "管理员")
+        grid_worker = factories.grid_worker(g1, "赵网格员")
         platform_admin = factories.user("平台管理员", platform_admin=True)
         admin_of_other = factories.office_holder(b, Role.ADMIN, "外社区管理员")
         no_roles = factories.user("无身份用户")
@@ -262,7 +264,7 @@ def _build() -> AccessWorld:
                                  recorded_at=NOW - DAY, recorded_by_id=representative.id)
         db.session.add(record)
         everybody = [resident, unverified, outsider, other_secretary, secretary,
-                     representative, admin, platform_admin]
+                     representative, admin, platform_admin, grid_worker]
         notify([p.id for p in everybody], "topic.reply", {
             "title": t_open.title, "name": neighbour.name, "topic_id": t_open.id},
             f"/topics/{t_open.id}#comment-{c_mine.id}")
@@ -273,6 +275,7 @@ def _build() -> AccessWorld:
                                        ("secretary", secretary),
                                        ("representative", representative), ("admin", admin),
                                        ("platform_admin", platform_admin),
+                                       ("grid_worker", grid_worker),
                                        ("admin_of_other", admin_of_other),
                                        ("no_roles", no_roles), ("neighbour", neighbour),
                                        ("second_rep", second_rep),
@@ -317,8 +320,8 @@ def _build() -> AccessWorld:
     personas = {"unverified": unverified, "outsider": outsider, "resident": resident,
                 "other_secretary": other_secretary, "secretary": secretary,
                 "representative": representative, "admin": admin,
-                "platform_admin": platform_admin,
-                # beyond the nine personas (see the module's docstring)
+                "platform_admin": platform_admin, "grid_worker": grid_worker,
+                # beyond the ten personas (see the module's docstring)
                 "admin_of_other": admin_of_other, "no_roles": no_roles, "neighbour": neighbour,
                 "second_rep": second_rep, "unattached_rep": unattached_rep}
     for name, user in personas.items():

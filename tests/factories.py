@@ -49,11 +49,19 @@ def units_of(c: Community) -> list[Unit]:
     return [u for g in c.grids for b in g.buildings for u in b.units]
 
 
-def grant(u: User, c: Community, role: Role) -> RoleGrant:
-    g = RoleGrant(user_id=u.id, community_id=c.id, role=role.value)
+def grant(u: User, c: Community, role: Role, grid: Grid | None = None) -> RoleGrant:
+    g = RoleGrant(user_id=u.id, community_id=c.id, role=role.value,
+                  grid_id=grid.id if grid is not None else None)
     db.session.add(g)
     db.session.flush()
     return g
+
+
+def grid_worker(grid: Grid, name: str = "网格员", **kwargs) -> User:
+    """A user holding the grid worker (网格员) role in ``grid``."""
+    u = user(name, **kwargs)
+    grant(u, grid.community, Role.GRID_WORKER, grid)
+    return u
 
 
 def resident(c: Community, name: str = "居民", *, unit: Unit | None = None,

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.clock import utcnow
@@ -28,6 +28,13 @@ class Role(str, enum.Enum):
     SECRETARY = "secretary"  # 议事会/居委会秘书
     REPRESENTATIVE = "representative"  # 人大代表 / 政协委员
     ADMIN = "admin"  # 管理员
+    # 网格员: granted per grid (``RoleGrant.grid_id``). Reaches the owners of that grid who are
+    # not online: delivers activation letters, enters paper ballots, acts for a resident who
+    # consented, sees who in the grid has voted (never how).
+    GRID_WORKER = "grid_worker"
+
+
+GRID_ROLES = frozenset({Role.GRID_WORKER.value})
 
 
 class User(UserMixin, db.Model):
@@ -88,10 +95,16 @@ class PasswordReset(db.Model):
 
 
 class RoleGrant(db.Model):
-    """A role a user holds in one community."""
+    """A role a user holds in one community; a grid worker's grant also names the grid."""
 
     __tablename__ = "role_grants"
-    __table_args__ = (UniqueConstraint("user_id", "community_id", "role"),)
+    __table_args__ = (
+        Index("uq_role_grants_community_role", "user_id", "community_id", "role", unique=True,
+              sqlite_where=text("grid_id IS NULL"), postgresql_where=text("grid_id IS NULL")),
+        Index("uq_role_grants_grid_role", "user_id", "grid_id", "role", unique=True,
+              sqlite_where=text("grid_id IS NOT NULL"),
+              postgresql_where=text("grid_id IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -99,6 +112,8 @@ class RoleGrant(db.Model):
         ForeignKey("communities.id", ondelete="CASCADE"), index=True
     )
     role: Mapped[str] = mapped_column(String(20))
+    # Set for the roles of GRID_ROLES only: the grid the role is held in.
+    grid_id: Mapped[int | None] = mapped_column(ForeignKey("grids.id", ondelete="CASCADE"))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -17,6 +17,7 @@ ROLE_LABELS = {
     Role.SECRETARY.value: _l("Secretary"),
     Role.REPRESENTATIVE.value: _l("Representative"),
     Role.ADMIN.value: _l("Administrator"),
+    Role.GRID_WORKER.value: _l("Grid worker"),
 }
 
 
@@ -99,3 +100,12 @@ class GrantForm(FlaskForm):
                                            for v, label in ROLE_LABELS.items()],
                       validators=[InputRequired(_l("Choose a role."))],
                       invalid_choice_message=_l("Choose a role."))
+    grid = SelectField(_l("Grid (for a grid worker)"), coerce=_int_or_none,
+                       validators=[Optional()],
+                       invalid_choice_message=_l("Choose one of the grids of this community."),
+                       description=_l("A grid worker serves one grid; grant the role once per "
+                                      "grid."))
+
+    def set_grids(self, grids) -> None:
+        self.grid.choices = [SelectChoice(None, "—")] + [SelectChoice(g.id, g.name)
+                                                         for g in grids]

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from consult.accounts.models import Role, RoleGrant
+from consult.accounts.models import GRID_ROLES, Role, RoleGrant
 from consult.accounts.queries import find_by_identifier
 from consult.audit.log import record
 from consult.community.models import (
@@ -365,30 +365,44 @@ def delete_unit(actor, unit: Unit) -> None:
 
 # --- role grants ---------------------------------------------------------------------------
 
-GRANTABLE = (Role.SECRETARY.value, Role.REPRESENTATIVE.value, Role.ADMIN.value)
+GRANTABLE = (Role.SECRETARY.value, Role.REPRESENTATIVE.value, Role.ADMIN.value,
+             Role.GRID_WORKER.value)
 
 
-def grant_role(actor, community: Community, identifier, role: str) -> RoleGrant:
-    """Give an existing account a role in ``community``, found by phone or e-mail."""
+def grant_role(actor, community: Community, identifier, role: str,
+               grid: Grid | None = None) -> RoleGrant:
+    """Give an existing account a role in ``community``, found by phone or e-mail. A grid
+    worker's role is held in one ``grid`` of the community; the other roles in none."""
     if role not in GRANTABLE:
         raise Refused(_l("Choose a role."), "role")
+    if role in GRID_ROLES:
+        if grid is None or grid.community_id != community.id:
+            raise Refused(_l("Choose the grid this grid worker serves."), "grid")
+    else:
+        grid = None
     identifier = clean_text(identifier, "identifier", max_len=254)
     user = find_by_identifier(identifier)
     if user is None:
         raise Refused(_l("No account has this phone number or e-mail address. The person "
                             "must register first."), "identifier")
-    taken = _l("%(name)s already holds this role in this community.", name=user.name)
+    taken = (_l("%(name)s already holds this role in this grid.", name=user.name)
+             if grid is not None else
+             _l("%(name)s already holds this role in this community.", name=user.name))
     exists = db.session.scalar(select(RoleGrant.id).where(
         RoleGrant.user_id == user.id, RoleGrant.community_id == community.id,
-        RoleGrant.role == role).limit(1))
+        RoleGrant.role == role,
+        RoleGrant.grid_id == grid.id if grid is not None else RoleGrant.grid_id.is_(None))
+        .limit(1))
     if exists is not None:
         raise Refused(taken, "identifier")
     grant = RoleGrant(user_id=user.id, community_id=community.id, role=role,
+                      grid_id=grid.id if grid is not None else None,
                       granted_by_id=actor.id if actor is not None else None)
     db.session.add(grant)
     _flush_unique(taken, "identifier")
     record("role.grant", grant, actor=actor, community_id=community.id,
-           details={"user_id": user.id, "role": role})
+           details={"user_id": user.id, "role": role,
+                    **({"grid_id": grid.id} if grid is not None else {})})
     forget_memberships()
     return grant
 

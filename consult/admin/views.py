@@ -312,12 +312,20 @@ def delete_unit(community_id: int, unit_id: int):
 
 # --- role grants ---------------------------------------------------------------------------
 
+def _grant_form(community: Community, **kwargs) -> GrantForm:
+    form = GrantForm(**kwargs)
+    form.set_grids(queries.community_tree(community.id).grids)
+    return form
+
+
 def _roles_page(community: Community, form: GrantForm | None = None):
+    form = form or _grant_form(community, formdata=None)
     grants = admin_queries.grants_of(community.id)
     by_role = {role: [g for g in grants if g.role == role] for role in ROLE_LABELS}
     return render_template(
         "admin/roles.html", community=community, by_role=by_role, role_labels=ROLE_LABELS,
-        form=form or GrantForm(formdata=None), mask_phone=mask_phone,
+        form=form, mask_phone=mask_phone,
+        grid_names={c.value: c.label for c in form.grid.choices if c.value is not None},
         may_revoke=lambda g: service.may_revoke(current_user, g))
 
 
@@ -325,11 +333,12 @@ def _roles_page(community: Community, form: GrantForm | None = None):
 def roles(community_id: int):
     """Who holds which role; a POST grants one."""
     community = _managed(community_id, "roles.manage")
-    form = GrantForm()
+    form = _grant_form(community)
     if form.validate_on_submit():
         try:
             grant = service.grant_role(current_user, community, form.identifier.data,
-                                       form.role.data)
+                                       form.role.data,
+                                       admin_queries.grid_in(community.id, form.grid.data))
         except Refused as error:
             unit_of_work.refused(error, form)
         else:

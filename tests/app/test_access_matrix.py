@@ -16,8 +16,8 @@ Answers:
 
 Every answer other than ``ok`` must leave every table as it was.
 
-"Beyond the nine personas" below runs the administration, roster, hall and studio routes for
-five more people of the world whose standing the nine do not show (an administrator of B on
+"Beyond the ten personas" below runs the administration, roster, hall and studio routes for
+five more people of the world whose standing the ten do not show (an administrator of B on
 A's objects, an account with no home and no role, a second resident of A, a second
 representative of A's studio and one attached to none), the resident on a meeting they are
 already registered for, and the messages of the administration's refusals. The permission
@@ -619,7 +619,7 @@ def test_a_queue_holds_only_its_readers_communities(rig, path, item):
     assert item not in theirs
 
 
-# --- beyond the nine personas -------------------------------------------------------------------
+# --- beyond the ten personas -------------------------------------------------------------------
 
 # More people of the world (tests/access_world.py), each answered in these families of routes
 # as the resident of B ("outsider") is, except where listed.
@@ -648,7 +648,7 @@ BEYOND_CELLS = [
     for (endpoint, method), entry in EXPECTED.items() if endpoint.startswith(BEYOND_FAMILIES)]
 
 
-def test_the_people_beyond_the_nine_are_in_the_world(rig):
+def test_the_people_beyond_the_ten_are_in_the_world(rig):
     assert set(BEYOND) <= set(rig.world.people) - set(PERSONAS)
     for person, overrides in BEYOND.items():
         gone = set(overrides) - set(EXPECTED)
@@ -656,7 +656,7 @@ def test_the_people_beyond_the_nine_are_in_the_world(rig):
 
 
 @pytest.mark.parametrize("endpoint, method, person, expected", BEYOND_CELLS)
-def test_access_beyond_the_nine_personas(rig, endpoint, method, person, expected):
+def test_access_beyond_the_ten_personas(rig, endpoint, method, person, expected):
     assert_answer(rig, endpoint, method, person, expected)
 
 
