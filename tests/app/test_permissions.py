@@ -14,7 +14,8 @@ from consult.topics.models import Topic
 from tests import factories
 
 ROLES = ["visitor", "logged_in", "pending", "resident", "resident_elsewhere", "secretary",
-         "secretary_elsewhere", "representative", "admin", "admin_elsewhere", "platform_admin"]
+         "secretary_elsewhere", "representative", "admin", "admin_elsewhere", "platform_admin",
+         "grid_worker", "grid_worker_elsewhere"]
 
 # action -> roles allowed on an object of "our" community
 EXPECTED = {
@@ -27,6 +28,9 @@ EXPECTED = {
                              "platform_admin"},
     "residency.decide": {"secretary", "admin", "platform_admin"},
     "resident.act": {"resident"},
+    # grid workers, judged on a building of our community's grid (grid.work) or on it
+    "grid.work": {"grid_worker", "secretary", "admin", "platform_admin"},
+    "grid.work_any": {"grid_worker", "secretary", "admin", "platform_admin"},
     # on a community-wide topic of "ours", proposed by "resident"
     "topic.propose": {"resident"},
     "topic.edit_draft": {"resident"},
@@ -69,6 +73,8 @@ def world(app):
                                  (Role.ADMIN, theirs, "admin_elsewhere")]:
         people[key] = factories.user(key)
         factories.grant(people[key], community, role)
+    people["grid_worker"] = factories.grid_worker(ours.grids[0], "网格员")
+    people["grid_worker_elsewhere"] = factories.grid_worker(theirs.grids[0], "外社区网格员")
     db.session.add(Topic(community_id=ours.id, proposer_id=people["resident"].id,
                          title="加装电梯", category="property"))
     db.session.commit()
@@ -82,6 +88,8 @@ def object_for(action: str, ours):
     if action.startswith(("hall.", "meeting.")):
         return factories.meeting(factories.hall(ours)) if action.startswith("meeting.") \
             else factories.hall(ours)
+    if action == "grid.work":
+        return ours.grids[0].buildings[0]
     return ours
 
 
