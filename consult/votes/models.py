@@ -23,6 +23,15 @@ class Electorate(str, enum.Enum):
     OWNERS = "owners"  # 业主: headcount and exclusive area, Civil Code art. 278
 
 
+class Channel(str, enum.Enum):
+    """How a ballot reached the count. One elector, one counted ballot across all channels:
+    the last one cast counts; the others stay in the history."""
+
+    ONLINE = "online"  # cast on the site or through the API by an elector
+    PAPER = "paper"  # a paper ballot (书面表决票) entered and confirmed by two people
+    PROXY = "proxy"  # cast by a proxy (委托代理人) the owner authorised
+
+
 class Vote(db.Model):
     """表决 on a topic. The electorate is frozen when the vote is opened (:class:`Elector`
     rows), so later roster changes never move this vote's denominators."""
@@ -117,3 +126,5 @@ class Ballot(db.Model):
     cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     tracker: Mapped[str] = mapped_column(String(16), unique=True)  # the receipt code
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    channel: Mapped[str] = mapped_column(String(8), default=Channel.ONLINE.value,
+                                         server_default=Channel.ONLINE.value)

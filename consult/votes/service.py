@@ -32,7 +32,7 @@ from consult.refusals import Refused
 from consult.topics.models import Topic
 from consult.votes import tally as tallying
 from consult.votes.electorate import UnitRecord, owner_electors
-from consult.votes.models import Ballot, Elector, ElectorMember, Electorate, Vote
+from consult.votes.models import Ballot, Channel, Elector, ElectorMember, Electorate, Vote
 from consult.votes.tally import CIVIL_CODE_RULES, YES_NO_OPTIONS, Rule
 
 # How long ballots accepted just before a vote's closing time may still be committing (a request
@@ -401,31 +401,43 @@ def cast(actor, vote: Vote, option: str) -> list[Ballot]:
         raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
                                    "fixed when the vote opened)."), "not_elector")
     now = utcnow()
-    ballots = []
-    for elector in electors:
-        # Lock the elector: two casts of one household or two co-owners queue here. The
-        # partial unique index is the last word if anything slips past.
-        db.session.execute(select(Elector.id).where(Elector.id == elector.id)
-                           .with_for_update())
-        for attempt in range(3):
-            try:
-                with db.session.begin_nested():
-                    db.session.execute(
-                        update(Ballot).where(Ballot.vote_id == vote.id,
-                                             Ballot.elector_id == elector.id,
-                                             Ballot.counted.is_(True))
-                        .values(counted=False).execution_options(synchronize_session=False))
-                    ballot = Ballot(vote_id=vote.id, elector_id=elector.id, option=option,
-                                    cast_at=now, cast_by_id=actor.id, tracker=new_tracker())
-                    db.session.add(ballot)
+    return [record_ballot(vote, elector, option, actor=actor, now=now)[0]
+            for elector in electors]
+
+
+def record_ballot(vote: Vote, elector: Elector, option: str, *, actor, now: datetime,
+                  channel: str = Channel.ONLINE.value, **extra) -> tuple[Ballot, Ballot | None]:
+    """Store ``elector``'s ballot, whatever the channel: the one counted ballot of the elector
+    becomes this one (the last cast counts), the earlier one stays in the history. Returns the
+    new ballot and the one it replaced (None for a first ballot). The caller has checked that
+    the vote is open (:func:`_hold_open`) and who may cast; ``extra`` sets further columns of
+    the ballot (e.g. what a channel records).
+
+    The elector's row is locked first: two casts of one household, two co-owners, an owner and
+    their proxy, or two entries of one paper ballot queue here, and the partial unique index is
+    the last word if anything slips past."""
+    db.session.execute(select(Elector.id).where(Elector.id == elector.id).with_for_update())
+    for attempt in range(3):
+        try:
+            with db.session.begin_nested():
+                replaced = db.session.scalar(
+                    select(Ballot).where(Ballot.vote_id == vote.id,
+                                         Ballot.elector_id == elector.id,
+                                         Ballot.counted.is_(True)))
+                if replaced is not None:
+                    replaced.counted = False
                     db.session.flush()
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise Refused(_l("Your ballot could not be recorded; please try "
-                                       "again.")) from None
-        ballots.append(ballot)
-    return ballots
+                ballot = Ballot(vote_id=vote.id, elector_id=elector.id, option=option,
+                                cast_at=now, cast_by_id=actor.id if actor is not None else None,
+                                tracker=new_tracker(), channel=channel, **extra)
+                db.session.add(ballot)
+                db.session.flush()
+            return ballot, replaced
+        except IntegrityError:
+            if attempt == 2:
+                raise Refused(_l("Your ballot could not be recorded; please try "
+                                 "again.")) from None
+    raise AssertionError("unreachable")
 
 
 def new_tracker() -> str:
