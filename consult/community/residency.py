@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from consult.accounts.models import User
 from consult.audit.log import record
+from consult.audit.models import AuditEntry
 from consult.clock import utcnow
 from consult.community.models import (
     Building, Grid, Ownership, Relation, Residency, ResidencyStatus, Unit,
@@ -28,6 +29,7 @@ from consult.refusals import Refused
 
 MAX_NOTE = 500
 MAX_REASON = 500
+HISTORY = 20  # decisions shown under the verification queue
 AUTO_VERIFY_REASON = "matches the roster"  # kept in the audit log, in English like its actions
 
 
@@ -123,24 +125,71 @@ def decide(actor, residency: Residency, verify: bool, reason: str = "") -> None:
     forget_memberships()
 
 
+def _in_office_communities(actor, query):
+    """``query`` (joined to Grid) narrowed to the communities ``actor`` decides for."""
+    m = membership(actor)
+    if m.platform_admin:
+        return query
+    allowed = [cid for cid, roles in m.roles.items() if roles & {"admin", "secretary"}]
+    return query.where(Grid.community_id.in_(allowed))
+
+
+def _with_home(query):
+    return (query.join(Unit, Residency.unit_id == Unit.id)
+            .join(Building, Unit.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id)
+            .options(joinedload(Residency.user),
+                     joinedload(Residency.unit).joinedload(Unit.building)
+                     .joinedload(Building.grid).joinedload(Grid.community)))
+
+
 def pending_for(actor) -> list[Residency]:
     """The verification queue: pending requests in the communities ``actor`` may decide for."""
-    m = membership(actor)
-    query = (
-        select(Residency)
-        .join(Unit, Residency.unit_id == Unit.id)
-        .join(Building, Unit.building_id == Building.id)
-        .join(Grid, Building.grid_id == Grid.id)
-        .where(Residency.status == ResidencyStatus.PENDING.value)
-        .options(joinedload(Residency.user),
-                 joinedload(Residency.unit).joinedload(Unit.building).joinedload(Building.grid)
-                 .joinedload(Grid.community))
-        .order_by(Residency.requested_at)
-    )
-    if not m.platform_admin:
-        allowed = [cid for cid, roles in m.roles.items() if roles & {"admin", "secretary"}]
-        query = query.where(Grid.community_id.in_(allowed))
-    return list(db.session.scalars(query))
+    query = _with_home(select(Residency)).where(
+        Residency.status == ResidencyStatus.PENDING.value).order_by(Residency.requested_at)
+    return list(db.session.scalars(_in_office_communities(actor, query)))
+
+
+@dataclass(frozen=True)
+class DecidedItem:
+    """A decided claim in the queue's history, with the reason given for it: the refusal's,
+    or the one written for verifying against the roster."""
+
+    residency: Residency
+    reason: str
+    against_roster: bool
+    by_roster: bool  # verified at once by the roster, nobody decided
+
+
+def recently_decided(actor, limit: int = HISTORY) -> list[DecidedItem]:
+    """The last ``limit`` decisions in the communities ``actor`` decides for, newest first: two
+    queries however many there are."""
+    query = (_with_home(select(Residency))
+             .options(joinedload(Residency.decided_by))
+             .where(Residency.status != ResidencyStatus.PENDING.value,
+                    Residency.decided_at.is_not(None))
+             .order_by(Residency.decided_at.desc(), Residency.id.desc()).limit(limit))
+    decided = list(db.session.scalars(_in_office_communities(actor, query)))
+    verified = [r.id for r in decided if r.is_verified]
+    reasons: dict[int, dict] = {}
+    if verified:
+        for object_id, action, details in db.session.execute(
+                select(AuditEntry.object_id, AuditEntry.action, AuditEntry.details)
+                .where(AuditEntry.object_type == Residency.__tablename__,
+                       AuditEntry.action.in_(["residency.verify", "residency.auto_verify"]),
+                       AuditEntry.object_id.in_(verified))
+                .order_by(AuditEntry.id)):
+            reasons[object_id] = {"action": action, **(details or {})}
+    items = []
+    for r in decided:
+        if not r.is_verified:
+            items.append(DecidedItem(r, r.refusal_reason, False, False))
+            continue
+        entry = reasons.get(r.id, {})
+        against = bool(entry.get("against_roster"))
+        items.append(DecidedItem(r, entry.get("reason", "") if against else "", against,
+                                 entry.get("action") == "residency.auto_verify"))
+    return items
 
 
 @dataclass(frozen=True)

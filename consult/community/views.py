@@ -10,7 +10,7 @@ from consult.community import queries
 from consult.community.forms import RELATION_LABELS, DecisionForm, ResidencyRequestForm
 from consult.community.models import Building, Residency
 from consult.community.residency import (
-    decide, on_the_roster, queue_for, request_residency, residencies_of,
+    decide, on_the_roster, queue_for, recently_decided, request_residency, residencies_of,
 )
 from consult.extensions import db
 from consult.pagecache import for_visitors
@@ -73,6 +73,7 @@ def _queue_page(failed: Residency | None = None, form: DecisionForm | None = Non
     with what was typed and the reason why next to its field."""
     return render_template(
         "community/verifications.html", queue=queue_for(current_user),
+        history=recently_decided(current_user),
         failed_id=failed.id if failed is not None else None, form=form or DecisionForm(),
         relation_labels=RELATION_LABELS, mask_phone=mask_phone, mask_email=mask_email,
     ), status

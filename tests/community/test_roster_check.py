@@ -329,3 +329,59 @@ def test_an_official_on_the_roster_of_their_own_home_is_verified_by_the_roster(p
     with pytest.raises(Refused, match="Nobody decides their own request"):
         decide(secretary, elsewhere, verify=True, reason=REASON)
     assert elsewhere.status == "pending"
+
+
+# --- the queue's history ----------------------------------------------------------------------
+
+def _history(html: str) -> str:
+    return html[html.index('id="history"'):]
+
+
+def test_the_history_shows_the_reason_for_verifying_against_the_roster(client, login, place):
+    c, other, secretary, owner, home = place
+    stranger = factories.user("赵某")
+    r = _claim(c, stranger, home)
+    refused = _claim(c, factories.user("钱某"), factories.units_of(c)[1])
+    request_residency(owner, home, "owner")  # verified by the roster
+    tenant = _claim(c, factories.user("租客孙"), factories.units_of(c)[2], "tenant")
+    elsewhere = _claim(other, factories.user("外社区的人"), factories.units_of(other)[0])
+    decide(factories.office_holder(other, Role.SECRETARY, "外社区秘书"), elsewhere,
+           verify=True, reason="外社区核对过的证件材料")
+    db.session.commit()
+    login(secretary)
+    assert client.post(f"/verifications/{r.id}",
+                       data={"decision": "verify", "reason": REASON}).status_code == 302
+    client.post(f"/verifications/{refused.id}", data={"decision": "refuse", "reason": "非业主"})
+    client.post(f"/verifications/{tenant.id}", data={"decision": "verify"})
+    history = _history(client.get("/verifications").get_data(as_text=True))
+    assert "赵某" in history and REASON in history and "Against the roster" in history
+    assert "by 钱秘书" in history
+    assert "钱某" in history and "非业主" in history
+    assert "王业主" in history and "Verified by the roster" in history
+    assert "租客孙" in history
+    assert history.count("Against the roster") == 1  # only the mismatch
+    assert "外社区的人" not in history and "外社区核对过的证件材料" not in history
+
+
+def test_the_history_runs_a_fixed_number_of_queries(client, login, place, count_queries):
+    c, _, secretary, _, _ = place
+    homes = factories.units_of(c)
+    official = factories.office_holder(c, Role.ADMIN, "管理员")
+    login(secretary)
+    made = 0
+
+    def queries_with(n):
+        nonlocal made
+        for i in range(made, n):
+            # Owner claims on homes nobody owns on the roster: every decision has a reason.
+            r = _claim(c, factories.user(f"申请人{i}"), homes[1 + i % (len(homes) - 1)])
+            decide(official, r, verify=bool(i % 3), reason=f"第{i}号：证件材料已当面核对")
+        made = n
+        db.session.commit()
+        with count_queries() as counter:
+            response = client.get("/verifications")
+        assert response.status_code == 200
+        assert response.get_data(as_text=True).count("证件材料已当面核对") == min(n, 20)
+        return counter.count
+
+    assert queries_with(3) == queries_with(30)
