@@ -296,6 +296,7 @@ LAYERS = {
     # community
     "consult.community": "base",  # empty package
     "consult.community.models": "models",
+    "consult.community.rules": "rules",  # a residency claim against the roster, pure
     "consult.community.residency": "service",  # asking and deciding residency
     "consult.community.queries": "queries",
     "consult.community.forms": "forms",

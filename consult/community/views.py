@@ -5,11 +5,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from consult import unit_of_work
-from consult.accounts.identity import mask_phone
+from consult.accounts.identity import mask_email, mask_phone
 from consult.community import queries
 from consult.community.forms import RELATION_LABELS, DecisionForm, ResidencyRequestForm
 from consult.community.models import Building, Residency
-from consult.community.residency import decide, pending_for, request_residency, residencies_of
+from consult.community.residency import (
+    decide, on_the_roster, queue_for, recently_decided, request_residency, residencies_of,
+)
 from consult.extensions import db
 from consult.pagecache import for_visitors
 from consult.permissions import check
@@ -45,18 +47,36 @@ def my_residency():
     if building is not None and form.validate_on_submit():
         unit = next(u for u in units if u.id == form.unit.data)
         try:
-            request_residency(current_user, unit, form.relation.data, form.note.data)
+            residency = request_residency(current_user, unit, form.relation.data,
+                                          form.note.data)
         except Refused as error:
             unit_of_work.refused(error, form)
         else:
-            flash(_("Your request has been sent. The community office will check it."),
-                  "success")
+            if residency.is_verified:
+                flash(_("You are verified: the roster lists you as an owner of this home."),
+                      "success")
+            else:
+                flash(_("Your request has been sent. The community office will check it."),
+                      "success")
             return redirect(url_for(".my_residency"))
+    residencies = residencies_of(current_user)
     return render_template(
         "community/my_residency.html", form=form, communities=communities, tree=tree,
-        building=building, residencies=residencies_of(current_user),
+        building=building, residencies=residencies, on_roster=on_the_roster(residencies),
         relation_labels=RELATION_LABELS,
     )
+
+
+def _queue_page(failed: Residency | None = None, form: DecisionForm | None = None,
+                status: int = 200):
+    """The verification queue; ``failed`` is the claim whose decision was just refused, shown
+    with what was typed and the reason why next to its field."""
+    return render_template(
+        "community/verifications.html", queue=queue_for(current_user),
+        history=recently_decided(current_user),
+        failed_id=failed.id if failed is not None else None, form=form or DecisionForm(),
+        relation_labels=RELATION_LABELS, mask_phone=mask_phone, mask_email=mask_email,
+    ), status
 
 
 @bp.route("/verifications")
@@ -64,9 +84,7 @@ def my_residency():
 def verifications():
     if refusal := check(current_user, "residency.review_any"):
         abort(403, refusal.message)
-    return render_template("community/verifications.html", pending=pending_for(current_user),
-                           form=DecisionForm(), relation_labels=RELATION_LABELS,
-                           mask_phone=mask_phone)
+    return _queue_page()
 
 
 @bp.route("/verifications/<int:residency_id>", methods=["POST"])
@@ -77,17 +95,17 @@ def decide_residency(residency_id: int):
         abort(403, refusal.message)
     form = DecisionForm()
     verify = request.form.get("decision") == "verify"
-    if form.validate_on_submit():
-        try:
-            decide(current_user, residency, verify, form.reason.data)
-        except Refused as error:
-            unit_of_work.refused(error)
-        else:
-            flash(_("%(name)s is now verified.", name=residency.user.name) if verify
-                  else _("The request of %(name)s is refused.", name=residency.user.name),
-                  "success")
-    else:
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
+    if not form.validate_on_submit():
+        unit_of_work.refused()
+        return _queue_page(residency, form, 422)
+    name = residency.user.name
+    try:
+        decide(current_user, residency, verify, form.reason.data)
+    except Refused as error:
+        unit_of_work.refused(error, form)
+        if error.field is None:  # decided meanwhile: the queue says what is left
+            return redirect(url_for(".verifications"))
+        return _queue_page(residency, form, 422)
+    flash(_("%(name)s is now verified.", name=name) if verify
+          else _("The request of %(name)s is refused.", name=name), "success")
     return redirect(url_for(".verifications"))

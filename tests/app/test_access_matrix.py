@@ -164,7 +164,10 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         members(), query="?community={community}&building={building}",
         data={"unit": "{empty_unit}", "relation": "tenant"}),
     ("community.verifications", "GET"): Entry(only("other_secretary", *OFFICE)),
-    ("community.decide_residency", "POST"): Entry(only(*OFFICE), data={"decision": "verify"}),
+    # The pending claim is an owner's on a home with nobody on the roster: verifying it
+    # needs a written reason.
+    ("community.decide_residency", "POST"): Entry(
+        only(*OFFICE), data={"decision": "verify", "reason": "房产证原件已在办公室当面核对"}),
     # --- notifications and devices ------------------------------------------------------------
     ("notifications.index", "GET"): Entry(members()),
     ("notifications.open_one", "POST"): Entry(

@@ -128,9 +128,9 @@ def test_residency_page_needs_login(client):
     assert client.get("/me/residency").status_code == 302
 
 
-def _pending(c):
+def _pending(c, relation="tenant"):
     user = factories.user("申请人", phone="13800138000")
-    r = Residency(user_id=user.id, unit_id=factories.units_of(c)[0].id, relation="owner",
+    r = Residency(user_id=user.id, unit_id=factories.units_of(c)[0].id, relation=relation,
                   status=ResidencyStatus.PENDING.value, note="请核实")
     db.session.add(r)
     db.session.commit()
@@ -234,5 +234,5 @@ def test_nobody_verifies_their_own_residency(client, login, place, role):
     # A second official decides it.
     other = factories.user("第二位书记")
     factories.grant(other, c, Role.SECRETARY)
-    decide(other, own, verify=True)
+    decide(other, own, verify=True, reason="房产证原件已当面核对无误")
     assert own.status == "verified" and own.decided_by_id == other.id
