@@ -94,7 +94,7 @@ def _why() -> str:
                                     "a short time."),
         "accounts.forgot_password": _("Several password reset links were asked for from this "
                                       "address in a short time."),
-        "activation.activate": _("Several activation codes were tried from this address in a "
+        "activation.activate_post": _("Several activation codes were tried from this address in a "
                                  "short time."),
     }
     return reasons.get(request.endpoint, _("You have made too many attempts in a short time."))
