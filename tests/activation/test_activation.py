@@ -484,3 +484,11 @@ class TestRace:
             assert db.session.scalar(select(func.count(AuditEntry.id)).where(
                 AuditEntry.action == "account.activate",
                 AuditEntry.actor_id == owner.id)) == 1
+
+
+def test_the_community_page_links_the_office_to_the_activation_page(w, client, login):
+    link = f'href="/communities/{w.community.id}/activation"'
+    login(w.secretary)
+    assert link in text(client.get(f"/communities/{w.community.id}"))
+    login(w.resident)
+    assert link not in text(client.get(f"/communities/{w.community.id}"))
