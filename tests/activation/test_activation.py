@@ -492,3 +492,18 @@ def test_the_community_page_links_the_office_to_the_activation_page(w, client, l
     assert link in text(client.get(f"/communities/{w.community.id}"))
     login(w.resident)
     assert link not in text(client.get(f"/communities/{w.community.id}"))
+
+
+@pytest.mark.parametrize("key", ["community", "grid", "building"])
+def test_the_service_asks_the_permission_table_about_the_scope(w, key):
+    """Judged on the grid or building itself, so that grid workers can be added to the rule."""
+    from consult.refusals import Refused
+
+    scope = {"community": "community", "grid": f"grid:{w.grids[1].id}",
+             "building": f"building:{w.buildings[3].id}"}[key]
+    for who in (w.other_secretary, w.resident, w.representative):
+        with pytest.raises(Refused) as refusal:
+            service.issue(who, w.scope(scope))
+        assert refusal.value.forbidding
+    assert codes() == 0
+    assert service.issue(w.secretary, w.scope(scope)).count > 0
