@@ -55,6 +55,9 @@ def init_app(app: Flask) -> None:
     from consult.studios.cli import studios_cli
 
     app.cli.add_command(studios_cli)
+    from consult.activation.cli import activation_cli
+
+    app.cli.add_command(activation_cli)
     from consult.backup.cli import backup_command, restore_command
 
     app.cli.add_command(backup_command)

@@ -105,6 +105,13 @@ def load_config(instance_path: str) -> dict:
         # Per address (nobody is logged in yet), then per user (consult/ratelimits.py).
         "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "10 per hour"),
         "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+        # Activation codes (consult/activation/service.py): tries per address, and per phone or
+        # e-mail this many wrong codes pause activating for this many minutes. A code is valid
+        # for ACTIVATION_CODE_DAYS.
+        "ACTIVATION_RATE_LIMIT": env.get("ACTIVATION_RATE_LIMIT", "20 per hour"),
+        "ACTIVATION_LOCKOUT_ATTEMPTS": int(env.get("ACTIVATION_LOCKOUT_ATTEMPTS", "5")),
+        "ACTIVATION_LOCKOUT_MINUTES": int(env.get("ACTIVATION_LOCKOUT_MINUTES", "15")),
+        "ACTIVATION_CODE_DAYS": int(env.get("ACTIVATION_CODE_DAYS", "30")),
         "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT", "10 per minute"),
         "BALLOT_RATE_LIMIT": env.get("BALLOT_RATE_LIMIT", "10 per minute"),
         "RESERVATION_RATE_LIMIT": env.get("RESERVATION_RATE_LIMIT", "10 per hour"),

@@ -59,6 +59,11 @@ register_limit = limiter.limit(_setting("REGISTER_RATE_LIMIT"), methods=["POST"]
                                key_func=get_remote_address)
 reset_request_limit = limiter.limit(_setting("PASSWORD_RESET_RATE_LIMIT"), methods=["POST"],
                                     key_func=get_remote_address)
+# Activation codes tried per address: one budget for the activation page and the API (the
+# count of wrong codes per phone or e-mail is consult/activation/service.py's).
+activation_limit = limiter.shared_limit(_setting("ACTIVATION_RATE_LIMIT"), scope="activation",
+                                        key_func=get_remote_address,
+                                        exempt_when=lambda: request.method != "POST")
 
 
 # Texts a person wrote in the limited forms, shown again on the page so they are not lost.
@@ -89,6 +94,8 @@ def _why() -> str:
                                     "a short time."),
         "accounts.forgot_password": _("Several password reset links were asked for from this "
                                       "address in a short time."),
+        "activation.activate_post": _("Several activation codes were tried from this address in a "
+                                 "short time."),
     }
     return reasons.get(request.endpoint, _("You have made too many attempts in a short time."))
 

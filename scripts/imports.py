@@ -285,6 +285,16 @@ LAYERS = {
     "consult.api.reads": "api",
     "consult.api.tokens": "api",
     "consult.api.writes": "api",
+    # activation of roster owners (账号激活)
+    "consult.activation": "base",  # docstring only
+    "consult.activation.models": "models",
+    "consult.activation.rules": "rules",  # codes as text, pure
+    "consult.activation.service": "service",
+    "consult.activation.queries": "queries",
+    "consult.activation.forms": "forms",
+    "consult.activation.views": "views",
+    "consult.activation.api": "api",
+    "consult.activation.cli": "cli",
     # audit
     "consult.audit": "base",  # empty package
     "consult.audit.models": "models",

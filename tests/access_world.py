@@ -117,6 +117,23 @@ def _reset_link(user) -> str:
     return token
 
 
+def _activation_code(community, unit, secretary) -> dict[str, str]:
+    """An owner of record imported from the roster, with no account yet, and the live
+    activation code of their letter."""
+    from consult.accounts.models import User
+    from consult.activation import service as activation
+
+    with clock.frozen(NOW - 2 * DAY):
+        owner = User(name="花名册业主", phone="13600000077", password_hash=None)
+        db.session.add(owner)
+        db.session.flush()
+        factories.owner(owner, unit)
+        issued = activation.issue(secretary, activation.scope_of(
+            community, f"building:{unit.building_id}"), activation.LETTER)
+        db.session.commit()
+    return {"roster_owner_phone": owner.phone, "activation_code": issued.letters[0].code}
+
+
 def build() -> AccessWorld:
     with clock.frozen(NOW):
         return _build()
@@ -316,6 +333,7 @@ def _build() -> AccessWorld:
         "free_slot": local("2026-12-02 09:40").strftime(SLOT_KEY_FORMAT),
         "bystander_phone": bystander.phone,
         "reset_token": _reset_link(bystander),
+        **_activation_code(a, b2.units[1], secretary),
     })
     personas = {"unverified": unverified, "outsider": outsider, "resident": resident,
                 "other_secretary": other_secretary, "secretary": secretary,

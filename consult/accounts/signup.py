@@ -28,6 +28,7 @@ from consult.accounts.service import create_account
 from consult.clock import utcnow
 from consult.extensions import db
 from consult.refusals import Refused
+from consult.urls import public_url
 
 CODE_DIGITS = 6
 LIFETIME = timedelta(minutes=15)
@@ -131,8 +132,9 @@ def _taken_note(owner: User, by_phone: bool) -> str:
     what = _("phone number") if by_phone else _("e-mail address")
     if owner.password_hash is None:
         return _("Consult: someone tried to register with your %(what)s. You are on your "
-                 "community's roster of owners: ask the community office for your activation "
-                 "letter instead of registering.", what=what)
+                 "community's roster of owners: do not register, activate your account at "
+                 "%(link)s with the code of your activation letter (ask the community office "
+                 "for one).", what=what, link=public_url("activation.activate"))
     return _("Consult: someone tried to register a new account with your %(what)s. You have an "
              "account already: log in, or use “Forgot password”. If it was not you, nothing "
              "has changed.", what=what)

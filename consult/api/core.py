@@ -280,7 +280,7 @@ def require_user():
     return user
 
 
-PUBLIC_WRITES = {"api.tokens_create"}
+PUBLIC_WRITES = {"api.tokens_create", "api.activations_create"}
 
 
 @bp.before_request

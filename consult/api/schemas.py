@@ -31,6 +31,8 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from consult.accounts.passwords import MIN_LENGTH as PASSWORD_MIN
+from consult.activation.service import PASSWORD_MAX
 from consult.api.models import ApiToken
 from consult.halls.models import ResolutionKind
 from consult.outcomes.models import OutcomeStatus
@@ -304,6 +306,17 @@ class TokenRequest(JsonBody):
                             **documented(pattern=NOT_BLANK))
     password: str
     name: str = Field("", max_length=TOKEN_NAME_MAX, description="the device, e.g. “my phone”")
+
+
+class ActivationBody(JsonBody):
+    identifier: str = Field(max_length=254, description=(
+        "the phone number or e-mail address the community's roster has for the owner"),
+        **documented(pattern=NOT_BLANK))
+    code: str = Field(max_length=40, description=(
+        "the activation code of the owner's letter or message, e.g. `ABCDE-FGHJK`: any case, "
+        "with or without the dash and spaces"), **documented(pattern=NOT_BLANK))
+    password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX,
+                          description="the password the owner chooses")
 
 
 class ProposalBody(JsonBody):
@@ -734,6 +747,13 @@ class Token(Shape):
 class ProposalScope(Shape):
     key: str
     label: str
+
+
+class Activated(Shape):
+    id: int = Field(description="the account's id")
+    name: str
+    homes: list[str] = Field(description="the homes the account is now verified to (grid, "
+                                         "building, unit), from the roster")
 
 
 class Me(Shape):

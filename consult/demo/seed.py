@@ -16,7 +16,9 @@ from consult.accounts.models import Role, RoleGrant, User
 from consult.accounts.passwords import hash_password
 from consult.audit.log import record
 from consult.clock import utcnow
-from consult.community.models import Community, Ownership, Residency, ResidencyStatus, Unit
+from consult.community.models import (
+    Building, Community, Grid, Ownership, Residency, ResidencyStatus, Unit,
+)
 from consult.database import begin_write
 from consult.extensions import db
 
@@ -155,7 +157,32 @@ def seed(if_empty: bool = False, echo=print) -> bool:
     echo(f"Demo community {COMMUNITY}: {report.units_created} homes imported, "
          f"{len(residents)} residents, {len(topics)} topics.")
     print_accounts(echo)
+    _activation_codes(community, secretary, echo)
     return True
+
+
+def _activation_codes(community: Community, secretary: User, echo) -> None:
+    """Activation codes for the owners without an account in the building that has most of
+    them, issued by the secretary as on the activation page; a few printed to try."""
+    from consult.activation import service as activation
+
+    building_id = db.session.execute(
+        select(Building.id).join(Grid, Building.grid_id == Grid.id)
+        .join(Unit, Unit.building_id == Building.id)
+        .join(Ownership, Ownership.unit_id == Unit.id)
+        .join(User, User.id == Ownership.owner_id)
+        .where(Grid.community_id == community.id, User.password_hash.is_(None))
+        .group_by(Building.id).order_by(func.count(Ownership.owner_id).desc(), Building.id)
+        .limit(1)).scalar()
+    if building_id is None:
+        return
+    scope = activation.scope_of(community, f"building:{building_id}")
+    issued = activation.issue(secretary, scope, activation.LETTER)
+    echo(f"Demo activation: {issued.count} owners of {scope.label} without an account have "
+         f"activation codes (valid {activation.lifetime().days} days). Try one at /activate:")
+    for letter in issued.letters[:3]:
+        echo(f"  {letter.name}  {letter.phone or letter.email}  code {letter.code}  "
+             f"{letter.link}")
 
 
 def print_accounts(echo=print) -> None:

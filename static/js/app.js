@@ -25,3 +25,8 @@ document.addEventListener("htmx:sendError", function () {
   p.textContent = document.documentElement.lang.indexOf("zh") === 0 ? "网络连接失败，请稍后重试。" : "The network failed. Please try again.";
   box.appendChild(p);
 });
+// A "Print" button (data-print): the activation letters. Without this file, the page says to
+// use the browser's Print command.
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) { window.print(); }
+});

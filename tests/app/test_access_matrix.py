@@ -121,6 +121,15 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("accounts.reset_password", "GET"): Entry(everyone()),
     ("accounts.reset_password", "POST"): Entry(everyone(), data={
         "password": "a brand new secret", "confirm": "a brand new secret"}),
+    # --- activation of roster owners (codes issued by A's office; the owner activates) -------
+    ("activation.overview", "GET"): Entry(only(*OFFICE)),
+    ("activation.issue", "POST"): Entry(only(*OFFICE), data={"scope": "community",
+                                                             "channel": "letter"}),
+    ("activation.activate", "GET"): Entry(everyone()),  # logged in: sent home
+    ("activation.activate_code", "GET"): Entry(everyone(), args={"code": "activation_code"}),
+    ("activation.activate_post", "POST"): Entry(answers(NOOP, visitor=OK), data={
+        "identifier": "{roster_owner_phone}", "code": "{activation_code}",
+        "password": "a brand new secret", "confirm": "a brand new secret"}),
     # --- administration (admins of A; creating communities is for platform admins) -------------
     ("admin.index", "GET"): Entry(only(*ADMINS)),
     ("admin.create_community", "GET"): Entry(only("platform_admin")),
@@ -375,6 +384,10 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("api.representative_sessions", "GET"): Entry(everyone()),
     ("api.tokens_create", "POST"): Entry(members(), data=token_request),
     ("api.tokens_delete_current", "DELETE"): Entry(members()),
+    # The code is the credential: a token, or none, changes nothing.
+    ("api.activations_create", "POST"): Entry(everyone(), data={
+        "identifier": "{roster_owner_phone}", "code": "{activation_code}",
+        "password": "a brand new secret"}),
     ("api.me", "GET"): Entry(members()),
     ("api.my_reservations", "GET"): Entry(members()),
     # A resident of B holds a verified home, so the table lets them propose, but not in the

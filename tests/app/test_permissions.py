@@ -54,6 +54,8 @@ EXPECTED = {
     # outcomes, judged on a topic
     "outcome.object": {"resident"},
     "outcome.rate": {"resident"},
+    # activation of roster owners, judged on the community (a grid or building: the same)
+    "activation.issue": {"secretary", "admin", "platform_admin"},
 }
 
 
