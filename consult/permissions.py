@@ -348,7 +348,7 @@ RULES: dict[str, Rule] = {
     "outcome.object": _topic_participant,  # lodge an objection during the publicity window
     "outcome.rate": _topic_participant,  # rate satisfaction once implementation is done
     # activation of roster owners (账号激活); obj: the community, a grid or a building
-    "activation.issue": _office_holder_of,  # issue codes and letters, see how far it has come
+    "activation.issue": _grid_worker_of,  # issue codes and letters, see how far it has come
 }
 
 

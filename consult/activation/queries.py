@@ -12,6 +12,7 @@ from consult.activation.models import ActivationCode
 from consult.clock import utcnow
 from consult.community.models import Building, Community, Grid, Ownership, Unit
 from consult.extensions import db
+from consult.permissions import may, membership
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,20 @@ class BuildingCount:
         return self.owners - self.activated
 
 
+def _visible_grids(viewer, community: Community) -> set[int] | None:
+    """None when ``viewer`` may issue for the whole community (a secretary or administrator);
+    else the grids of the community they are a grid worker of."""
+    if may(viewer, "activation.issue", community):
+        return None
+    m = membership(viewer)
+    return {g for g, c in m.worker_grids.items() if c == community.id}
+
+
 def counts(viewer, community: Community) -> list[BuildingCount]:
-    """Per building of ``community``: roster owners, activated, codes outstanding, never
-    activated. One query, whatever the community's size."""
+    """Per building of ``community`` (of the viewer's grids, for a grid worker): roster
+    owners, activated, codes outstanding, never activated. One query, whatever the
+    community's size."""
+    grids = _visible_grids(viewer, community)
     now = utcnow()
     live = (select(ActivationCode.user_id)
             .where(ActivationCode.used_at.is_(None), ActivationCode.voided_at.is_(None),
@@ -51,7 +63,8 @@ def counts(viewer, community: Community) -> list[BuildingCount]:
         .outerjoin(Ownership, Ownership.unit_id == Unit.id)
         .outerjoin(User, User.id == owner)
         .outerjoin(live, live.c.user_id == owner)
-        .where(Grid.community_id == community.id)
+        .where(Grid.community_id == community.id,
+               *([Grid.id.in_(grids)] if grids is not None else []))
         .group_by(Building.id, Grid.name, Building.name)
         .order_by(Grid.name, Building.name))
     return [BuildingCount(building_id=b_id, grid=grid, building=name, owners=owners,
@@ -61,7 +74,10 @@ def counts(viewer, community: Community) -> list[BuildingCount]:
 
 
 def grids_of(viewer, community: Community) -> list[Grid]:
-    """The community's grids with their buildings (two queries), for the scope choice."""
+    """The community's grids (those the viewer works in, for a grid worker) with their
+    buildings (two queries), for the scope choice."""
+    grids = _visible_grids(viewer, community)
     return list(db.session.scalars(
-        select(Grid).where(Grid.community_id == community.id)
+        select(Grid).where(Grid.community_id == community.id,
+                           *([Grid.id.in_(grids)] if grids is not None else []))
         .options(selectinload(Grid.buildings)).order_by(Grid.name)))

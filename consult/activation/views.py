@@ -16,7 +16,7 @@ from consult.activation import queries, rules, service
 from consult.activation.forms import ActivateForm, IssueForm
 from consult.community.models import Community
 from consult.extensions import db
-from consult.permissions import check
+from consult.permissions import check, may
 from consult.ratelimits import activation_limit
 from consult.refusals import Refused
 
@@ -24,14 +24,17 @@ bp = Blueprint("activation", __name__)
 
 
 def _community(community_id: int) -> Community:
+    """The community, for its secretaries and administrators and its grid workers (who see
+    and issue for their grids only)."""
     community = db.session.get(Community, community_id) or abort(404)
-    if refusal := check(current_user, "activation.issue", community):
+    if refusal := check(current_user, "grid.work_any", community):
         abort(403, refusal.message)
     return community
 
 
 def _scope_choices(community: Community) -> list[tuple[str, str]]:
-    choices = [("community", _("The whole community (%(name)s)", name=community.name))]
+    choices = ([("community", _("The whole community (%(name)s)", name=community.name))]
+               if may(current_user, "activation.issue", community) else [])
     for grid in queries.grids_of(current_user, community):
         choices.append((f"grid:{grid.id}", _("Grid %(grid)s", grid=grid.name)))
         choices.extend((f"building:{b.id}", f"{grid.name} {b.name}") for b in grid.buildings)

@@ -122,9 +122,10 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("accounts.reset_password", "POST"): Entry(everyone(), data={
         "password": "a brand new secret", "confirm": "a brand new secret"}),
     # --- activation of roster owners (codes issued by A's office; the owner activates) -------
-    ("activation.overview", "GET"): Entry(only(*OFFICE)),
-    ("activation.issue", "POST"): Entry(only(*OFFICE), data={"scope": "community",
-                                                             "channel": "letter"}),
+    # (grid workers for their grid only: tests/activation/test_activation_grid_workers.py)
+    ("activation.overview", "GET"): Entry(only(*OFFICE, "grid_worker")),
+    ("activation.issue", "POST"): Entry(only(*OFFICE, "grid_worker"),
+                                        data={"scope": "grid:{grid}", "channel": "letter"}),
     ("activation.activate", "GET"): Entry(everyone()),  # logged in: sent home
     ("activation.activate_code", "GET"): Entry(everyone(), args={"code": "activation_code"}),
     ("activation.activate_post", "POST"): Entry(answers(NOOP, visitor=OK), data={

@@ -55,7 +55,7 @@ EXPECTED = {
     "outcome.object": {"resident"},
     "outcome.rate": {"resident"},
     # activation of roster owners, judged on the community (a grid or building: the same)
-    "activation.issue": {"secretary", "admin", "platform_admin"},
+    "activation.issue": {"secretary", "admin", "platform_admin", "grid_worker"},  # a building
 }
 
 
@@ -90,7 +90,7 @@ def object_for(action: str, ours):
     if action.startswith(("hall.", "meeting.")):
         return factories.meeting(factories.hall(ours)) if action.startswith("meeting.") \
             else factories.hall(ours)
-    if action == "grid.work":
+    if action in ("grid.work", "activation.issue"):
         return ours.grids[0].buildings[0]
     return ours
 
