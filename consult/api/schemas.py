@@ -337,6 +337,16 @@ class BallotBody(JsonBody):
         Field(description="one of the vote's `options`")
 
 
+class PaperBallotBody(JsonBody):
+    # Well formed here; a serial of this vote's papers by the service (404 otherwise).
+    serial: str = Field(min_length=1, max_length=40, description=(
+        "the serial number printed on the paper (or read from its QR code); capitals, spaces "
+        "and dashes do not matter"), **documented(pattern=NOT_BLANK))
+    option: str | None = Field(None, max_length=80, description=(
+        "what the paper says: one of the vote's `options`; leave it out for a spoilt paper"))
+    spoilt: bool = Field(False, description="a spoilt paper (废票): no choice, or more than one")
+
+
 class ReservationBody(JsonBody):
     # A slot key here; one of this session's slots, not begun, by the service (409 otherwise).
     slot: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"),
@@ -620,6 +630,18 @@ class Ballot(Shape):
     tracker: str
     option: str
     units: str | Absent = unset("named ballots only; never for secret votes")
+    channel: Literal["online", "paper", "proxy"] = Field(
+        description="how the ballot reached the count: online, a paper ballot, or a proxy")
+
+
+class PaperEntryResult(Shape):
+    """One entry of a paper ballot. ``entered``: the first entry, waiting for a second person;
+    ``confirmed``: both entries agree and the paper is recorded (a spoilt one counts as no
+    ballot); ``disputed``: the entries differ and a secretary resolves it on the web."""
+
+    vote_id: int
+    serial: str
+    status: Literal["entered", "confirmed", "disputed"]
 
 
 class BallotPage(Page):
