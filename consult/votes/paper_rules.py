@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 # The receipts' alphabet: no 0/O, 1/I/L, so a serial read off a paper is typed back right.
@@ -28,9 +29,11 @@ def format_serial(bare: str) -> str:
 
 
 def normalise_serial(typed: str | None) -> str | None:
-    """What was typed or scanned, as the stored serial: case, spaces and dashes do not matter.
-    None when it cannot be a serial (wrong length or a character outside the alphabet)."""
-    bare = _SEPARATORS.sub("", (typed or "")[:SERIAL_INPUT_MAX]).upper()
+    """What was typed or scanned, as the stored serial: case, spaces and dashes do not matter,
+    nor full-width letters (a Chinese input method). None when it cannot be a serial (wrong
+    length or a character outside the alphabet)."""
+    text = unicodedata.normalize("NFKC", (typed or "")[:SERIAL_INPUT_MAX])
+    bare = _SEPARATORS.sub("", text).upper()
     if len(bare) != SERIAL_LENGTH or any(ch not in SERIAL_ALPHABET for ch in bare):
         return None
     return format_serial(bare)
