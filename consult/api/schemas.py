@@ -43,7 +43,7 @@ from consult.topics.forms import SORTS as TOPIC_SORTS
 from consult.topics.lifecycle import PUBLIC_STAGES_ORDERED, Stage
 from consult.topics.models import Category, ReactionValue, ScopeLevel
 from consult.topics.service import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN
-from consult.votes.models import Electorate
+from consult.votes.models import Channel, Electorate
 from consult.votes.tally import Rule
 
 PROBLEM_BASE = "https://consult.example/problems/"
@@ -75,6 +75,7 @@ CommentState = Literal[comments.VISIBLE, comments.HIDDEN, comments.WITHDRAWN]
 ReactionChoice = Literal[(*comments.REACTION_VALUES, comments.CLEAR)]
 MeetingsWhen = Literal["upcoming", "past"]
 VoteStatus = Literal["scheduled", "open", "closed"]
+PaperEntryStatus = Literal["entered", "confirmed", "disputed"]
 
 
 class Says:
@@ -630,7 +631,7 @@ class Ballot(Shape):
     tracker: str
     option: str
     units: str | Absent = unset("named ballots only; never for secret votes")
-    channel: Literal["online", "paper", "proxy"] = Field(
+    channel: Channel = Field(
         description="how the ballot reached the count: online, a paper ballot, or a proxy")
 
 
@@ -641,7 +642,7 @@ class PaperEntryResult(Shape):
 
     vote_id: int
     serial: str
-    status: Literal["entered", "confirmed", "disputed"]
+    status: PaperEntryStatus
 
 
 class BallotPage(Page):
