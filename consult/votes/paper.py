@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from consult.accounts.models import User
 from consult.audit.log import record
@@ -136,8 +137,8 @@ def printable_buildings(viewer, vote: Vote) -> list[Building]:
     """The buildings of the vote's electorate the viewer may print for, by name."""
     ids = select(Elector.building_id).where(Elector.vote_id == vote.id).distinct()
     buildings = db.session.scalars(
-        select(Building).join(Grid).where(Building.id.in_(ids))
-        .order_by(Grid.name, Building.name)).all()
+        select(Building).join(Grid).options(contains_eager(Building.grid))
+        .where(Building.id.in_(ids)).order_by(Grid.name, Building.name)).all()
     return [b for b in buildings if check(viewer, "vote.paper", b) is None]
 
 

@@ -23,7 +23,7 @@ class PaperMarkForm(FlaskForm):
                         validators=[InputRequired(_l("Choose what the paper says: one of the "
                                                      "options, or spoilt."))])
     photo = FileField(_l("Photo of the paper (optional)"), render_kw={
-        "accept": "image/jpeg,image/png,image/webp", "capture": "environment"},
+        "accept": "image/jpeg,image/png,image/webp"},
         description=_l("JPEG, PNG or WebP, at most 5 MB. Only the community's secretaries see "
                        "it."))
 
