@@ -441,3 +441,23 @@ def test_the_api_enters_and_confirms_through_the_same_service(desk, client):
                        headers=gw).get_json()["status"] == "entered"
     assert client.post(url, json={"serial": spoilt, "option": "agree"},
                        headers=gw2).get_json()["status"] == "disputed"
+
+
+def test_an_announced_vote_prints_but_takes_no_paper_before_it_opens(estate, client, login):
+    c, topic, people = estate
+    with clock.frozen(T0):
+        vote = service.open_vote(people["secretary"], topic, service.VoteSpec(
+            question="是否同意？", electorate="owners", rule="civil_code_ordinary",
+            scope_key=f"community:{c.id}", opens_at=T0 + timedelta(days=2),
+            closes_at=T0 + timedelta(days=9)))
+        db.session.commit()
+    gw = factories.grid_worker(c.grids[0], "赵网格员")
+    db.session.commit()
+    login(people["secretary"])
+    assert client.post(f"/votes/{vote.id}/papers/print",
+                       data={"building": "all"}).status_code == 302
+    serial = db.session.scalar(select(PaperBallot.serial).limit(1))
+    response = enter(client, login, gw, vote, serial, "agree")
+    assert response.status_code == 409
+    assert "Voting has not opened yet" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(PaperEntry.id))) == 0
