@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.studios.blueprint import bp as studios_bp
     from consult.topics.views import bp as topics_bp
     from consult.votes.views import bp as votes_bp
+    from consult.votes import paper_views as _paper_views  # noqa: F401 (adds its routes)
     from consult.topics.comment_views import bp as comments_bp
     from consult.halls.views import bp as halls_bp
     from consult.outcomes.views import bp as outcomes_bp
@@ -89,6 +90,7 @@ def _import_models() -> None:
     from consult.topics import models as _topics  # noqa: F401
     from consult.halls import models as _halls  # noqa: F401
     from consult.votes import models as _votes  # noqa: F401
+    from consult.votes import paper_models as _paper  # noqa: F401
     from consult.outcomes import models as _outcomes  # noqa: F401
     from consult.api import models as _api  # noqa: F401
     from consult.activation import models as _activation  # noqa: F401

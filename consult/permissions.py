@@ -344,6 +344,14 @@ RULES: dict[str, Rule] = {
     "hall.manage": _admin_of,  # create and edit halls
     "meeting.manage": _office_holder_of,  # schedule, reschedule, cancel; write and publish minutes
     "meeting.attend": _verified_resident_of,  # register to attend a meeting
+    # paper ballots (书面表决票): entering and confirming a paper, printing a building's papers
+    # (obj: the elector's building, or the community for an elector without one); the paper
+    # desk of a vote (obj: its community); resolving disagreements and seeing photos of papers
+    # (obj: the vote). Printing the whole electorate is topic.manage.
+    "vote.paper": _grid_worker_of,
+    "vote.paper_desk": _grid_worker_in,
+    "vote.paper_resolve": _office_holder_of,
+    "vote.paper_photo": _office_holder_of,
     # outcomes (结果公示与落实); obj: the topic. Publishing, answering, progress: topic.manage
     "outcome.object": _topic_participant,  # lodge an objection during the publicity window
     "outcome.rate": _topic_participant,  # rate satisfaction once implementation is done

@@ -282,6 +282,7 @@ LAYERS = {
     "consult.api.openapi": "api",
     "consult.api.schemas": "api",  # request and response models
     "consult.api.outcomes": "api",
+    "consult.api.paper": "api",  # entering paper ballots
     "consult.api.reads": "api",
     "consult.api.tokens": "api",
     "consult.api.writes": "api",
@@ -389,6 +390,11 @@ LAYERS = {
     "consult.votes.labels": "rules",  # words for electorates, rules, options
     "consult.votes.offline": "rules",  # the auditor's tally from files, no database
     "consult.votes.service": "service",
+    "consult.votes.paper_models": "models",  # paper ballots and their entries
+    "consult.votes.paper_rules": "rules",  # serials, the double-entry decision, photo types
+    "consult.votes.paper": "service",  # printing, entering, resolving paper ballots
+    "consult.votes.paper_forms": "forms",
+    "consult.votes.paper_views": "views",
     "consult.votes.forms": "forms",
     "consult.votes.views": "views",
     "consult.votes.cli": "cli",

@@ -109,6 +109,33 @@ def _vote(topic, secretary, community, opens: datetime, closes: datetime, voters
     return vote
 
 
+def _paper_ballots(vote, grid_worker, second_worker, neighbour, neighbour2) -> dict:
+    """Paper ballots of the open vote: neighbour's printed and not yet entered; neighbour2's
+    entered by the two grid workers differently (with a photo), waiting for a secretary. The
+    resident's elector has none yet, so printing the first building makes one."""
+    from consult.votes import paper
+    from consult.votes.models import Elector
+    from consult.votes.paper_models import PaperBallot, PaperEntry
+    from consult.votes.paper_rules import new_serial
+
+    with clock.frozen(NOW - timedelta(hours=6)):
+        made = {}
+        for name, person in (("printed", neighbour), ("disputed", neighbour2)):
+            elector = db.session.scalar(db.select(Elector).where(
+                Elector.vote_id == vote.id, Elector.key == f"user:{person.id}"))
+            made[name] = PaperBallot(vote_id=vote.id, elector_id=elector.id,
+                                     serial=new_serial(), printed_by_id=grid_worker.id)
+            db.session.add(made[name])
+        db.session.commit()
+        paper.enter(grid_worker, vote, made["disputed"].serial, "agree",
+                    photo=b"\x89PNG\r\n\x1a\n" + bytes(32))
+        paper.enter(second_worker, vote, made["disputed"].serial, "oppose")
+        db.session.commit()
+    made["photo"] = db.session.scalar(db.select(PaperEntry).where(
+        PaperEntry.paper_id == made["disputed"].id, PaperEntry.photo.is_not(None)))
+    return made
+
+
 def _reset_link(user) -> str:
     """The token of a valid one-time password-reset link for ``user``."""
     with clock.frozen(NOW - timedelta(minutes=10)):
@@ -228,6 +255,8 @@ def _build() -> AccessWorld:
         publicised = outcomes.publish(secretary, chain["t_publicised"], "同意翻修。", days=7)
         db.session.commit()
     voting = _vote(chain["t_voting"], secretary, a, NOW - DAY, NOW + 6 * DAY)
+    papers = _paper_ballots(voting, grid_worker, factories.grid_worker(g1, "钱网格员"),
+                            neighbour, neighbour2)
     with clock.frozen(NOW - timedelta(hours=12)):
         objection = outcomes.lodge_objection(neighbour, chain["t_publicised"], "施工期太长。")
         db.session.commit()
@@ -316,6 +345,8 @@ def _build() -> AccessWorld:
         "t_mine": t_mine.id, "t_review": t_review.id, "t_open": t_open.id,
         "t_ended": t_ended.id, **{name: t.id for name, t in chain.items()},
         "v_voting": voting.id, "v_voted": closed["t_voted"].id,
+        "paper_building": b1.id, "p_disputed": papers["disputed"].id,
+        "paper_photo": papers["photo"].id,
         "outcome": publicised.id, "objection": objection.id,
         "c_mine": c_mine.id, "c_neighbour": c_neighbour.id, "c_reported": c_reported.id,
         "c_hidden": c_hidden.id,
@@ -332,6 +363,7 @@ def _build() -> AccessWorld:
     w.text.update({
         "free_slot": local("2026-12-02 09:40").strftime(SLOT_KEY_FORMAT),
         "bystander_phone": bystander.phone,
+        "paper_serial": papers["printed"].serial,
         "reset_token": _reset_link(bystander),
         **_activation_code(a, b2.units[1], secretary),
     })

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from consult.activation import api as _activation  # noqa: F401  (registers its route)
-from consult.api import docs, outcomes, reads, tokens, writes  # noqa: F401  (register the routes)
+from consult.api import docs, outcomes, paper, reads, tokens, writes  # noqa: F401  (routes)
 from consult.api.core import bp
 from consult.api.tokens import devices_bp
 

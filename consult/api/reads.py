@@ -237,9 +237,9 @@ def vote_ballots(path: VotePath, query: Paging):
     v = vote_or_404(path.vote_id)
     if not v.is_closed(utcnow()):  # (no tally needed to know that)
         raise Refused(_("The list of ballots is published when the vote closes."))
-    rows = [s.Ballot(tracker=t, option=o, **({"units": u} if not v.secret else {}))
-            for t, o, u in vote_service.ballot_rows(v, limit=query.per_page,
-                                                    offset=offset_of(query))]
+    rows = [s.Ballot(tracker=t, option=o, channel=c, **({"units": u} if not v.secret else {}))
+            for t, o, u, c in vote_service.ballot_rows(v, limit=query.per_page,
+                                                       offset=offset_of(query))]
     return answer(s.BallotPage(**paged(rows, vote_service.counted_ballots(v), query)))
 
 

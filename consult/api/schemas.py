@@ -45,7 +45,7 @@ from consult.topics.forms import SORTS as TOPIC_SORTS
 from consult.topics.lifecycle import PUBLIC_STAGES_ORDERED, Stage
 from consult.topics.models import Category, ReactionValue, ScopeLevel
 from consult.topics.service import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN
-from consult.votes.models import Electorate
+from consult.votes.models import Channel, Electorate
 from consult.votes.tally import Rule
 
 PROBLEM_BASE = "https://consult.example/problems/"
@@ -77,6 +77,7 @@ CommentState = Literal[comments.VISIBLE, comments.HIDDEN, comments.WITHDRAWN]
 ReactionChoice = Literal[(*comments.REACTION_VALUES, comments.CLEAR)]
 MeetingsWhen = Literal["upcoming", "past"]
 VoteStatus = Literal["scheduled", "open", "closed"]
+PaperEntryStatus = Literal["entered", "confirmed", "disputed"]
 
 
 class Says:
@@ -348,6 +349,16 @@ class BallotBody(JsonBody):
     option: Annotated[str, Field(pattern=NOT_BLANK),
                       Says(_l("Choose one of the options."), "string_pattern_mismatch")] = \
         Field(description="one of the vote's `options`")
+
+
+class PaperBallotBody(JsonBody):
+    # Well formed here; a serial of this vote's papers by the service (404 otherwise).
+    serial: str = Field(min_length=1, max_length=40, description=(
+        "the serial number printed on the paper (or read from its QR code); capitals, spaces "
+        "and dashes do not matter"), **documented(pattern=NOT_BLANK))
+    option: str | None = Field(None, max_length=80, description=(
+        "what the paper says: one of the vote's `options`; leave it out for a spoilt paper"))
+    spoilt: bool = Field(False, description="a spoilt paper (废票): no choice, or more than one")
 
 
 class ReservationBody(JsonBody):
@@ -633,6 +644,18 @@ class Ballot(Shape):
     tracker: str
     option: str
     units: str | Absent = unset("named ballots only; never for secret votes")
+    channel: Channel = Field(
+        description="how the ballot reached the count: online, a paper ballot, or a proxy")
+
+
+class PaperEntryResult(Shape):
+    """One entry of a paper ballot. ``entered``: the first entry, waiting for a second person;
+    ``confirmed``: both entries agree and the paper is recorded (a spoilt one counts as no
+    ballot); ``disputed``: the entries differ and a secretary resolves it on the web."""
+
+    vote_id: int
+    serial: str
+    status: PaperEntryStatus
 
 
 class BallotPage(Page):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from consult.votes.models import Electorate
+from consult.votes.models import Channel, Electorate
 from consult.votes.tally import Rule
 
 ELECTORATE_LABELS = {
@@ -21,6 +21,11 @@ RULE_LABELS = {
         "part; 3/4 of both agree"),
     Rule.SIMPLE_MAJORITY.value: _l("Simple majority: more agree than oppose"),
     Rule.TWO_THIRDS.value: _l("Two thirds: at least 2/3 of the ballots agree"),
+}
+CHANNEL_LABELS = {
+    Channel.ONLINE.value: _l("online"),
+    Channel.PAPER.value: _l("paper (书面表决票)"),
+    Channel.PROXY.value: _l("proxy (委托)"),
 }
 OPTION_LABELS = {"agree": _l("Agree"), "oppose": _l("Oppose"), "abstain": _l("Abstain")}
 

@@ -401,8 +401,12 @@ def cast(actor, vote: Vote, option: str) -> list[Ballot]:
         raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
                                    "fixed when the vote opened)."), "not_elector")
     now = utcnow()
-    return [record_ballot(vote, elector, option, actor=actor, now=now)[0]
-            for elector in electors]
+    ballots = []
+    for elector in electors:
+        ballot, replaced = record_ballot(vote, elector, option, actor=actor, now=now)
+        tell_replaced(vote, elector, replaced, ballot)
+        ballots.append(ballot)
+    return ballots
 
 
 def record_ballot(vote: Vote, elector: Elector, option: str, *, actor, now: datetime,
@@ -438,6 +442,27 @@ def record_ballot(vote: Vote, elector: Elector, option: str, *, actor, now: date
                 raise Refused(_l("Your ballot could not be recorded; please try "
                                  "again.")) from None
     raise AssertionError("unreachable")
+
+
+kinds.register("vote.ballot_replaced_by_paper", _l(
+    "A paper ballot for you in “%(question)s” was entered and now counts instead of your "
+    "earlier ballot. If you did not hand in a paper ballot, tell the community's secretary."))
+kinds.register("vote.ballot_replaced_by_online", _l(
+    "An online ballot for you in “%(question)s” now counts instead of your earlier paper or "
+    "proxy ballot."))
+kinds.register("vote.ballot_replaced_by_proxy", _l(
+    "A ballot cast by your proxy in “%(question)s” now counts instead of your earlier ballot."))
+
+
+def tell_replaced(vote: Vote, elector: Elector, replaced: Ballot | None, ballot: Ballot) -> int:
+    """Tell the elector's people when their counted ballot was replaced by one of another
+    channel (a paper ballot over an online one, an online one over a paper one...): nobody's
+    ballot changes channel unnoticed."""
+    if replaced is None or replaced.channel == ballot.channel:
+        return 0
+    return notify(db.session.scalars(select(ElectorMember.user_id).where(
+        ElectorMember.elector_id == elector.id)), f"vote.ballot_replaced_by_{ballot.channel}",
+        notice_params(vote), vote_url(vote))
 
 
 def new_tracker() -> str:
@@ -586,14 +611,15 @@ def close_due_votes() -> int:
 
 
 def ballot_rows(vote: Vote, *, limit: int | None = None,
-                offset: int = 0) -> list[tuple[str, str, str]]:
-    """The public ballot list after closing: (tracker, option, units for named ballots), by
-    tracker; ``limit``/``offset`` page it in SQL."""
-    stmt = (select(Ballot.tracker, Ballot.option, Elector.units_label)
+                offset: int = 0) -> list[tuple[str, str, str, str]]:
+    """The public ballot list after closing: (tracker, option, units for named ballots,
+    channel), by tracker; ``limit``/``offset`` page it in SQL."""
+    stmt = (select(Ballot.tracker, Ballot.option, Elector.units_label, Ballot.channel)
             .join(Elector, Ballot.elector_id == Elector.id)
             .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))
             .order_by(Ballot.tracker).limit(limit).offset(offset or None))
-    return [(t, o, "" if vote.secret else units) for t, o, units in db.session.execute(stmt)]
+    return [(t, o, "" if vote.secret else units, channel)
+            for t, o, units, channel in db.session.execute(stmt)]
 
 
 def counted_ballots(vote: Vote) -> int:

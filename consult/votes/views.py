@@ -12,13 +12,14 @@ from consult.clock import local_to_utc, to_local, utcnow
 from consult.csvfiles import csv_response
 from consult.extensions import db
 from consult.pagecache import for_visitors
-from consult.permissions import check
+from consult.permissions import check, may
 from consult.ratelimits import ballot_limit
 from consult.refusals import Refused
 from consult.topics.models import Topic
 from consult.votes import service
 from consult.votes.forms import BallotForm, OpenVoteForm
-from consult.votes.labels import ELECTORATE_LABELS, RULE_LABELS, option_label
+from consult.votes import paper
+from consult.votes.labels import CHANNEL_LABELS, ELECTORATE_LABELS, RULE_LABELS, option_label
 from consult.votes.models import Vote
 from consult.votes.tally import YES_NO_OPTIONS
 
@@ -28,7 +29,7 @@ bp = Blueprint("votes", __name__)
 @bp.app_context_processor
 def _vote_helpers():
     return {"option_label": option_label, "rule_labels": RULE_LABELS,
-            "electorate_labels": ELECTORATE_LABELS}
+            "electorate_labels": ELECTORATE_LABELS, "channel_labels": CHANNEL_LABELS}
 
 
 # The minutes give options as the secretary typed them; these words mean the standard three.
@@ -96,13 +97,16 @@ def show(vote_id: int):
     form.option.choices = [(o, option_label(o)) for o in vote.options]
     mine = service.my_ballots(current_user, vote)
     eligible = bool(mine) or bool(service.electors_of(current_user, vote))
+    managing = may(current_user, "topic.manage", vote.topic)
     return render_template(
         "votes/vote.html", vote=vote, topic=vote.topic, result=result, form=form, mine=mine,
         eligible=eligible, refusal=service.cast_refusal(current_user, vote, now),
         turnout=service.turnout(vote), is_open=vote.is_open(now),
         counting=result is None and vote.is_closed(now),
         by_building=service.turnout_by_building(vote) if result is not None else [],
-        receipt=request.args.get("receipt"))
+        receipt=request.args.get("receipt"),
+        channels=paper.channel_counts(vote) if result is not None else None,
+        paper_progress=paper.progress(vote) if managing else None)
 
 
 @bp.route("/votes/<int:vote_id>/ballot", methods=["POST"])
@@ -152,6 +156,8 @@ def result_csv(vote_id: int):
              (_("Passed"), "" if result["passed"] is None else
               (_("yes") if result["passed"] else _("no")), "")]
     rows += [(sentence, "", "") for sentence in result["sentences"]]
+    rows += [(_("Ballots by channel: %(channel)s", channel=CHANNEL_LABELS[c]), n, "")
+             for c, n in paper.channel_counts(vote).items()]
     return csv_response(f"vote-{vote.id}-result.csv", [_("Option"), _("Ballots"), _("Area (m²)")],
                         rows)
 
@@ -160,5 +166,5 @@ def result_csv(vote_id: int):
 def ballots_csv(vote_id: int):
     vote = _vote_or_404(vote_id)
     _closed_result(vote)
-    return csv_response(f"vote-{vote.id}-ballots.csv", ["tracker", "option", "units"],
-                        service.ballot_rows(vote))
+    return csv_response(f"vote-{vote.id}-ballots.csv", ["tracker", "option", "units",
+                                                        "channel"], service.ballot_rows(vote))

@@ -15,7 +15,7 @@ from consult.topics import comments
 from consult.topics.forms import SORTS as TOPIC_SORTS
 from consult.topics.lifecycle import PUBLIC_STAGES_ORDERED, Stage
 from consult.topics.models import Category, ReactionValue, ScopeLevel
-from consult.votes.models import Electorate
+from consult.votes.models import Channel, Electorate
 from consult.votes.tally import Rule
 from tests import api_world
 from tests.api_world import auth, token
@@ -24,7 +24,7 @@ PROBLEM = "application/problem+json"
 ENUMS = {  # component -> the enum it is made from
     "Stage": Stage, "Category": Category, "ScopeLevel": ScopeLevel, "ReactionValue": ReactionValue,
     "Electorate": Electorate, "Rule": Rule, "OutcomeStatus": OutcomeStatus,
-    "StudioKind": StudioKind, "ResolutionKind": ResolutionKind,
+    "StudioKind": StudioKind, "ResolutionKind": ResolutionKind, "Channel": Channel,
 }
 # Every list of choices the document may hold, and where it comes from.
 DOMAIN_LISTS = {
@@ -39,6 +39,7 @@ DOMAIN_LISTS = {
     # The API's own words, not stored codes (declared once in consult/api/schemas.py).
     "meetings": ["upcoming", "past"],
     "vote status": ["scheduled", "open", "closed"],
+    "paper entry status": ["entered", "confirmed", "disputed"],
 }
 
 

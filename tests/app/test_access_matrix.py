@@ -298,6 +298,23 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("votes.receipt", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),
     ("votes.result_csv", "GET"): Entry(everyone(), args={"vote_id": "v_voted"}),
     ("votes.ballots_csv", "GET"): Entry(everyone(), args={"vote_id": "v_voted"}),
+    # paper ballots (书面表决票): the desk, printing and entering are for grid workers of the
+    # elector's grid and the secretaries; resolving disagreements and photos for secretaries.
+    ("votes.paper_desk", "GET"): Entry(only("grid_worker", *OFFICE), args={"vote_id": "v_voting"}),
+    ("votes.paper_print", "POST"): Entry(only("grid_worker", *OFFICE),
+                                         args={"vote_id": "v_voting"},
+                                         data={"building": "{paper_building}"}),
+    ("votes.paper_sheets", "GET"): Entry(only("grid_worker", *OFFICE),
+                                         args={"vote_id": "v_voting"},
+                                         query="?building={paper_building}"),
+    ("votes.paper_enter", "POST"): Entry(only("grid_worker", *OFFICE),
+                                         args={"vote_id": "v_voting"},
+                                         data={"serial": "{paper_serial}", "option": "agree"}),
+    ("votes.paper_resolve", "GET"): Entry(only(*OFFICE), args={
+        "vote_id": "v_voting", "paper_id": "p_disputed"}),
+    ("votes.paper_resolve", "POST"): Entry(only(*OFFICE), args={
+        "vote_id": "v_voting", "paper_id": "p_disputed"}, data={"option": "agree"}),
+    ("votes.paper_photo", "GET"): Entry(only(*OFFICE), args={"entry_id": "paper_photo"}),
     # --- outcomes -----------------------------------------------------------------------------
     ("outcomes.publish", "GET"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}),
     ("outcomes.publish", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}, data={
@@ -407,6 +424,9 @@ EXPECTED: dict[tuple[str, str], Entry] = {
                                 data={"value": "agree"}),
     ("api.cast", "POST"): Entry(only("resident"), args={"vote_id": "v_voting"},
                                 data={"option": "agree"}),
+    ("api.paper_ballot", "POST"): Entry(only("grid_worker", *OFFICE),
+                                        args={"vote_id": "v_voting"},
+                                        data={"serial": "{paper_serial}", "option": "agree"}),
     ("api.reserve", "POST"): Entry(only("resident"), args={"session_id": "s_open"}, data={
         "slot": "{free_slot}", "category": "other", "matter": "楼道灯坏了"}),
     ("api.cancel_reservation", "DELETE"): Entry(only("resident", others=NOT_FOUND)),

@@ -51,6 +51,12 @@ EXPECTED = {
     "hall.manage": {"admin", "platform_admin"},
     "meeting.manage": {"secretary", "admin", "platform_admin"},
     "meeting.attend": {"resident"},
+    # paper ballots: entering and printing judged on a building of our grid (vote.paper), the
+    # desk, resolving and photos on the community
+    "vote.paper": {"grid_worker", "secretary", "admin", "platform_admin"},
+    "vote.paper_desk": {"grid_worker", "secretary", "admin", "platform_admin"},
+    "vote.paper_resolve": {"secretary", "admin", "platform_admin"},
+    "vote.paper_photo": {"secretary", "admin", "platform_admin"},
     # outcomes, judged on a topic
     "outcome.object": {"resident"},
     "outcome.rate": {"resident"},
@@ -90,7 +96,7 @@ def object_for(action: str, ours):
     if action.startswith(("hall.", "meeting.")):
         return factories.meeting(factories.hall(ours)) if action.startswith("meeting.") \
             else factories.hall(ours)
-    if action in ("grid.work", "activation.issue"):
+    if action in ("grid.work", "activation.issue", "vote.paper"):
         return ours.grids[0].buildings[0]
     return ours
 
@@ -154,3 +160,23 @@ def test_sessions_are_recorded_and_cancelled_by_their_holder(studio_world):
     assert not may(w.rep2, "studio.cancel", session)
     assert may(w.admin, "studio.cancel", session)
     assert not may(admin_of_other, "studio.cancel", session)
+
+
+def test_paper_ballots_of_another_grid_are_not_a_grid_workers(world):
+    """A grid worker enters and prints paper ballots for the buildings of their own grid only;
+    the secretary for every building of the community."""
+    from consult.community.models import Building, Grid
+
+    ours, people = world
+    grid = Grid(community_id=ours.id, name="第二网格")
+    db.session.add(grid)
+    db.session.flush()
+    building = Building(grid_id=grid.id, name="9栋")
+    db.session.add(building)
+    db.session.commit()
+    refusal = check(people["grid_worker"], "vote.paper", building)
+    assert refusal is not None and refusal.code == "forbidden"
+    assert "grid worker of this grid" in str(refusal.message)
+    assert may(people["grid_worker"], "vote.paper", ours.grids[0].buildings[0])
+    assert may(people["secretary"], "vote.paper", building)
+    assert not may(people["grid_worker"], "vote.paper_photo", ours)

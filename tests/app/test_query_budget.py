@@ -37,7 +37,7 @@ REFUSED = {
     "my notifications": _SIGNED_IN, "my residency": _SIGNED_IN, "my reservations": _SIGNED_IN,
     "my studio sessions": _SIGNED_IN, "my devices": _SIGNED_IN,
     "moderation queue": _OFFICE, "verification queue": _OFFICE,
-    "admin home": _PLATFORM, "admin community": _PLATFORM,
+    "admin home": _PLATFORM, "admin community": _PLATFORM, "vote paper ballots": _OFFICE,
 }
 
 
@@ -90,6 +90,7 @@ def demo(app):
     pages["meeting with minutes"] = f"/meetings/{minutes.meeting_id}"
     pages["minutes"] = f"/meetings/{minutes.meeting_id}/minutes"
     pages["vote"] = f"/votes/{first(select(Vote)).id}"
+    pages["vote paper ballots"] = f"/votes/{first(select(Vote)).id}/papers"
     session = first(select(StudioSession))
     pages["studio"] = f"/studios/{first(select(Studio)).id}"
     pages["studio session"] = f"/studio-sessions/{session.id}"

@@ -83,7 +83,7 @@ def test_verify_recomputes_the_published_result(estate, app, tmp_path):
         rows = service.ballot_rows(vote)
         lines = ["tracker,option,units"] + [
             f"{t},{'oppose' if i == 0 and o == 'agree' else o},{u}"
-            for i, (t, o, u) in enumerate(rows)]
+            for i, (t, o, u, _c) in enumerate(rows)]
         if rows[0][1] != "agree":
             lines[1] = f"{rows[0][0]},agree,{rows[0][2]}"
         (tmp_path / "ballots.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")

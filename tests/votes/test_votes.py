@@ -205,8 +205,9 @@ def test_the_result_is_stored_once_after_closing(estate):
     assert result["headcount_participating"] == 3 and result["headcount_total"] == 5
     assert service.may_rerun(vote.topic, T0 + timedelta(days=7))
     rows = service.ballot_rows(vote)
-    assert sorted(o for _, o, _ in rows) == ["agree", "agree", "oppose"]
-    assert any("幸福里" not in units and units for _, _, units in rows)  # named: units shown
+    assert sorted(o for _, o, _, _ in rows) == ["agree", "agree", "oppose"]
+    assert any("幸福里" not in units and units for _, _, units, _ in rows)  # named: units shown
+    assert {channel for *_, channel in rows} == {"online"}
 
 
 def test_an_invalid_vote_can_be_run_again_without_a_new_stage(estate):
