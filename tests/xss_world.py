@@ -290,7 +290,7 @@ def build(kind: str) -> World:
             r = person(f"r{i}", i)
             res = residency.request_residency(r, units[home_of[i]], "owner",
                                               t["residency.note"] if i == 0 else "")
-            residency.decide(users["admin"], res, True)
+            residency.decide(users["admin"], res, True, "房产证原件已当面核对无误")
         pending = person("pending", 10)
         residency.request_residency(pending, units[2], "tenant", t["residency.note"])
         refused = person("refused", 11)
