@@ -378,6 +378,10 @@ LAYERS = {
     "consult.votes.labels": "rules",  # words for electorates, rules, options
     "consult.votes.offline": "rules",  # the auditor's tally from files, no database
     "consult.votes.service": "service",
+    "consult.votes.co_owners": "service",  # a home's ballot cast by someone else
+    "consult.votes.proxies": "service",  # proxies (委托投票)
+    "consult.votes.proxy_views": "views",
+    "consult.votes.proxy_forms": "forms",
     "consult.votes.forms": "forms",
     "consult.votes.views": "views",
     "consult.votes.cli": "cli",

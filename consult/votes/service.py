@@ -30,6 +30,7 @@ from consult.topics import lifecycle
 from consult.topics.lifecycle import Stage
 from consult.refusals import Refused
 from consult.topics.models import Topic
+from consult.votes import co_owners
 from consult.votes import tally as tallying
 from consult.votes.electorate import UnitRecord, owner_electors
 from consult.votes.models import Ballot, Channel, Elector, ElectorMember, Electorate, Vote
@@ -384,9 +385,11 @@ def cast_refusal(actor, vote: Vote, now: datetime | None = None) -> str | None:
     return None
 
 
-def cast(actor, vote: Vote, option: str) -> list[Ballot]:
+def cast(actor, vote: Vote, option: str, *, replace_other: bool = False) -> list[Ballot]:
     """Cast (or change) ``actor``'s ballot: one ballot per elector they belong to, each with a
-    receipt. The previous ballot stays in the history, no longer counted.
+    receipt. The previous ballot stays in the history, no longer counted. Replacing a ballot
+    someone else cast (a co-owner, a proxy, on paper) needs ``replace_other``, and they are told
+    (consult/votes/co_owners.py).
 
     The vote's row is held shared until the ballot commits, and the closing time is checked
     after taking it: :func:`close` (which takes the row exclusively) waits for a ballot accepted
@@ -400,9 +403,11 @@ def cast(actor, vote: Vote, option: str) -> list[Ballot]:
     if not electors:
         raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
                                    "fixed when the vote opened)."), "not_elector")
+    co_owners.check_replacing(actor, vote, electors, replace_other)
     now = utcnow()
-    return [record_ballot(vote, elector, option, actor=actor, now=now)[0]
-            for elector in electors]
+    cast_ = [record_ballot(vote, elector, option, actor=actor, now=now) for elector in electors]
+    co_owners.tell_replaced(actor, vote, [old for _new, old in cast_ if old is not None])
+    return [new for new, _old in cast_]
 
 
 def record_ballot(vote: Vote, elector: Elector, option: str, *, actor, now: datetime,
