@@ -282,6 +282,7 @@ LAYERS = {
     "consult.api.openapi": "api",
     "consult.api.schemas": "api",  # request and response models
     "consult.api.outcomes": "api",
+    "consult.api.proxies": "api",  # vote proxies (委托投票)
     "consult.api.reads": "api",
     "consult.api.tokens": "api",
     "consult.api.writes": "api",

@@ -335,6 +335,9 @@ class BallotBody(JsonBody):
     option: Annotated[str, Field(pattern=NOT_BLANK),
                       Says(_l("Choose one of the options."), "string_pattern_mismatch")] = \
         Field(description="one of the vote's `options`")
+    replace_other: bool = Field(False, description=(
+        "true to replace a ballot someone else cast for the same homes (a co-owner, a proxy, on "
+        "paper); without it such a ballot is answered 409 with code `replaces_other`"))
 
 
 class ReservationBody(JsonBody):

@@ -27,6 +27,7 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select, text
+from sqlalchemy.orm import joinedload
 
 from consult.accounts.identity import normalise_phone
 from consult.accounts.models import User
@@ -418,7 +419,8 @@ def asked_of(viewer, vote: Vote | None = None, now: datetime | None = None) -> l
         stmt = stmt.where(VoteProxy.vote_id == vote.id)
     else:
         stmt = stmt.join(Vote, Vote.id == VoteProxy.vote_id).where(
-            Vote.closes_at > (now or utcnow()), Vote.result.is_(None))
+            Vote.closes_at > (now or utcnow()), Vote.result.is_(None)).options(
+            joinedload(VoteProxy.elector))
     return list(db.session.scalars(stmt.order_by(VoteProxy.vote_id, VoteProxy.id)))
 
 
