@@ -10,7 +10,6 @@ from consult.community.residency import residencies_of
 from consult.i18n import LANG_COOKIE, LANGUAGES
 from consult.main import readiness
 from consult.topics import queries as topic_queries
-from consult.votes.proxies import asked_of
 from consult.votes.service import votes_to_cast
 from consult.pagecache import for_visitors
 from consult.urls import safe_next_url
@@ -28,7 +27,6 @@ def home():
     residencies = residencies_of(current_user) if current_user.is_authenticated else []
     return render_template("main/home.html", communities=communities,
                            to_do=votes_to_cast(current_user),
-                           proxy_to_do=asked_of(current_user),
                            stats=queries.community_stats(), residencies=residencies,
                            stage_counts=topic_queries.counts_by_stage(),
                            closing=topic_queries.closing_soon(),

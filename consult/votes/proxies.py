@@ -27,7 +27,6 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select, text
-from sqlalchemy.orm import joinedload
 
 from consult.accounts.identity import normalise_phone
 from consult.accounts.models import User
@@ -405,23 +404,18 @@ def given_by(viewer, vote: Vote) -> list[VoteProxy]:
                VoteProxy.revoked_at.is_(None)).order_by(VoteProxy.id)))
 
 
-def asked_of(viewer, vote: Vote | None = None, now: datetime | None = None) -> list[VoteProxy]:
-    """The live authorisations naming ``viewer`` (by phone, or accepted by them), of ``vote``
-    or of every vote not yet closed."""
+def asked_of(viewer, vote: Vote) -> list[VoteProxy]:
+    """The live authorisations of ``vote`` naming ``viewer`` (by phone, or accepted by them).
+    The home page's to-do lists their votes (:func:`consult.votes.service.votes_to_cast`)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
     mine = (VoteProxy.proxy_user_id == viewer.id)
     if viewer.phone:
         mine = mine | ((VoteProxy.proxy_phone == viewer.phone)
                        & VoteProxy.proxy_user_id.is_(None))
-    stmt = select(VoteProxy).where(mine, VoteProxy.revoked_at.is_(None))
-    if vote is not None:
-        stmt = stmt.where(VoteProxy.vote_id == vote.id)
-    else:
-        stmt = stmt.join(Vote, Vote.id == VoteProxy.vote_id).where(
-            Vote.closes_at > (now or utcnow()), Vote.result.is_(None)).options(
-            joinedload(VoteProxy.elector))
-    return list(db.session.scalars(stmt.order_by(VoteProxy.vote_id, VoteProxy.id)))
+    return list(db.session.scalars(select(VoteProxy).where(
+        mine, VoteProxy.revoked_at.is_(None), VoteProxy.vote_id == vote.id)
+        .order_by(VoteProxy.id)))
 
 
 def of_vote(vote: Vote) -> list[VoteProxy]:

@@ -33,7 +33,9 @@ from consult.topics.models import Topic
 from consult.votes import co_owners
 from consult.votes import tally as tallying
 from consult.votes.electorate import UnitRecord, owner_electors
-from consult.votes.models import Ballot, Channel, Elector, ElectorMember, Electorate, Vote
+from consult.votes.models import (
+    Ballot, Channel, Elector, ElectorMember, Electorate, Vote, VoteProxy,
+)
 from consult.votes.tally import CIVIL_CODE_RULES, YES_NO_OPTIONS, Rule
 
 # How long ballots accepted just before a vote's closing time may still be committing (a request
@@ -342,8 +344,23 @@ def votes_to_cast(viewer, now: datetime | None = None, limit: int = 20) -> list[
                                               ElectorMember.user_id == viewer.id,
                                               _not_yet_cast()))
     return list(db.session.scalars(
-        select(Vote).where(Vote.opens_at <= now, Vote.closes_at > now, pending.exists())
+        select(Vote).where(Vote.closes_at > now,
+                           (pending.exists() & (Vote.opens_at <= now))
+                           | _proxy_to_do(viewer, now).exists())
         .order_by(Vote.closes_at, Vote.id).limit(limit)))
+
+
+def _proxy_to_do(viewer, now: datetime):
+    """A live authorisation naming ``viewer`` (consult/votes/proxies.py) to accept, or, the vote
+    being open, to vote under while the homes have no counted ballot."""
+    naming = VoteProxy.proxy_user_id == viewer.id
+    if getattr(viewer, "phone", None):
+        naming = naming | ((VoteProxy.proxy_phone == viewer.phone)
+                           & VoteProxy.proxy_user_id.is_(None))
+    unvoted = ~exists().where(Ballot.elector_id == VoteProxy.elector_id, Ballot.counted.is_(True))
+    return select(VoteProxy.id).where(
+        VoteProxy.vote_id == Vote.id, VoteProxy.revoked_at.is_(None), naming,
+        VoteProxy.accepted_at.is_(None) | ((Vote.opens_at <= now) & unvoted))
 
 
 def remind_electors(hours: int = 24, now: datetime | None = None) -> int:

@@ -54,6 +54,10 @@ EXPECTED = {
     # outcomes, judged on a topic
     "outcome.object": {"resident"},
     "outcome.rate": {"resident"},
+    # votes: a proxy is granted by a member of the elector (judged on a seat whose only member
+    # is "resident"), paper authorisations recorded by the community's office holders
+    "vote.proxy_grant": {"resident"},
+    "vote.proxy_record": {"secretary", "admin", "platform_admin"},
 }
 
 
@@ -90,6 +94,12 @@ def object_for(action: str, ours):
             else factories.hall(ours)
     if action == "grid.work":
         return ours.grids[0].buildings[0]
+    if action == "vote.proxy_grant":
+        from consult.accounts.models import User
+        from consult.votes.proxies import Seat
+
+        resident = db.session.scalar(select(User.id).where(User.name == "居民"))
+        return Seat(elector=None, member_ids=frozenset({resident}), community_id=ours.id)
     return ours
 
 
@@ -152,3 +162,16 @@ def test_sessions_are_recorded_and_cancelled_by_their_holder(studio_world):
     assert not may(w.rep2, "studio.cancel", session)
     assert may(w.admin, "studio.cancel", session)
     assert not may(admin_of_other, "studio.cancel", session)
+
+
+@pytest.mark.usefixtures("english")
+def test_only_the_electors_members_grant_a_proxy(world):
+    from consult.votes.proxies import Seat
+
+    ours, people = world
+    seat = Seat(elector=None, member_ids=frozenset({people["resident"].id}), community_id=ours.id)
+    refusal = check(people["secretary"], "vote.proxy_grant", seat)
+    assert refusal.code == "forbidden" and "owner of these homes" in str(refusal.message)
+    assert check(people["visitor"], "vote.proxy_grant", seat).code == "login_required"
+    empty = Seat(elector=None, member_ids=frozenset(), community_id=ours.id)
+    assert check(people["resident"], "vote.proxy_grant", empty).code == "forbidden"

@@ -287,7 +287,8 @@ def test_owner_authorises_the_proxy_accepts_and_votes_on_the_page(world, client,
     proxy = VoteProxy.query.one()
 
     login(people["代理"])
-    assert "You are asked to vote for" in client.get("/").get_data(as_text=True)  # to do
+    to_do = client.get("/").get_data(as_text=True).split('id="to-do"')[1].split("</section>")[0]
+    assert f'href="/votes/{vote.id}"' in to_do  # the home page's to-do
     page = client.get(f"/votes/{vote.id}").get_data(as_text=True)
     assert "王 asks you to vote for" in page and f'id="accept-{proxy.id}"' in page
     # before accepting, a ballot is refused and nothing is stored
