@@ -8,14 +8,14 @@ from typing import Annotated, Literal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from consult.accounts.identity import mask_phone
 from consult.api import schemas as s
 from consult.api.core import TOKEN, answer, bp, not_found, read, refused_as, require_user, write
 from consult.api.reads import receipt, vote_or_404
 from consult.api.schemas import NOT_BLANK, Absent, Id, Input, JsonBody, Says, Shape, Time, \
-    VotePath, unset
+    VotePath, _whole, unset
 from consult.extensions import db
 from consult.ratelimits import ballot_limit
 from consult.refusals import Refused
@@ -36,8 +36,9 @@ class ProxyBody(JsonBody):
     phone: Annotated[str, Field(pattern=r"^[0-9+ ()\-]{7,20}$"),
                      Says(_l("Give the proxy's phone number, e.g. 13800138000."))] = Field(
         description="the proxy's mobile phone; whoever logs in with it may accept")
-    elector_id: Id | Absent = unset("which of the user's electors (`electors` of GET "
-                                    "…/proxies); needed only when they vote for several")
+    elector_id: Annotated[Id | Absent, BeforeValidator(_whole)] = unset(
+        "which of the user's electors (`electors` of GET …/proxies); needed only when they "
+        "vote for several")
 
 
 class Proxy(Shape):
