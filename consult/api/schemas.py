@@ -581,6 +581,16 @@ class Receipt(Shape):
     cast_at: Time
 
 
+class CastForMe(Shape):
+    """A ballot of the user's homes that someone else cast: who, how and when; its choice for
+    named votes only."""
+
+    cast_by: str = Field(description="their name; empty for a paper ballot")
+    channel: Literal["online", "paper", "proxy"]
+    cast_at: Time
+    option: str | Absent = unset("named votes only")
+
+
 class VoteResult(Shape):
     """The published tally (see the vote rules)."""
 
@@ -616,7 +626,11 @@ class Vote(Shape):
     turnout: int = Field(description="electors who have voted (headcount)")
     result: VoteResult | None = Field(description="null until the vote closes")
     eligible: bool | Absent = unset("with a token: may this user vote")
-    my_ballots: list[Receipt] | Absent = unset("with a token: the user's counted ballots")
+    my_ballots: list[Receipt] | Absent = unset("with a token: the counted ballots the user "
+                                               "cast themself")
+    cast_for_me: list[CastForMe] | Absent = unset(
+        "with a token: the counted ballots of the user's homes that someone else cast (a "
+        "co-owner, their proxy, on paper); casting replaces them only with `replace_other`")
 
 
 class Ballot(Shape):

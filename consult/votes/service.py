@@ -468,7 +468,8 @@ def new_tracker() -> str:
 
 
 def my_ballots(viewer, vote: Vote) -> list[Ballot]:
-    """The viewer's counted ballots (their current choice), one per elector."""
+    """The counted ballots of the viewer's electors, one per elector, whoever cast them: a
+    co-owner, a proxy or a paper ballot may have (consult/votes/co_owners.py says who)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
     return list(db.session.scalars(

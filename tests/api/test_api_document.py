@@ -39,6 +39,7 @@ DOMAIN_LISTS = {
     # The API's own words, not stored codes (declared once in consult/api/schemas.py).
     "meetings": ["upcoming", "past"],
     "vote status": ["scheduled", "open", "closed"],
+    "ballot channels": ["online", "paper", "proxy"],  # consult.votes.models.Channel
     "proxy channels": ["online", "paper"],  # how an authorisation was given (consult/api/proxies.py)
     "proxy status": ["waiting", "active", "withdrawn", "replaced"],
 }

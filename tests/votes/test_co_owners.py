@@ -119,3 +119,20 @@ def test_the_api_answers_409_unless_replace_other(estate, client):
     done = client.post(f"/api/v1/votes/{vote.id}/ballots",
                        json={"option": "agree", "replace_other": True}, headers=headers)
     assert done.status_code == 201
+
+
+@pytest.mark.parametrize("secret", [False, True])
+def test_the_api_read_says_who_cast_the_homes_ballot(estate, client, secret):
+    from consult.api.tokens import create_token
+
+    vote = open_(estate, secret=secret)
+    _, _, people = estate
+    li_votes(vote, people)
+    _token, raw = create_token(people["张"], "手机")
+    db.session.commit()
+    seen = client.get(f"/api/v1/votes/{vote.id}",
+                      headers={"Authorization": f"Bearer {raw}"}).get_json()
+    assert seen["my_ballots"] == []  # never "you voted" for 李's ballot
+    [other] = seen["cast_for_me"]
+    assert other["cast_by"] == "李" and other["channel"] == "online"
+    assert ("option" in other) is (not secret)
