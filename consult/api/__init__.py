@@ -5,7 +5,8 @@
 """
 from __future__ import annotations
 
-from consult.api import docs, outcomes, proxies, reads, tokens, writes  # noqa: F401  (register the routes)
+# (imported to register the routes)
+from consult.api import docs, outcomes, proxies, reads, tokens, writes  # noqa: F401
 from consult.api.core import bp
 from consult.api.tokens import devices_bp
 

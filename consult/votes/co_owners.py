@@ -64,7 +64,8 @@ def tell_replaced(actor, vote: Vote, replaced: list[Ballot]) -> int:
             continue
         elector = db.session.get(Elector, ballot.elector_id)
         params = {"question": vote.question, "vote_id": vote.id,
-                  "closes": local_datetime(vote.closes_at, "short"), "units": elector.units_label or "", "name": actor.name}
+                  "closes": local_datetime(vote.closes_at, "short"),
+                  "units": elector.units_label or "", "name": actor.name}
         kind = ("vote.proxy_ballot_replaced" if ballot.channel == Channel.PROXY.value
                 else "vote.ballot_replaced_by_co_owner")
         sent += notify([ballot.cast_by_id], kind, params, f"/votes/{vote.id}")

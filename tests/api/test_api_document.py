@@ -40,7 +40,7 @@ DOMAIN_LISTS = {
     "meetings": ["upcoming", "past"],
     "vote status": ["scheduled", "open", "closed"],
     "ballot channels": ["online", "paper", "proxy"],  # consult.votes.models.Channel
-    "proxy channels": ["online", "paper"],  # how an authorisation was given (consult/api/proxies.py)
+    "proxy channels": ["online", "paper"],  # how an authorisation was given
     "proxy status": ["waiting", "active", "withdrawn", "replaced"],
 }
 
