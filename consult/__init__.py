@@ -52,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.studios import views as _studio_views  # noqa: F401 (adds its routes)
     from consult.studios.blueprint import bp as studios_bp
     from consult.topics.views import bp as topics_bp
+    from consult.votes.proxy_views import bp as vote_proxies_bp
     from consult.votes.views import bp as votes_bp
     from consult.votes import paper_views as _paper_views  # noqa: F401 (adds its routes)
     from consult.topics.comment_views import bp as comments_bp
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(topics_bp)
     app.register_blueprint(votes_bp)
+    app.register_blueprint(vote_proxies_bp)
     app.register_blueprint(comments_bp)
     app.register_blueprint(halls_bp)
     app.register_blueprint(outcomes_bp)

@@ -120,6 +120,11 @@ def load_config(instance_path: str) -> dict:
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "API_TOKEN_RATE_LIMIT": env.get("API_TOKEN_RATE_LIMIT", "120 per minute"),
         "PROXY_FIX": env.get("PROXY_FIX", "0") == "1",
+        # Vote proxies (委托投票): live authorisations one person may hold per vote, and the
+        # scans of signed paper authorisations (kept outside the web root; instance/ by default).
+        "PROXY_LIMIT": int(env.get("PROXY_LIMIT", "3")),
+        "PROXY_SCAN_MAX_BYTES": int(env.get("PROXY_SCAN_MAX_BYTES", str(5 * 1024 * 1024))),
+        "PROXY_SCAN_DIR": env.get("PROXY_SCAN_DIR", ""),
         # Public pages kept for visitors who are not logged in (consult/pagecache.py); 0: off.
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "30")),
         # Comments per person per minute/hour (consult/topics/comments.py); the page benchmark

@@ -310,6 +310,19 @@ def _session_holder_or_admin(m: Membership, obj) -> Refusal | None:
                                  "administrator of the community may do this."))
 
 
+# --- votes ----------------------------------------------------------------------------------
+
+def _elector_member(m: Membership, seat) -> Refusal | None:
+    """A person who may cast the elector's ballot (an owner of its homes): ``seat`` has the
+    ``member_ids`` of the elector (consult/votes/proxies.py)."""
+    if refusal := _login(m):
+        return refusal
+    if m.user_id in getattr(seat, "member_ids", ()):
+        return None
+    return Refusal(FORBIDDEN, _l("Only an owner of these homes, on the list of voters of this "
+                                 "vote, may do this."))
+
+
 Rule = Callable[[Membership, object], "Refusal | None"]
 
 RULES: dict[str, Rule] = {
@@ -357,6 +370,9 @@ RULES: dict[str, Rule] = {
     "outcome.rate": _topic_participant,  # rate satisfaction once implementation is done
     # activation of roster owners (账号激活); obj: the community, a grid or a building
     "activation.issue": _grid_worker_of,  # issue codes and letters, see how far it has come
+    # votes (表决); proxies (委托投票)
+    "vote.proxy_grant": _elector_member,  # obj: a seat (elector + member ids): authorise, revoke
+    "vote.proxy_record": _office_holder_of,  # obj: the vote: record paper ones, see the scans
 }
 
 

@@ -283,6 +283,7 @@ LAYERS = {
     "consult.api.schemas": "api",  # request and response models
     "consult.api.outcomes": "api",
     "consult.api.paper": "api",  # entering paper ballots
+    "consult.api.proxies": "api",  # vote proxies (委托投票)
     "consult.api.reads": "api",
     "consult.api.tokens": "api",
     "consult.api.writes": "api",
@@ -395,6 +396,10 @@ LAYERS = {
     "consult.votes.paper": "service",  # printing, entering, resolving paper ballots
     "consult.votes.paper_forms": "forms",
     "consult.votes.paper_views": "views",
+    "consult.votes.co_owners": "service",  # a home's ballot cast by someone else
+    "consult.votes.proxies": "service",  # proxies (委托投票)
+    "consult.votes.proxy_views": "views",
+    "consult.votes.proxy_forms": "forms",
     "consult.votes.forms": "forms",
     "consult.votes.views": "views",
     "consult.votes.cli": "cli",

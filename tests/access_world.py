@@ -54,6 +54,7 @@ from consult.outcomes import service as outcomes
 from consult.studios.models import ReceptionRecord, Reservation, StudioRepresentative
 from consult.studios.slots import SLOT_KEY_FORMAT
 from consult.topics.models import Comment, CommentReport, Cosignature
+from consult.votes import proxies as vote_proxies
 from consult.votes import service as votes
 from tests import factories
 
@@ -257,6 +258,19 @@ def _build() -> AccessWorld:
     voting = _vote(chain["t_voting"], secretary, a, NOW - DAY, NOW + 6 * DAY)
     papers = _paper_ballots(voting, grid_worker, factories.grid_worker(g1, "钱网格员"),
                             neighbour, neighbour2)
+    # Proxies in the open vote (a residents' vote: each verified resident of A is an elector):
+    # the neighbour asks the outsider (by phone) to vote for them, not accepted yet; a signed
+    # paper form, with its scan, makes the outsider the resident's proxy.
+    with clock.frozen(NOW - timedelta(hours=6)):
+        outsider.phone = "13900000009"
+        p_pending, _replaced, _known = vote_proxies.grant(
+            neighbour, voting, votes.electors_of(neighbour, voting)[0], "外社区居民",
+            outsider.phone)
+        p_active, _replaced = vote_proxies.record_paper(
+            secretary, voting, votes.electors_of(resident, voting)[0], "外社区居民",
+            outsider.phone, "委托书 001", b"%PDF-1.4 signed form")
+        e_neighbour2 = votes.electors_of(neighbour2, voting)[0].id
+        db.session.commit()
     with clock.frozen(NOW - timedelta(hours=12)):
         objection = outcomes.lodge_objection(neighbour, chain["t_publicised"], "施工期太长。")
         db.session.commit()
@@ -347,6 +361,7 @@ def _build() -> AccessWorld:
         "v_voting": voting.id, "v_voted": closed["t_voted"].id,
         "paper_building": b1.id, "p_disputed": papers["disputed"].id,
         "paper_photo": papers["photo"].id,
+        "p_pending": p_pending.id, "p_active": p_active.id, "e_neighbour2": e_neighbour2,
         "outcome": publicised.id, "objection": objection.id,
         "c_mine": c_mine.id, "c_neighbour": c_neighbour.id, "c_reported": c_reported.id,
         "c_hidden": c_hidden.id,

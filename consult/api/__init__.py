@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from consult.activation import api as _activation  # noqa: F401  (registers its route)
-from consult.api import docs, outcomes, paper, reads, tokens, writes  # noqa: F401  (routes)
+# (imported to register the routes)
+from consult.api import docs, outcomes, paper, proxies, reads, tokens, writes  # noqa: F401
 from consult.api.core import bp
 from consult.api.tokens import devices_bp
 

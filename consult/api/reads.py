@@ -215,9 +215,7 @@ def vote(path: VotePath):
     v = vote_or_404(path.vote_id)
     now = utcnow()
     result = vote_service.result_of(v, now)  # as the page shows it; None while open
-    mine = {} if viewer is None else {
-        "eligible": bool(vote_service.electors_of(viewer, v)),
-        "my_ballots": [receipt(b) for b in vote_service.my_ballots(viewer, v)]}
+    mine = {} if viewer is None else _ballots_of(viewer, v)
     return answer(s.Vote(
         id=v.id, topic_id=v.topic_id, question=v.question, options=list(v.options),
         electorate=v.electorate, rule=v.rule, quorum_percent=v.quorum_percent,
@@ -226,6 +224,22 @@ def vote(path: VotePath):
         electorate_size=v.electorate_size, area_total=str(v.area_total),
         turnout=vote_service.turnout(v),
         result=s.VoteResult.model_validate(result) if result is not None else None, **mine))
+
+
+def _ballots_of(viewer, v) -> dict:
+    """The viewer's own counted ballots, and those of their homes someone else cast."""
+    from consult.votes import co_owners
+    from consult.votes import service as vote_service
+
+    ballots = vote_service.my_ballots(viewer, v)
+    others = [b for b in ballots if co_owners.cast_by_other(viewer, b)]
+    names = co_owners.cast_by_names(others)
+    return {"eligible": bool(vote_service.electors_of(viewer, v)),
+            "my_ballots": [receipt(b) for b in ballots if b not in others],
+            "cast_for_me": [s.CastForMe(
+                cast_by="" if b.channel == "paper" else names.get(b.cast_by_id, ""),
+                channel=b.channel, cast_at=b.cast_at,
+                **({} if v.secret else {"option": b.option})) for b in others]}
 
 
 @bp.get("/votes/<int:vote_id>/ballots", **read(

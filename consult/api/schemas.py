@@ -349,6 +349,9 @@ class BallotBody(JsonBody):
     option: Annotated[str, Field(pattern=NOT_BLANK),
                       Says(_l("Choose one of the options."), "string_pattern_mismatch")] = \
         Field(description="one of the vote's `options`")
+    replace_other: bool = Field(False, description=(
+        "true to replace a ballot someone else cast for the same homes (a co-owner, a proxy, on "
+        "paper); without it such a ballot is answered 409 with code `replaces_other`"))
 
 
 class PaperBallotBody(JsonBody):
@@ -602,6 +605,16 @@ class Receipt(Shape):
     cast_at: Time
 
 
+class CastForMe(Shape):
+    """A ballot of the user's homes that someone else cast: who, how and when; its choice for
+    named votes only."""
+
+    cast_by: str = Field(description="their name; empty for a paper ballot")
+    channel: Literal["online", "paper", "proxy"]
+    cast_at: Time
+    option: str | Absent = unset("named votes only")
+
+
 class VoteResult(Shape):
     """The published tally (see the vote rules)."""
 
@@ -637,7 +650,11 @@ class Vote(Shape):
     turnout: int = Field(description="electors who have voted (headcount)")
     result: VoteResult | None = Field(description="null until the vote closes")
     eligible: bool | Absent = unset("with a token: may this user vote")
-    my_ballots: list[Receipt] | Absent = unset("with a token: the user's counted ballots")
+    my_ballots: list[Receipt] | Absent = unset("with a token: the counted ballots the user "
+                                               "cast themself")
+    cast_for_me: list[CastForMe] | Absent = unset(
+        "with a token: the counted ballots of the user's homes that someone else cast (a "
+        "co-owner, their proxy, on paper); casting replaces them only with `replace_other`")
 
 
 class Ballot(Shape):

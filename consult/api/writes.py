@@ -121,7 +121,8 @@ def cast(path: VotePath, body: BallotBody):
     from consult.votes import service
 
     user = require_user()
-    ballots = service.cast(user, vote_or_404(path.vote_id), body.option)
+    ballots = service.cast(user, vote_or_404(path.vote_id), body.option,
+                           replace_other=body.replace_other)
     return answer(s.BallotResult(vote_id=path.vote_id, option=body.option,
                                  receipts=[receipt(b) for b in ballots]), 201)
 

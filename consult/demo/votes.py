@@ -43,7 +43,8 @@ def seed_votes(community, secretary, rng: random.Random) -> int:
         with clock.frozen(opened + timedelta(minutes=10 + 7 * n)):
             option = rng.choices(["agree", "oppose", "abstain"], weights=[7, 2, 1])[0]
             if n % 9 == 0:  # some change their mind
-                service.cast(voter, vote, "oppose")
-            service.cast(voter, vote, option)
+                service.cast(voter, vote, "oppose", replace_other=True)
+            # a co-owner may have voted before: they confirm replacing it
+            service.cast(voter, vote, option, replace_other=True)
             cast += 1
     return cast

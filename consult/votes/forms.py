@@ -41,3 +41,4 @@ class OpenVoteForm(FlaskForm):
 class BallotForm(FlaskForm):
     option = RadioField(_l("Your choice"), validate_choice=False,
                         validators=[InputRequired(_l("Choose one of the options."))])
+    replace_other = BooleanField(_l("Yes, replace the ballot someone else cast for my home"))

@@ -128,3 +128,54 @@ class Ballot(db.Model):
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
     channel: Mapped[str] = mapped_column(String(8), default=Channel.ONLINE.value,
                                          server_default=Channel.ONLINE.value)
+    # the authorisation a proxy ballot was cast under (channel "proxy")
+    proxy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vote_proxies.id", ondelete="SET NULL"))
+
+
+class VoteProxy(db.Model):
+    """An authorisation (委托书) by an elector's owner for another adult to cast that elector's
+    ballot in one vote. Made online by the owner (it waits for the proxy to accept it) or
+    recorded by a secretary from a signed paper form (active at once). The proxy is known by
+    phone: whoever logs in with that number may accept and use it. One live authorisation per
+    elector (the partial unique index); at most ``PROXY_LIMIT`` live ones per proxy per vote."""
+
+    __tablename__ = "vote_proxies"
+    __table_args__ = (
+        Index("uq_vote_proxies_one_live_per_elector", "elector_id", unique=True,
+              sqlite_where=text("revoked_at IS NULL"),
+              postgresql_where=text("revoked_at IS NULL")),
+        Index("ix_vote_proxies_vote_phone", "vote_id", "proxy_phone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"))
+    elector_id: Mapped[int] = mapped_column(ForeignKey("vote_electors.id", ondelete="CASCADE"))
+    # The owner who authorised it online; None for a paper form recorded by a secretary.
+    granted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    proxy_name: Mapped[str] = mapped_column(String(60))
+    proxy_phone: Mapped[str] = mapped_column(String(20))  # normalised (accounts.identity)
+    proxy_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))  # who accepted it (or uses it)
+    channel: Mapped[str] = mapped_column(String(8), default=Channel.ONLINE.value)
+    reference: Mapped[str] = mapped_column(String(60), default="")  # paper form's number
+    scan_path: Mapped[str | None] = mapped_column(String(200))  # under PROXY_SCAN_DIR
+    scan_type: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # why it ended: "revoked" (by the owner), "replaced" (by a newer authorisation)
+    revoked_reason: Mapped[str | None] = mapped_column(String(12))
+
+    elector: Mapped[Elector] = relationship()
+
+    @property
+    def live(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None and self.accepted_at is not None

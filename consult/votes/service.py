@@ -30,9 +30,12 @@ from consult.topics import lifecycle
 from consult.topics.lifecycle import Stage
 from consult.refusals import Refused
 from consult.topics.models import Topic
+from consult.votes import co_owners
 from consult.votes import tally as tallying
 from consult.votes.electorate import UnitRecord, owner_electors
-from consult.votes.models import Ballot, Channel, Elector, ElectorMember, Electorate, Vote
+from consult.votes.models import (
+    Ballot, Channel, Elector, ElectorMember, Electorate, Vote, VoteProxy,
+)
 from consult.votes.tally import CIVIL_CODE_RULES, YES_NO_OPTIONS, Rule
 
 # How long ballots accepted just before a vote's closing time may still be committing (a request
@@ -341,8 +344,23 @@ def votes_to_cast(viewer, now: datetime | None = None, limit: int = 20) -> list[
                                               ElectorMember.user_id == viewer.id,
                                               _not_yet_cast()))
     return list(db.session.scalars(
-        select(Vote).where(Vote.opens_at <= now, Vote.closes_at > now, pending.exists())
+        select(Vote).where(Vote.closes_at > now,
+                           (pending.exists() & (Vote.opens_at <= now))
+                           | _proxy_to_do(viewer, now).exists())
         .order_by(Vote.closes_at, Vote.id).limit(limit)))
+
+
+def _proxy_to_do(viewer, now: datetime):
+    """A live authorisation naming ``viewer`` (consult/votes/proxies.py) to accept, or, the vote
+    being open, to vote under while the homes have no counted ballot."""
+    naming = VoteProxy.proxy_user_id == viewer.id
+    if getattr(viewer, "phone", None):
+        naming = naming | ((VoteProxy.proxy_phone == viewer.phone)
+                           & VoteProxy.proxy_user_id.is_(None))
+    unvoted = ~exists().where(Ballot.elector_id == VoteProxy.elector_id, Ballot.counted.is_(True))
+    return select(VoteProxy.id).where(
+        VoteProxy.vote_id == Vote.id, VoteProxy.revoked_at.is_(None), naming,
+        VoteProxy.accepted_at.is_(None) | ((Vote.opens_at <= now) & unvoted))
 
 
 def remind_electors(hours: int = 24, now: datetime | None = None) -> int:
@@ -384,9 +402,11 @@ def cast_refusal(actor, vote: Vote, now: datetime | None = None) -> str | None:
     return None
 
 
-def cast(actor, vote: Vote, option: str) -> list[Ballot]:
+def cast(actor, vote: Vote, option: str, *, replace_other: bool = False) -> list[Ballot]:
     """Cast (or change) ``actor``'s ballot: one ballot per elector they belong to, each with a
-    receipt. The previous ballot stays in the history, no longer counted.
+    receipt. The previous ballot stays in the history, no longer counted. Replacing a ballot
+    someone else cast (a co-owner, a proxy, on paper) needs ``replace_other``, and they are told
+    (consult/votes/co_owners.py).
 
     The vote's row is held shared until the ballot commits, and the closing time is checked
     after taking it: :func:`close` (which takes the row exclusively) waits for a ballot accepted
@@ -400,13 +420,13 @@ def cast(actor, vote: Vote, option: str) -> list[Ballot]:
     if not electors:
         raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
                                    "fixed when the vote opened)."), "not_elector")
+    co_owners.check_replacing(actor, vote, electors, replace_other)
     now = utcnow()
-    ballots = []
-    for elector in electors:
-        ballot, replaced = record_ballot(vote, elector, option, actor=actor, now=now)
-        tell_replaced(vote, elector, replaced, ballot)
-        ballots.append(ballot)
-    return ballots
+    cast_ = [record_ballot(vote, elector, option, actor=actor, now=now) for elector in electors]
+    for elector, (new, old) in zip(electors, cast_):
+        tell_replaced(vote, elector, old, new)  # a ballot of another channel replaced
+    co_owners.tell_replaced(actor, vote, [old for _new, old in cast_ if old is not None])
+    return [new for new, _old in cast_]
 
 
 def record_ballot(vote: Vote, elector: Elector, option: str, *, actor, now: datetime,
@@ -461,8 +481,9 @@ def tell_replaced(vote: Vote, elector: Elector, replaced: Ballot | None, ballot:
     if replaced is None or replaced.channel == ballot.channel:
         return 0
     return notify(db.session.scalars(select(ElectorMember.user_id).where(
-        ElectorMember.elector_id == elector.id)), f"vote.ballot_replaced_by_{ballot.channel}",
-        notice_params(vote), vote_url(vote))
+        ElectorMember.elector_id == elector.id,
+        ElectorMember.user_id != (ballot.cast_by_id or 0))),  # not who just cast it
+        f"vote.ballot_replaced_by_{ballot.channel}", notice_params(vote), vote_url(vote))
 
 
 def new_tracker() -> str:
@@ -471,7 +492,8 @@ def new_tracker() -> str:
 
 
 def my_ballots(viewer, vote: Vote) -> list[Ballot]:
-    """The viewer's counted ballots (their current choice), one per elector."""
+    """The counted ballots of the viewer's electors, one per elector, whoever cast them: a
+    co-owner, a proxy or a paper ballot may have (consult/votes/co_owners.py says who)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
     return list(db.session.scalars(

@@ -16,11 +16,12 @@ from consult.permissions import check, may
 from consult.ratelimits import ballot_limit
 from consult.refusals import Refused
 from consult.topics.models import Topic
-from consult.votes import service
+from consult.votes import proxies, service
 from consult.votes.forms import BallotForm, OpenVoteForm
 from consult.votes import paper
 from consult.votes.labels import CHANNEL_LABELS, ELECTORATE_LABELS, RULE_LABELS, option_label
 from consult.votes.models import Vote
+from consult.votes.proxy_forms import GrantProxyForm
 from consult.votes.tally import YES_NO_OPTIONS
 
 bp = Blueprint("votes", __name__)
@@ -90,23 +91,34 @@ def _vote_or_404(vote_id: int) -> Vote:
 @bp.route("/votes/<int:vote_id>")
 @for_visitors
 def show(vote_id: int):
-    vote = _vote_or_404(vote_id)
+    return render_vote(_vote_or_404(vote_id))
+
+
+def render_vote(vote: Vote, status: int = 200, **forms):
+    """The vote's page; a form given in ``forms`` (one refused, with its errors) replaces the
+    blank one of the same name."""
     now = utcnow()
     result = service.result_of(vote, now)
-    form = BallotForm()
+    form = forms.pop("form", None) or BallotForm()
     form.option.choices = [(o, option_label(o)) for o in vote.options]
     mine = service.my_ballots(current_user, vote)
     eligible = bool(mine) or bool(service.electors_of(current_user, vote))
     managing = may(current_user, "topic.manage", vote.topic)
+    is_open = vote.is_open(now)
+    extra = proxies.page_context(current_user, vote, now, mine, eligible)
+    grant_form = forms.pop("grant_form", None) or GrantProxyForm(formdata=None)
+    grant_form.elector.choices = [(str(e.id), e.units_label or _("your vote"))
+                                  for e in extra["grant_electors"]]
     return render_template(
         "votes/vote.html", vote=vote, topic=vote.topic, result=result, form=form, mine=mine,
         eligible=eligible, refusal=service.cast_refusal(current_user, vote, now),
-        turnout=service.turnout(vote), is_open=vote.is_open(now),
+        turnout=service.turnout(vote), is_open=is_open,
         counting=result is None and vote.is_closed(now),
         by_building=service.turnout_by_building(vote) if result is not None else [],
         receipt=request.args.get("receipt"),
         channels=paper.channel_counts(vote) if result is not None else None,
-        paper_progress=paper.progress(vote) if managing else None)
+        paper_progress=paper.progress(vote) if managing else None,
+        grant_form=grant_form, **extra, **forms), status
 
 
 @bp.route("/votes/<int:vote_id>/ballot", methods=["POST"])
@@ -120,8 +132,12 @@ def cast(vote_id: int):
         flash(_("Choose one of the options."), "error")
         return redirect(url_for(".show", vote_id=vote.id))
     try:
-        ballots = service.cast(current_user, vote, form.option.data)
+        ballots = service.cast(current_user, vote, form.option.data,
+                               replace_other=bool(form.replace_other.data))
     except Refused as error:
+        if error.field == "replace_other":  # asked to confirm: the choice stays chosen
+            unit_of_work.refused(error, form)
+            return render_vote(vote, 409, form=form)
         unit_of_work.refused(error)
         return redirect(url_for(".show", vote_id=vote.id))
     flash(_("Your ballot is recorded. Keep your receipt code: %(codes)s",

@@ -40,6 +40,9 @@ DOMAIN_LISTS = {
     "meetings": ["upcoming", "past"],
     "vote status": ["scheduled", "open", "closed"],
     "paper entry status": ["entered", "confirmed", "disputed"],
+    "ballot channels": ["online", "paper", "proxy"],  # consult.votes.models.Channel
+    "proxy channels": ["online", "paper"],  # how an authorisation was given
+    "proxy status": ["waiting", "active", "withdrawn", "replaced"],
 }
 
 

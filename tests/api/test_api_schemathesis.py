@@ -106,7 +106,16 @@ def test_the_api_answers_as_its_document_says(app, monkeypatch):
         f"/api/v1/studio-sessions/{world.session.id}/reservations",
         json={"slot": slot["key"], "category": "safety", "matter": "路灯坏了"},
         headers=api_world.auth(raw)).get_json()["id"]
+    from consult.votes import proxies as vote_proxies
+    from consult.votes import service as vote_service
+
+    asker = world.residents[0]  # asks the token's holder to vote for them (by phone)
+    proxy, _replaced, _known = vote_proxies.grant(
+        asker, world.vote, vote_service.electors_of(asker, world.vote)[0], "居民2",
+        world.residents[2].phone)
+    db.session.commit()
     known_ids = {
+        "proxy_id": proxy.id,
         "topic_id": world.topic.id, "comment_id": world.comment.id, "vote_id": world.vote.id,
         "meeting_id": world.meeting.id, "studio_id": world.studio.id,
         "session_id": world.session.id, "community_id": world.community.id,

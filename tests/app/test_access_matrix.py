@@ -315,6 +315,23 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("votes.paper_resolve", "POST"): Entry(only(*OFFICE), args={
         "vote_id": "v_voting", "paper_id": "p_disputed"}, data={"option": "agree"}),
     ("votes.paper_photo", "GET"): Entry(only(*OFFICE), args={"entry_id": "paper_photo"}),
+    # proxies (委托投票) in the open residents' vote: the resident (an elector) authorises; the
+    # outsider is named (by phone) in the neighbour's request (p_pending) and in a paper form
+    # for the resident's vote (p_active); secretaries record paper ones and read their scans.
+    ("vote_proxies.grant", "POST"): Entry(only("resident"), args={"vote_id": "v_voting"},
+                                          data={"name": "代理人", "phone": "13700000088"}),
+    ("vote_proxies.accept", "POST"): Entry(only("outsider"), args={
+        "vote_id": "v_voting", "proxy_id": "p_pending"}, data={}),
+    ("vote_proxies.revoke", "POST"): Entry(only("resident", *OFFICE), args={
+        "vote_id": "v_voting", "proxy_id": "p_active"}, data={}),
+    ("vote_proxies.cast", "POST"): Entry(only("outsider"), args={
+        "vote_id": "v_voting", "proxy_id": "p_active"}, data={"option": "agree"}),
+    ("vote_proxies.paper", "GET"): Entry(only(*OFFICE), args={"vote_id": "v_voting"}),
+    ("vote_proxies.paper", "POST"): Entry(only(*OFFICE), args={"vote_id": "v_voting"}, data={
+        "elector": "{e_neighbour2}", "name": "代理人", "phone": "13700000088",
+        "reference": "委托书 002"}),
+    ("vote_proxies.scan", "GET"): Entry(only(*OFFICE), args={"vote_id": "v_voting",
+                                                             "proxy_id": "p_active"}),
     # --- outcomes -----------------------------------------------------------------------------
     ("outcomes.publish", "GET"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}),
     ("outcomes.publish", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}, data={
@@ -427,6 +444,15 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("api.paper_ballot", "POST"): Entry(only("grid_worker", *OFFICE),
                                         args={"vote_id": "v_voting"},
                                         data={"serial": "{paper_serial}", "option": "agree"}),
+    ("api.vote_proxies", "GET"): Entry(members(), args={"vote_id": "v_voting"}),
+    ("api.grant_proxy", "POST"): Entry(only("resident"), args={"vote_id": "v_voting"},
+                                       data={"name": "代理人", "phone": "13700000088"}),
+    ("api.revoke_proxy", "DELETE"): Entry(only("resident", *OFFICE), args={
+        "vote_id": "v_voting", "proxy_id": "p_active"}),
+    ("api.accept_proxy", "POST"): Entry(only("outsider"), args={
+        "vote_id": "v_voting", "proxy_id": "p_pending"}),
+    ("api.proxy_cast", "POST"): Entry(only("outsider"), args={
+        "vote_id": "v_voting", "proxy_id": "p_active"}, data={"option": "agree"}),
     ("api.reserve", "POST"): Entry(only("resident"), args={"session_id": "s_open"}, data={
         "slot": "{free_slot}", "category": "other", "matter": "楼道灯坏了"}),
     ("api.cancel_reservation", "DELETE"): Entry(only("resident", others=NOT_FOUND)),

@@ -62,6 +62,10 @@ EXPECTED = {
     "outcome.rate": {"resident"},
     # activation of roster owners, judged on the community (a grid or building: the same)
     "activation.issue": {"secretary", "admin", "platform_admin", "grid_worker"},  # a building
+    # votes: a proxy is granted by a member of the elector (judged on a seat whose only member
+    # is "resident"), paper authorisations recorded by the community's office holders
+    "vote.proxy_grant": {"resident"},
+    "vote.proxy_record": {"secretary", "admin", "platform_admin"},
 }
 
 
@@ -98,6 +102,12 @@ def object_for(action: str, ours):
             else factories.hall(ours)
     if action in ("grid.work", "activation.issue", "vote.paper"):
         return ours.grids[0].buildings[0]
+    if action == "vote.proxy_grant":
+        from consult.accounts.models import User
+        from consult.votes.proxies import Seat
+
+        resident = db.session.scalar(select(User.id).where(User.name == "居民"))
+        return Seat(elector=None, member_ids=frozenset({resident}), community_id=ours.id)
     return ours
 
 
@@ -180,3 +190,16 @@ def test_paper_ballots_of_another_grid_are_not_a_grid_workers(world):
     assert may(people["grid_worker"], "vote.paper", ours.grids[0].buildings[0])
     assert may(people["secretary"], "vote.paper", building)
     assert not may(people["grid_worker"], "vote.paper_photo", ours)
+
+
+@pytest.mark.usefixtures("english")
+def test_only_the_electors_members_grant_a_proxy(world):
+    from consult.votes.proxies import Seat
+
+    ours, people = world
+    seat = Seat(elector=None, member_ids=frozenset({people["resident"].id}), community_id=ours.id)
+    refusal = check(people["secretary"], "vote.proxy_grant", seat)
+    assert refusal.code == "forbidden" and "owner of these homes" in str(refusal.message)
+    assert check(people["visitor"], "vote.proxy_grant", seat).code == "login_required"
+    empty = Seat(elector=None, member_ids=frozenset(), community_id=ours.id)
+    assert check(people["resident"], "vote.proxy_grant", empty).code == "forbidden"

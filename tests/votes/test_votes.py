@@ -152,7 +152,10 @@ def test_casting_changing_and_the_receipt(estate):
     _, _, people = estate
     with clock.frozen(T0 + timedelta(hours=1)):
         first = service.cast(people["李"], vote, "oppose")[0]
-        changed = service.cast(people["张"], vote, "agree")[0]  # co-owner: same ballot
+        with pytest.raises(Refused) as refused:  # co-owner: same ballot, replaced knowingly
+            service.cast(people["张"], vote, "agree")
+        assert refused.value.code == "replaces_other"
+        changed = service.cast(people["张"], vote, "agree", replace_other=True)[0]
         db.session.commit()
     assert first.tracker != changed.tracker and len(changed.tracker) == 9
     db.session.refresh(first)
