@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.topics.comment_views import bp as comments_bp
     from consult.halls.views import bp as halls_bp
     from consult.outcomes.views import bp as outcomes_bp
+    from consult.grids.views import bp as grids_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(comments_bp)
     app.register_blueprint(halls_bp)
     app.register_blueprint(outcomes_bp)
+    app.register_blueprint(grids_bp)
     from consult.api import bp as api_bp, devices_bp
 
     app.register_blueprint(api_bp)
@@ -88,6 +90,7 @@ def _import_models() -> None:
     from consult.halls import models as _halls  # noqa: F401
     from consult.votes import models as _votes  # noqa: F401
     from consult.outcomes import models as _outcomes  # noqa: F401
+    from consult.grids import models as _grids  # noqa: F401
     from consult.api import models as _api  # noqa: F401
 
 

@@ -128,3 +128,7 @@ class Ballot(db.Model):
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
     channel: Mapped[str] = mapped_column(String(8), default=Channel.ONLINE.value,
                                          server_default=Channel.ONLINE.value)
+    # Set when a grid worker cast this ballot for the elector under their consent
+    # (consult.grids.service.vote_for): an online ballot, marked as assisted.
+    assisted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
