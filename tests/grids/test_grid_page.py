@@ -108,6 +108,11 @@ def test_the_not_voted_csv_has_phones_and_headers_in_the_readers_language(estate
     names = {r[2] for r in rows[1:]}
     assert "李业主" in names and "王业主" not in names
     assert any(r[3] == "13900000012" for r in rows[1:])
+
+
+def test_the_not_voted_csv_speaks_chinese_to_a_chinese_reader(estate, client, login):
+    # (A separate test: the locale is kept for the test's application context.)
+    login(estate.people["worker"])
     client.set_cookie(LANG_COOKIE, "zh_Hans")
     zh = client.get(f"/grids/{estate.grid.id}/votes/{estate.vote.id}/not-voted.csv")
     header = next(csv.reader(io.StringIO(zh.get_data(as_text=True).lstrip("\ufeff"))))
