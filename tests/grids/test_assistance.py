@@ -303,3 +303,25 @@ def test_an_empty_assisted_comment_keeps_the_page(estate, client, login):
     assert response.status_code == 422
     assert "the text is empty" in response.get_data(as_text=True)
     assert count(Comment) == 0 and count(AssistedAct) == 0
+
+
+def test_the_assistance_pages_take_the_same_queries_however_much_was_done(estate, client,
+                                                                         login, count_queries):
+    p = estate.people
+    counts = []
+    for rounds in (1, 4):
+        for _ in range(rounds):
+            consent_of(estate)
+            service.vote_for(p["worker"], p["wang"], estate.vote, "agree")
+            service.comment_for(p["worker"], p["wang"], estate.topic, "代为发表的意见")
+            db.session.commit()
+        for who, path in (("wang", "/my/assistance"),
+                          ("worker", f"/grids/{estate.grid.id}/residents/{p['wang'].id}")):
+            login(p[who])
+            client.get("/")
+            db.session.expire_all()
+            with count_queries() as n:
+                assert client.get(path).status_code == 200
+            counts.append((who, n.count))
+    assert counts[:2] == counts[2:], counts
+    assert all(n <= 12 for _, n in counts), counts
