@@ -15,6 +15,7 @@ it refuses; the caller commits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -139,14 +140,23 @@ def revoke_consent(actor, consent: Consent) -> None:
     _audit_consent("grid.consent_revoke", consent, actor, db.session.get(Grid, consent.grid_id))
 
 
+@dataclass(frozen=True)
+class _InGrid:
+    """Something in one grid, for the permission table (which reads ``grid_id``)."""
+
+    grid_id: int
+
+
 def consent_for(actor, resident, act: str) -> Consent:
     """The consent that lets ``actor`` do ``act`` for ``resident`` now, or :class:`Refused`
     saying why not: not a grid worker of a grid where the resident lives, no consent, or one
     revoked, expired or not covering the act."""
-    m = membership(actor)
-    if m.user_id is None:
+    if membership(actor).user_id is None:
         raise Refused.forbidden(_l("Please log in first."), "login_required")
-    shared = sorted({u[2] for u in membership(resident).verified_units} & set(m.worker_grids))
+    if actor.id == resident.id:
+        raise Refused.forbidden(_l("Nobody acts for themself under a consent."))
+    shared = sorted(g for g in {u[2] for u in membership(resident).verified_units}
+                    if check(actor, "grid.act_for", _InGrid(g)) is None)
     if not shared:
         raise Refused.forbidden(_l("This resident does not live in a grid you work in."))
     now = utcnow()
