@@ -189,6 +189,9 @@ def test_an_assisted_ballot_is_marked_audited_told_and_listed(estate, client, lo
     login(p["wang"])
     mine = client.get("/my/assistance").get_data(as_text=True)
     assert "网格员甲 cast your ballot on “是否同意更换电梯？”" in mine
+    told = client.get("/me/notifications").get_data(as_text=True)
+    assert f"Grid worker 网格员甲 cast your ballot on “是否同意更换电梯？” for you, with your " \
+           f"consent. Receipt: {ballot.tracker}." in told
     # The grid page now says 王 has voted, not how.
     login(p["worker"])
     grid = client.get(f"/grids/{estate.grid.id}").get_data(as_text=True)
