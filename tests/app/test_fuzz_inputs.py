@@ -25,7 +25,7 @@ from tests.app.test_access_matrix import EXPECTED, OK, build_url, fill, routes
 ROOT = Path(__file__).resolve().parents[2]
 # Most allowed first: the person who reaches furthest into a view before it answers.
 PREFERENCE = ("platform_admin", "admin", "secretary", "representative", "resident",
-              "unverified", "outsider", "other_secretary", "visitor")
+              "unverified", "outsider", "other_secretary", "grid_worker", "visitor")
 
 TEXT_VALUES = ["\x00", "9" * 20, "-99999999999", "0001-01-01", "9999-12-31", "0001-01",
                "9999-12", "23:99", "x" * 20_000, "", "１２", "1e309"]
