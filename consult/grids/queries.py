@@ -101,7 +101,6 @@ def covering_votes(grid: Grid, now: datetime) -> list[Vote]:
     grid, or one of its buildings)."""
     return list(db.session.scalars(
         select(Vote).where(Vote.community_id == grid.community_id, Vote.closes_at > now,
-                           Vote.result.is_(None),
                            or_(Vote.grid_id.is_(None), Vote.grid_id == grid.id))
         .order_by(Vote.closes_at, Vote.id)))
 
@@ -220,8 +219,7 @@ def resident_page(viewer, grid: Grid, resident: User) -> ResidentPage:
                                      Ballot.counted.is_(True)).exists())
     open_votes = [(v, bool(done)) for v, done in db.session.execute(
         select(Vote, voted).join(ElectorMember, ElectorMember.vote_id == Vote.id)
-        .where(ElectorMember.user_id == resident.id, Vote.opens_at <= now, Vote.closes_at > now,
-               Vote.result.is_(None))
+        .where(ElectorMember.user_id == resident.id, Vote.opens_at <= now, Vote.closes_at > now)
         .order_by(Vote.closes_at, Vote.id))]
     m = membership(resident)
     topics = [t for t in db.session.scalars(
