@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.halls.views import bp as halls_bp
     from consult.outcomes.views import bp as outcomes_bp
     from consult.activation.views import bp as activation_bp
+    from consult.grids.views import bp as grids_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -74,6 +75,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(halls_bp)
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(activation_bp)
+    app.register_blueprint(grids_bp)
     from consult.api import bp as api_bp, devices_bp
 
     app.register_blueprint(api_bp)
@@ -94,6 +96,7 @@ def _import_models() -> None:
     from consult.votes import models as _votes  # noqa: F401
     from consult.votes import paper_models as _paper  # noqa: F401
     from consult.outcomes import models as _outcomes  # noqa: F401
+    from consult.grids import models as _grids  # noqa: F401
     from consult.api import models as _api  # noqa: F401
     from consult.activation import models as _activation  # noqa: F401
 

@@ -227,6 +227,24 @@ def _grid_worker_in(m: Membership, obj) -> Refusal | None:
                                  "this."))
 
 
+def _grid_worker_only(m: Membership, obj) -> Refusal | None:
+    """A grid worker of the object's grid, and nobody else: acting for a resident who
+    consented is the grid worker's errand (the consent names the grid's workers)."""
+    if refusal := _login(m):
+        return refusal
+    if m.works_grid(grid_id_of(obj)):
+        return None
+    return Refusal(FORBIDDEN, _l("Only a grid worker of this grid may do this."))
+
+
+def _any_grid_worker(m: Membership, obj) -> Refusal | None:
+    if refusal := _login(m):
+        return refusal
+    if m.worker_grids:
+        return None
+    return Refusal(FORBIDDEN, _l("Only a grid worker may do this."))
+
+
 def _logged_in(m: Membership, obj) -> Refusal | None:
     return _login(m)
 
@@ -338,6 +356,13 @@ RULES: dict[str, Rule] = {
     # community (grid.work_any: pages that then show each person only their grids)
     "grid.work": _grid_worker_of,
     "grid.work_any": _grid_worker_in,
+    # the names and phones of a grid's owners, who has voted there (never how), the list of
+    # those who have not (obj: the grid)
+    "grid.enter": _any_grid_worker,  # the "My grid" link in the header
+    "grid.see_people": _grid_worker_of,
+    # record a consent given in person, cast a ballot or comment for a resident who consented
+    # (obj: the grid; the consent itself is checked by consult.grids.service)
+    "grid.act_for": _grid_worker_only,
     # topics (议题)
     "topic.propose": _verified_resident_of,  # obj: the community
     "topic.edit_draft": _proposer,

@@ -323,6 +323,13 @@ LAYERS = {
     "consult.demo.topics": "cli",
     "consult.demo.votes": "cli",
     # halls
+    "consult.grids": "base",  # docstring only
+    "consult.grids.models": "models",
+    "consult.grids.rules": "rules",  # when a consent lets a grid worker act, pure
+    "consult.grids.service": "service",  # consents, and acting for a resident under one
+    "consult.grids.queries": "queries",
+    "consult.grids.forms": "forms",
+    "consult.grids.views": "views",
     "consult.halls": "base",  # docstring only
     "consult.halls.models": "models",
     "consult.halls.minutes": "service",  # drafting and publishing minutes

@@ -23,7 +23,11 @@ A few more people are in ``people`` for the cells where who they are matters bey
 administrator of B), ``no_roles`` (an account with no home and no role), ``neighbour`` (a second
 verified resident of A, registered for nothing, holding another reservation), ``second_rep``
 (a representative attached to A's studio who holds none of the sessions in the URLs) and
-``unattached_rep`` (a representative of A attached to no studio).
+``unattached_rep`` (a representative of A attached to no studio) and ``other_grid_worker`` (a
+grid worker of A's second grid, "2网格", with no home and no other role).
+
+The resident has consented online that the grid workers of A's first grid act for them
+(``consent``), so the grid worker may cast their ballot and comment for them.
 
 The world is returned as plain ids and strings (no ORM objects), so it survives the database
 being restored underneath it. Time: NOW, Monday 2026-11-30 10:00 in Shanghai (02:00 UTC).
@@ -45,6 +49,7 @@ from consult.api.tokens import create_token
 from consult.clock import local_to_utc
 from consult.community.models import Building, Grid, Residency, ResidencyStatus
 from consult.extensions import db
+from consult.grids.models import Consent
 from consult.halls import minutes as minutes_rules
 from consult.halls import service as halls
 from consult.halls.minutes import DraftInput, ResolutionInput
@@ -192,6 +197,8 @@ def _build() -> AccessWorld:
         secretary = factories.office_holder(a, Role.SECRETARY, "钱秘书")
         admin = factories.office_holder(a, Role.ADMIN, "管理员")
         grid_worker = factories.grid_worker(g1, "赵网格员")
+        db.session.flush()
+        other_grid_worker = factories.grid_worker(empty_grid, "孙网格员")
         platform_admin = factories.user("平台管理员", platform_admin=True)
         admin_of_other = factories.office_holder(b, Role.ADMIN, "外社区管理员")
         no_roles = factories.user("无身份用户")
@@ -339,7 +346,13 @@ def _build() -> AccessWorld:
                                        ("admin_of_other", admin_of_other),
                                        ("no_roles", no_roles), ("neighbour", neighbour),
                                        ("second_rep", second_rep),
-                                       ("unattached_rep", unattached_rep))}
+                                       ("unattached_rep", unattached_rep),
+                                       ("other_grid_worker", other_grid_worker))}
+        consent = Consent(resident_id=resident.id, grid_id=g1.id, scope="vote_comment",
+                          source="online", evidence="", starts_at=NOW - DAY,
+                          ends_at=NOW + 60 * DAY)
+        db.session.add(consent)
+        db.session.flush()
         db.session.commit()
 
     secretary_grant = db.session.scalar(db.select(RoleGrant).where(
@@ -374,6 +387,7 @@ def _build() -> AccessWorld:
             Notification.user_id == resident.id)),
         "bystander": bystander.id,
         "resident_token": tokens["resident"][0].id,
+        "consent": consent.id, "resident_user": resident.id,
     })
     w.text.update({
         "free_slot": local("2026-12-02 09:40").strftime(SLOT_KEY_FORMAT),
@@ -388,7 +402,8 @@ def _build() -> AccessWorld:
                 "platform_admin": platform_admin, "grid_worker": grid_worker,
                 # beyond the ten personas (see the module's docstring)
                 "admin_of_other": admin_of_other, "no_roles": no_roles, "neighbour": neighbour,
-                "second_rep": second_rep, "unattached_rep": unattached_rep}
+                "second_rep": second_rep, "unattached_rep": unattached_rep,
+                "other_grid_worker": other_grid_worker}
     for name, user in personas.items():
         w.people[name] = Person(user.id, user.email, user.session_token, tokens[name][1])
     return w

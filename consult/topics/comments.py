@@ -219,9 +219,21 @@ def _lock_topic(topic: Topic) -> None:
         set_committed_value(topic, name, value)
 
 
-def post(actor, topic: Topic, body: str, parent_id: int | None = None) -> Comment:
-    """Comment on ``topic``, or reply to one of its comments (``parent_id``)."""
+def post(actor, topic: Topic, body: str, parent_id: int | None = None, *,
+         on_behalf_of=None) -> Comment:
+    """Comment on ``topic``, or reply to one of its comments (``parent_id``).
+
+    ``on_behalf_of``: a grid worker (``actor``) posts for that resident, who is the author;
+    the comment is marked ``assisted_by`` the worker. Only consult.grids.service.comment_for
+    passes it, having checked the resident's consent; here the resident must be one who may
+    comment, and the actor a grid worker of the community."""
     _lock_topic(topic)
+    if on_behalf_of is not None:
+        if not membership(actor).works_in(topic.community_id):
+            raise Refused.forbidden(_l("Only a grid worker may comment for a resident."))
+        actor, worker = on_behalf_of, actor
+    else:
+        worker = None
     _require_open(topic, actor)
     body = _clean_body(body)
     parent = None
@@ -237,12 +249,14 @@ def post(actor, topic: Topic, body: str, parent_id: int | None = None) -> Commen
     _lock_user(actor)
     _check_rate(actor)
     comment = Comment(topic_id=topic.id, author_id=actor.id, body=body,
-                      parent_id=parent.id if parent else None, created_at=utcnow())
+                      parent_id=parent.id if parent else None, created_at=utcnow(),
+                      assisted_by_id=worker.id if worker is not None else None)
     db.session.add(comment)
     db.session.flush()
     _bump_comment_count(topic, +1)
-    _audit("topic.comment_reply" if parent else "topic.comment", topic, actor, comment,
-           **({"parent_id": parent.id} if parent else {}))
+    _audit("topic.comment_reply" if parent else "topic.comment", topic, worker or actor,
+           comment, **({"parent_id": parent.id} if parent else {}),
+           **({"on_behalf_of": actor.id} if worker is not None else {}))
     follow(actor, topic)
     if parent is not None:
         notify([parent.author_id], "topic.reply",
@@ -690,7 +704,8 @@ def _comments(*where, oldest_first: bool, offset: int = 0, limit: int | None = N
         Comment.created_at.desc(), Comment.id.desc())
     return db.session.scalars(
         select(Comment).where(*where)
-        .options(joinedload(Comment.author), joinedload(Comment.hidden_by))
+        .options(joinedload(Comment.author), joinedload(Comment.hidden_by),
+                 joinedload(Comment.assisted_by))
         .order_by(*order).offset(offset).limit(limit)).all()
 
 

@@ -152,9 +152,14 @@ class Comment(db.Model):
     disagree_count: Mapped[int] = mapped_column(default=0)
     pass_count: Mapped[int] = mapped_column(default=0)
     open_report_count: Mapped[int] = mapped_column(default=0)
+    # Set when a grid worker posted this comment for its author under their consent
+    # (consult.grids.service.comment_for): the thread says "posted by grid worker X for Y".
+    assisted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])
+    assisted_by: Mapped[User | None] = relationship(foreign_keys=[assisted_by_id])
 
 
 class ReactionValue(str, enum.Enum):

@@ -132,6 +132,11 @@ class Ballot(db.Model):
     proxy_id: Mapped[int | None] = mapped_column(
         ForeignKey("vote_proxies.id", ondelete="SET NULL"))
 
+    # Set when a grid worker cast this ballot for the elector under their consent
+    # (consult.grids.service.vote_for): an online ballot, marked as assisted.
+    assisted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+
 
 class VoteProxy(db.Model):
     """An authorisation (委托书) by an elector's owner for another adult to cast that elector's

@@ -611,6 +611,13 @@ def _hold_open(vote: Vote) -> None:
         raise Refused(_l("Voting has closed."))
 
 
+def hold_open(vote: Vote) -> None:
+    """:func:`_hold_open`, for the callers outside this module that record a ballot through
+    :func:`record_ballot` (a grid worker's assisted ballot, consult.grids.service): call it
+    before checking that the vote is open."""
+    _hold_open(vote)
+
+
 def _lock(vote: Vote) -> None:
     """Re-read the vote's result under a row lock (PostgreSQL), so that two closings cannot
     both tally; on SQLite the writer's lock (BEGIN IMMEDIATE) already serialises them."""

@@ -16,10 +16,11 @@ Answers:
 
 Every answer other than ``ok`` must leave every table as it was.
 
-"Beyond the ten personas" below runs the administration, roster, hall and studio routes for
-five more people of the world whose standing the ten do not show (an administrator of B on
+"Beyond the ten personas" below runs the administration, roster, hall, studio and grid routes
+for six more people of the world whose standing the ten do not show (an administrator of B on
 A's objects, an account with no home and no role, a second resident of A, a second
-representative of A's studio and one attached to none), the resident on a meeting they are
+representative of A's studio and one attached to none, a grid worker of A's second grid), the
+resident on a meeting they are
 already registered for, and the messages of the administration's refusals. The permission
 table's object-level rules on studios and sessions are in tests/app/test_permissions.py.
 """
@@ -397,6 +398,28 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("studios.admin_profile", "GET"): Entry(only(*ADMINS)),
     ("studios.admin_profile", "POST"): Entry(only(*ADMINS), data={
         "body": "district_cppcc", "area_served": "第二选区", "bio": ""}),
+    # --- grid workers (网格员): A's first grid; the resident consented to its grid workers -------
+    ("grids.index", "GET"): Entry(members()),
+    ("grids.show", "GET"): Entry(only("grid_worker", *OFFICE), args={"grid_id": "grid"}),
+    ("grids.not_voted_csv", "GET"): Entry(only("grid_worker", *OFFICE), args={
+        "grid_id": "grid", "vote_id": "v_voting"}),
+    ("grids.resident", "GET"): Entry(only("grid_worker"), args={
+        "grid_id": "grid", "user_id": "resident_user"}),
+    ("grids.record_consent", "POST"): Entry(only("grid_worker"), args={
+        "grid_id": "grid", "user_id": "resident_user"}, data={
+        "scope": "vote", "last_day": "2026-12-30", "evidence": "签字表第3号"}),
+    ("grids.vote_for", "POST"): Entry(only("grid_worker"), args={
+        "grid_id": "grid", "user_id": "resident_user"}, data={
+        "vote": "{v_voting}", "option": "agree"}),
+    ("grids.comment_for", "POST"): Entry(only("grid_worker"), args={
+        "grid_id": "grid", "user_id": "resident_user"}, data={
+        "topic": "{t_open}", "body": "网格员代为发表：同意限制音量。"}),
+    # Only a verified resident gives consent, for the grid they live in; only they revoke it.
+    ("grids.assistance", "GET"): Entry(members()),
+    ("grids.assistance", "POST"): Entry(only("resident"), data={
+        "grid": "{grid}", "scope": "vote_comment", "last_day": "2026-12-30"}),
+    ("grids.revoke", "POST"): Entry(only("resident", others=NOT_FOUND),
+                                    args={"consent_id": "consent"}, data={}),
     # --- the JSON API: a bearer token per persona, none for the visitor ----------------------
     ("api.openapi_json", "GET"): Entry(everyone()),
     ("api.docs_page", "GET"): Entry(everyone()),
@@ -686,7 +709,7 @@ def test_a_queue_holds_only_its_readers_communities(rig, path, item):
 
 # More people of the world (tests/access_world.py), each answered in these families of routes
 # as the resident of B ("outsider") is, except where listed.
-BEYOND_FAMILIES = ("admin.", "roster.", "halls.", "studios.")
+BEYOND_FAMILIES = ("admin.", "roster.", "halls.", "studios.", "grids.")
 BEYOND = {
     # The administrator of B enters the administration (and the roster upload, for B), but
     # every object of A in a URL or a form is refused: community, grids, buildings, units,
@@ -697,12 +720,17 @@ BEYOND = {
     # A second verified resident of A registers and reserves for themselves, but cannot give
     # up the resident's registration (not registered: 409) or cancel the resident's
     # reservation (not theirs: 404).
-    "neighbour": {("halls.register", "POST"): OK, ("studios.reserve", "POST"): OK},
+    "neighbour": {("halls.register", "POST"): OK, ("studios.reserve", "POST"): OK,
+                  # ... and consents to the grid workers of the grid they live in (A's first)
+                  ("grids.assistance", "POST"): OK},
     # A second representative attached to A's studio books sessions there, but may neither
     # cancel nor record a session another representative holds.
     "second_rep": {("studios.book", "GET"): OK, ("studios.book", "POST"): OK},
     # A representative of A attached to no studio may not book in A's studio.
     "unattached_rep": {},
+    # A grid worker of A's second grid sees nothing of the first grid and acts for nobody
+    # there: everything of the first grid is refused (403), as it is to the resident of B.
+    "other_grid_worker": {},
 }
 BEYOND_CELLS = [
     pytest.param(endpoint, method, person, overrides.get(

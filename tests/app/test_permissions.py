@@ -31,6 +31,12 @@ EXPECTED = {
     # grid workers, judged on a building of our community's grid (grid.work) or on it
     "grid.work": {"grid_worker", "secretary", "admin", "platform_admin"},
     "grid.work_any": {"grid_worker", "secretary", "admin", "platform_admin"},
+    # judged on our community's grid: its people and who voted there; acting for a resident
+    # who consented is for its grid workers alone (a worker of another grid of the same
+    # community: tests/grids/test_grid_rules.py)
+    "grid.enter": {"grid_worker", "grid_worker_elsewhere"},
+    "grid.see_people": {"grid_worker", "secretary", "admin", "platform_admin"},
+    "grid.act_for": {"grid_worker"},
     # on a community-wide topic of "ours", proposed by "resident"
     "topic.propose": {"resident"},
     "topic.edit_draft": {"resident"},
@@ -108,6 +114,8 @@ def object_for(action: str, ours):
 
         resident = db.session.scalar(select(User.id).where(User.name == "居民"))
         return Seat(elector=None, member_ids=frozenset({resident}), community_id=ours.id)
+    if action in ("grid.see_people", "grid.act_for"):
+        return ours.grids[0]
     return ours
 
 

@@ -36,6 +36,7 @@ _PLATFORM = {"visitor": LOGIN, "resident": 403, "representative": 403, "secretar
 REFUSED = {
     "my notifications": _SIGNED_IN, "my residency": _SIGNED_IN, "my reservations": _SIGNED_IN,
     "my studio sessions": _SIGNED_IN, "my devices": _SIGNED_IN,
+    "my grids": _SIGNED_IN, "my assistance": _SIGNED_IN, "grid": _OFFICE,
     "moderation queue": _OFFICE, "verification queue": _OFFICE,
     "admin home": _PLATFORM, "admin community": _PLATFORM, "vote paper ballots": _OFFICE,
 }
@@ -77,6 +78,8 @@ def demo(app):
         "my reservations": "/me/reservations", "my studio sessions": "/me/studio-sessions",
         "my devices": "/me/devices", "admin home": "/admin/",
         "admin community": f"/admin/communities/{c}",
+        "my grids": "/grids", "my assistance": "/my/assistance",
+        "grid": f"/grids/{community.grids[0].id}",
     }
     # One topic of every stage (drafts are their proposer's alone, and the demo has none).
     for stage in db.session.scalars(select(Topic.stage).distinct().where(Topic.stage != "draft")):
