@@ -27,7 +27,8 @@ def during_the_vote():
 def form(c, **changes):
     data = {"question": "是否同意加装扶手？", "kind": "yes_no", "electorate": "owners",
             "scope": f"community:{c.id}", "rule": "civil_code_ordinary",
-            "opens_at": "2026-12-01T10:00", "closes_at": "2026-12-08T10:00"}
+            # Now (the clock) is 10:00 on 1 Dec: the Civil Code's 15 days' notice, 7 days open.
+            "opens_at": "2026-12-16T10:00", "closes_at": "2026-12-23T10:00"}
     data.update(changes)
     return data
 
@@ -41,7 +42,8 @@ def test_secretary_opens_a_vote_from_the_topic_page(estate, client, login):
     response = client.post(f"/topics/{topic.id}/votes/new", data=form(c))
     assert response.status_code == 302
     vote = Vote.query.one()
-    assert vote.opens_at == T0 + timedelta(hours=1)  # 10:00 Beijing time is 02:00 UTC
+    assert vote.opens_at == T0 + timedelta(days=15, hours=1)  # 10:00 Beijing is 02:00 UTC
+    assert vote.announced_at == T0 + timedelta(hours=1)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "5 voters" in html and "510.75" in html
 
