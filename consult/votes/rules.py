@@ -78,7 +78,7 @@ def opening_refusal(rule: str, announced_at: datetime, opens_at: datetime,
         return TimeRefusal(_l("The opening time has already passed; open it now or later."),
                            "opens_at")
     earliest = earliest_opening(rule, announced_at, settings)
-    if opens_at < earliest:
+    if needs_notice(rule) and opens_at < earliest:
         return TimeRefusal(_l(
             "Votes under the Civil Code are announced at least %(n)d days before voting opens "
             "in this community; the earliest opening is %(when)s.",
