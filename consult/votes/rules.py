@@ -119,12 +119,14 @@ def times_refusal(rule: str, announced_at: datetime, opens_at: datetime, closes_
 
 
 def default_times(rule: str, now: datetime, settings: Settings) -> tuple[datetime, datetime]:
-    """Opening and closing times the open-vote form proposes: valid for ``rule`` when the
-    form is sent within the day (the opening is rounded up to the next hour)."""
-    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    """Opening and closing times the open-vote form proposes for ``rule``: a vote announced
+    at ``now`` opens at once (the minute) or, under the Civil Code, at the full hour after the
+    notice's end and an hour more, so the form stays valid while the secretary fills it in."""
     if needs_notice(rule):
+        start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
         opens = start + timedelta(days=settings.notice_days)
         return opens, opens + timedelta(days=settings.min_open_days)
+    start = now.replace(second=0, microsecond=0)
     return start, start + timedelta(days=DEFAULT_MIN_OPEN_DAYS)
 
 
