@@ -395,6 +395,7 @@ LAYERS = {
     "consult.votes.models": "models",
     "consult.votes.electorate": "rules",  # the owners' headcount, pure
     "consult.votes.tally": "rules",  # the tally, pure
+    "consult.votes.rules": "rules",  # notice and length of votes, pure
     "consult.votes.labels": "rules",  # words for electorates, rules, options
     "consult.votes.offline": "rules",  # the auditor's tally from files, no database
     "consult.votes.service": "service",

@@ -12,6 +12,7 @@ from consult.accounts.models import Role
 from consult.admin.service import (
     DEFAULT_THRESHOLD, NAME_MAX, THRESHOLD_MAX, THRESHOLD_MIN, UNIT_NUMBER_MAX,
 )
+from consult.votes import rules as vote_rules
 
 ROLE_LABELS = {
     Role.SECRETARY.value: _l("Secretary"),
@@ -109,3 +110,35 @@ class GrantForm(FlaskForm):
     def set_grids(self, grids) -> None:
         self.grid.choices = [SelectChoice(None, "—")] + [SelectChoice(g.id, g.name)
                                                          for g in grids]
+
+
+def _days_in(low: int, high: int):
+    def check(form, field) -> None:
+        if field.data is not None and not low <= field.data <= high:
+            raise ValidationError(_l("Choose a number of days from %(min)d to %(max)d.",
+                                     min=low, max=high))
+    return check
+
+
+class VoteSettingsForm(FlaskForm):
+    """The notice and length of the community's owners' votes (under the Civil Code)."""
+
+    vote_notice_days = IntegerField(
+        _l("Notice of an owners' vote (days)"), default=vote_rules.DEFAULT_NOTICE_DAYS,
+        invalid_value_message=_l("Enter a whole number of days."),
+        validators=[InputRequired(_l("Enter a whole number of days.")),
+                    _days_in(vote_rules.NOTICE_DAYS_MIN, vote_rules.NOTICE_DAYS_MAX)],
+        render_kw={"min": vote_rules.NOTICE_DAYS_MIN, "max": vote_rules.NOTICE_DAYS_MAX},
+        description=_l("Days between the announcement of a vote under the Civil Code and its "
+                       "opening (%(min)d to %(max)d; the Property Management Regulations ask "
+                       "15 days' notice of an owners' meeting).",
+                       min=vote_rules.NOTICE_DAYS_MIN, max=vote_rules.NOTICE_DAYS_MAX))
+    vote_min_open_days = IntegerField(
+        _l("Shortest voting time of an owners' vote (days)"),
+        default=vote_rules.DEFAULT_MIN_OPEN_DAYS,
+        invalid_value_message=_l("Enter a whole number of days."),
+        validators=[InputRequired(_l("Enter a whole number of days.")),
+                    _days_in(vote_rules.OPEN_DAYS_MIN, vote_rules.OPEN_DAYS_MAX)],
+        render_kw={"min": vote_rules.OPEN_DAYS_MIN, "max": vote_rules.OPEN_DAYS_MAX},
+        description=_l("How long a vote under the Civil Code stays open at least (%(min)d to "
+                       "%(max)d).", min=vote_rules.OPEN_DAYS_MIN, max=vote_rules.OPEN_DAYS_MAX))

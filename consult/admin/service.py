@@ -27,6 +27,7 @@ from consult.community.models import (
 from consult.extensions import db
 from consult.permissions import forget_memberships
 from consult.refusals import Refused
+from consult.votes import rules as vote_rules
 
 NAME_MAX = 80  # community, grid and building names, district, street office
 UNIT_NUMBER_MAX = 40
@@ -138,6 +139,26 @@ def update_community(actor, community: Community, *, name, district, street_offi
         setattr(community, key, new)
     _flush_unique(_COMMUNITY_TAKEN, "name")
     record("community.update", community, actor=actor, community_id=community.id,
+           details={"changes": changes})
+    return changes
+
+
+def update_vote_settings(actor, community: Community, *, notice_days,
+                         min_open_days) -> dict:
+    """Change the notice (days between a Civil Code vote's announcement and its opening) and
+    the shortest voting time of the community's owners' votes; returns ``{field: [old, new]}``
+    (empty: nothing changed, nothing written). Votes already announced keep theirs."""
+    if (why := vote_rules.settings_refusal(notice_days, min_open_days)) is not None:
+        raise Refused(why.message, why.field)
+    fields = {"vote_notice_days": notice_days, "vote_min_open_days": min_open_days}
+    changes = {key: [getattr(community, key), value] for key, value in fields.items()
+               if getattr(community, key) != value}
+    if not changes:
+        return changes
+    for key, (_old, new) in changes.items():
+        setattr(community, key, new)
+    db.session.flush()
+    record("community.vote_settings", community, actor=actor, community_id=community.id,
            details={"changes": changes})
     return changes
 

@@ -18,7 +18,7 @@ from consult.accounts.models import Role
 from consult.admin import queries as admin_queries
 from consult.admin import service
 from consult.admin.forms import (
-    ROLE_LABELS, BuildingForm, CommunityForm, GrantForm, NameForm, UnitForm,
+    ROLE_LABELS, BuildingForm, CommunityForm, GrantForm, NameForm, UnitForm, VoteSettingsForm,
 )
 from consult.community import queries
 from consult.community.models import Community
@@ -90,15 +90,17 @@ def create_community():
 
 def _community_page(community_id: int, *, details: CommunityForm | None = None,
                     grid_form: NameForm | None = None,
-                    building_form: BuildingForm | None = None):
+                    building_form: BuildingForm | None = None,
+                    vote_form: VoteSettingsForm | None = None):
     tree = queries.community_tree(community_id) or abort(404)
     details = details or CommunityForm(prefix="community", obj=tree, formdata=None)
+    vote_form = vote_form or VoteSettingsForm(prefix="votes", obj=tree, formdata=None)
     grid_form = grid_form or NameForm(prefix="grid", formdata=None)
     building_form = building_form or BuildingForm(prefix="building", formdata=None)
     building_form.set_grids(tree.grids)
     return render_template(
         "admin/community.html", community=tree, details=details, grid_form=grid_form,
-        building_form=building_form, unit_counts=queries.unit_counts_by_building(tree.id))
+        building_form=building_form, vote_form=vote_form, unit_counts=queries.unit_counts_by_building(tree.id))
 
 
 @bp.route("/communities/<int:community_id>", methods=["GET", "POST"])
@@ -121,6 +123,26 @@ def community(community_id: int):
     if not form.is_submitted():
         form = None
     return _community_page(community.id, details=form)
+
+
+@bp.route("/communities/<int:community_id>/vote-settings", methods=["POST"])
+def vote_settings(community_id: int):
+    """Save the notice and length of the community's owners' votes."""
+    community = _managed(community_id)
+    form = VoteSettingsForm(prefix="votes")
+    if form.validate_on_submit():
+        try:
+            changes = service.update_vote_settings(
+                current_user, community, notice_days=form.vote_notice_days.data,
+                min_open_days=form.vote_min_open_days.data)
+        except Refused as error:
+            unit_of_work.refused(error, form)
+        else:
+            flash(_("The vote settings are saved.") if changes else _("Nothing was changed."),
+                  "success")
+            return redirect(url_for(".community", community_id=community.id,
+                                    _anchor="vote-settings"))
+    return _community_page(community.id, vote_form=form), 422
 
 
 @bp.route("/communities/<int:community_id>/grids", methods=["POST"])

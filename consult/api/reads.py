@@ -209,21 +209,30 @@ def receipt(ballot) -> s.Receipt:
 @bp.get("/votes/<int:vote_id>", **read(
     s.Vote, "Votes", "A vote: turnout while open, the result after closing"))
 def vote(path: VotePath):
+    return answer(vote_shape(vote_or_404(path.vote_id), token_user()))
+
+
+def vote_status(v, now) -> str:
+    if v.cancelled_at is not None:
+        return "cancelled"
+    return "scheduled" if now < v.opens_at else "open" if v.is_open(now) else "closed"
+
+
+def vote_shape(v, viewer) -> s.Vote:
     from consult.votes import service as vote_service
 
-    viewer = token_user()
-    v = vote_or_404(path.vote_id)
     now = utcnow()
     result = vote_service.result_of(v, now)  # as the page shows it; None while open
     mine = {} if viewer is None else _ballots_of(viewer, v)
-    return answer(s.Vote(
+    return s.Vote(
         id=v.id, topic_id=v.topic_id, question=v.question, options=list(v.options),
         electorate=v.electorate, rule=v.rule, quorum_percent=v.quorum_percent,
-        secret=v.secret, opens_at=v.opens_at, closes_at=v.closes_at,
-        status="scheduled" if now < v.opens_at else "open" if v.is_open(now) else "closed",
+        secret=v.secret, announced_at=v.announced_at, opens_at=v.opens_at,
+        closes_at=v.closes_at, notice_days=v.notice_days, min_open_days=v.min_open_days,
+        status=vote_status(v, now), cancelled_at=v.cancelled_at, cancel_reason=v.cancel_reason,
         electorate_size=v.electorate_size, area_total=str(v.area_total),
         turnout=vote_service.turnout(v),
-        result=s.VoteResult.model_validate(result) if result is not None else None, **mine))
+        result=s.VoteResult.model_validate(result) if result is not None else None, **mine)
 
 
 def _ballots_of(viewer, v) -> dict:

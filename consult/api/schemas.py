@@ -76,7 +76,7 @@ CommentSort = Literal[comments.SORTS]
 CommentState = Literal[comments.VISIBLE, comments.HIDDEN, comments.WITHDRAWN]
 ReactionChoice = Literal[(*comments.REACTION_VALUES, comments.CLEAR)]
 MeetingsWhen = Literal["upcoming", "past"]
-VoteStatus = Literal["scheduled", "open", "closed"]
+VoteStatus = Literal["scheduled", "open", "closed", "cancelled"]
 PaperEntryStatus = Literal["entered", "confirmed", "disputed"]
 
 
@@ -364,6 +364,14 @@ class PaperBallotBody(JsonBody):
     spoilt: bool = Field(False, description="a spoilt paper (废票): no choice, or more than one")
 
 
+class CancelVoteBody(JsonBody):
+    # At least 10 characters once spaces are collapsed (the service; 422 otherwise).
+    reason: Annotated[str, Field(min_length=10, max_length=1000),
+                      Says(_l("Give a reason of at least 10 characters; it is shown "
+                              "publicly."))] = Field(
+        description="why the vote is cancelled, shown publicly (10 to 1000 characters)")
+
+
 class ReservationBody(JsonBody):
     # A slot key here; one of this session's slots, not begun, by the service (409 otherwise).
     slot: Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}$"),
@@ -642,9 +650,18 @@ class Vote(Shape):
     rule: Rule
     quorum_percent: int | None
     secret: bool
+    announced_at: Time = Field(description="the announcement (公告): when the vote was made "
+                                           "public; nothing of it changes afterwards")
     opens_at: Time
     closes_at: Time
-    status: VoteStatus
+    notice_days: int | None = Field(description="Civil Code votes: the community's notice (days "
+                                                "between announcement and opening) that applied")
+    min_open_days: int | None = Field(description="Civil Code votes: the shortest voting time "
+                                                  "(days) that applied")
+    status: VoteStatus = Field(description="scheduled: announced, not yet open")
+    cancelled_at: Time | None = Field(description="set when the vote was cancelled: it takes "
+                                                  "no ballots and has no result")
+    cancel_reason: str | None
     electorate_size: int
     area_total: str
     turnout: int = Field(description="electors who have voted (headcount)")

@@ -20,7 +20,7 @@ from consult.api.core import (
 )
 from consult.api.reads import comment_shape, public_topic, reactions, receipt, topic_detail
 from consult.api.schemas import (
-    BallotBody, CommentBody, CommentPath, ProposalBody, ReactionBody, ReservationBody,
+    BallotBody, CancelVoteBody, CommentBody, CommentPath, ProposalBody, ReactionBody, ReservationBody,
     ReservationPath, SessionPath, TopicPath, VotePath,
 )
 from consult.extensions import db
@@ -125,6 +125,18 @@ def cast(path: VotePath, body: BallotBody):
                            replace_other=body.replace_other)
     return answer(s.BallotResult(vote_id=path.vote_id, option=body.option,
                                  receipts=[receipt(b) for b in ballots]), 201)
+
+
+@bp.post("/votes/<int:vote_id>/cancel", **write(
+    s.Vote, "Votes", "Cancel an announced or open vote with a public reason (secretaries)",
+    status="200"))
+def cancel_vote(path: VotePath, body: CancelVoteBody):
+    from consult.api.reads import vote_or_404, vote_shape
+    from consult.votes import service
+
+    user = require_user()
+    vote = service.cancel_vote(user, vote_or_404(path.vote_id), body.reason)
+    return answer(vote_shape(vote, user))
 
 
 # --- studios -----------------------------------------------------------------------------------

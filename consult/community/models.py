@@ -27,6 +27,10 @@ class Community(db.Model):
     street_office: Mapped[str] = mapped_column(String(80), default="")  # 街道办事处
     # Co-signatures (附议) a proposal needs before it goes to review.
     cosign_threshold: Mapped[int] = mapped_column(default=10)
+    # Owners' votes under the Civil Code rules (consult/votes/rules.py): days between the
+    # announcement (公告) and the opening (物业管理条例 art. 14: 15), and the shortest voting.
+    vote_notice_days: Mapped[int] = mapped_column(default=15, server_default="15")
+    vote_min_open_days: Mapped[int] = mapped_column(default=7, server_default="7")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     grids: Mapped[list[Grid]] = relationship(

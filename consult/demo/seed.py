@@ -149,6 +149,11 @@ def seed(if_empty: bool = False, echo=print) -> bool:
 
     ballots = seed_votes(community, secretary, rng)
     echo(f"Demo vote: {ballots} owners have voted so far.")
+    from consult.demo.votes import seed_announced_vote
+
+    seed_announced_vote(community, residents, secretary)
+    echo("Demo vote: an owners' vote announced, opening in about nine days (and the "
+         "cancelled announcement it corrects).")
     from consult.demo.outcomes import seed_outcomes
 
     outcomes = seed_outcomes(community, residents, secretary, random.Random(20261206))

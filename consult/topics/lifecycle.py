@@ -299,6 +299,11 @@ LIFECYCLE: tuple[Transition, ...] = (
         "open_vote", frozenset({Stage.DELIBERATING}), Stage.VOTING, _l("Open a vote"),
         _l("Voting on “%(title)s” is open."),
         permission="topic.manage", guard="consult.votes.service:minutes_resolved_a_vote"),
+    Transition(
+        "cancel_vote", frozenset({Stage.VOTING}), Stage.VOTING, _l("Cancel the vote"),
+        _l("The vote on “%(title)s” was cancelled: %(note)s"),
+        permission="topic.manage", needs_reason=True,
+        guard="consult.votes.service:vote_may_be_cancelled"),
     # The outcome of the vote (consult/outcomes).
     Transition(
         "publish_outcome", frozenset({Stage.VOTING}), Stage.PUBLICISED,

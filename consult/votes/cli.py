@@ -119,3 +119,14 @@ def remind_command():
 
     n = remind_electors()
     click.echo(f"{n} reminders sent.")
+
+
+@vote_cli.command("notify")
+@unit_of_work.command
+def notify_command():
+    """Tell the electors of every announced vote whose opening time has come that voting is
+    open (run from cron, e.g. every 5 minutes; each elector is told once per vote)."""
+    from consult.votes.service import notify_opened_votes
+
+    n = notify_opened_votes()
+    click.echo(f"{n} electors told that voting opened.")

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectField
 from wtforms import TextAreaField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from consult.votes.labels import ELECTORATE_LABELS, RULE_LABELS
 from consult.votes.models import Electorate
@@ -42,3 +42,14 @@ class BallotForm(FlaskForm):
     option = RadioField(_l("Your choice"), validate_choice=False,
                         validators=[InputRequired(_l("Choose one of the options."))])
     replace_other = BooleanField(_l("Yes, replace the ballot someone else cast for my home"))
+
+
+class CancelVoteForm(FlaskForm):
+    # Length is the service's to check (10 to 1000, with its message); maxlength stops typing.
+    reason = TextAreaField(_l("Why is the vote cancelled? (shown publicly)"),
+                           validators=[InputRequired(_l("Give the reason for cancelling; it is "
+                                                        "shown publicly.")),
+                                       Length(max=4000, message=_l("Too long."))],
+                           render_kw={"rows": 4, "maxlength": 1000},
+                           description=_l("10 to 1000 characters. The electors are told; a "
+                                          "corrected vote is opened as a new vote."))

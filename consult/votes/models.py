@@ -33,8 +33,10 @@ class Channel(str, enum.Enum):
 
 
 class Vote(db.Model):
-    """表决 on a topic. The electorate is frozen when the vote is opened (:class:`Elector`
-    rows), so later roster changes never move this vote's denominators."""
+    """表决 on a topic. The electorate is frozen when the vote is created, which is its
+    announcement (公告, ``announced_at``): from then on nothing of it changes (:class:`Elector`
+    rows), so later roster changes never move this vote's denominators. A correction is a new
+    vote: the secretary cancels this one with a public reason (``cancelled_at``)."""
 
     __tablename__ = "votes"
     __table_args__ = (
@@ -65,15 +67,37 @@ class Vote(db.Model):
     # Set once, when the result is first computed after closing; then public and final.
     result: Mapped[dict | None] = mapped_column(JSON)
     tallied_at: Mapped[datetime | None]
+    # The announcement (公告): when the vote was created and made public.
+    announced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The community's settings that applied when it was announced (Civil Code votes only).
+    notice_days: Mapped[int | None]
+    min_open_days: Mapped[int | None]
+    # When the electors were told that voting opened (a vote opening after its announcement
+    # is told by ``flask vote notify``); None until then.
+    opening_told_at: Mapped[datetime | None]
+    # Cancelled before closing, with a public reason: takes no ballots, never tallied.
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     topic: Mapped[Topic] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    cancelled_by: Mapped[User | None] = relationship(foreign_keys=[cancelled_by_id])
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     def is_open(self, now: datetime) -> bool:
-        return self.opens_at <= now < self.closes_at
+        return self.cancelled_at is None and self.opens_at <= now < self.closes_at
+
+    def is_announced(self, now: datetime) -> bool:
+        """Announced and not yet open (nor cancelled)."""
+        return self.cancelled_at is None and now < self.opens_at
 
     def is_closed(self, now: datetime) -> bool:
-        return now >= self.closes_at
+        return self.cancelled_at is None and now >= self.closes_at
 
 
 class Elector(db.Model):

@@ -163,7 +163,7 @@ def desk_refusal(actor, vote: Vote) -> Refused | None:
 
 
 def _open_for_paper(actor, vote: Vote) -> None:
-    service._hold_open(vote)
+    service.hold_open(vote)
     if (why := service.cast_refusal(actor, vote)) is not None:
         raise Refused(why)
 

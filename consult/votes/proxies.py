@@ -116,7 +116,7 @@ def _clean_phone(phone: str) -> str:
 
 def _still_open(vote: Vote) -> None:
     """Announced or open, and no result stored (the vote's row held as for a ballot)."""
-    service._hold_open(vote)
+    service.hold_open(vote)
     if utcnow() >= vote.closes_at:
         raise Refused(_l("Voting has closed."))
 
@@ -361,7 +361,7 @@ def cast(actor, proxy: VoteProxy, option: str) -> Ballot:
     """The proxy casts (or changes) the ballot of the homes they vote for. Refused once the
     owner voted themself (online or on paper): the owner's ballot counts."""
     vote = db.session.get(Vote, proxy.vote_id)
-    service._hold_open(vote)
+    service.hold_open(vote)
     if (why := service.cast_refusal(actor, vote)) is not None:
         raise Refused(why)
     if not _is_the_proxy(actor, proxy):

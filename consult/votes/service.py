@@ -31,6 +31,7 @@ from consult.topics.lifecycle import Stage
 from consult.refusals import Refused
 from consult.topics.models import Topic
 from consult.votes import co_owners
+from consult.votes import rules
 from consult.votes import tally as tallying
 from consult.votes.electorate import UnitRecord, owner_electors
 from consult.votes.models import (
@@ -46,7 +47,8 @@ SETTLE = timedelta(minutes=2)
 QUESTION_MAX = 500
 OPTION_MAX = 80
 MAX_OPTIONS = 8
-MAX_DAYS = 60
+MAX_DAYS = rules.MAX_DAYS
+CANCEL_REASON_MIN, CANCEL_REASON_MAX = 10, 1000
 TRACKER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud, typed back
 
 
@@ -101,11 +103,14 @@ def latest_vote(topic_id: int) -> Vote | None:
 
 
 def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
-    """A vote that closed without a valid quorum may be run again."""
+    """A vote that closed without a valid quorum, or that was cancelled, may be run again
+    (as a new vote)."""
     if topic.stage != Stage.VOTING.value:
         return False
     last = latest_vote(topic.id)
     now = now or utcnow()
+    if last is not None and last.cancelled:
+        return True
     if last is None or not last.is_closed(now):
         return False
     result = result_of(last, now)
@@ -119,8 +124,10 @@ def may_open_vote(actor, topic: Topic) -> bool:
 
 
 def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
-    """Open a vote on ``topic`` (or run again a vote that was not valid) and freeze its
-    electorate."""
+    """Create a vote on ``topic`` (or run again a vote that was not valid or was cancelled),
+    which announces it (公告), and freeze its electorate. Its electors are told that voting is
+    open when it opens at once, and that it is announced when it opens later (then ``flask vote
+    notify`` tells them when it opens). Nothing of the vote changes afterwards."""
     lifecycle.lock(topic)
     rerun = may_rerun(topic)
     if rerun:
@@ -129,33 +136,51 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
             raise Refused(r.message)
     elif (why := lifecycle.refusal(actor, topic, "open_vote")) is not None:
         raise Refused(why)
-    spec = _validated(topic, spec)
+    now = utcnow()
+    spec = _validated(topic, spec, now)
     grid_id, building_id = _scope_ids(topic, spec.scope_key)
+    opens_now = spec.opens_at <= now
+    settings = vote_settings(topic) if rules.is_civil_code(spec.rule) else None
     vote = Vote(topic_id=topic.id, community_id=topic.community_id, grid_id=grid_id,
                 building_id=building_id, question=spec.question, options=list(spec.options),
                 electorate=spec.electorate, rule=spec.rule, quorum_percent=spec.quorum_percent,
                 secret=spec.secret, opens_at=spec.opens_at, closes_at=spec.closes_at,
-                created_by_id=actor.id)
+                created_by_id=actor.id, announced_at=now,
+                opening_told_at=now if opens_now else None,
+                notice_days=settings.notice_days if settings else None,
+                min_open_days=settings.min_open_days if settings else None)
     db.session.add(vote)
     db.session.flush()
     freeze_electorate(vote)
     if vote.electorate_size == 0:
         raise Refused(_l("Nobody in this area can vote in this electorate; choose another "
                            "area or electorate."), "scope")
-    notify(db.session.scalars(select(ElectorMember.user_id).distinct()
-                              .where(ElectorMember.vote_id == vote.id)),
-           "vote.opened", notice_params(vote), vote_url(vote))
+    electors = db.session.scalars(select(ElectorMember.user_id).distinct()
+                                  .where(ElectorMember.vote_id == vote.id))
+    if opens_now:
+        notify(electors, "vote.opened", notice_params(vote), vote_url(vote),
+               dedup_key=opened_key(vote))
+    else:
+        notify(electors, "vote.announced", notice_params(vote), vote_url(vote),
+               dedup_key=f"vote-{vote.id}-announced")
     record("vote.open", topic, actor=actor, community_id=topic.community_id, details={
         "vote_id": vote.id, "question": vote.question, "electorate": vote.electorate,
         "rule": vote.rule, "electorate_size": vote.electorate_size,
         "area_total": str(vote.area_total), "rerun": rerun,
+        "announced_at": vote.announced_at.isoformat(),
         "opens_at": vote.opens_at.isoformat(), "closes_at": vote.closes_at.isoformat()})
     if not rerun:
         lifecycle.apply(actor, topic, "open_vote")
     return vote
 
 
-def _validated(topic: Topic, spec: VoteSpec) -> VoteSpec:
+def vote_settings(topic_or_community) -> rules.Settings:
+    """The notice and length settings of the community of a topic (or of a community)."""
+    community = getattr(topic_or_community, "community", topic_or_community)
+    return rules.Settings.of(community)
+
+
+def _validated(topic: Topic, spec: VoteSpec, now: datetime) -> VoteSpec:
     question = " ".join((spec.question or "").split())
     if not question:
         raise Refused(_l("Write the question residents will answer."), "question")
@@ -188,16 +213,14 @@ def _validated(topic: Topic, spec: VoteSpec) -> VoteSpec:
                                "leave the quorum empty."), "quorum_percent")
         if not 1 <= quorum <= 100:
             raise Refused(_l("The quorum is a percentage from 1 to 100."), "quorum_percent")
-    now = utcnow()
     if spec.closes_at <= spec.opens_at:
         raise Refused(_l("The vote must close after it opens."), "closes_at")
     if spec.closes_at <= now:
         raise Refused(_l("The closing time has already passed."), "closes_at")
-    if spec.opens_at < now - timedelta(minutes=5):
-        raise Refused(_l("The opening time has already passed; open it now or later."),
-                        "opens_at")
-    if spec.closes_at - spec.opens_at > timedelta(days=MAX_DAYS):
-        raise Refused(_l("A vote can stay open at most %(n)d days.", n=MAX_DAYS), "closes_at")
+    why = rules.times_refusal(spec.rule, now, spec.opens_at, spec.closes_at,
+                              vote_settings(topic))
+    if why is not None:
+        raise Refused(why.message, why.field)
     return VoteSpec(question, spec.electorate, spec.rule, spec.scope_key, spec.opens_at,
                     spec.closes_at, options, quorum, bool(spec.secret))
 
@@ -314,13 +337,22 @@ def _units_label(rows) -> str:
 
 kinds.register("vote.opened", _l(
     "You may vote on “%(question)s”. Voting closes at %(closes)s."))
+kinds.register("vote.announced", _l(
+    "A vote on “%(question)s” is announced. Voting opens at %(opens)s and closes at "
+    "%(closes)s."))
+kinds.register("vote.cancelled", _l(
+    "The vote on “%(question)s” was cancelled: %(reason)s"))
 kinds.register("vote.closing_soon", _l(
     "Voting on “%(question)s” closes at %(closes)s and you have not voted yet."))
 
 
 def notice_params(vote: Vote) -> dict:
-    return {"question": vote.question, "closes": local_datetime(vote.closes_at, "short"),
-            "vote_id": vote.id}
+    return {"question": vote.question, "opens": local_datetime(vote.opens_at, "short"),
+            "closes": local_datetime(vote.closes_at, "short"), "vote_id": vote.id}
+
+
+def opened_key(vote: Vote) -> str:
+    return f"vote-{vote.id}-opened"
 
 
 def vote_url(vote: Vote) -> str:
@@ -344,7 +376,7 @@ def votes_to_cast(viewer, now: datetime | None = None, limit: int = 20) -> list[
                                               ElectorMember.user_id == viewer.id,
                                               _not_yet_cast()))
     return list(db.session.scalars(
-        select(Vote).where(Vote.closes_at > now,
+        select(Vote).where(Vote.closes_at > now, Vote.cancelled_at.is_(None),
                            (pending.exists() & (Vote.opens_at <= now))
                            | _proxy_to_do(viewer, now).exists())
         .order_by(Vote.closes_at, Vote.id).limit(limit)))
@@ -363,12 +395,32 @@ def _proxy_to_do(viewer, now: datetime):
         VoteProxy.accepted_at.is_(None) | ((Vote.opens_at <= now) & unvoted))
 
 
+def notify_opened_votes(now: datetime | None = None) -> int:
+    """Tell the electors of every vote that has opened since its announcement that voting is
+    open: once per vote and person, however often this runs (run from cron). Returns how many
+    were told."""
+    begin_write()
+    now = now or utcnow()
+    votes = db.session.scalars(select(Vote).where(
+        Vote.opening_told_at.is_(None), Vote.cancelled_at.is_(None), Vote.opens_at <= now,
+        Vote.closes_at > now).order_by(Vote.id)).all()
+    sent = 0
+    for vote in votes:
+        electors = db.session.scalars(select(ElectorMember.user_id).distinct()
+                                      .where(ElectorMember.vote_id == vote.id))
+        sent += notify(electors, "vote.opened", notice_params(vote), vote_url(vote),
+                       dedup_key=opened_key(vote))
+        vote.opening_told_at = now
+    db.session.flush()
+    return sent
+
+
 def remind_electors(hours: int = 24, now: datetime | None = None) -> int:
     """Tell every elector who has not voted in a vote closing within ``hours`` that it is
     closing; once per person and vote, however often this runs. Returns how many were sent."""
     now = now or utcnow()
     votes = db.session.scalars(select(Vote).where(
-        Vote.opens_at <= now, Vote.closes_at > now,
+        Vote.opens_at <= now, Vote.closes_at > now, Vote.cancelled_at.is_(None),
         Vote.closes_at <= now + timedelta(hours=hours)).order_by(Vote.id)).all()
     sent = 0
     for vote in votes:
@@ -395,6 +447,8 @@ def cast_refusal(actor, vote: Vote, now: datetime | None = None) -> str | None:
     now = now or utcnow()
     if actor is None or not getattr(actor, "is_authenticated", False):
         return _l("Please log in first.")
+    if vote.cancelled:
+        return _l("This vote was cancelled; it takes no ballots.")
     if now < vote.opens_at:
         return _l("Voting has not opened yet.")
     if now >= vote.closes_at:
@@ -589,6 +643,8 @@ def close(vote: Vote, now: datetime | None = None) -> dict | None:
     if not vote.is_closed(now or utcnow()):
         return None
     _lock(vote)
+    if vote.cancelled:  # cancelled while we waited for the lock
+        return None
     if vote.result is None:
         result = compute(vote)
         vote.result = result.as_dict()
@@ -606,7 +662,9 @@ def _hold_open(vote: Vote) -> None:
     if db.session.get_bind().dialect.name != "sqlite":
         db.session.execute(select(Vote.id).where(Vote.id == vote.id)
                            .with_for_update(read=True))
-    db.session.refresh(vote, attribute_names=["result"])
+    db.session.refresh(vote, attribute_names=["result", "cancelled_at"])
+    if vote.cancelled:
+        raise Refused(_l("This vote was cancelled; it takes no ballots."))
     if vote.result is not None:
         raise Refused(_l("Voting has closed."))
 
@@ -626,13 +684,14 @@ def _lock(vote: Vote) -> None:
     if db.session.get_bind().dialect.name == "sqlite":
         return
     db.session.execute(select(Vote.id).where(Vote.id == vote.id).with_for_update())
-    db.session.refresh(vote, attribute_names=["result", "tallied_at"])
+    db.session.refresh(vote, attribute_names=["result", "tallied_at", "cancelled_at"])
 
 
 def close_due_votes() -> int:
     """Store the result of every vote whose closing time has passed (run from cron)."""
     begin_write()  # SQLite: the writer's lock before the first read, as a writing request
     due = db.session.scalars(select(Vote).where(Vote.closes_at <= utcnow(),
+                                                Vote.cancelled_at.is_(None),
                                                 Vote.result.is_(None))).all()
     for vote in due:
         close(vote)
@@ -654,3 +713,52 @@ def ballot_rows(vote: Vote, *, limit: int | None = None,
 def counted_ballots(vote: Vote) -> int:
     return db.session.scalar(select(func.count(Ballot.id)).where(
         Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
+
+
+# --- cancelling -------------------------------------------------------------------------------
+
+def vote_may_be_cancelled(topic: Topic, context: dict) -> str | None:
+    """The lifecycle's guard of "cancel_vote": the topic's latest vote is announced or open."""
+    vote = context.get("vote") or latest_vote(topic.id)
+    if vote is None:
+        return _l("There is no vote to cancel.")
+    if vote.cancelled:
+        return _l("This vote is already cancelled.")
+    if utcnow() >= vote.closes_at or vote.result is not None:
+        return _l("A closed vote cannot be cancelled; its result stands.")
+    return None
+
+
+def cancel_vote(actor, vote: Vote, reason: str) -> Vote:
+    """Cancel an announced or open vote with a public reason: it takes no more ballots and is
+    never tallied; the topic stays in voting and a new vote may be opened on it. Its electors
+    are told; the topic's timeline and the audit log show it with the reason."""
+    topic = vote.topic
+    if (r := check(actor, "topic.manage", topic)) is not None:
+        raise Refused.forbidden(r.message, r.code)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise Refused(_l("Give the reason for cancelling; it is shown publicly."), "reason")
+    if len(reason) < CANCEL_REASON_MIN:
+        raise Refused(_l("Give a reason of at least %(n)d characters; it is shown publicly.",
+                         n=CANCEL_REASON_MIN), "reason")
+    if len(reason) > CANCEL_REASON_MAX:
+        raise Refused(_l("The reason can be at most %(n)d characters.", n=CANCEL_REASON_MAX),
+                      "reason")
+    lifecycle.lock(topic)
+    _lock(vote)  # a close or a ballot waits, then sees the vote cancelled
+    if (why := vote_may_be_cancelled(topic, {"vote": vote})) is not None:
+        raise Refused(why)
+    # The topic's timeline and audit log (topic.cancel_vote, with the reason); its followers.
+    lifecycle.apply(actor, topic, "cancel_vote", reason=reason, vote=vote)
+    vote.cancelled_at = utcnow()
+    vote.cancelled_by_id = actor.id
+    vote.cancel_reason = reason
+    db.session.flush()
+    electors = db.session.scalars(select(ElectorMember.user_id).distinct()
+                                  .where(ElectorMember.vote_id == vote.id))
+    notify(electors, "vote.cancelled", {**notice_params(vote), "reason": reason},
+           vote_url(vote), dedup_key=f"vote-{vote.id}-cancelled")
+    record("vote.cancel", vote, actor=actor, community_id=topic.community_id, details={
+        "topic_id": topic.id, "question": vote.question, "reason": reason})
+    return vote

@@ -1,8 +1,6 @@
 """Vote pages: opening a vote, casting, receipts, the result and its downloads."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,9 +14,8 @@ from consult.permissions import check, may
 from consult.ratelimits import ballot_limit
 from consult.refusals import Refused
 from consult.topics.models import Topic
-from consult.votes import proxies, service
-from consult.votes.forms import BallotForm, OpenVoteForm
-from consult.votes import paper
+from consult.votes import paper, proxies, rules, service
+from consult.votes.forms import BallotForm, CancelVoteForm, OpenVoteForm
 from consult.votes.labels import CHANNEL_LABELS, ELECTORATE_LABELS, RULE_LABELS, option_label
 from consult.votes.models import Vote
 from consult.votes.proxy_forms import GrantProxyForm
@@ -54,10 +51,11 @@ def open_vote(topic_id: int):
     form = OpenVoteForm()
     form.scope.choices = service.scope_choices(topic)
     resolution = service.vote_resolution_of(topic)
+    settings = service.vote_settings(topic)
     if request.method == "GET":
-        now = to_local(utcnow()).replace(second=0, microsecond=0, tzinfo=None)
-        form.opens_at.data = now
-        form.closes_at.data = now + timedelta(days=7)
+        opens, closes = rules.default_times(form.rule.data, utcnow(), settings)
+        form.opens_at.data = to_local(opens).replace(tzinfo=None)
+        form.closes_at.data = to_local(closes).replace(tzinfo=None)
         if resolution is not None:
             form.question.data = getattr(resolution, "question", "") or ""
             options = list(getattr(resolution, "options", None) or [])
@@ -77,9 +75,14 @@ def open_vote(topic_id: int):
         except Refused as error:
             unit_of_work.refused(error, form, top="form")
         else:
-            flash(_("The vote is set up. %(n)d can vote.", n=vote.electorate_size), "success")
+            if vote.is_open(utcnow()):
+                flash(_("The vote is open. %(n)d can vote.", n=vote.electorate_size),
+                      "success")
+            else:
+                flash(_("The vote is announced. %(n)d can vote once it opens.",
+                        n=vote.electorate_size), "success")
             return redirect(url_for(".show", vote_id=vote.id))
-    return render_template("votes/open.html", topic=topic, form=form,
+    return render_template("votes/open.html", topic=topic, form=form, settings=settings,
                            has_resolution=resolution is not None), \
         200 if request.method == "GET" or not form.errors else 422
 
@@ -113,12 +116,37 @@ def render_vote(vote: Vote, status: int = 200, **forms):
         "votes/vote.html", vote=vote, topic=vote.topic, result=result, form=form, mine=mine,
         eligible=eligible, refusal=service.cast_refusal(current_user, vote, now),
         turnout=service.turnout(vote), is_open=is_open,
+        announced=vote.is_announced(now),
+        may_cancel=service.vote_may_be_cancelled(vote.topic, {"vote": vote}) is None
+        and check(current_user, "topic.manage", vote.topic) is None,
         counting=result is None and vote.is_closed(now),
         by_building=service.turnout_by_building(vote) if result is not None else [],
         receipt=request.args.get("receipt"),
         channels=paper.channel_counts(vote) if result is not None else None,
         paper_progress=paper.progress(vote) if managing else None,
         grant_form=grant_form, **extra, **forms), status
+
+
+@bp.route("/votes/<int:vote_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(vote_id: int):
+    """A secretary cancels an announced or open vote, with a public reason."""
+    vote = _vote_or_404(vote_id)
+    if (r := check(current_user, "topic.manage", vote.topic)) is not None:
+        abort(403, r.message)
+    form = CancelVoteForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            service.cancel_vote(current_user, vote, form.reason.data)
+        except Refused as error:
+            unit_of_work.refused(error, form, top="form")
+        else:
+            flash(_("The vote is cancelled. A new vote may be opened on the topic."), "success")
+            return redirect(url_for(".show", vote_id=vote.id))
+    refusal = service.vote_may_be_cancelled(vote.topic, {"vote": vote})
+    return render_template("votes/cancel.html", vote=vote, topic=vote.topic, form=form,
+                           refusal=refusal), \
+        200 if request.method == "GET" or not form.errors else 422
 
 
 @bp.route("/votes/<int:vote_id>/ballot", methods=["POST"])

@@ -1,7 +1,7 @@
 """grid workers: a role grant may name a grid (网格员 are granted per grid)
 
 Revision ID: 0013_grid_workers
-Revises: 0011_activation_codes
+Revises: 0012_vote_notice
 Create Date: 2026-12-06 13:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_grid_workers'
-down_revision = '0011_activation_codes'
+down_revision = '0012_vote_notice'
 branch_labels = None
 depends_on = None
 

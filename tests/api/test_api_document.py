@@ -38,7 +38,7 @@ DOMAIN_LISTS = {
     "problem types": [PROBLEM_BASE + kind for kind in PROBLEM_KINDS],
     # The API's own words, not stored codes (declared once in consult/api/schemas.py).
     "meetings": ["upcoming", "past"],
-    "vote status": ["scheduled", "open", "closed"],
+    "vote status": ["scheduled", "open", "closed", "cancelled"],
     "paper entry status": ["entered", "confirmed", "disputed"],
     "ballot channels": ["online", "paper", "proxy"],  # consult.votes.models.Channel
     "proxy channels": ["online", "paper"],  # how an authorisation was given

@@ -140,6 +140,8 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("admin.community", "GET"): Entry(only(*ADMINS)),
     ("admin.community", "POST"): Entry(only(*ADMINS), data={
         "community-name": "改名社区", "community-cosign_threshold": "3"}),
+    ("admin.vote_settings", "POST"): Entry(only(*ADMINS), data={
+        "votes-vote_notice_days": "20", "votes-vote_min_open_days": "10"}),
     ("admin.add_grid", "POST"): Entry(only(*ADMINS), data={"grid-name": "新网格"}),
     ("admin.grid", "GET"): Entry(only(*ADMINS)),
     ("admin.grid", "POST"): Entry(only(*ADMINS), data={"name": "改名网格"}),
@@ -298,6 +300,9 @@ EXPECTED: dict[tuple[str, str], Entry] = {
                                   args={"vote_id": "v_voting"}, data={"option": "agree"}),
     ("votes.receipt", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),
     ("votes.result_csv", "GET"): Entry(everyone(), args={"vote_id": "v_voted"}),
+    ("votes.cancel", "GET"): Entry(only(*OFFICE), args={"vote_id": "v_voting"}),
+    ("votes.cancel", "POST"): Entry(only(*OFFICE), args={"vote_id": "v_voting"},
+                                    data={"reason": "问题表述有误，撤销后重新公告表决。"}),
     ("votes.ballots_csv", "GET"): Entry(everyone(), args={"vote_id": "v_voted"}),
     # paper ballots (书面表决票): the desk, printing and entering are for grid workers of the
     # elector's grid and the secretaries; resolving disagreements and photos for secretaries.
@@ -476,6 +481,8 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "vote_id": "v_voting", "proxy_id": "p_pending"}),
     ("api.proxy_cast", "POST"): Entry(only("outsider"), args={
         "vote_id": "v_voting", "proxy_id": "p_active"}, data={"option": "agree"}),
+    ("api.cancel_vote", "POST"): Entry(only(*OFFICE), args={"vote_id": "v_voting"},
+                                       data={"reason": "问题表述有误，撤销后重新公告表决。"}),
     ("api.reserve", "POST"): Entry(only("resident"), args={"session_id": "s_open"}, data={
         "slot": "{free_slot}", "category": "other", "matter": "楼道灯坏了"}),
     ("api.cancel_reservation", "DELETE"): Entry(only("resident", others=NOT_FOUND)),

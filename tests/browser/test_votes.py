@@ -54,13 +54,19 @@ def test_owner_vote_from_minutes_to_verdict(page):
         assert page.locator("#question").input_value() == "是否同意加装楼道扶手？"
         assert page.locator("input[name=kind][value=yes_no]").is_checked()
         page.select_option("#rule", "civil_code_ordinary")
-        page.fill("#opens_at", "2026-12-01T09:00")
-        page.fill("#closes_at", "2026-12-03T09:00")
+        # Announced now, it opens after the 15 days' notice and stays open the 7 days.
+        assert "15 days" in page.locator("#vote-notice-rules").inner_text()
+        page.fill("#opens_at", "2026-12-16T09:00")
+        page.fill("#closes_at", "2026-12-23T09:00")
         page.locator("#open-vote").click()
         check_a11y(page)
         assert "4" in page.locator("#electorate-size").inner_text()
+        assert page.locator("#vote-upcoming").is_visible()
+        assert "2026-12-16 09:00" in page.locator("#vote-announcement").inner_text()
         vote_path = path_of(page)
         log_out(page)
+
+        clock.set_frozen(START + timedelta(days=15, hours=1))  # voting is open
 
         # Three owners vote; the first changes their mind from oppose to agree.
         for i, option in [(0, "oppose"), (1, "agree"), (2, "oppose"), (0, "agree")]:
@@ -78,7 +84,7 @@ def test_owner_vote_from_minutes_to_verdict(page):
 
         # After the close: 270 of 340 m² and 3 of 4 owners took part (valid); agreeing owners
         # hold 190 of 270 m² and are 2 of 3: passed.
-        clock.set_frozen(START + timedelta(days=3))
+        clock.set_frozen(START + timedelta(days=22, hours=1))
         visit(page, vote_path)
         verdict = page.locator("#verdict")
         assert verdict.get_attribute("data-valid") == "true"

@@ -40,6 +40,25 @@ def test_demo_seed_builds_the_promised_community(app):
     vote = db.session.scalar(select(Vote))
     assert vote.electorate == "owners" and vote.topic.stage == "voting"
     assert count(Ballot, Ballot.counted) >= 10
+    # Owners' votes keep the notice and length rules: announced at least the community's notice
+    # days before they open, open at least its shortest voting time.
+    from datetime import timedelta
+
+    from consult import clock
+    community = db.session.scalar(select(Community))
+    civil = db.session.scalars(select(Vote).where(Vote.rule.like("civil_code%"))).all()
+    assert len(civil) == 3
+    for v in civil:
+        assert v.opens_at - v.announced_at >= timedelta(days=community.vote_notice_days)
+        assert v.closes_at - v.opens_at >= timedelta(days=community.vote_min_open_days)
+        assert v.notice_days == community.vote_notice_days
+    now = clock.utcnow()
+    cancelled = [v for v in civil if v.cancelled_at is not None]
+    assert len(cancelled) == 1 and len(cancelled[0].cancel_reason) >= 10
+    upcoming = [v for v in civil if v.is_announced(now)]
+    assert len(upcoming) == 1 and upcoming[0].topic_id == cancelled[0].topic_id
+    assert upcoming[0].opens_at > now + timedelta(days=7)
+    assert vote.is_open(now)
     assert verify_chain().ok
 
 

@@ -12,7 +12,9 @@ from consult.extensions import db
 from consult.notifications.models import Notification
 from consult.votes import service
 from tests import factories
-from tests.votes.test_votes import T0, estate, minutes_resolved, open_, spec  # noqa: F401
+from tests.votes.test_votes import (  # noqa: F401
+    ANNOUNCED, T0, estate, minutes_resolved, open_, spec,
+)
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -33,9 +35,21 @@ def remind(app):
     return result.output
 
 
-def test_opening_tells_every_elector_and_nobody_else(estate, client, login):
-    vote = open_(estate)
+def notify(app, when):
+    with clock.frozen(when):
+        result = app.test_cli_runner().invoke(args=["vote", "notify"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_opening_tells_every_elector_and_nobody_else(estate, client, login, app):
+    vote = open_(estate)  # announced 15 days before it opens
     _, _, people = estate
+    assert sent("vote.announced") == {people[n].id: 1 for n in ELECTORS}
+    assert sent("vote.opened") == {}
+    assert "0 electors told" in notify(app, T0 - timedelta(minutes=1))
+    assert "5 electors told" in notify(app, T0)
+    assert "0 electors told" in notify(app, T0 + timedelta(minutes=10))  # once only
     assert sent("vote.opened") == {people[n].id: 1 for n in ELECTORS}
     with clock.frozen(T0 + timedelta(hours=1)):
         login(people["钱"])
@@ -123,7 +137,7 @@ def test_the_home_page_reads_the_to_do_in_one_query_however_many_votes(
     for n in range(12):
         other = factories.topic(c, people["王"], stage="deliberating", title=f"第{n}个议题")
         db.session.commit()
-        with clock.frozen(T0):
+        with clock.frozen(ANNOUNCED):
             service.open_vote(people["secretary"], other, spec(c, question=f"第{n}个问题？"))
         db.session.commit()
     many, listed = home_queries()

@@ -51,9 +51,13 @@ def owners_vote(monkeypatch, name: str, buildings: int, owners_each: int, closes
         factories.owner(owner, unit)
     secretary = factories.office_holder(c, Role.SECRETARY, "秘书")
     topic = factories.topic(c, stage="deliberating")
-    vote = service.open_vote(secretary, topic, VoteSpec(
-        question="是否同意？", electorate="owners", rule="civil_code_ordinary",
-        scope_key=f"community:{c.id}", opens_at=NOW, closes_at=closes_at))
+    # Open at NOW and at least the 7 days a Civil Code vote stays open, announced the 15 days'
+    # notice before its opening.
+    opens = min(NOW, closes_at - timedelta(days=7))
+    with clock.frozen(opens - timedelta(days=15)):
+        vote = service.open_vote(secretary, topic, VoteSpec(
+            question="是否同意？", electorate="owners", rule="civil_code_ordinary",
+            scope_key=f"community:{c.id}", opens_at=opens, closes_at=closes_at))
     return vote, owners
 
 
@@ -264,3 +268,33 @@ def test_a_ballot_accepted_before_the_close_is_in_the_stored_result(app, monkeyp
     second.join(timeout=30)
     assert outcome["ballot"] == "kept"
     assert outcome["result"]["headcount_participating"] == 2  # the late ballot counted
+
+
+def test_two_cancels_at_once_cancel_once(app, monkeypatch):
+    """Two secretaries cancel the same vote at the same moment: one cancels it (one timeline
+    step, one audit entry, one notice per elector), the other is told it is already
+    cancelled."""
+    from consult.notifications.models import Notification
+    from consult.topics.models import StageChange
+    from tests.races import race
+
+    vote, owners = owners_vote(monkeypatch, "并发撤销社区", 1, 5, NOW + timedelta(days=3))
+    second = factories.office_holder(vote.topic.community, Role.SECRETARY, "秘书二")
+    db.session.commit()
+    vote_id, people = vote.id, [vote.created_by_id, second.id]
+    db.session.remove()
+
+    def attempt(i):
+        return service.cancel_vote(db.session.get(User, people[i]),
+                                   db.session.get(Vote, vote_id), f"撤销理由第{i}份，重新公告。").id
+
+    results = race(app, 2, attempt, Refused)
+    assert vote_id in results, results
+    refusal = results[1 - results.index(vote_id)]
+    assert isinstance(refusal, str), results  # the refusal's message, not an error
+    cancelled = db.session.get(Vote, vote_id)
+    assert cancelled.cancelled_at is not None
+    assert db.session.scalar(select(func.count()).select_from(StageChange).where(
+        StageChange.transition == "cancel_vote")) == 1
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == "vote.cancelled")) == len(owners)

@@ -27,7 +27,8 @@ def during_the_vote():
 def form(c, **changes):
     data = {"question": "是否同意加装扶手？", "kind": "yes_no", "electorate": "owners",
             "scope": f"community:{c.id}", "rule": "civil_code_ordinary",
-            "opens_at": "2026-12-01T10:00", "closes_at": "2026-12-08T10:00"}
+            # Now (the clock) is 10:00 on 1 Dec: the Civil Code's 15 days' notice, 7 days open.
+            "opens_at": "2026-12-16T10:00", "closes_at": "2026-12-23T10:00"}
     data.update(changes)
     return data
 
@@ -41,7 +42,8 @@ def test_secretary_opens_a_vote_from_the_topic_page(estate, client, login):
     response = client.post(f"/topics/{topic.id}/votes/new", data=form(c))
     assert response.status_code == 302
     vote = Vote.query.one()
-    assert vote.opens_at == T0 + timedelta(hours=1)  # 10:00 Beijing time is 02:00 UTC
+    assert vote.opens_at == T0 + timedelta(days=15, hours=1)  # 10:00 Beijing is 02:00 UTC
+    assert vote.announced_at == T0 + timedelta(hours=1)
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "5 voters" in html and "510.75" in html
 
@@ -64,6 +66,64 @@ def test_bad_vote_form_keeps_what_was_typed(estate, client, login, changes, mess
     if data["question"]:
         assert data["question"] in html
     assert Vote.query.count() == 0
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"opens_at": "2026-12-16T09:59"}, "opens_at",
+     "Votes under the Civil Code are announced at least 15 days before voting opens in this "
+     "community; the earliest opening is 2026-12-16 10:00."),
+    ({"opens_at": "2026-12-01T10:00", "closes_at": "2026-12-08T10:00"}, "opens_at",
+     "at least 15 days before voting opens"),
+    ({"closes_at": "2026-12-23T09:59"}, "closes_at",
+     "Votes under the Civil Code stay open at least 7 days in this community; the earliest "
+     "closing is 2026-12-23 10:00."),
+    ({"rule": "simple_majority", "electorate": "residents", "opens_at": "2026-12-01T10:00",
+      "closes_at": "2026-12-02T09:59"}, "closes_at", "A vote stays open at least a day"),
+])
+def test_too_early_or_too_short_is_refused_next_to_its_field(estate, client, login, changes,
+                                                            field, message):
+    c, topic, people = estate
+    login(people["secretary"])
+    data = form(c, **changes)
+    response = client.post(f"/topics/{topic.id}/votes/new", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = html.split(f'id="{field}-error"', 1)[1].split("</p>", 1)[0]
+    assert message in error
+    assert f'value="{data[field]}"' in html and data["question"] in html
+    assert Vote.query.count() == 0
+
+
+def test_the_community_numbers_apply_on_the_form(estate, client, login):
+    c, topic, people = estate
+    c.vote_notice_days, c.vote_min_open_days = 20, 10
+    from consult.extensions import db
+    db.session.commit()
+    login(people["secretary"])
+    html = client.get(f"/topics/{topic.id}/votes/new").get_data(as_text=True)
+    assert "announced at least 20 days before voting opens and stay open at least 10 days" in html
+    response = client.post(f"/topics/{topic.id}/votes/new", data=form(c))  # 15 days: too few
+    assert response.status_code == 422 and "at least 20 days" in response.get_data(as_text=True)
+
+
+def test_the_form_proposes_times_it_accepts(estate, client, login):
+    """The pre-filled opening and closing times, sent as they are, open the vote: the
+    community's notice and shortest voting time, in Beijing time."""
+    import re
+
+    c, topic, people = estate
+    login(people["secretary"])
+    html = client.get(f"/topics/{topic.id}/votes/new").get_data(as_text=True)
+    assert "announced at least 15 days before voting opens and stay open at least 7 days" in html
+    opens = re.search(r'name="opens_at"[^>]*value="([^"]+)"', html).group(1)
+    closes = re.search(r'name="closes_at"[^>]*value="([^"]+)"', html).group(1)
+    assert (opens, closes) == ("2026-12-16T12:00", "2026-12-23T12:00")  # now: 10:00 on 1 Dec
+    clock.set_frozen(T0 + timedelta(hours=1, minutes=59))  # the form took a while
+    response = client.post(f"/topics/{topic.id}/votes/new",
+                           data=form(c, opens_at=opens, closes_at=closes))
+    assert response.status_code == 302
+    assert "The vote is announced." in client.get(response.headers["Location"]).get_data(
+        as_text=True)
 
 
 @pytest.mark.parametrize("who", ["王", "tenant", "pending"])
@@ -164,17 +224,35 @@ def test_after_closing_the_result_and_downloads_are_public(estate, client, login
     assert "Agree,2,240.75" in result
 
 
+# The vote page's queries, by what the vote is and who reads it (fixed: however many ballots).
+VOTE_PAGE_QUERIES = {("announced", "王"): 6, ("open", "王"): 6, ("closed", "王"): 9,
+                     ("cancelled", "王"): 7, ("open", "secretary"): 7, ("open", None): 3}
+
+
 @pytest.mark.parametrize("ballots", [3, 60])
-def test_open_vote_page_runs_a_fixed_number_of_queries(estate, client, login, count_queries,
-                                                        ballots):
+@pytest.mark.parametrize("state, who", list(VOTE_PAGE_QUERIES))
+def test_the_vote_page_runs_a_fixed_number_of_queries(estate, client, login, count_queries,
+                                                       ballots, state, who):
     vote = open_(estate)
     _, _, people = estate
     for _ in range(ballots):
         service.cast(people["王"], vote, "agree")
     from consult.extensions import db
     db.session.commit()
-    login(people["王"])
-    with count_queries() as counter:
+    when = {"announced": T0 - timedelta(days=1), "open": T0 + timedelta(hours=1),
+            "closed": T0 + timedelta(days=8), "cancelled": T0 + timedelta(hours=3)}[state]
+    if state == "cancelled":
+        with clock.frozen(T0 + timedelta(hours=2)):
+            service.cancel_vote(people["secretary"], vote, "选项表述有误，撤销后重新公告。")
+            db.session.commit()
+    if state == "closed":
+        with clock.frozen(when):
+            service.close(vote)
+            db.session.commit()
+    if who is not None:
+        login(people[who])
+    db.session.expire_all()
+    with clock.frozen(when), count_queries() as counter:
         assert client.get(f"/votes/{vote.id}").status_code == 200
-    assert counter.count <= 12, counter.statements
+    assert counter.count == VOTE_PAGE_QUERIES[(state, who)], counter.statements
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == ballots

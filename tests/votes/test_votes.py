@@ -20,6 +20,9 @@ from tests import factories
 
 pytestmark = pytest.mark.usefixtures("english")
 T0 = datetime(2026, 12, 1, 1, 0)
+# Civil Code votes are announced 15 days (the default notice) before they open: open_() announces
+# at ANNOUNCED a vote that opens at T0.
+ANNOUNCED = T0 - timedelta(days=15)
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ def spec(c, **changes) -> VoteSpec:
 
 def open_(estate, **changes):
     c, topic, people = estate
-    with clock.frozen(T0):
+    with clock.frozen(ANNOUNCED):
         vote = service.open_vote(people["secretary"], topic, spec(c, **changes))
         db.session.commit()
     return vote
@@ -117,7 +120,9 @@ def test_households_and_residents_electorates(estate):
     ({"rule": "simple_majority", "quorum_percent": 0}, "quorum_percent"),
     ({"rule": "simple_majority", "quorum_percent": 101}, "quorum_percent"),
     ({"closes_at": T0}, "closes_at"),
-    ({"opens_at": T0 - timedelta(hours=1)}, "opens_at"),
+    ({"opens_at": ANNOUNCED - timedelta(hours=1)}, "opens_at"),
+    ({"opens_at": ANNOUNCED + timedelta(days=1)}, "opens_at"),  # too little notice
+    ({"closes_at": T0 + timedelta(days=6)}, "closes_at"),  # too short
     ({"options": ("东门",), "rule": "simple_majority", "electorate": "residents"}, "options"),
     ({"options": tuple("ABCDEFGHI"), "rule": "simple_majority"}, "options"),
     ({"options": ("甲", "甲"), "rule": "simple_majority"}, "options"),
@@ -126,7 +131,7 @@ def test_households_and_residents_electorates(estate):
 ])
 def test_bad_vote_settings_are_refused_and_nothing_is_stored(estate, changes, field):
     c, topic, people = estate
-    with clock.frozen(T0), pytest.raises(Refused) as refused:
+    with clock.frozen(ANNOUNCED), pytest.raises(Refused) as refused:
         service.open_vote(people["secretary"], topic, spec(c, **changes))
     assert refused.value.field == field
     db.session.rollback()
@@ -214,12 +219,12 @@ def test_the_result_is_stored_once_after_closing(estate):
 
 
 def test_an_invalid_vote_can_be_run_again_without_a_new_stage(estate):
-    vote = open_(estate, closes_at=T0 + timedelta(days=1))
+    vote = open_(estate)
     c, topic, people = estate
-    later = T0 + timedelta(days=2)
+    later = T0 + timedelta(days=8)
     with clock.frozen(later):
         again = service.open_vote(people["secretary"], topic, spec(
-            c, opens_at=later, closes_at=later + timedelta(days=3)))
+            c, opens_at=later + timedelta(days=15), closes_at=later + timedelta(days=22)))
         db.session.commit()
     assert again.id != vote.id and topic.stage == "voting"
 
