@@ -449,8 +449,8 @@ def test_an_announced_vote_prints_but_takes_no_paper_before_it_opens(estate, cli
     with clock.frozen(T0):
         vote = service.open_vote(people["secretary"], topic, service.VoteSpec(
             question="是否同意？", electorate="owners", rule="civil_code_ordinary",
-            scope_key=f"community:{c.id}", opens_at=T0 + timedelta(days=2),
-            closes_at=T0 + timedelta(days=9)))
+            scope_key=f"community:{c.id}", opens_at=T0 + timedelta(days=16),
+            closes_at=T0 + timedelta(days=23)))
         db.session.commit()
     gw = factories.grid_worker(c.grids[0], "赵网格员")
     db.session.commit()
