@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField,
+)
 from wtforms.validators import Optional
 
 from consult.grids.rules import EVIDENCE_MAX, SCOPE_LABELS, Scope
@@ -36,6 +38,7 @@ class RecordConsentForm(_ConsentFields):
 class VoteForForm(FlaskForm):
     vote = HiddenField()
     option = RadioField(_l("The resident's choice"), validate_choice=False)
+    replace_other = BooleanField(_l("Replace the ballot someone else cast for this home"))
 
 
 class CommentForForm(FlaskForm):

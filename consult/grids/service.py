@@ -177,22 +177,13 @@ def _done(actor, resident, consent: Consent, kind: str, **columns) -> AssistedAc
     return act
 
 
-def vote_for(actor, resident, vote: Vote, option: str) -> list[Ballot]:
-    """Cast ``resident``'s ballot in ``vote`` for them, under their consent: an online ballot
-    for each of the resident's electors, marked as assisted by ``actor``."""
+def vote_for(actor, resident, vote: Vote, option: str, *,
+             replace_other: bool = False) -> list[Ballot]:
+    """Cast ``resident``'s ballot in ``vote`` for them, under their consent: the same
+    :func:`consult.votes.service.cast` as the resident's own, for each of the resident's
+    electors, marked as assisted by ``actor``."""
     consent = consent_for(actor, resident, Act.VOTE.value)
-    votes.hold_open(vote)
-    if (why := votes.cast_refusal(resident, vote)) is not None:
-        raise Refused(why)
-    if option not in vote.options:
-        raise Refused(_l("Choose one of the options."), "option")
-    electors = votes.electors_of(resident, vote)
-    if not electors:
-        raise Refused(_l("This resident is not on the list of voters of this vote (it was "
-                         "fixed when the vote opened)."))
-    now = utcnow()
-    ballots = [votes.record_ballot(vote, elector, option, actor=actor, now=now,
-                                   assisted_by_id=actor.id)[0] for elector in electors]
+    ballots = votes.cast(actor, vote, option, for_user=resident, replace_other=replace_other)
     for ballot in ballots:
         _done(actor, resident, consent, Act.VOTE.value, vote_id=vote.id, ballot_id=ballot.id,
               topic_id=vote.topic_id, summary=vote.question)

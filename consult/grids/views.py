@@ -126,7 +126,8 @@ def vote_for(grid_id: int, user_id: int):
     vote = db.session.get(Vote, request.form.get("vote", type=int) or 0) or abort(404)
     if form.validate_on_submit():
         try:
-            ballots = service.vote_for(current_user, person, vote, form.option.data or "")
+            ballots = service.vote_for(current_user, person, vote, form.option.data or "",
+                                       replace_other=bool(form.replace_other.data))
         except Refused as error:
             unit_of_work.refused(error)
             _abort_if_forbidding(error)

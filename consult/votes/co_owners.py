@@ -45,11 +45,18 @@ def others_ballots(actor, vote: Vote, electors: list[Elector]) -> list[Ballot]:
     return [b for b in counted if cast_by_other(actor, b)]
 
 
-def check_replacing(actor, vote: Vote, electors: list[Elector], replace_other: bool) -> None:
-    """Refuse to replace a ballot someone else cast unless the caller confirmed it."""
+def check_replacing(actor, vote: Vote, electors: list[Elector], replace_other: bool,
+                    helper=None) -> None:
+    """Refuse to replace a ballot someone else cast unless the caller confirmed it. ``helper``:
+    a grid worker casting for ``actor``; a ballot they cast for the same homes before is not
+    someone else's."""
     if replace_other:
         return
-    if others_ballots(actor, vote, electors):
+    others = others_ballots(actor, vote, electors)
+    if helper is not None:
+        others = [b for b in others if not (b.cast_by_id == helper.id
+                                             and b.channel == Channel.ONLINE.value)]
+    if others:
         raise Refused(_l("Your home's ballot was cast by someone else (a co-owner, your proxy or "
                          "on paper). Your ballot would replace theirs: confirm that you want to "
                          "replace it."), "replace_other", kind="conflict", code=REPLACES_OTHER)

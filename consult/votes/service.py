@@ -456,30 +456,42 @@ def cast_refusal(actor, vote: Vote, now: datetime | None = None) -> str | None:
     return None
 
 
-def cast(actor, vote: Vote, option: str, *, replace_other: bool = False) -> list[Ballot]:
+def cast(actor, vote: Vote, option: str, *, replace_other: bool = False,
+         for_user=None) -> list[Ballot]:
     """Cast (or change) ``actor``'s ballot: one ballot per elector they belong to, each with a
     receipt. The previous ballot stays in the history, no longer counted. Replacing a ballot
     someone else cast (a co-owner, a proxy, on paper) needs ``replace_other``, and they are told
     (consult/votes/co_owners.py).
 
+    ``for_user``: a grid worker casting for a resident under the resident's consent
+    (consult/grids/service.py checks it): the resident's electors, the same rules, the ballots
+    marked ``assisted_by`` the worker.
+
     The vote's row is held shared until the ballot commits, and the closing time is checked
     after taking it: :func:`close` (which takes the row exclusively) waits for a ballot accepted
     before the closing time, and a ballot arriving after a close finds it closed."""
+    voter = for_user or actor
     _hold_open(vote)
-    if (why := cast_refusal(actor, vote)) is not None:
+    if (why := cast_refusal(voter, vote)) is not None:
         raise Refused(why)
     if option not in vote.options:
         raise Refused(_l("Choose one of the options."), "option")
-    electors = electors_of(actor, vote)
+    electors = electors_of(voter, vote)
     if not electors:
+        if for_user is not None:
+            raise Refused(_l("This resident is not on the list of voters of this vote (it "
+                             "was fixed when the vote opened)."))
         raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
                                    "fixed when the vote opened)."), "not_elector")
-    co_owners.check_replacing(actor, vote, electors, replace_other)
+    co_owners.check_replacing(voter, vote, electors, replace_other,
+                              helper=actor if for_user is not None else None)
     now = utcnow()
-    cast_ = [record_ballot(vote, elector, option, actor=actor, now=now) for elector in electors]
+    assisted = {"assisted_by_id": actor.id} if for_user is not None else {}
+    cast_ = [record_ballot(vote, elector, option, actor=actor, now=now, **assisted)
+             for elector in electors]
     for elector, (new, old) in zip(electors, cast_):
         tell_replaced(vote, elector, old, new)  # a ballot of another channel replaced
-    co_owners.tell_replaced(actor, vote, [old for _new, old in cast_ if old is not None])
+    co_owners.tell_replaced(voter, vote, [old for _new, old in cast_ if old is not None])
     return [new for new, _old in cast_]
 
 

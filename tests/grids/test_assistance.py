@@ -328,3 +328,26 @@ def test_the_assistance_pages_take_the_same_queries_however_much_was_done(estate
             counts.append((who, n.count))
     assert counts[:2] == counts[2:], counts
     assert all(n <= 12 for _, n in counts), counts
+
+
+def test_an_assisted_ballot_goes_through_the_same_cast_and_its_co_owner_check(estate):
+    """A grid worker's ballot for a resident is the same ``votes.service.cast`` as the
+    resident's own: replacing a ballot someone else cast for the home needs a confirmation,
+    whoever casts; re-casting one's own assisted ballot does not."""
+    from tests import factories
+
+    p = estate.people
+    consent_of(estate)
+    second = factories.grid_worker(estate.grid, "网格员丙")
+    db.session.commit()
+    service.vote_for(p["worker"], p["wang"], estate.vote, "agree")
+    service.vote_for(p["worker"], p["wang"], estate.vote, "oppose")  # their own: no question
+    db.session.commit()
+    with pytest.raises(Refused) as refused:
+        service.vote_for(second, p["wang"], estate.vote, "agree")
+    assert refused.value.field == "replace_other"
+    db.session.rollback()
+    [ballot] = service.vote_for(second, p["wang"], estate.vote, "agree", replace_other=True)
+    db.session.commit()
+    assert (ballot.assisted_by_id, ballot.cast_by_id, ballot.counted) == (second.id, second.id,
+                                                                          True)
