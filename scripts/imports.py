@@ -239,6 +239,7 @@ LAYERS = {
     # top-level helpers
     "consult.clock": "base",
     "consult.http": "base",  # what a request says about its reader
+    "consult.tries": "service",  # wrong tries counted in the rate-limit storage, then a pause
     "consult.delivery": "base",  # short messages to a phone or e-mail (the log until a sender)
     "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type

@@ -12,7 +12,6 @@ tells whether someone has an account.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,12 +20,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import update
 
-from consult.accounts.identity import looks_like_email, normalise_email, normalise_phone
+from consult import tries
 from consult.accounts.models import User
 from consult.extensions import db
 
-_EPOCH = datetime(1970, 1, 1)
-_GHOST_MEMORY = 24 * 3600  # seconds an unknown identifier's wrong attempts are remembered
 
 
 @dataclass(frozen=True)
@@ -116,41 +113,16 @@ def clear(user: User) -> None:
 
 # --- identifiers with no account ------------------------------------------------------------
 
-def _ghost_storage():
-    from limits.storage import storage_from_string
-
-    app = current_app._get_current_object()
-    storage = app.extensions.get("consult_login_ghosts")
-    if storage is None:
-        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-        app.extensions["consult_login_ghosts"] = storage
-    return storage
-
-
-def _ghost_key(identifier: str) -> str:
-    """The same key for every spelling of one phone number or address."""
-    identifier = (identifier or "").strip()
-    normalised = (normalise_email(identifier) if looks_like_email(identifier)
-                  else normalise_phone(identifier))
-    text = normalised or identifier.lower()
-    return "login-ghost:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+_GHOSTS = tries.Counter("consult_login_ghosts")
 
 
 def ghost_failure(identifier: str, now: datetime, policy: Policy) -> LoginRefused:
     """A wrong attempt for an identifier with no account, answered as :func:`count_failure`
     would answer for an account."""
-    storage, key = _ghost_storage(), _ghost_key(identifier)
-    # The storage keeps integers: the lock holds its end as seconds since 1970 (app clock).
-    lock_end = storage.get(key + ":lock")
-    if lock_end and _EPOCH + timedelta(seconds=lock_end) > now:
-        return locked(_EPOCH + timedelta(seconds=lock_end))
-    count = storage.incr(key + ":fails", _GHOST_MEMORY)
-    if count >= policy.attempts:
-        until = (now + timedelta(minutes=policy.minutes)).replace(microsecond=0)
-        if count == policy.attempts:  # exactly one attempt sets the lock
-            storage.clear(key + ":lock")
-            storage.incr(key + ":lock", policy.minutes * 60 + 60,
-                         amount=int((until - _EPOCH).total_seconds()))
-            storage.clear(key + ":fails")
+    key = tries.identity_key("login-ghost", identifier)
+    if (until := _GHOSTS.paused_until(key, now)) is not None:
+        return locked(until)
+    count, until = _GHOSTS.fail(key, now, policy.attempts, policy.minutes)
+    if until is not None:
         return locked(until)
     return wrong(policy.attempts - count, policy)

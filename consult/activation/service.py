@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from consult import delivery
+from consult import delivery, tries
 from consult.accounts.identity import looks_like_email, normalise_email, normalise_phone
 from consult.accounts.models import User
 from consult.accounts.passwords import MIN_LENGTH, hash_password
@@ -48,8 +48,6 @@ from consult.urls import public_url
 
 LETTER, MESSAGE, FILE = "letter", "message", "file"
 PASSWORD_MAX = 128
-_EPOCH = datetime(1970, 1, 1)
-_TRIES_MEMORY = 24 * 3600  # seconds wrong codes of one identifier are remembered
 _CHUNK = 500  # ids per IN (...)
 
 
@@ -270,54 +268,15 @@ def _policy() -> tuple[int, int]:
             int(config.get("ACTIVATION_LOCKOUT_MINUTES", 15)))
 
 
-def _storage():
-    from limits.storage import storage_from_string
-
-    app = current_app._get_current_object()
-    storage = app.extensions.get("consult_activation_tries")
-    if storage is None:
-        storage = storage_from_string(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-        app.extensions["consult_activation_tries"] = storage
-    return storage
+_TRIES = tries.Counter("consult_activation_tries")
 
 
 def _tries_key(identifier: str, address: str | None) -> str:
     """The same key for every spelling of one phone or address; the client's address when only
     the code is typed (following the letter's link)."""
-    identifier = (identifier or "").strip()
-    if identifier:
-        normalised = (normalise_email(identifier) if looks_like_email(identifier)
-                      else normalise_phone(identifier))
-        text = "id:" + (normalised or identifier.lower())
-    else:
-        text = "address:" + (address or "")
-    return "activation-tries:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _paused_until(key: str, now: datetime) -> datetime | None:
-    # The storage keeps integers: the pause holds its end as seconds since 1970 (app clock).
-    end = _storage().get(key + ":lock")
-    if end and _EPOCH + timedelta(seconds=end) > now:
-        return _EPOCH + timedelta(seconds=end)
-    return None
-
-
-def _count_wrong(key: str, now: datetime) -> None:
-    """One wrong code; the one that reaches the limit starts the pause (and raises it)."""
-    attempts, minutes = _policy()
-    storage = _storage()
-    count = storage.incr(key + ":fails", _TRIES_MEMORY)
-    if count >= attempts:
-        until = (now + timedelta(minutes=minutes)).replace(microsecond=0)
-        storage.clear(key + ":lock")
-        storage.incr(key + ":lock", minutes * 60 + 60,
-                     amount=int((until - _EPOCH).total_seconds()))
-        storage.clear(key + ":fails")
-        raise Paused(until, now)
-
-
-def _clear_tries(key: str) -> None:
-    _storage().clear(key + ":fails")
+    if (identifier or "").strip():
+        return tries.identity_key("activation-tries", identifier)
+    return tries.hashed_key("activation-tries", "address:" + (address or ""))
 
 
 def _matches(user: User, identifier: str) -> bool:
@@ -344,8 +303,7 @@ def activate(identifier: str, code: str, password: str, *, address: str | None =
     if len(password) > PASSWORD_MAX:
         raise Refused(_l("At most %(max)d characters.", max=PASSWORD_MAX), "password")
     key = _tries_key(identifier, address)
-    until = _paused_until(key, now)
-    if until is not None:
+    if (until := _TRIES.paused_until(key, now)) is not None:
         raise Paused(until, now)
     begin_write()
     normal = rules.normalise(code)
@@ -357,7 +315,9 @@ def activate(identifier: str, code: str, password: str, *, address: str | None =
                             expires_at=row.expires_at, now=now) == rules.LIVE
             and (not (identifier or "").strip() or _matches(user, identifier)))
     if not good:
-        _count_wrong(key, now)
+        attempts, minutes = _policy()
+        if (until := _TRIES.fail(key, now, attempts, minutes)[1]) is not None:
+            raise Paused(until, now)
         raise Refused(_wrong_message(), "code")
     # Claimed in SQL: of two requests with one code, the second waits for the first's row
     # lock (PostgreSQL) or its write transaction (SQLite) and then finds the code used.
@@ -383,7 +343,7 @@ def activate(identifier: str, code: str, password: str, *, address: str | None =
     record("account.activate", user, actor=user, community_id=row.community_id,
            details={"code_id": row.id, "homes": homes,
                     "by": "identifier" if (identifier or "").strip() else "link"})
-    _clear_tries(key)
+    _TRIES.clear(key)
     forget_memberships()
     return user
 
