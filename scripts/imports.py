@@ -323,6 +323,7 @@ LAYERS = {
     "consult.demo.studios": "cli",
     "consult.demo.topics": "cli",
     "consult.demo.votes": "cli",
+    "consult.demo.gridwork": "cli",
     # halls
     "consult.grids": "base",  # docstring only
     "consult.grids.models": "models",

@@ -132,6 +132,9 @@ def seed(if_empty: bool = False, echo=print) -> bool:
 
     residents = _residents(rng, community, password_hash, admin)
     db.session.flush()
+    from consult.demo.gridwork import seed_grid_workers
+
+    workers = seed_grid_workers(community, admin, password_hash)
     from consult.demo.topics import seed_topics
 
     secretary = next(user for user, role in holders if role is Role.SECRETARY)
@@ -148,7 +151,16 @@ def seed(if_empty: bool = False, echo=print) -> bool:
     from consult.demo.votes import seed_votes
 
     ballots = seed_votes(community, secretary, rng)
-    echo(f"Demo vote: {ballots} owners have voted so far.")
+    echo(f"Demo vote: {ballots} owners have voted online so far.")
+    from consult.demo.gridwork import seed_vote_channels
+    from consult.demo.votes import VOTE_TOPIC
+
+    secretaries = [user for user, role in holders if role is Role.SECRETARY]
+    channels = seed_vote_channels(community, VOTE_TOPIC, secretaries, workers, residents)
+    if channels.vote_id is not None:
+        echo(f"Demo vote: {channels.counted} paper ballots counted, "
+             f"{1 if channels.proxy_voter else 0} by proxy, "
+             f"{1 if channels.assisted else 0} cast by a grid worker for a resident.")
     from consult.demo.votes import seed_announced_vote
 
     seed_announced_vote(community, residents, secretary)
@@ -163,6 +175,9 @@ def seed(if_empty: bool = False, echo=print) -> bool:
          f"{len(residents)} residents, {len(topics)} topics.")
     print_accounts(echo)
     _activation_codes(community, secretary, echo)
+    from consult.demo.gridwork import print_try
+
+    print_try(channels, community, secretary, echo)
     return True
 
 
@@ -194,6 +209,11 @@ def print_accounts(echo=print) -> None:
     echo(f"Demo accounts (log in with the phone number; password for all: {DEMO_PASSWORD}):")
     for name, phone, _email, role in OFFICE_HOLDERS:
         echo(f"  {(role.value if role else 'platform admin'):<15} {name}  {phone}")
+    from consult.demo.gridwork import GRID_WORKERS
+
+    grids = list(GRIDS)
+    for name, phone, _email, index in GRID_WORKERS:
+        echo(f"  {'grid worker':<15} {name}  {phone}  {grids[index]}")
     echo(f"  {'residents':<15} owners 13900000001 and up, family and tenants 13700000001 "
          f"and up")
 

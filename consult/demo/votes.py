@@ -44,7 +44,10 @@ def seed_votes(community, secretary, rng: random.Random) -> int:
         service.notify_opened_votes()  # what `flask vote notify` does from cron
     voter_ids = sorted(set(db.session.scalars(select(ElectorMember.user_id).where(
         ElectorMember.vote_id == vote.id))))
-    voters = db.session.scalars(select(User).where(User.id.in_(voter_ids))).all()
+    # Online: the owners who have an account (the others vote on paper or by proxy, see
+    # consult/demo/gridwork.py).
+    voters = db.session.scalars(select(User).where(User.id.in_(voter_ids),
+                                                   User.password_hash.is_not(None))).all()
     cast = 0
     for n, voter in enumerate(sorted(voters, key=lambda u: u.id)):
         if rng.random() < 0.45:

@@ -26,18 +26,22 @@ BUDGET = 12
 # communities and their 4 counts, topics by stage, closing soon, newest, role grants, and for a
 # signed-in person their to-do (the open votes they have not cast: one query however many).
 BUDGETS = {"home": 12}
-PERSONAS = ["visitor", "resident", "secretary", "representative", "platform_admin"]
+PERSONAS = ["visitor", "resident", "secretary", "representative", "grid_worker",
+            "platform_admin"]
 LOGIN = 302  # a visitor is sent to the login page (checked: the redirect goes there)
 
 # page name -> persona -> status; a page not listed answers 200 to everyone.
 _SIGNED_IN = {"visitor": LOGIN}
 _OFFICE = {"visitor": LOGIN, "resident": 403, "representative": 403}  # secretaries, admins
-_PLATFORM = {"visitor": LOGIN, "resident": 403, "representative": 403, "secretary": 403}
+# (a grid worker reads their grid and the paper desk, not the office's queues)
+_OFFICE_ONLY = {**_OFFICE, "grid_worker": 403}
+_PLATFORM = {"visitor": LOGIN, "resident": 403, "representative": 403, "secretary": 403,
+             "grid_worker": 403}
 REFUSED = {
     "my notifications": _SIGNED_IN, "my residency": _SIGNED_IN, "my reservations": _SIGNED_IN,
     "my studio sessions": _SIGNED_IN, "my devices": _SIGNED_IN,
     "my grids": _SIGNED_IN, "my assistance": _SIGNED_IN, "grid": _OFFICE,
-    "moderation queue": _OFFICE, "verification queue": _OFFICE,
+    "moderation queue": _OFFICE_ONLY, "verification queue": _OFFICE_ONLY,
     "admin home": _PLATFORM, "admin community": _PLATFORM, "vote paper ballots": _OFFICE,
 }
 
@@ -63,7 +67,7 @@ def demo(app):
                           .where(Residency.status == "verified").order_by(User.id)),
         "platform_admin": first(select(User).where(User.is_platform_admin)),
     }
-    for role in (Role.SECRETARY, Role.REPRESENTATIVE):
+    for role in (Role.SECRETARY, Role.REPRESENTATIVE, Role.GRID_WORKER):
         people[role.value] = first(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
                                    .where(RoleGrant.role == role.value).order_by(User.id))
     c = community.id
