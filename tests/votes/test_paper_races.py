@@ -48,7 +48,8 @@ def world(app, monkeypatch):
     workers = [factories.grid_worker(c.grids[0], f"网格员{i}") for i in range(THREADS + 1)]
     topic = factories.topic(c, stage="deliberating")
     vote = service.open_vote(secretary, topic, VoteSpec(
-        question="是否同意？", electorate="owners", rule="civil_code_ordinary",
+        # a simple majority opens at once (a Civil Code vote would need 15 days' notice)
+        question="是否同意？", electorate="owners", rule="simple_majority",
         scope_key=f"community:{c.id}", opens_at=NOW, closes_at=NOW + timedelta(days=7)))
     db.session.commit()
     return c, vote, secretary, workers

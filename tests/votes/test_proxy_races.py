@@ -19,7 +19,8 @@ from tests.races import race
 from tests.votes.test_vote_races import NOW, owners_vote
 
 pytestmark = [pytest.mark.postgres_only,
-              pytest.mark.skipif(not ON_POSTGRES, reason="races are tested on PostgreSQL")]
+              pytest.mark.skipif(not ON_POSTGRES, reason="races are tested on PostgreSQL"),
+              pytest.mark.usefixtures("english")]  # the threads' refusals are read in English
 PHONE = "13800000001"
 
 
