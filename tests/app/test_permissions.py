@@ -180,6 +180,7 @@ def test_sessions_are_recorded_and_cancelled_by_their_holder(studio_world):
     assert not may(admin_of_other, "studio.cancel", session)
 
 
+@pytest.mark.usefixtures("english")
 def test_paper_ballots_of_another_grid_are_not_a_grid_workers(world):
     """A grid worker enters and prints paper ballots for the buildings of their own grid only;
     the secretary for every building of the community."""

@@ -112,11 +112,19 @@ def test_register_verify_and_switch_language(page, caplog):
     card = page.locator("main li.card", has_text=RESIDENT_NAME)
     assert card.count() == 1
     assert "139****5678" in card.inner_text()  # the phone is masked
+    # Nobody owns the home on the roster: verifying an owner claim needs a written reason.
+    assert card.locator(".badge.bad").count() == 1
+    card.locator("button[name=decision][value=verify]").click()
+    check_a11y(page)
+    card = page.locator("main li.card", has_text=RESIDENT_NAME)
+    assert card.locator("textarea[name=reason][aria-invalid=true]").count() == 1
+    card.locator("textarea[name=reason]").fill("已当面核对房产证原件")
     card.locator("button[name=decision][value=verify]").click()
     check_a11y(page)
     assert path_of(page) == "/verifications"
     assert page.locator(".flash-success").count() == 1
-    assert page.locator("main li.card", has_text=RESIDENT_NAME).count() == 0
+    assert page.locator("main li[id^=claim-]", has_text=RESIDENT_NAME).count() == 0
+    assert "已当面核对房产证原件" in page.locator("#history").inner_text()  # the reason, kept
     log_out(page)
 
     db.session.rollback()
