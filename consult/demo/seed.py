@@ -200,7 +200,13 @@ def _activation_codes(community: Community, secretary: User, echo) -> None:
     issued = activation.issue(secretary, scope, activation.LETTER)
     echo(f"Demo activation: {issued.count} owners of {scope.label} without an account have "
          f"activation codes (valid {activation.lifetime().days} days). Try one at /activate:")
-    for letter in issued.letters[:3]:
+    # Owners whose home has not voted yet first: activated, they find the open vote in "My
+    # to-do" on the home page.
+    from consult.votes.service import votes_to_cast
+
+    letters = sorted(issued.letters, key=lambda letter: not votes_to_cast(
+        db.session.get(User, letter.owner_id), limit=1))
+    for letter in letters[:3]:
         echo(f"  {letter.name}  {letter.phone or letter.email}  code {letter.code}  "
              f"{letter.link}")
 

@@ -26,3 +26,7 @@ def test_the_demo_prints_codes_that_activate(app):
     name, phone, code, _link = shown[0].groups()
     user = service.activate(phone, code, "demo tester 1")
     assert user.name == name and user.phone == phone
+    # Activated, the owner finds the open owners' vote in "My to-do": their home has not voted.
+    from consult.votes.service import votes_to_cast
+
+    assert votes_to_cast(user), "the demo printed an owner whose home has already voted"
