@@ -21,7 +21,8 @@ from tests.conftest import ON_POSTGRES
 from tests.races import race
 
 pytestmark = [pytest.mark.postgres_only,
-              pytest.mark.skipif(not ON_POSTGRES, reason="races are tested on PostgreSQL")]
+              pytest.mark.skipif(not ON_POSTGRES, reason="races are tested on PostgreSQL"),
+              pytest.mark.usefixtures("english")]  # the threads' refusals are read in English
 NOW = datetime(2026, 12, 1, 2, 0)
 THREADS = 6
 
