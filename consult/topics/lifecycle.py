@@ -187,8 +187,11 @@ def apply(actor, topic: Topic, name: str, **context) -> StageChange:
         details["comment_until"] = topic.comment_until.isoformat()
     record(f"topic.{name}", topic, actor=actor, community_id=topic.community_id,
            details=details)
+    # Nobody is told twice: the actor knows, and ``told`` (e.g. a vote's electors) had a
+    # notice of their own about this step.
+    skip = {actor.id} if actor is not None else set()
     notify(follower_ids(topic.id), t.kind, notice_params(topic, note), topic_url(topic),
-           skip=[actor.id] if actor is not None else [])
+           skip=skip | set(context.get("told", ())))
     return step
 
 
@@ -297,7 +300,7 @@ LIFECYCLE: tuple[Transition, ...] = (
         guard="consult.halls.minutes:minutes_no_action", effect=_keep_reason),
     Transition(
         "open_vote", frozenset({Stage.DELIBERATING}), Stage.VOTING, _l("Open a vote"),
-        _l("Voting on “%(title)s” is open."),
+        _l("A vote on “%(title)s” is announced: its page says when voting opens and closes."),
         permission="topic.manage", guard="consult.votes.service:minutes_resolved_a_vote"),
     Transition(
         "cancel_vote", frozenset({Stage.VOTING}), Stage.VOTING, _l("Cancel the vote"),

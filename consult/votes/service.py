@@ -155,8 +155,8 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
     if vote.electorate_size == 0:
         raise Refused(_l("Nobody in this area can vote in this electorate; choose another "
                            "area or electorate."), "scope")
-    electors = db.session.scalars(select(ElectorMember.user_id).distinct()
-                                  .where(ElectorMember.vote_id == vote.id))
+    electors = list(db.session.scalars(select(ElectorMember.user_id).distinct()
+                                       .where(ElectorMember.vote_id == vote.id)))
     if opens_now:
         notify(electors, "vote.opened", notice_params(vote), vote_url(vote),
                dedup_key=opened_key(vote))
@@ -169,8 +169,8 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
         "area_total": str(vote.area_total), "rerun": rerun,
         "announced_at": vote.announced_at.isoformat(),
         "opens_at": vote.opens_at.isoformat(), "closes_at": vote.closes_at.isoformat()})
-    if not rerun:
-        lifecycle.apply(actor, topic, "open_vote")
+    if not rerun:  # followers who are electors had their own notice just now
+        lifecycle.apply(actor, topic, "open_vote", told=electors)
     return vote
 
 
@@ -761,14 +761,15 @@ def cancel_vote(actor, vote: Vote, reason: str) -> Vote:
     _lock(vote)  # a close or a ballot waits, then sees the vote cancelled
     if (why := vote_may_be_cancelled(topic, {"vote": vote})) is not None:
         raise Refused(why)
-    # The topic's timeline and audit log (topic.cancel_vote, with the reason); its followers.
-    lifecycle.apply(actor, topic, "cancel_vote", reason=reason, vote=vote)
+    electors = list(db.session.scalars(select(ElectorMember.user_id).distinct()
+                                       .where(ElectorMember.vote_id == vote.id)))
+    # The topic's timeline and audit log (topic.cancel_vote, with the reason); its followers
+    # who are not electors (the electors are told below).
+    lifecycle.apply(actor, topic, "cancel_vote", reason=reason, vote=vote, told=electors)
     vote.cancelled_at = utcnow()
     vote.cancelled_by_id = actor.id
     vote.cancel_reason = reason
     db.session.flush()
-    electors = db.session.scalars(select(ElectorMember.user_id).distinct()
-                                  .where(ElectorMember.vote_id == vote.id))
     notify(electors, "vote.cancelled", {**notice_params(vote), "reason": reason},
            vote_url(vote), dedup_key=f"vote-{vote.id}-cancelled")
     record("vote.cancel", vote, actor=actor, community_id=topic.community_id, details={

@@ -175,3 +175,26 @@ def test_the_notices_are_translated(estate, client):
         with force_locale("zh_Hans"):
             assert "投票" in render("vote.opened", params)
             assert "尚未投票" in render("vote.closing_soon", params)
+
+
+def test_a_follower_who_is_an_elector_is_told_once(estate):
+    """The electors' notice replaces the followers' one for them; other followers get the
+    topic's, which says the vote is announced (it may open days later)."""
+    from consult.topics.models import Follow
+
+    c, topic, people = estate
+    for name in ("王", "tenant"):
+        db.session.add(Follow(topic_id=topic.id, user_id=people[name].id))
+    db.session.commit()
+    open_(estate)
+    assert sent("vote.announced").get(people["王"].id) == 1
+    stage = dict(db.session.execute(
+        select(Notification.user_id, Notification.kind)
+        .where(Notification.kind.like("topic.%"))).all())
+    assert people["王"].id not in stage  # an elector: one notice, the vote's
+    assert stage.get(people["tenant"].id) is not None  # a follower who is not an elector
+    note = db.session.scalar(select(Notification).where(
+        Notification.user_id == people["tenant"].id, Notification.kind.like("topic.%")))
+    from consult.notifications import kinds
+
+    assert "is announced" in kinds.render(note.kind, note.params)
