@@ -19,9 +19,10 @@ def mode() -> str:
     return "none" if current_app.config.get("ENV_NAME") == "production" else "log"
 
 
-def send(to: str, text: str, *, purpose: str) -> bool:
+def send(to: str, text: str, *, purpose: str, code: bool = False) -> bool:
     """Send ``text`` to ``to`` (a normalised phone number or e-mail address). Returns whether
-    it left; ``purpose`` names the kind of message in the log (never the text in production)."""
+    it left; ``purpose`` names the kind of message in the log (never the text in production).
+    ``code`` marks a one-time code: it goes at once, even in quiet hours."""
     if mode() == "none":
         current_app.logger.error("%s-NOT-SENT %s: no SMS or e-mail sender is set up.",
                                  LOG_PREFIX, purpose)
