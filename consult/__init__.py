@@ -60,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.outcomes.views import bp as outcomes_bp
     from consult.activation.views import bp as activation_bp
     from consult.grids.views import bp as grids_bp
+    from consult.jobs import schedule as _schedule  # noqa: F401 (registers the scheduled jobs)
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)

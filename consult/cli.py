@@ -62,3 +62,6 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from consult.jobs.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)

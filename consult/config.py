@@ -74,6 +74,8 @@ def load_config(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(
             env.get("DATABASE_URL") or _default_sqlite_url(instance_path)
         ),
+        # Where background jobs run without Redis: "after-response" (default) or "now".
+        "JOBS_INLINE": env.get("JOBS_INLINE", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # Uploads are rosters of a few thousand rows; 8 MiB is generous and bounds abuse.
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,

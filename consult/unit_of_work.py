@@ -31,6 +31,7 @@ from consult.refusals import Refused
 WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _REFUSED = "_unit_refused"
 _KEEP = "_unit_keep"
+_AFTER_RESPONSE = "_unit_after_response"
 
 
 def refused(error: Refused | None = None, form=None, *, top: str = "flash") -> None:
@@ -81,6 +82,15 @@ def _commits(status: int) -> bool:
     return request.method in WRITING_METHODS and status < 400 and not g.get(_REFUSED)
 
 
+def after_response(function) -> None:
+    """Call ``function`` once the current request's answer has been sent (background work
+    without a queue); outside a request, call it now."""
+    if has_request_context():
+        g.setdefault(_AFTER_RESPONSE, []).append(function)
+    else:
+        function()
+
+
 def finish(response):
     """Commit or roll back the request's unit of work (an ``after_request`` hook)."""
     try:
@@ -91,6 +101,8 @@ def finish(response):
     finally:
         g.pop(_REFUSED, None)
         g.pop(_KEEP, None)
+    for function in g.pop(_AFTER_RESPONSE, []):
+        response.call_on_close(function)
     return response
 
 

@@ -47,6 +47,8 @@ passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 def base_config(url: str) -> dict:
     return {
         "TESTING": True,
+        # Background jobs run as soon as the work that queued them commits.
+        "JOBS_INLINE": "now",
         "SECRET_KEY": "test-secret",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
