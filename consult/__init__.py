@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.activation.views import bp as activation_bp
     from consult.grids.views import bp as grids_bp
     from consult.jobs import schedule as _schedule  # noqa: F401 (registers the scheduled jobs)
+    from consult.messages.views import bp as messages_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(activation_bp)
     app.register_blueprint(grids_bp)
+    app.register_blueprint(messages_bp)
     from consult.api import bp as api_bp, devices_bp
 
     app.register_blueprint(api_bp)

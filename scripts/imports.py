@@ -240,7 +240,26 @@ LAYERS = {
     "consult.clock": "base",
     "consult.http": "base",  # what a request says about its reader
     "consult.tries": "service",  # wrong tries counted in the rate-limit storage, then a pause
-    "consult.delivery": "base",  # short messages to a phone or e-mail (the log until a sender)
+    "consult.delivery": "service",  # short messages to a phone or e-mail: into the outbox
+    "consult.jobs": "service",  # background jobs: enqueue, job
+    "consult.jobs.models": "models",
+    "consult.jobs.service": "service",
+    "consult.jobs.schedule": "service",  # the scheduled jobs, one list for cron and RQ
+    "consult.jobs.cli": "cli",
+    "consult.messages": "base",  # docstring only
+    "consult.messages.errors": "base",  # SendFailed, raised by every channel
+    "consult.messages.models": "models",
+    "consult.messages.rules": "rules",  # categories, quiet hours, backoff: pure
+    "consult.messages.channels": "service",  # which channels are on; hands a message over
+    "consult.messages.service": "service",
+    "consult.messages.forms": "forms",
+    "consult.messages.views": "views",
+    "consult.messages.email": "base",  # SMTP transport and MIME building
+    "consult.messages.sms": "base",  # the SMS provider chosen by SMS_PROVIDER
+    "consult.messages.sms.base": "base",
+    "consult.messages.sms.rules": "rules",
+    "consult.messages.sms.log": "base",
+    "consult.messages.sms.aliyun": "base",
     "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type
     "consult.unit_of_work": "base",  # the one place that commits a request or a command

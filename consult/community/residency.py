@@ -24,6 +24,8 @@ from consult.community.rules import (
     MIN_MISMATCH_REASON, RosterCheck, RosterOwner, needs_reason, roster_check,
 )
 from consult.extensions import db
+from consult.notifications.kinds import register
+from consult.notifications.service import notify
 from consult.permissions import check, community_id_of, forget_memberships, membership
 from consult.refusals import Refused
 
@@ -89,6 +91,11 @@ def request_residency(user, unit: Unit, relation: str, note: str = "") -> Reside
     return existing
 
 
+register("residency.verified", _l("Your home %(home)s is verified: you can now take part in "
+                                  "its community's topics and votes."))
+register("residency.refused", _l("Your request for %(home)s was refused: %(reason)s"))
+
+
 def decide(actor, residency: Residency, verify: bool, reason: str = "") -> None:
     """Verify or refuse a pending request. A refusal must say why; the resident sees it."""
     if refusal := check(actor, "residency.decide", residency):
@@ -122,6 +129,9 @@ def decide(actor, residency: Residency, verify: bool, reason: str = "") -> None:
         details["against_roster"] = True
     record("residency.verify" if verify else "residency.refuse", residency, actor=actor,
            community_id=community_id_of(residency), details=details)
+    notify([residency.user_id], "residency.verified" if verify else "residency.refused",
+           {"home": residency.unit.label, "reason": residency.refusal_reason},
+           "/me/residency")
     forget_memberships()
 
 

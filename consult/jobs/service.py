@@ -122,6 +122,13 @@ def run_now(name: str, params: dict | None = None, *, app=None, final: bool = Tr
             return False
 
 
+def checkpoint() -> None:
+    """Inside a job: keep what it did so far (commit), before a step that must not be undone
+    by a later failure, e.g. claiming a message before asking the network to send it. Jobs are
+    their own units of work; this is their one commit besides the end."""
+    db.session.commit()
+
+
 def _keep_failure(name: str, params: dict, error: Exception, attempts: int = 1) -> None:
     try:
         db.session.add(JobFailure(name=name, params=params, attempts=attempts,

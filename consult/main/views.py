@@ -8,6 +8,7 @@ from consult.accounts.forms import EmptyForm
 from consult.community import queries
 from consult.community.residency import residencies_of
 from consult.i18n import LANG_COOKIE, LANGUAGES
+from consult.messages.service import remember_language
 from consult.main import readiness
 from consult.topics import queries as topic_queries
 from consult.votes.service import votes_to_cast
@@ -45,6 +46,8 @@ def set_language():
     if form.validate_on_submit() and lang in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="Lax", httponly=True,
                             secure=request.is_secure)
+        if current_user.is_authenticated:  # SMS and e-mail are written in it too
+            remember_language(current_user.id, lang)
     return response
 
 

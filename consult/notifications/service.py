@@ -31,19 +31,28 @@ def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: 
              "dedup_key": dedup_key, "created_at": now} for uid in targets]
     table = Notification.__table__
     if dedup_key is None:
-        db.session.execute(table.insert(), rows)
+        ids = list(db.session.scalars(table.insert().returning(table.c.id), rows))
+        _to_channels(ids)
         return len(rows)
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Count what RETURNING gives back: psycopg reports no rowcount for this statement.
     # In slices: one multi-row VALUES statement may carry only so many parameters (SQLite).
-    inserted = 0
+    ids = []
     for start in range(0, len(rows), DEDUP_SLICE):
-        inserted += len(db.session.execute(
+        ids += db.session.scalars(
             insert(table).values(rows[start:start + DEDUP_SLICE])
             .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
-            .returning(table.c.id)).all())
-    return inserted
+            .returning(table.c.id)).all()
+    _to_channels(ids)
+    return len(ids)
+
+
+def _to_channels(ids: list[int]) -> None:
+    """Those who want a kind at once get an SMS or e-mail too (after the commit, as jobs)."""
+    from consult.messages.service import notifications_queued
+
+    notifications_queued(ids)
 
 
 def unread_count_query(user_id):
