@@ -11,6 +11,9 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from consult.messages.sms import DEFAULT_ENDPOINT as SMS_DEFAULT_ENDPOINT
+from consult.messages.sms import check_settings as check_sms_settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # A session-signing key must not be guessable: 32 characters is 128+ bits from token_hex(16).
 MIN_SECRET_KEY_LENGTH = 32
@@ -40,6 +43,30 @@ def public_url_setting(value: str | None, production: bool) -> str:
     if production and parts.scheme != "https":
         raise RuntimeError("PUBLIC_URL must use https when CONSULT_ENV=production")
     return value.rstrip("/")
+
+
+def sms_settings(env, production: bool) -> dict:
+    """The SMS (短信) settings (consult/messages/sms/): which provider, its credentials, the
+    signature and the two templates. ``aliyun`` with one of them missing, or an unknown
+    provider, stops the app at start."""
+    settings = {
+        # log (development: the app's log), aliyun, or unset: log, and no SMS in production.
+        "SMS_PROVIDER": env.get("SMS_PROVIDER", "").strip().lower(),
+        "SMS_ACCESS_KEY_ID": env.get("SMS_ACCESS_KEY_ID", "").strip(),
+        "SMS_ACCESS_KEY_SECRET": env.get("SMS_ACCESS_KEY_SECRET", "").strip(),
+        # The approved signature (签名) shown as 【...】 before every message, e.g. 社区议事.
+        "SMS_SIGN_NAME": env.get("SMS_SIGN_NAME", "").strip(),
+        # The provider's codes of our two templates: one-time codes (${code}), notices (${text}).
+        "SMS_TEMPLATE_CODE": env.get("SMS_TEMPLATE_CODE", "").strip(),
+        "SMS_TEMPLATE_NOTICE": env.get("SMS_TEMPLATE_NOTICE", "").strip(),
+        "SMS_ENDPOINT": env.get("SMS_ENDPOINT", "").strip() or SMS_DEFAULT_ENDPOINT,
+        "SMS_TIMEOUT": env.get("SMS_TIMEOUT", "10").strip(),
+        "ENV_NAME": "production" if production else "development",
+    }
+    check_sms_settings(settings)
+    settings["SMS_TIMEOUT"] = float(settings["SMS_TIMEOUT"] or 10)
+    del settings["ENV_NAME"]
+    return settings
 
 
 def _default_sqlite_url(instance_path: str) -> str:
@@ -134,6 +161,7 @@ def load_config(instance_path: str) -> dict:
         "COMMENT_FLOOD_CHECK": env.get("COMMENT_FLOOD_CHECK", "1") != "0",
         # The page benchmark reads an X-Query-Count header; never on in production.
         "QUERY_COUNT_HEADER": env.get("QUERY_COUNT_HEADER", "0") == "1" and not production,
+        **sms_settings(env, production),
     }
 
 

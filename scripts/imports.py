@@ -368,6 +368,13 @@ LAYERS = {
     "consult.notifications.kinds": "rules",  # the words of each kind
     "consult.notifications.service": "service",
     "consult.notifications.views": "views",
+    # messages that leave the site: e-mail and SMS
+    "consult.messages": "base",  # docstring only
+    "consult.messages.errors": "base",  # SendFailed, the one error a channel raises
+    "consult.messages.sms": "base",  # chooses the SMS provider from the settings
+    "consult.messages.sms.base": "base",  # the provider interface and the log backend
+    "consult.messages.sms.aliyun": "base",  # Alibaba Cloud SMS over HTTPS
+    "consult.messages.sms.rules": "rules",  # segments and opt-out words, pure
     # outcomes
     "consult.outcomes": "base",  # empty package
     "consult.outcomes.models": "models",

@@ -24,7 +24,10 @@ from consult.config import PROJECT_ROOT, normalise_database_url
 from consult.database import NOT_COUNTED
 from consult.extensions import db
 
-pytest_plugins = ["tests.redis_server"]  # the redis_server and redis_url fixtures
+pytest_plugins = [
+    "tests.redis_server",  # the redis_server and redis_url fixtures
+    "tests.sms_server",  # sms_server (a local stand-in for the SMS provider) and sms_app_config
+]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
