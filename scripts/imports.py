@@ -246,8 +246,6 @@ LAYERS = {
     "consult.jobs.service": "service",
     "consult.jobs.schedule": "service",  # the scheduled jobs, one list for cron and RQ
     "consult.jobs.cli": "cli",
-    "consult.messages": "base",  # docstring only
-    "consult.messages.errors": "base",  # SendFailed, raised by every channel
     "consult.messages.models": "models",
     "consult.messages.rules": "rules",  # categories, quiet hours, backoff: pure
     "consult.messages.channels": "service",  # which channels are on; hands a message over
@@ -255,11 +253,6 @@ LAYERS = {
     "consult.messages.forms": "forms",
     "consult.messages.views": "views",
     "consult.messages.email": "base",  # SMTP transport and MIME building
-    "consult.messages.sms": "base",  # the SMS provider chosen by SMS_PROVIDER
-    "consult.messages.sms.base": "base",
-    "consult.messages.sms.rules": "rules",
-    "consult.messages.sms.log": "base",
-    "consult.messages.sms.aliyun": "base",
     "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type
     "consult.unit_of_work": "base",  # the one place that commits a request or a command

@@ -253,11 +253,9 @@ def sms_text(text: str, link: str, *, broadcast: bool) -> str:
     from consult.messages.sms import rules as sms
 
     tail = f" {link}"
-    room = sms.ROOM_ONE_SEGMENT - len(channels.sign_name()) - 2 - len(tail)
-    if broadcast:
-        room -= len(sms.OPT_OUT) + 1
-    words = sms.shorten(text, max(room, 20))
-    body = words + tail
+    opt_out = f" {sms.OPT_OUT}" if broadcast else ""
+    room = sms.room_left(tail + opt_out, channels.sign_name())
+    body = sms.shorten(text, max(room, 20)) + tail
     return sms.with_opt_out(body) if broadcast else body
 
 

@@ -99,10 +99,20 @@ def on_redis(app, redis_url):
 
 
 def _work(app):
+    """What ``flask jobs worker --burst`` does, in this process."""
     from rq import SimpleWorker
 
+    class Worker(SimpleWorker):
+        # The worker's command channel (pub/sub, for "stop this worker" from outside) takes a
+        # minute to close in a test process; jobs do not use it.
+        def subscribe(self):
+            pass
+
+        def unsubscribe(self):
+            pass
+
     queue = service._rq_queue(app)
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    Worker([queue], connection=queue.connection).work(burst=True)
 
 
 def test_with_redis_a_job_waits_in_the_queue_for_a_worker(app, on_redis):
