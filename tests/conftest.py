@@ -24,7 +24,8 @@ from consult.config import PROJECT_ROOT, normalise_database_url
 from consult.database import NOT_COUNTED
 from consult.extensions import db
 
-pytest_plugins = ["tests.redis_server"]  # the redis_server and redis_url fixtures
+# The redis_server and redis_url fixtures; the smtp_server fixture and mail_config().
+pytest_plugins = ["tests.redis_server", "tests.smtp_server"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
