@@ -69,6 +69,92 @@ def sms_settings(env, production: bool) -> dict:
     return settings
 
 
+# Flask-Mail's names for the SMTP settings (consult/messages/email.py sends with them).
+MAIL_PORT_PLAIN = 25
+MAIL_PORT_SSL = 465
+MAIL_TIMEOUT_DEFAULT = 10.0
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _mail_switch(env, name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise RuntimeError(f"{name} must be 1 or 0 (true or false), not {value!r}")
+
+
+def mail_sender_address(value: str):
+    """The one address (an ``email.headerregistry.Address``) in ``MAIL_DEFAULT_SENDER``, which
+    may be a bare address or ``社区议事 <noreply@example.org>``; None when it is not one."""
+    from email import policy
+
+    if not value or "\r" in value or "\n" in value:
+        return None
+    try:
+        header = policy.default.header_factory("From", value)
+    except (ValueError, IndexError):
+        return None
+    addresses = header.addresses
+    if len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+        return None
+    return addresses[0]
+
+
+def mail_settings(env) -> dict:
+    """The ``MAIL_*`` settings: without ``MAIL_SERVER`` no e-mail is sent. Contradictory or
+    unreadable values stop the app at start, not at the first message."""
+    server = env.get("MAIL_SERVER", "").strip()
+    use_tls = _mail_switch(env, "MAIL_USE_TLS")
+    use_ssl = _mail_switch(env, "MAIL_USE_SSL")
+    if use_tls and use_ssl:
+        raise RuntimeError("MAIL_USE_TLS and MAIL_USE_SSL cannot both be on: use MAIL_USE_SSL "
+                           "for a server that speaks TLS from the start (port 465), or "
+                           "MAIL_USE_TLS for STARTTLS on a plain connection (port 587 or 25)")
+    port_text = env.get("MAIL_PORT", "").strip()
+    if not port_text:
+        port = MAIL_PORT_SSL if use_ssl else MAIL_PORT_PLAIN
+    elif port_text.isdigit() and 0 < int(port_text) < 65536:
+        port = int(port_text)
+    else:
+        raise RuntimeError(f"MAIL_PORT must be a port number (1 to 65535), not {port_text!r}")
+    timeout_text = env.get("MAIL_TIMEOUT", "").strip()
+    try:
+        timeout = float(timeout_text) if timeout_text else MAIL_TIMEOUT_DEFAULT
+    except ValueError:
+        timeout = 0.0
+    if not 0 < timeout <= 600:
+        raise RuntimeError(f"MAIL_TIMEOUT must be a number of seconds (above 0, at most 600), "
+                           f"not {timeout_text!r}")
+    sender = env.get("MAIL_DEFAULT_SENDER", "").strip()
+    if server and not sender:
+        raise RuntimeError("MAIL_DEFAULT_SENDER must be set when MAIL_SERVER is set (for "
+                           "example noreply@example.org): every e-mail is sent from it")
+    if sender and mail_sender_address(sender) is None:
+        raise RuntimeError(f"MAIL_DEFAULT_SENDER must be one e-mail address, like "
+                           f"noreply@example.org or 社区议事 <noreply@example.org>, not {sender!r}")
+    username = env.get("MAIL_USERNAME", "")
+    password = env.get("MAIL_PASSWORD", "")
+    if password and not username:
+        raise RuntimeError("MAIL_PASSWORD is set but MAIL_USERNAME is not: set both to log in "
+                           "to the mail server, or neither")
+    if not (username + password).isascii():
+        raise RuntimeError("MAIL_USERNAME and MAIL_PASSWORD must be ASCII: SMTP logins send "
+                           "them as they are")
+    return {
+        "MAIL_SERVER": server,
+        "MAIL_PORT": port,
+        "MAIL_USE_TLS": use_tls,
+        "MAIL_USE_SSL": use_ssl,
+        "MAIL_USERNAME": username,
+        "MAIL_PASSWORD": password,
+        "MAIL_DEFAULT_SENDER": sender,
+        "MAIL_TIMEOUT": timeout,
+    }
+
+
 def _default_sqlite_url(instance_path: str) -> str:
     return "sqlite:///" + os.path.join(instance_path, "consult.sqlite3")
 
@@ -162,6 +248,10 @@ def load_config(instance_path: str) -> dict:
         # The page benchmark reads an X-Query-Count header; never on in production.
         "QUERY_COUNT_HEADER": env.get("QUERY_COUNT_HEADER", "0") == "1" and not production,
         **sms_settings(env, production),
+
+
+        # E-mail over SMTP (consult/messages/email.py); MAIL_SERVER unset: no e-mail.
+        **mail_settings(env),
     }
 
 

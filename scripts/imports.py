@@ -355,6 +355,10 @@ LAYERS = {
     "consult.main": "base",  # empty package
     "consult.main.readiness": "queries",  # what /readyz checks
     "consult.main.views": "views",
+    # messages that leave the site: e-mail and SMS
+    "consult.messages": "base",  # docstring only
+    "consult.messages.errors": "base",  # SendFailed, the one error of every channel
+    "consult.messages.email": "base",  # building e-mail and sending it over SMTP
     # notifications
     "consult.notifications": "base",  # docstring only
     "consult.notifications.models": "models",

@@ -27,6 +27,7 @@ from consult.extensions import db
 pytest_plugins = [
     "tests.redis_server",  # the redis_server and redis_url fixtures
     "tests.sms_server",  # sms_server (a local stand-in for the SMS provider) and sms_app_config
+    "tests.smtp_server",  # smtp_server (a real SMTP server on a local port) and mail_config()
 ]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
