@@ -358,7 +358,6 @@ LAYERS = {
     # messages that leave the site: e-mail and SMS
     "consult.messages": "base",  # docstring only
     "consult.messages.errors": "base",  # SendFailed, the one error of every channel
-    "consult.messages.email": "base",  # building e-mail and sending it over SMTP
     # notifications
     "consult.notifications": "base",  # docstring only
     "consult.notifications.models": "models",
@@ -366,8 +365,6 @@ LAYERS = {
     "consult.notifications.service": "service",
     "consult.notifications.views": "views",
     # messages that leave the site: e-mail and SMS
-    "consult.messages": "base",  # docstring only
-    "consult.messages.errors": "base",  # SendFailed, the one error a channel raises
     "consult.messages.sms": "base",  # chooses the SMS provider from the settings
     "consult.messages.sms.base": "base",  # the provider interface and the log backend
     "consult.messages.sms.aliyun": "base",  # Alibaba Cloud SMS over HTTPS

@@ -47,5 +47,6 @@ def send(message) -> str:
     from consult.messages import email
 
     built = email.build(message.to_address, message.subject, message.body, message.html,
-                        unsubscribe_url=message.unsubscribe_url or None)
+                        unsubscribe_url=message.unsubscribe_url or None,
+                        lang=message.language or "zh_Hans")
     return email.send(built)

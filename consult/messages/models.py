@@ -67,6 +67,7 @@ class OutboxMessage(db.Model):
     template: Mapped[str] = mapped_column(String(20), default="notice")  # SMS template
     params: Mapped[str] = mapped_column(Text, default="{}")  # SMS template parameters, JSON
     unsubscribe_url: Mapped[str] = mapped_column(String(400), default="")
+    language: Mapped[str] = mapped_column(String(10), default="zh_Hans")
     status: Mapped[str] = mapped_column(String(10), default=Status.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     not_before: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from datetime import datetime
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -219,7 +219,8 @@ def _notification_message(notification, user, settings, category, channel, now) 
         text = render(notification.kind, notification.params)
         row = {"dedup_key": f"n{notification.id}", "user_id": user.id, "channel": channel,
                "purpose": notification.kind[:40], "category": category, "created_at": now,
-               "not_before": now, "held_for_quiet_hours": False}
+               "not_before": now, "held_for_quiet_hours": False,
+               "language": settings.language}
         if channel == rules.SMS:
             body = sms_text(text, link, broadcast=rules.BY_KEY[category].broadcast)
             row.update(to_address=user.phone, body=body, template="notice",
@@ -243,8 +244,11 @@ def _subject(text: str) -> str:
 
 
 def _email_bodies(template: str, **context) -> dict:
-    return {"body": render_template(f"{template}.txt", **context),
-            "html": render_template(f"{template}.html", **context)}
+    """An e-mail's text and HTML, rendered without the site's request helpers (a job has no
+    request): the words come from the locale forced around the call."""
+    env = current_app.jinja_env
+    return {"body": env.get_template(f"{template}.txt").render(**context),
+            "html": env.get_template(f"{template}.html").render(**context)}
 
 
 def sms_text(text: str, link: str, *, broadcast: bool) -> str:
@@ -267,7 +271,8 @@ def _insert(rows: list[dict]) -> int:
     table = OutboxMessage.__table__
     defaults = {"subject": "", "body": "", "html": "", "template": "notice", "params": "{}",
                 "unsubscribe_url": "", "status": Status.PENDING.value, "attempts": 0,
-                "last_error": "", "provider_ref": "", "category": None, "user_id": None}
+                "last_error": "", "provider_ref": "", "category": None, "user_id": None,
+                "language": i18n.DEFAULT_LANGUAGE}
     rows = [{**defaults, **row} for row in rows]
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -445,7 +450,7 @@ def send_digests(now: datetime | None = None) -> int:
 def _digest_message(user, settings, items, channel, today, now) -> dict:
     row = {"dedup_key": f"d{user.id}:{today.isoformat()}", "user_id": user.id,
            "channel": channel, "purpose": "digest", "category": None, "created_at": now,
-           "not_before": now, "held_for_quiet_hours": False}
+           "not_before": now, "held_for_quiet_hours": False, "language": settings.language}
     with force_locale(settings.language):
         lines = [(render(n.kind, n.params), _link(n.url)) for n in items[:DIGEST_ITEMS]]
         more = max(len(items) - DIGEST_ITEMS, 0)

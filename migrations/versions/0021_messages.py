@@ -58,6 +58,7 @@ def upgrade():
         sa.Column('template', sa.String(length=20), nullable=False),
         sa.Column('params', sa.Text(), nullable=False),
         sa.Column('unsubscribe_url', sa.String(length=400), nullable=False),
+        sa.Column('language', sa.String(length=10), nullable=False),
         sa.Column('status', sa.String(length=10), nullable=False),
         sa.Column('attempts', sa.Integer(), nullable=False),
         sa.Column('not_before', sa.DateTime(), nullable=False),

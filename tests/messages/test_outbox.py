@@ -163,14 +163,15 @@ def test_an_administrator_sees_a_failed_message_and_sends_it_again(app, client, 
     db.session.commit()
     monkeypatch.setattr(channels, "send", lambda m: (_ for _ in ()).throw(
         SendFailed("The number does not exist.", retry=False, code="isv.MOBILE_NUMBER_ILLEGAL")))
-    _tell(person)
+    with frozen(_beijing(10)):
+        _tell(person)
     [message] = _outbox()
     assert message.status == "failed"
     page = login(admin).get("/admin/messages").get_data(as_text=True)
     assert "138****8018" in page and "isv.MOBILE_NUMBER_ILLEGAL" in page
-    monkeypatch.undo()
-    monkeypatch.setitem(app.config, "SMS_PROVIDER", "log")
-    answer = login(admin).post(f"/admin/messages/{message.id}/retry")
+    monkeypatch.undo()  # the provider takes it now
+    with frozen(_beijing(10, 5)):
+        answer = login(admin).post(f"/admin/messages/{message.id}/retry")
     assert answer.status_code == 302
     [message] = _outbox()
     assert message.status == "sent"
