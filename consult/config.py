@@ -220,6 +220,9 @@ def load_config(instance_path: str) -> dict:
         # Per address (nobody is logged in yet), then per user (consult/ratelimits.py).
         "REGISTER_RATE_LIMIT": env.get("REGISTER_RATE_LIMIT", "10 per hour"),
         "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per hour"),
+        # Changing the phone number (consult/accounts/phone.py): tries per user (each checks the
+        # password); the codes sent are limited per number and account by the code itself.
+        "PHONE_CHANGE_RATE_LIMIT": env.get("PHONE_CHANGE_RATE_LIMIT", "10 per hour"),
         # Activation codes (consult/activation/service.py): tries per address, and per phone or
         # e-mail this many wrong codes pause activating for this many minutes. A code is valid
         # for ACTIVATION_CODE_DAYS.

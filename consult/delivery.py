@@ -25,6 +25,13 @@ def mode() -> str:
     return "none" if current_app.config.get("ENV_NAME") == "production" else "log"
 
 
+def sms_configured() -> bool:
+    """Whether an SMS provider is set up (``SMS_PROVIDER``, any value, "log" included). One-time
+    codes by SMS (password reset by code, activation codes by message) are on exactly then;
+    without one the site works with links and printed letters as before."""
+    return bool(current_app.config.get("SMS_PROVIDER"))
+
+
 def send(to: str, text: str, *, purpose: str, code: bool | str = False) -> bool:
     """Send ``text`` to ``to`` (a normalised phone number or e-mail address). Returns whether
     it will leave; ``purpose`` names the kind of message in the log (never the text in

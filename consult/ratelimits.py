@@ -59,6 +59,9 @@ register_limit = limiter.limit(_setting("REGISTER_RATE_LIMIT"), methods=["POST"]
                                key_func=get_remote_address)
 reset_request_limit = limiter.limit(_setting("PASSWORD_RESET_RATE_LIMIT"), methods=["POST"],
                                     key_func=get_remote_address)
+# Changing the phone number: tries per user (each checks the password and may send a code).
+phone_change_limit = limiter.limit(_setting("PHONE_CHANGE_RATE_LIMIT"), methods=["POST"],
+                                   key_func=user_or_address)
 # Activation codes tried per address: one budget for the activation page and the API (the
 # count of wrong codes per phone or e-mail is consult/activation/service.py's).
 activation_limit = limiter.shared_limit(_setting("ACTIVATION_RATE_LIMIT"), scope="activation",
@@ -94,6 +97,8 @@ def _why() -> str:
                                     "a short time."),
         "accounts.forgot_password": _("Several password reset links were asked for from this "
                                       "address in a short time."),
+        "accounts.change_phone": _("You have asked several times to change your phone number "
+                                   "in a short time."),
         "activation.activate_post": _("Several activation codes were tried from this address in a "
                                  "short time."),
     }

@@ -279,6 +279,8 @@ LAYERS = {
     "consult.accounts.sessions": "service",
     "consult.accounts.signup": "service",  # registering with a confirmation code  # logging out of every browser and app
     "consult.accounts.service": "service",
+    "consult.accounts.phonecodes": "service",  # six-digit codes by SMS (reset, new phone)
+    "consult.accounts.phone": "service",  # changing the phone number with a code
     "consult.accounts.forms": "forms",
     "consult.accounts.views": "views",
     # admin

@@ -80,3 +80,32 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     password = _new_password(_l("New password"))
     confirm = _password_again(_l("New password again"))
+
+
+def _code_field() -> StringField:
+    return StringField(_l("Code"), validators=[DataRequired(_l("Enter the code we sent.")),
+                                               Length(max=20, message=_l(
+                                                   "At most %(max)d characters."))],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                  "maxlength": 12})
+
+
+class ResetCodeForm(FlaskForm):
+    """A new password with the code sent by SMS."""
+    code = _code_field()
+    password = _new_password(_l("New password"))
+    confirm = _password_again(_l("New password again"))
+
+
+class ChangePhoneForm(FlaskForm):
+    phone = TelField(_l("New mobile phone"),
+                     validators=[DataRequired(_l("Enter the new phone number.")),
+                                 Length(max=20, message=_l("At most %(max)d characters."))],
+                     render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    password = PasswordField(_l("Current password"),
+                             validators=[DataRequired(_l("Enter your password."))],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class PhoneCodeForm(FlaskForm):
+    code = _code_field()

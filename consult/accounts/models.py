@@ -130,6 +130,11 @@ class RegistrationCode(db.Model):
     the answer is the same: its owner is told someone tried, and no code opens it."""
 
     __tablename__ = "registration_codes"
+    # The codes sent to one phone or address are counted (consult/accounts/signup.py's limits).
+    __table_args__ = (
+        Index("ix_registration_codes_phone_created", "phone", "created_at"),
+        Index("ix_registration_codes_email_created", "email", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -146,3 +151,32 @@ class RegistrationCode(db.Model):
 
     def __repr__(self) -> str:
         return f"<RegistrationCode {self.id}>"
+
+
+class PhoneCode(db.Model):
+    """A six-digit code sent by SMS for one purpose (see :mod:`consult.accounts.phonecodes`):
+    ``reset`` (choose a new password) or ``phone`` (prove a new phone number). Only an HMAC of
+    the code is stored. A row is made even when no code can work (``usable`` false: an unknown
+    number asking for a reset, a new number that belongs to another account), so that the answer
+    and the count of wrong tries are the same either way."""
+
+    __tablename__ = "phone_codes"
+    __table_args__ = (
+        Index("ix_phone_codes_phone_created", "phone", "created_at"),
+        Index("ix_phone_codes_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    # The account it is for; NULL for a reset asked for a number no account can log in with.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    phone: Mapped[str] = mapped_column(String(20))  # where the code (or the note) went
+    code_hash: Mapped[str] = mapped_column(String(64))
+    usable: Mapped[bool] = mapped_column(default=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<PhoneCode {self.id} {self.purpose}>"

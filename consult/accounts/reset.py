@@ -10,6 +10,12 @@ account's newest link and the password has not been changed another way. Using i
 password, ends a login lock and logs out every device (a new session token). It is marked used
 by one conditional UPDATE in the transaction that changes the password: of two uses at the same
 moment, one wins and the other is told the link was already used.
+
+When an SMS provider is set up (:func:`consult.delivery.sms_configured`), a phone number typed
+gets a six-digit code by SMS instead of a link (:func:`request_code`, :func:`use_code`; the
+codes are :mod:`.phonecodes`'). The answer is the same whether or not an account has the
+number: the page asks for the code either way, and for an unknown number no code works (and no
+message is sent). A used code ends like a used link.
 """
 from __future__ import annotations
 
@@ -19,16 +25,20 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
-from consult.accounts import lockout
-from consult.accounts.models import PasswordReset, User
+from consult import delivery
+from consult.accounts import lockout, phonecodes
+from consult.accounts.identity import normalise_phone
+from consult.accounts.models import PasswordReset, PhoneCode, User
 from consult.accounts.passwords import MIN_LENGTH, hash_password
 from consult.accounts.queries import find_by_identifier
 from consult.accounts.sessions import log_out_everywhere
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db
+from consult.refusals import Refused
 
 TOKEN_BYTES = 32
 DEFAULT_LIFETIME = timedelta(hours=1)
@@ -57,12 +67,13 @@ def lifetime() -> timedelta:
 
 
 def void_open_links(user: User, now: datetime | None = None) -> None:
-    """Links sent earlier stop working (a newer link, or the password changed)."""
+    """Links (and codes) sent earlier stop working (a newer link, or the password changed)."""
     db.session.execute(
         update(PasswordReset)
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None),
                PasswordReset.voided_at.is_(None))
         .values(voided_at=now or utcnow()).execution_options(synchronize_session=False))
+    phonecodes.void_for_user(phonecodes.RESET, user.id)  # and codes sent by SMS
 
 
 def request_link(identifier: str, *, now: datetime | None = None,
@@ -159,3 +170,56 @@ def deliver_reset_link(user: User, url: str) -> None:
                                  LOG_PREFIX, user.id)
         return
     current_app.logger.warning("%s for user %s (%s): %s", LOG_PREFIX, user.id, user.name, url)
+
+
+# --- a code by SMS instead of a link ----------------------------------------------------------
+
+def by_code(identifier: str) -> str | None:
+    """The phone number to send a code to instead of a link: when an SMS provider is set up and
+    what was typed is a phone number (whether or not an account has it), else ``None``."""
+    if not delivery.sms_configured() or "@" in (identifier or ""):
+        return None
+    return normalise_phone(identifier)
+
+
+def request_code(phone: str, *, now: datetime | None = None) -> PhoneCode:
+    """A code for the account that logs in with ``phone`` (normalised), sent by SMS. For a
+    number no account can log in with, a row that no code opens and no message: the page that
+    follows is the same. Refuses beyond the limits per phone number."""
+    now = now or utcnow()
+    phonecodes.check_limits(phonecodes.RESET, now, phone=phone, field="identifier")
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    usable = user is not None and user.can_log_in
+    row, code = phonecodes.issue(phonecodes.RESET, phone, now,
+                                 user_id=user.id if usable else None, usable=usable)
+    if usable:
+        delivery.send(phone, _(
+            "Consult: your code to choose a new password is %(code)s. It is valid for "
+            "%(minutes)d minutes. Do not give it to anyone.", code=code,
+            minutes=phonecodes.minutes()), purpose="password reset code", code=code)
+        record("account.password_reset_request", user, details={"code_id": row.id})
+    return row
+
+
+def use_code(row: PhoneCode, code: str, new_password: str, *,
+             now: datetime | None = None) -> User:
+    """Set a new password with the code sent by SMS: as :func:`use_link` does (the lock ends,
+    every device is logged out, other links and codes stop working). A wrong code uses up one
+    of the five tries; the caller keeps it although the request is refused."""
+    now = now or utcnow()
+    if row.purpose != phonecodes.RESET:
+        raise Refused(_l("This code cannot be used here."), "code")
+    phonecodes.verify(row, code, now)
+    if len(new_password or "") < MIN_LENGTH:
+        raise Refused(_l("The password must be at least %(n)d characters.", n=MIN_LENGTH),
+                      "password")
+    if not phonecodes.claim(row, now):
+        raise Refused(_l("This code was already used. Ask for a new one if you need to."),
+                      "code")
+    user = db.session.get(User, row.user_id)
+    user.password_hash = hash_password(new_password)
+    log_out_everywhere(user)
+    lockout.clear(user)
+    void_open_links(user, now)
+    record("account.password_reset", user, actor=user, details={"code_id": row.id})
+    return user

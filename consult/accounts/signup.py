@@ -5,8 +5,10 @@ the e-mail address); :func:`confirm` makes the account when the code comes back.
 :func:`start` is the same whether or not the phone or e-mail address belongs to someone already:
 then the code sent is replaced by a note to its owner ("someone tried to register with your
 number: log in or reset your password"), no code opens the row, and wrong codes are counted the
-same way. Codes are stored as an HMAC keyed by the app's secret, live 15 minutes, allow 5 tries
-and 3 sends.
+same way. Codes are stored as an HMAC keyed by the app's secret, live 10 minutes, allow 5 tries
+and 3 sends. At most :data:`PER_HOUR` codes an hour and :data:`PER_DAY` a day go to one phone
+number or e-mail address (counted from the stored rows, taken or not), beside the limit per
+client address of consult/ratelimits.py.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from consult import delivery
 from consult.accounts.identity import mask_email, mask_phone, normalise_email, normalise_phone
@@ -31,9 +33,11 @@ from consult.refusals import Refused
 from consult.urls import public_url
 
 CODE_DIGITS = 6
-LIFETIME = timedelta(minutes=15)
+LIFETIME = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 MAX_SENDS = 3
+PER_HOUR = 5
+PER_DAY = 10
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
@@ -74,6 +78,7 @@ def start(name: str, email: str, phone: str, password: str) -> RegistrationCode:
         raise Refused(_l("The password must be at least %(n)d characters.", n=MIN_LENGTH),
                       "password")
     now = utcnow()
+    check_limits(phone_norm, email_norm, now)
     row = RegistrationCode(name=name, email=email_norm, phone=phone_norm,
                            password_hash=hash_password(password), code_hash="", created_at=now,
                            expires_at=now + LIFETIME)
@@ -81,6 +86,29 @@ def start(name: str, email: str, phone: str, password: str) -> RegistrationCode:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _sent_since(since, *, phone: str | None = None, email: str | None = None) -> int:
+    """Codes (or notes in their place) sent since ``since`` by registrations with this phone
+    or e-mail address, resends included."""
+    column, value = (RegistrationCode.phone, phone) if phone else (RegistrationCode.email, email)
+    return db.session.scalar(select(func.coalesce(func.sum(RegistrationCode.sends), 0))
+                             .where(column == value, RegistrationCode.created_at > since)) or 0
+
+
+def check_limits(phone: str | None, email: str | None, now) -> None:
+    """Refuse one more code to a phone number or e-mail address that had :data:`PER_HOUR` in
+    the last hour or :data:`PER_DAY` in the last day. The count is of every registration, taken
+    or not, so the refusal does not tell whether an account has it."""
+    for field, who in (("phone", {"phone": phone}), ("email", {"email": email})):
+        if not next(iter(who.values())):
+            continue
+        if _sent_since(now - timedelta(hours=1), **who) >= PER_HOUR:
+            raise Refused(_l("Several codes were sent to this phone number or e-mail address "
+                             "in the last hour. Please wait an hour before trying again."), field)
+        if _sent_since(now - timedelta(days=1), **who) >= PER_DAY:
+            raise Refused(_l("Several codes were sent to this phone number or e-mail address "
+                             "today. Please try again tomorrow."), field)
 
 
 def _owners(row: RegistrationCode) -> dict[str, User]:
@@ -109,8 +137,9 @@ def _send_code(row: RegistrationCode) -> None:
     where = "phone" if to_phone else "email"
     if row.usable:
         delivery.send(_key(row), _(
-            "Consult: your registration code is %(code)s. It is valid for 15 minutes. Do not "
-            "give it to anyone.", code=code), purpose="registration code")
+            "Consult: your registration code is %(code)s. It is valid for %(minutes)d minutes. "
+            "Do not give it to anyone.", code=code, minutes=int(LIFETIME.total_seconds() // 60)),
+            purpose="registration code", code=code)
         return
     owner = owners.get(where)
     if owner is not None:
@@ -147,8 +176,10 @@ def resend(row: RegistrationCode) -> None:
     if row.sends >= MAX_SENDS:
         raise Refused(_l("No more codes can be sent for this registration. Please register "
                          "again later."))
+    now = utcnow()
+    check_limits(row.phone, row.email, now)
     row.sends += 1
-    row.expires_at = utcnow() + LIFETIME
+    row.expires_at = now + LIFETIME
     _send_code(row)
 
 

@@ -8,21 +8,26 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from consult import delivery, unit_of_work
-from consult.accounts import reset, signup
+from consult.accounts import phone, phonecodes, reset, signup
 from consult.accounts.forms import (
-    ChangePasswordForm, EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm,
-    RegistrationCodeForm, ResetPasswordForm,
+    ChangePasswordForm, ChangePhoneForm, EmptyForm, ForgotPasswordForm, LoginForm,
+    PhoneCodeForm, RegisterForm, RegistrationCodeForm, ResetCodeForm, ResetPasswordForm,
 )
+from consult.accounts.identity import mask_phone
 from consult.accounts.lockout import LoginRefused
-from consult.accounts.models import RegistrationCode
+from consult.accounts.models import PhoneCode, RegistrationCode
 from consult.accounts.service import authenticate, change_password
 from consult.extensions import db
-from consult.ratelimits import login_limit, register_limit, reset_request_limit
+from consult.ratelimits import (
+    login_limit, phone_change_limit, register_limit, reset_request_limit,
+)
 from consult.refusals import Refused
 from consult.urls import public_url, safe_next_url
 
 bp = Blueprint("accounts", __name__)
 REGISTRATION = "registration"  # the session key of a registration waiting for its code
+RESET_CODE = "reset_code"  # ... of a password reset waiting for its code by SMS
+PHONE_CODE = "phone_code"  # ... of a change of phone number waiting for its code
 
 
 def _start_session(user) -> None:
@@ -156,18 +161,105 @@ def forgot_password():
     form = ForgotPasswordForm()
     minutes = int(reset.lifetime().total_seconds() // 60)
     if form.validate_on_submit():
-        issued = reset.request_link(form.identifier.data)
-        # The link is flushed; it is committed when the request ends, a moment after it is
-        # sent. Should that commit fail, the page is an error and the link says it is not valid.
-        if issued is not None:
-            user, token = issued
-            reset.deliver_reset_link(
-                user, public_url("accounts.reset_password", token=token))
-        # The same answer whether or not an account has what was typed.
-        return render_template("accounts/forgot_password.html", form=None, sent=True,
-                               minutes=minutes)
+        to_phone = reset.by_code(form.identifier.data)
+        if to_phone is None:
+            issued = reset.request_link(form.identifier.data)
+            # The link is flushed; it is committed when the request ends, a moment after it is
+            # sent. Should that commit fail, the page is an error and the link says it is not
+            # valid.
+            if issued is not None:
+                user, token = issued
+                reset.deliver_reset_link(
+                    user, public_url("accounts.reset_password", token=token))
+            # The same answer whether or not an account has what was typed.
+            return render_template("accounts/forgot_password.html", form=None, sent=True,
+                                   minutes=minutes)
+        # A phone number with an SMS provider set up: a code instead of a link, and the code
+        # page whether or not an account has the number.
+        try:
+            row = reset.request_code(to_phone)
+        except Refused as error:
+            unit_of_work.refused(error, form)
+        else:
+            session[RESET_CODE] = row.id
+            return redirect(url_for(".reset_with_code"))
     return render_template("accounts/forgot_password.html", form=form, sent=False,
-                           minutes=minutes)
+                           minutes=minutes, sms=delivery.sms_configured())
+
+
+def _pending_code(key: str, purpose: str) -> PhoneCode | None:
+    row_id = session.get(key)
+    row = db.session.get(PhoneCode, row_id) if isinstance(row_id, int) else None
+    return row if row is not None and row.purpose == purpose and row.used_at is None else None
+
+
+@bp.route("/password/code", methods=["GET", "POST"])
+def reset_with_code():
+    """A new password with the code sent by SMS. The page reads the same whether or not an
+    account has the number (see consult/accounts/reset.py)."""
+    row = _pending_code(RESET_CODE, phonecodes.RESET)
+    if row is None:
+        flash(_("Start by typing your phone number: the code comes after."), "info")
+        return redirect(url_for(".forgot_password"))
+    form = ResetCodeForm()
+    if form.validate_on_submit():
+        try:
+            user = reset.use_code(row, form.code.data, form.password.data)
+        except Refused as error:
+            unit_of_work.keep(error, form)  # a wrong code uses up one of the five tries
+        else:
+            _start_session(user)
+            flash(_("Your new password is saved and you are logged in. Every other device "
+                    "has been logged out."), "success")
+            return redirect(url_for("main.home"))
+    response = make_response(render_template(
+        "accounts/reset_code.html", form=form, where=mask_phone(row.phone),
+        minutes=phonecodes.minutes(), delivery=delivery.mode()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- changing the phone number (更换手机号) ------------------------------------------------------
+
+@bp.route("/account/phone", methods=["GET", "POST"])
+@login_required
+@phone_change_limit
+def change_phone():
+    form = ChangePhoneForm()
+    if form.validate_on_submit():
+        try:
+            row = phone.request_change(current_user._get_current_object(), form.phone.data,
+                                       form.password.data)
+        except Refused as error:
+            unit_of_work.refused(error, form)
+        else:
+            session[PHONE_CODE] = row.id
+            return redirect(url_for(".confirm_phone"))
+    return render_template("accounts/phone.html", form=form,
+                           current=mask_phone(current_user.phone))
+
+
+@bp.route("/account/phone/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_phone():
+    row = _pending_code(PHONE_CODE, phonecodes.PHONE)
+    if row is None or row.user_id != current_user.id:
+        flash(_("Start by typing the new phone number: the code comes after."), "info")
+        return redirect(url_for(".change_phone"))
+    form = PhoneCodeForm()
+    if form.validate_on_submit():
+        try:
+            phone.confirm_change(current_user._get_current_object(), row, form.code.data)
+        except Refused as error:
+            unit_of_work.keep(error, form)  # a wrong code uses up one of the five tries
+        else:
+            session.pop(PHONE_CODE, None)
+            flash(_("Your phone number is changed to %(phone)s.",
+                    phone=mask_phone(current_user.phone)), "success")
+            return redirect(url_for(".password"))
+    return render_template("accounts/phone_confirm.html", form=form,
+                           where=mask_phone(row.phone), minutes=phonecodes.minutes(),
+                           delivery=delivery.mode())
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

@@ -137,8 +137,9 @@ class Issued:
 
 
 def channels() -> list[str]:
-    """The ways a code can reach owners: letters always; messages where a sender exists."""
-    return [LETTER] if delivery.mode() == "none" else [LETTER, MESSAGE]
+    """The ways a code can reach owners: letters always; messages where an SMS provider is
+    set up (:func:`consult.delivery.sms_configured`)."""
+    return [LETTER, MESSAGE] if delivery.sms_configured() else [LETTER]
 
 
 def issue(actor, scope: Scope, channel: str = LETTER) -> Issued:
@@ -206,7 +207,7 @@ def _send(scope: Scope, letter: Letter, issued: Issued) -> bool:
              community=scope.community.name, code=letter.code, link=letter.link,
              what=_("phone number") if letter.phone else _("e-mail address"),
              date=local_datetime(issued.expires_at, "short"))
-    return delivery.send(letter.phone or letter.email, text, purpose="activation")
+    return delivery.send(letter.phone or letter.email, text, purpose="activation", code=letter.code)
 
 
 def _owners_without_password(scope: Scope) -> dict[int, tuple[User, list[str]]]:

@@ -50,7 +50,7 @@ def _overview(community: Community, form: IssueForm, status: int = 200):
              for key in ("owners", "activated", "outstanding", "never")}
     return render_template("activation/overview.html", community=community, form=form,
                            rows=rows, total=total, days=service.lifetime().days,
-                           delivery=delivery.mode()), status
+                           sms=delivery.sms_configured()), status
 
 
 @bp.route("/communities/<int:community_id>/activation")

@@ -303,13 +303,13 @@ def queue_text(to: str, text: str, *, purpose: str, code: bool, code_value: str 
            "channel": channel, "to_address": to, "purpose": purpose[:40], "created_at": now,
            "not_before": now, "held_for_quiet_hours": False, "body": text}
     if channel == rules.SMS:
-        if code:
-            digits = "".join(ch for ch in text if ch.isdigit())
-            row.update(template="code",
-                       params=json.dumps({"code": code_value or _code_in(text) or digits}))
+        short_code = code_value or _code_in(text)
+        if code and short_code.isdigit() and 4 <= len(short_code) <= 6:
+            # The provider's verification-code template takes 4 to 6 digits and nothing else.
+            row.update(template="code", params=json.dumps({"code": short_code}))
         else:
             row.update(template="notice", params=json.dumps({"text": text}, ensure_ascii=False))
-            held = rules.quiet_until(now)
+            held = None if code else rules.quiet_until(now)
             if held is not None:
                 row.update(not_before=held, held_for_quiet_hours=True)
     else:
@@ -319,9 +319,10 @@ def queue_text(to: str, text: str, *, purpose: str, code: bool, code_value: str 
 
 
 def _code_in(text: str) -> str:
+    """The six digits of a code in ``text``, when the caller did not pass the code itself."""
     import re
 
-    found = re.search(r"(?<![0-9A-Z])([0-9A-Z]{6,12})(?![0-9A-Z])", text)
+    found = re.search(r"(?<![0-9])([0-9]{6})(?![0-9])", text)
     return found.group(1) if found else ""
 
 

@@ -117,7 +117,8 @@ def test_a_grid_or_building_of_another_community_is_refused(w, client, login):
 
 
 def test_the_send_channel_sends_to_phones_and_e_mails_and_prints_the_rest(w, client, login,
-                                                                           caplog):
+                                                                           caplog, app):
+    app.config["SMS_PROVIDER"] = "log"  # delivery.sms_configured(): messages may be sent
     caplog.set_level(logging.WARNING)
     login(w.secretary)
     page = text(client.get(f"/communities/{w.community.id}/activation"))
@@ -137,8 +138,12 @@ def test_the_send_channel_sends_to_phones_and_e_mails_and_prints_the_rest(w, cli
     assert audit("activation.issue")[-1].details["sent"] == 7
 
 
-def test_without_a_sender_only_letters_are_offered(w, client, login, app):
-    app.config["ENV_NAME"] = "production"  # delivery.mode() == "none"
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_without_a_sender_only_letters_are_offered(w, client, login, app, env):
+    """Without an SMS provider (``SMS_PROVIDER`` unset) codes come on letters only, even in
+    development where other messages go to the log."""
+    app.config.pop("SMS_PROVIDER", None)
+    app.config["ENV_NAME"] = env
     login(w.secretary)
     page = text(client.get(f"/communities/{w.community.id}/activation"))
     assert "Send the code by SMS" not in page and "cannot send text messages" in page
