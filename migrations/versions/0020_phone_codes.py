@@ -2,7 +2,7 @@
 indexes to count the registration codes sent to one phone or address
 
 Revision ID: 0020_phone_codes
-Revises: 0018_grid_assistance
+Revises: 0019_job_failures
 Create Date: 2026-12-06 16:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020_phone_codes'
-down_revision = '0018_grid_assistance'
+down_revision = '0019_job_failures'
 branch_labels = None
 depends_on = None
 

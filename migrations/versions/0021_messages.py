@@ -1,7 +1,7 @@
 """messages: people's message settings and preferences, and the outbox of SMS and e-mail
 
 Revision ID: 0021_messages
-Revises: 0019_job_failures
+Revises: 0020_phone_codes
 Create Date: 2026-12-06 16:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_messages'
-down_revision = '0019_job_failures'
+down_revision = '0020_phone_codes'
 branch_labels = None
 depends_on = None
 
