@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-LOG_PREFIX = "MESSAGE"
+from consult.messages.sms.base import LOG_PREFIX  # noqa: E402  (one mark for both logs)
 
 
 def mode() -> str:

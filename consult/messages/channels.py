@@ -43,7 +43,7 @@ def send(message) -> str:
 
             raise SendFailed(_l("No SMS provider is set up (SMS_PROVIDER)."), retry=False)
         return sender.send(message.to_address, message.template, json.loads(message.params),
-                           message.body, out_id=str(message.id))
+                           message.body, out_id=str(message.id), purpose=message.purpose)
     from consult.messages import email
 
     built = email.build(message.to_address, message.subject, message.body, message.html,

@@ -292,7 +292,8 @@ def _insert(rows: list[dict]) -> int:
 def queue_text(to: str, text: str, *, purpose: str, code: bool, code_value: str = "",
                dedup_key: str | None = None, user_id: int | None = None) -> bool:
     """A message to an address (a one-time code, a note about an account): SMS to a phone
-    number, e-mail to an address. Returns False when that channel is not on here."""
+    number, e-mail to an address, at once (quiet hours hold notifications, not these).
+    Returns False when that channel is not on here."""
     import secrets
 
     channel = rules.EMAIL if "@" in to else rules.SMS
@@ -308,10 +309,9 @@ def queue_text(to: str, text: str, *, purpose: str, code: bool, code_value: str 
             # The provider's verification-code template takes 4 to 6 digits and nothing else.
             row.update(template="code", params=json.dumps({"code": short_code}))
         else:
+            # A note about the account (someone used your number) answers what someone is
+            # doing right now, like a code: quiet hours do not hold it.
             row.update(template="notice", params=json.dumps({"text": text}, ensure_ascii=False))
-            held = None if code else rules.quiet_until(now)
-            if held is not None:
-                row.update(not_before=held, held_for_quiet_hours=True)
     else:
         row.update(subject=_subject(text), **_email_bodies("messages/email/text", text=text))
     _insert([row])

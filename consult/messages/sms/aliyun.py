@@ -252,7 +252,7 @@ class AliyunProvider(Provider):
         return values
 
     def send(self, phone: str, template: str, params: dict[str, str], text: str, *,
-             out_id: str = "") -> str:
+             out_id: str = "", purpose: str = "") -> str:
         values = self.request_params(phone, template, params, out_id=out_id)
         body = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in values.items())
         request = Request(self.endpoint, data=body.encode("ascii"), method="POST", headers={

@@ -10,6 +10,10 @@ from flask import current_app
 TEMPLATES = ("code", "notice")
 
 
+# The development log's mark of a message that "left" (consult.delivery writes the same).
+LOG_PREFIX = "MESSAGE"
+
+
 class Provider(abc.ABC):
     """Sends one short message to one phone number.
 
@@ -27,7 +31,7 @@ class Provider(abc.ABC):
 
     @abc.abstractmethod
     def send(self, phone: str, template: str, params: dict[str, str], text: str, *,
-             out_id: str = "") -> str:
+             out_id: str = "", purpose: str = "") -> str:
         raise NotImplementedError
 
 
@@ -42,7 +46,10 @@ class LogProvider(Provider):
         self._logger = logger
 
     def send(self, phone: str, template: str, params: dict[str, str], text: str, *,
-             out_id: str = "") -> str:
+             out_id: str = "", purpose: str = "") -> str:
         logger = self._logger or current_app.logger
-        logger.warning("SMS to %s: %s", phone, text)
+        if purpose:  # from the outbox: the line the demo's terminal has always shown
+            logger.warning("%s %s to %s: %s", LOG_PREFIX, purpose, phone, text)
+        else:
+            logger.warning("SMS to %s: %s", phone, text)
         return f"log-{uuid.uuid4().hex}"
