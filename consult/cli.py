@@ -65,3 +65,6 @@ def init_app(app: Flask) -> None:
     from consult.jobs.cli import jobs_cli
 
     app.cli.add_command(jobs_cli)
+    from consult.messages.cli import messages_cli
+
+    app.cli.add_command(messages_cli)

@@ -252,6 +252,7 @@ LAYERS = {
     "consult.messages.service": "service",
     "consult.messages.forms": "forms",
     "consult.messages.views": "views",
+    "consult.messages.cli": "cli",
     "consult.messages.email": "base",  # SMTP transport and MIME building
     "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type

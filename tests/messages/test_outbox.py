@@ -256,3 +256,18 @@ def test_notifications_for_five_thousand_electors_are_queued_as_few_jobs(app, mo
     db.session.rollback()
     assert queued == [("messages.dispatch", 1000), ("messages.dispatch", 1000),
                       ("messages.dispatch", 500)]
+
+
+def test_the_commands_without_a_queue(app):
+    """The cron lines of the README: due messages, the digest, an SMS answered with T."""
+    person = f.user(phone="13800138030")
+    db.session.commit()
+    runner = app.test_cli_runner()
+    assert "messages queued" in runner.invoke(args=["messages", "send"]).output
+    assert "digests made" in runner.invoke(args=["messages", "digest"]).output
+    result = runner.invoke(args=["messages", "stop", "138 0013 8030"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert set(service.modes_of(person.id).values()) == {"inapp"}
+    unknown = runner.invoke(args=["messages", "stop", "13999999999"])
+    assert unknown.exit_code != 0 and "No account" in unknown.output
