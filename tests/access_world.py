@@ -61,6 +61,9 @@ from consult.studios.slots import SLOT_KEY_FORMAT
 from consult.topics.models import Comment, CommentReport, Cosignature
 from consult.votes import proxies as vote_proxies
 from consult.votes import service as votes
+from consult.jobs.models import JobFailure
+from consult.messages.models import OutboxMessage
+from consult.messages.service import unsubscribe_token
 from tests import factories
 
 NOW = datetime(2026, 11, 30, 2, 0)  # UTC; 10:00 local, a Monday
@@ -165,6 +168,18 @@ def _activation_code(community, unit, secretary) -> dict[str, str]:
             community, f"building:{unit.building_id}"), activation.LETTER)
         db.session.commit()
     return {"roster_owner_phone": owner.phone, "activation_code": issued.letters[0].code}
+
+
+def _failures(resident) -> dict[str, int]:
+    """A message that could not be sent and a job that failed, for the administrators' page."""
+    message = OutboxMessage(dedup_key="world-failed", user_id=resident.id, channel="sms",
+                            to_address=resident.phone or "13900000001", purpose="vote.opened",
+                            body="社区议事：表决已开始", status="failed", attempts=5,
+                            last_error="isv.BUSINESS_LIMIT_CONTROL: busy")
+    job = JobFailure(name="messages.send_due", params={}, error="RuntimeError: busy")
+    db.session.add_all([message, job])
+    db.session.flush()
+    return {"failed_message": message.id, "failed_job": job.id}
 
 
 def build() -> AccessWorld:
@@ -388,12 +403,14 @@ def _build() -> AccessWorld:
         "bystander": bystander.id,
         "resident_token": tokens["resident"][0].id,
         "consent": consent.id, "resident_user": resident.id,
+        **_failures(resident),
     })
     w.text.update({
         "free_slot": local("2026-12-02 09:40").strftime(SLOT_KEY_FORMAT),
         "bystander_phone": bystander.phone,
         "paper_serial": papers["printed"].serial,
         "reset_token": _reset_link(bystander),
+        "unsubscribe_token": unsubscribe_token(resident.id, "replies"),
         **_activation_code(a, b2.units[1], secretary),
     })
     personas = {"unverified": unverified, "outsider": outsider, "resident": resident,

@@ -134,6 +134,26 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("accounts.confirm_phone", "GET"): Entry(members()),
     ("accounts.confirm_phone", "POST"): Entry(answers(NOOP, visitor=LOGIN),
                                               data={"code": "123456"}),
+    # --- messages: my settings, the unsubscribe link, the administrators' failures page -----
+    ("messages.preferences", "GET"): Entry(members()),
+    ("messages.preferences", "POST"): Entry(members(), data={
+        "mode_votes": "immediate", "mode_closing": "immediate", "mode_my_ballot": "immediate",
+        "mode_appointments": "inapp", "mode_verification": "immediate",
+        "mode_replies": "digest", "mode_followed": "digest", "mode_work": "digest",
+        "channel": "email", "quiet_start": "22", "quiet_end": "7"}),
+    # The link's signed token is the key (anyone holding the e-mail may use it).
+    ("messages.unsubscribe_page", "GET"): Entry(everyone(), args={"token": "unsubscribe_token"}),
+    ("messages.unsubscribe", "POST"): Entry(everyone(), args={"token": "unsubscribe_token"},
+                                            data={}),
+    ("messages.failures", "GET"): Entry(only("platform_admin")),
+    ("messages.retry_message", "POST"): Entry(only("platform_admin"),
+                                              args={"message_id": "failed_message"}, data={},
+                                              watch="SELECT status FROM outbox_messages "
+                                                    "WHERE id = {failed_message}"),
+    ("messages.retry_job", "POST"): Entry(only("platform_admin"),
+                                          args={"failure_id": "failed_job"}, data={},
+                                          watch="SELECT resolved_at FROM job_failures "
+                                                "WHERE id = {failed_job}"),
     # --- activation of roster owners (codes issued by A's office; the owner activates) -------
     # (grid workers for their grid only: tests/activation/test_activation_grid_workers.py)
     ("activation.overview", "GET"): Entry(only(*OFFICE, "grid_worker")),
@@ -526,7 +546,9 @@ def routes(app) -> dict[tuple[str, str], object]:
 def build_url(rule, entry: Entry, values: dict) -> str:
     args = {}
     for name in rule.arguments:
-        if name in LITERAL_ARGS:
+        if name in entry.args:
+            args[name] = values[entry.args[name]]
+        elif name in LITERAL_ARGS:
             args[name] = LITERAL_ARGS[name]
         elif name in TEXT_ARGS:
             args[name] = values[TEXT_ARGS[name]]
