@@ -164,7 +164,10 @@ def perform(name: str, params: dict) -> None:
     the last failure is kept for administrators."""
     from rq import get_current_job
 
-    app = _worker_app or _make_app()
+    app = _worker_app
+    if app is None:
+        raise RuntimeError("No app to run jobs in: start workers with `flask --app consult jobs "
+                           "worker`, not a bare `rq worker`.")
     with app.app_context():
         try:
             _JOBS[name](**params)
@@ -176,14 +179,6 @@ def perform(name: str, params: dict) -> None:
             if not retries_left:
                 _keep_failure(name, params, error, attempts=len(RETRY_INTERVALS) + 1)
             raise
-
-
-def _make_app():
-    global _worker_app
-    from consult import create_app
-
-    _worker_app = create_app()
-    return _worker_app
 
 
 def use_app(app) -> None:

@@ -151,3 +151,30 @@ def test_only_administrators_see_the_failures_page(client, login):
     db.session.commit()
     assert login(person).get("/admin/messages").status_code == 403
     assert login(admin).get("/admin/messages").status_code == 200
+
+
+def test_the_pages_run_a_fixed_number_of_queries(client, login, count_queries):
+    from consult.jobs.models import JobFailure
+    from consult.messages.models import OutboxMessage
+
+    person = f.user(phone="13800138005")
+    admin = f.user(platform_admin=True)
+    db.session.commit()
+
+    def counts():
+        c = login(person)
+        with count_queries() as mine:
+            assert c.get("/me/messages").status_code == 200
+        with count_queries() as failures:
+            assert login(admin).get("/admin/messages").status_code == 200
+        return mine.count, failures.count
+
+    before = counts()
+    for n in range(12):
+        db.session.add(OutboxMessage(dedup_key=f"q{n}", user_id=person.id, channel="sms",
+                                     to_address=person.phone, purpose="vote.opened",
+                                     status="failed" if n % 2 else "sent"))
+        db.session.add(JobFailure(name="messages.send_due", params={}, error="busy"))
+        db.session.add(MessagePreference(user_id=person.id, category=f"c{n}", mode="inapp"))
+    db.session.commit()
+    assert counts() == before
