@@ -253,6 +253,7 @@ LAYERS = {
     "consult.messages.forms": "forms",
     "consult.messages.views": "views",
     "consult.messages.cli": "cli",
+    "consult.messages.api": "api",
     "consult.messages.email": "base",  # SMTP transport and MIME building
     "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type

@@ -9,6 +9,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from consult.api.schemas import PROBLEM_BASE, PROBLEM_KINDS
 from consult.halls.models import ResolutionKind
+from consult.messages import rules as message_rules
 from consult.outcomes.models import OutcomeStatus
 from consult.studios.models import Body, StudioKind
 from consult.topics import comments
@@ -28,6 +29,8 @@ ENUMS = {  # component -> the enum it is made from
 }
 # Every list of choices the document may hold, and where it comes from.
 DOMAIN_LISTS = {
+    "message modes": list(message_rules.MODES),  # consult/messages/rules.py
+    "message channels": list(message_rules.CHANNELS),
     **{name: [e.value for e in enum] for name, enum in ENUMS.items()},
     "public stages": [s.value for s in PUBLIC_STAGES_ORDERED],
     "topic sorts": list(TOPIC_SORTS),

@@ -485,6 +485,9 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "password": "a brand new secret"}),
     ("api.me", "GET"): Entry(members()),
     ("api.my_reservations", "GET"): Entry(members()),
+    ("api.my_message_settings", "GET"): Entry(members()),
+    ("api.change_message_settings", "PUT"): Entry(members(), data={
+        "modes": {"votes": "digest"}, "channel": "email", "quiet_start": 22, "quiet_end": 7}),
     # A resident of B holds a verified home, so the table lets them propose, but not in the
     # scope of A: 403 in the API, which keeps 422 for what breaks its document.
     ("api.propose", "POST"): Entry(answers(FORBIDDEN, visitor=LOGIN, resident=OK),
