@@ -80,6 +80,10 @@ def mode(app=None) -> str:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint was released (SQLAlchemy tells that as a commit too): the transaction
+        # that queued the jobs still runs, and holds its locks; they wait for its commit.
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
         return

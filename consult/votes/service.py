@@ -402,6 +402,17 @@ def freeze_job(vote_id: int) -> None:
     A newer run takes the work over from an older one still going: the older one stops."""
     from consult.jobs import checkpoint
 
+    _prepare(vote_id, checkpoint)
+
+
+def freeze_now(vote: Vote) -> None:
+    """What the job does, at once and in the caller's transaction (nothing committed between
+    batches): for a small community built in one transaction, the demo's. The job queued by the
+    opening then finds the vote ready and tells nobody twice."""
+    _prepare(vote.id, lambda: db.session.flush())
+
+
+def _prepare(vote_id: int, checkpoint) -> None:
     vote = _claimed(vote_id)
     if vote is None:
         return

@@ -121,7 +121,7 @@ def render_vote(vote: Vote, status: int = 200, **forms):
     mine = service.my_ballots(current_user, vote)
     eligible = bool(mine) or bool(service.electors_of(current_user, vote))
     managing = may(current_user, "topic.manage", vote.topic)
-    is_open = vote.is_open(now)
+    is_open = vote.is_open(now) and vote.ready  # no ballot form while it is being prepared
     extra = proxies.page_context(current_user, vote, now, mine, eligible)
     grant_form = forms.pop("grant_form", None) or GrantProxyForm(formdata=None)
     grant_form.elector.choices = [(str(e.id), e.units_label or _("your vote"))
