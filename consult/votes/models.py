@@ -33,9 +33,10 @@ class Channel(str, enum.Enum):
 
 
 class Vote(db.Model):
-    """表决 on a topic. The electorate is frozen when the vote is created, which is its
-    announcement (公告, ``announced_at``): from then on nothing of it changes (:class:`Elector`
-    rows), so later roster changes never move this vote's denominators. A correction is a new
+    """表决 on a topic. The electorate is frozen right after the vote is created, which is its
+    announcement (公告, ``announced_at``), by a background job (``electorate_ready_at`` below):
+    from then on nothing of it changes (:class:`Elector` rows), so later roster changes never
+    move this vote's denominators. A correction is a new
     vote: the secretary cancels this one with a public reason (``cancelled_at``)."""
 
     __tablename__ = "votes"

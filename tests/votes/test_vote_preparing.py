@@ -107,6 +107,10 @@ def test_a_vote_takes_no_ballots_until_its_electorate_is_frozen(
         assert ballot.status_code == 409 and "being prepared" in ballot.get_json()["detail"]
         assert count(Ballot, vote) == 0
         assert service.votes_to_cast(people["王"]) == []
+        from consult.votes import paper
+
+        refusal = paper.print_refusal(people["secretary"], vote, None)
+        assert refusal is not None and "being prepared" in str(refusal.message)
 
     # The job again (the jobs system's retry, or an administrator's): it starts over.
     failing_second_batch.undo()
