@@ -371,6 +371,7 @@ def build(kind: str) -> World:
             question=t["vote.question"], electorate="households", rule="simple_majority",
             scope_key=scope, opens_at=opened, closes_at=opened + timedelta(days=3),
             options=tuple(options)))
+        db.session.commit()  # the vote's electorate is frozen by its job when this commits
     ids.update(meeting=meeting.id, vote=vote.id)
     with at(opened + timedelta(hours=1)):
         for who, choice in zip((r0, r1, r2, r3, r4, r5), (0, 0, 1, 2, 0, 1)):
@@ -454,6 +455,7 @@ def build(kind: str) -> World:
             question=t["vote.question"], electorate="households", rule="simple_majority",
             scope_key=scope, opens_at=opened, closes_at=opened + timedelta(days=3),
             options=tuple(options)))
+        db.session.commit()
     with at(opened + timedelta(hours=1)):
         for who, choice in zip((r0, r1, r2), (2, 2, 0)):
             votes.cast(who, second, options[choice])
@@ -464,6 +466,7 @@ def build(kind: str) -> World:
             question=t["vote.question"], electorate="residents", rule="simple_majority",
             scope_key=scope, opens_at=clock.utcnow(), closes_at=NOW + timedelta(days=3),
             options=tuple(options)))
+        db.session.commit()
         votes.cast(r0, ballot, options[1])
     ids.update(ready=ready.id, voted=voted.id, second_vote=second.id, both_meeting=both.id,
                balloting=balloting.id, open_vote=ballot.id,

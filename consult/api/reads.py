@@ -230,6 +230,8 @@ def vote_shape(v, viewer) -> s.Vote:
         secret=v.secret, announced_at=v.announced_at, opens_at=v.opens_at,
         closes_at=v.closes_at, notice_days=v.notice_days, min_open_days=v.min_open_days,
         status=vote_status(v, now), cancelled_at=v.cancelled_at, cancel_reason=v.cancel_reason,
+        ready=v.ready, electorate_prepared=min(v.electorate_prepared, v.electorate_expected),
+        electorate_expected=v.electorate_expected,
         electorate_size=v.electorate_size, area_total=str(v.area_total),
         turnout=vote_service.turnout(v),
         result=s.VoteResult.model_validate(result) if result is not None else None, **mine)

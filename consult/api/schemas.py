@@ -662,7 +662,13 @@ class Vote(Shape):
     cancelled_at: Time | None = Field(description="set when the vote was cancelled: it takes "
                                                   "no ballots and has no result")
     cancel_reason: str | None
-    electorate_size: int
+    ready: bool = Field(description="false while the electorate is being frozen after the "
+                                    "vote was opened: it takes no ballots until then")
+    electorate_prepared: int = Field(description="while not ready: homes (owners, households) "
+                                                 "or residents gone through so far")
+    electorate_expected: int = Field(description="while not ready: homes or residents to go "
+                                                 "through")
+    electorate_size: int = Field(description="headcount of the electorate; 0 until ready")
     area_total: str
     turnout: int = Field(description="electors who have voted (headcount)")
     result: VoteResult | None = Field(description="null until the vote closes")

@@ -98,6 +98,7 @@ def _take_through(community, hall, residents, secretary, rng, now, title, catego
             question=f"是否同意：{title}？", electorate="residents", rule="simple_majority",
             scope_key=f"community:{community.id}", opens_at=opened,
             closes_at=opened + timedelta(days=3)))
+        votes.freeze_now(vote)  # the demo is built in one transaction: no job in between
     voter_ids = set(db.session.scalars(select(ElectorMember.user_id).where(
         ElectorMember.vote_id == vote.id)))
     for n, voter in enumerate(r for r in residents if r.id in voter_ids):

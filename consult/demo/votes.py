@@ -40,6 +40,7 @@ def seed_votes(community, secretary, rng: random.Random) -> int:
             rule="civil_code_ordinary",
             scope_key=f"grid:{topic.grid_id}" if topic.grid_id else f"community:{community.id}",
             opens_at=opened, closes_at=opened + timedelta(days=community.vote_min_open_days)))
+        service.freeze_now(vote)  # the demo is built in one transaction: no job in between
     with clock.frozen(opened + timedelta(minutes=5)):
         service.notify_opened_votes()  # what `flask vote notify` does from cron
     voter_ids = sorted(set(db.session.scalars(select(ElectorMember.user_id).where(
@@ -129,12 +130,14 @@ def seed_announced_vote(community, residents, secretary) -> int:
 
     with clock.frozen(announced):
         wrong = service.open_vote(secretary, topic, spec(first_grid, announced))
+        service.freeze_now(wrong)
     with clock.frozen(announced + timedelta(days=1)):
         service.cancel_vote(secretary, wrong, CANCEL_REASON)
     again = announced + timedelta(days=1, hours=2)
     if again + timedelta(days=settings.notice_days) <= now:
         raise RuntimeError("demo vote: the corrected vote would already be open")
     with clock.frozen(again):
-        service.open_vote(secretary, topic, spec(f"community:{community.id}", again))
+        service.freeze_now(service.open_vote(secretary, topic,
+                                             spec(f"community:{community.id}", again)))
     forget_memberships()
     return 2

@@ -12,6 +12,6 @@ process right after the response is sent, so the demo stays one command.
 
     enqueue("votes.freeze", vote_id=vote.id)   # runs once the current unit of work commits
 """
-from consult.jobs.service import enqueue, job, run_now
+from consult.jobs.service import checkpoint, enqueue, job, run_now
 
-__all__ = ["enqueue", "job", "run_now"]
+__all__ = ["checkpoint", "enqueue", "job", "run_now"]

@@ -62,6 +62,13 @@ def enqueue(name: str, **params) -> None:
     db.session.info.setdefault(_PENDING, []).append((name, params))
 
 
+def checkpoint() -> None:
+    """Commit what a long job has done so far, so that others see its progress (a job that
+    freezes a large electorate commits batch by batch). Only a job calls this, never a request:
+    the job must be able to start over or resume after a crash between two checkpoints."""
+    db.session.commit()
+
+
 def mode(app=None) -> str:
     """``"rq"``, ``"after-response"`` or ``"now"``: where jobs run (see the module's text)."""
     config = (app or current_app).config
@@ -73,6 +80,10 @@ def mode(app=None) -> str:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint was released (SQLAlchemy tells that as a commit too): the transaction
+        # that queued the jobs still runs, and holds its locks; they wait for its commit.
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending or not has_app_context():
         return

@@ -33,9 +33,10 @@ class Channel(str, enum.Enum):
 
 
 class Vote(db.Model):
-    """表决 on a topic. The electorate is frozen when the vote is created, which is its
-    announcement (公告, ``announced_at``): from then on nothing of it changes (:class:`Elector`
-    rows), so later roster changes never move this vote's denominators. A correction is a new
+    """表决 on a topic. The electorate is frozen right after the vote is created, which is its
+    announcement (公告, ``announced_at``), by a background job (``electorate_ready_at`` below):
+    from then on nothing of it changes (:class:`Elector` rows), so later roster changes never
+    move this vote's denominators. A correction is a new
     vote: the secretary cancels this one with a public reason (``cancelled_at``)."""
 
     __tablename__ = "votes"
@@ -80,6 +81,16 @@ class Vote(db.Model):
     cancelled_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # The electorate of a vote opened by :func:`consult.votes.service.open_vote` is frozen by a
+    # background job (``votes.freeze``): until ``electorate_ready_at`` is set the vote takes no
+    # ballots, is not closed nor tallied, and its page shows the progress, ``electorate_prepared``
+    # of ``electorate_expected`` (homes for owners and households, people for residents).
+    # A vote built otherwise (fixtures, imports that freeze at once) is ready when created.
+    electorate_ready_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    electorate_expected: Mapped[int] = mapped_column(default=0, server_default="0")
+    electorate_prepared: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The freeze run that owns the work (a retry that starts over takes it over).
+    electorate_run: Mapped[str | None] = mapped_column(String(16))
 
     topic: Mapped[Topic] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
@@ -88,6 +99,11 @@ class Vote(db.Model):
     @property
     def cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+    @property
+    def ready(self) -> bool:
+        """Its electorate is frozen: it may take ballots, be closed and tallied."""
+        return self.electorate_ready_at is not None
 
     def is_open(self, now: datetime) -> bool:
         return self.cancelled_at is None and self.opens_at <= now < self.closes_at

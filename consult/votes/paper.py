@@ -65,6 +65,8 @@ def print_refusal(actor, vote: Vote, building: Building | None,
         return Refused.forbidden(refusal.message, refusal.code)
     if building is not None and building.grid.community_id != vote.community_id:
         return Refused(_l("This building is not in the vote's community."), "building")
+    if not vote.ready:  # the papers are those of the electors: wait for the whole list
+        return Refused(service.PREPARING)
     now = now or utcnow()
     if vote.is_closed(now) or vote.result is not None:
         return Refused(_l("Voting has closed: no more paper ballots are printed."))

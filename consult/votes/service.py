@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.log import record
@@ -23,6 +23,7 @@ from consult.community.models import (
 )
 from consult.extensions import db
 from consult.i18n import local_datetime
+from consult.jobs import enqueue, job
 from consult.notifications import kinds
 from consult.notifications.service import notify
 from consult.permissions import check
@@ -125,9 +126,13 @@ def may_open_vote(actor, topic: Topic) -> bool:
 
 def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
     """Create a vote on ``topic`` (or run again a vote that was not valid or was cancelled),
-    which announces it (公告), and freeze its electorate. Its electors are told that voting is
-    open when it opens at once, and that it is announced when it opens later (then ``flask vote
-    notify`` tells them when it opens). Nothing of the vote changes afterwards."""
+    which announces it (公告), and queue the freezing of its electorate (the job
+    ``votes.freeze``, :func:`freeze_job`): this returns at once, whatever the size of the
+    community. An empty electorate is refused here (one COUNT). Until the job is done the vote
+    is "preparing": it takes no ballots and its page shows the progress. The job then tells the
+    electors that voting is open when it opens at once, and that it is announced when it opens
+    later (then ``flask vote notify`` tells them when it opens). Nothing of the vote changes
+    afterwards."""
     lifecycle.lock(topic)
     rerun = may_rerun(topic)
     if rerun:
@@ -148,29 +153,26 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
                 created_by_id=actor.id, announced_at=now,
                 opening_told_at=now if opens_now else None,
                 notice_days=settings.notice_days if settings else None,
-                min_open_days=settings.min_open_days if settings else None)
-    db.session.add(vote)
-    db.session.flush()
-    freeze_electorate(vote)
-    if vote.electorate_size == 0:
+                min_open_days=settings.min_open_days if settings else None,
+                electorate_prepared=0,
+                # null(), not None: None would take the column's default (ready)
+                electorate_ready_at=null())
+    vote.electorate_expected = expected_electorate(vote)
+    if vote.electorate_expected == 0:
         raise Refused(_l("Nobody in this area can vote in this electorate; choose another "
                            "area or electorate."), "scope")
-    electors = list(db.session.scalars(select(ElectorMember.user_id).distinct()
-                                       .where(ElectorMember.vote_id == vote.id)))
-    if opens_now:
-        notify(electors, "vote.opened", notice_params(vote), vote_url(vote),
-               dedup_key=opened_key(vote))
-    else:
-        notify(electors, "vote.announced", notice_params(vote), vote_url(vote),
-               dedup_key=f"vote-{vote.id}-announced")
+    db.session.add(vote)
+    db.session.flush()
     record("vote.open", topic, actor=actor, community_id=topic.community_id, details={
         "vote_id": vote.id, "question": vote.question, "electorate": vote.electorate,
-        "rule": vote.rule, "electorate_size": vote.electorate_size,
-        "area_total": str(vote.area_total), "rerun": rerun,
-        "announced_at": vote.announced_at.isoformat(),
+        "rule": vote.rule, "electorate_expected": vote.electorate_expected,
+        "rerun": rerun, "announced_at": vote.announced_at.isoformat(),
         "opens_at": vote.opens_at.isoformat(), "closes_at": vote.closes_at.isoformat()})
-    if not rerun:  # followers who are electors had their own notice just now
-        lifecycle.apply(actor, topic, "open_vote", told=electors)
+    if not rerun:
+        # Followers who will be electors have their own notice from the freeze job.
+        followers = lifecycle.follower_ids(topic.id)
+        lifecycle.apply(actor, topic, "open_vote", told=electors_among(vote, followers))
+    enqueue("votes.freeze", vote_id=vote.id)
     return vote
 
 
@@ -266,9 +268,50 @@ def _units_in_scope(vote: Vote):
     return conditions
 
 
-def freeze_electorate(vote: Vote) -> None:
-    """Store who may vote, with each elector's headcount and area: a fixed number of
-    queries and bulk inserts, whatever the size of the community."""
+def _verified_in_scope(vote: Vote):
+    return (select(Residency.user_id, Residency.unit_id).join(Unit, Residency.unit_id == Unit.id)
+            .join(Building, Unit.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id)
+            .where(*_units_in_scope(vote), Residency.status == ResidencyStatus.VERIFIED.value))
+
+
+def _units_in_scope_query(vote: Vote):
+    return (select(Unit.id).join(Building, Unit.building_id == Building.id)
+            .join(Grid, Building.grid_id == Grid.id).where(*_units_in_scope(vote)))
+
+
+def expected_electorate(vote: Vote) -> int:
+    """What freezing the electorate of ``vote`` goes through, counted in one query: the homes
+    in its area (owners, households), or the verified residents (residents). Zero exactly when
+    the electorate would be empty."""
+    if vote.electorate == Electorate.RESIDENTS.value:
+        people = _verified_in_scope(vote).with_only_columns(Residency.user_id).distinct()
+        return db.session.scalar(select(func.count()).select_from(people.subquery())) or 0
+    return db.session.scalar(select(func.count()).select_from(
+        _units_in_scope_query(vote).subquery())) or 0
+
+
+def electors_among(vote: Vote, user_ids) -> list[int]:
+    """Those of ``user_ids`` (a few: a topic's followers) who will be in the electorate of
+    ``vote`` once it is frozen, by the rules of :func:`electorate_rows`."""
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return []
+    if vote.electorate == Electorate.OWNERS.value:
+        query = (_units_in_scope_query(vote).with_only_columns(Ownership.owner_id)
+                 .join(Ownership, Ownership.unit_id == Unit.id)
+                 .where(Ownership.owner_id.in_(user_ids)))
+    else:
+        query = (_verified_in_scope(vote).with_only_columns(Residency.user_id)
+                 .where(Residency.user_id.in_(user_ids)))
+    return sorted(set(db.session.scalars(query.distinct())))
+
+
+def electorate_rows(vote: Vote) -> tuple[list[dict], list[tuple[str, int]]]:
+    """Who may vote in ``vote``, read from the roster in a fixed number of queries: the
+    electors (dicts of :class:`Elector` columns, and ``"done"``, the homes or people each one
+    accounts for in :func:`expected_electorate`'s count) and the members (elector key, user
+    id)."""
     in_scope = _units_in_scope(vote)
     base = (select(Unit.id, Unit.number, Unit.area_m2, Unit.building_id, Building.name,
                    Grid.name.label("grid_name"))
@@ -292,19 +335,17 @@ def freeze_electorate(vote: Vote) -> None:
             first = info[e.unit_ids[0]]
             electors.append({"key": e.key, "headcount": e.headcount, "area": e.area,
                              "building_id": first.building_id,
-                             "units_label": _units_label(info[u] for u in e.unit_ids)})
+                             "units_label": _units_label(info[u] for u in e.unit_ids),
+                             "done": len(e.unit_ids)})
             members += [(e.key, uid) for uid in sorted(e.owners)]
     else:
         verified = db.session.execute(
-            select(Residency.user_id, Residency.unit_id).join(Unit, Residency.unit_id == Unit.id)
-            .join(Building, Unit.building_id == Building.id)
-            .join(Grid, Building.grid_id == Grid.id)
-            .where(*in_scope, Residency.status == ResidencyStatus.VERIFIED.value)
-            .order_by(Residency.user_id, Residency.unit_id)).all()
+            _verified_in_scope(vote).order_by(Residency.user_id, Residency.unit_id)).all()
         if vote.electorate == Electorate.HOUSEHOLDS.value:
             for r in db.session.execute(base.order_by(Unit.id)).all():
                 electors.append({"key": f"unit:{r.id}", "headcount": 1, "area": Decimal("0"),
-                                 "building_id": r.building_id, "units_label": _units_label([r])})
+                                 "building_id": r.building_id, "units_label": _units_label([r]),
+                                 "done": 1})
             members = [(f"unit:{unit_id}", user_id) for user_id, unit_id in verified]
         else:
             buildings = dict(db.session.execute(base.with_only_columns(
@@ -315,18 +356,134 @@ def freeze_electorate(vote: Vote) -> None:
                     continue
                 seen.add(user_id)
                 electors.append({"key": f"user:{user_id}", "headcount": 1, "area": Decimal("0"),
-                                 "building_id": buildings[unit_id], "units_label": ""})
+                                 "building_id": buildings[unit_id], "units_label": "",
+                                 "done": 1})
                 members.append((f"user:{user_id}", user_id))
-    if electors:
-        ids = dict(db.session.execute(
-            insert(Elector).returning(Elector.key, Elector.id, sort_by_parameter_order=True),
-            [{**e, "vote_id": vote.id} for e in electors]).all())
-        if members:
-            db.session.execute(insert(ElectorMember), [
-                {"vote_id": vote.id, "elector_id": ids[key], "user_id": uid}
-                for key, uid in members])
+    return electors, members
+
+
+def insert_electors(vote: Vote, electors: list[dict], members: list[tuple[str, int]]) -> None:
+    """Store ``electors`` of :func:`electorate_rows` and those of ``members`` who belong to
+    them (bulk inserts)."""
+    if not electors:
+        return
+    ids = dict(db.session.execute(
+        insert(Elector).returning(Elector.key, Elector.id, sort_by_parameter_order=True),
+        [{k: v for k, v in e.items() if k != "done"} | {"vote_id": vote.id}
+         for e in electors]).all())
+    rows = [{"vote_id": vote.id, "elector_id": ids[key], "user_id": uid}
+            for key, uid in members if key in ids]
+    if rows:
+        db.session.execute(insert(ElectorMember), rows)
+
+
+def freeze_electorate(vote: Vote) -> None:
+    """Store who may vote, with each elector's headcount and area, all at once: a fixed number
+    of queries and bulk inserts, whatever the size of the community (the freeze job does the
+    same batch by batch)."""
+    electors, members = electorate_rows(vote)
+    insert_electors(vote, electors, members)
     vote.electorate_size = sum(e["headcount"] for e in electors)
     vote.area_total = sum((e["area"] for e in electors), Decimal("0"))
+
+
+# Electors stored per committed batch of the freeze job; the progress moves between batches.
+FREEZE_BATCH = 2000
+
+
+@job("votes.freeze")
+def freeze_job(vote_id: int) -> None:
+    """Freeze the electorate of a vote opened by :func:`open_vote`, then tell its electors.
+
+    Batch by batch, each committed, so that the vote's page shows the progress; the vote takes
+    no ballots until the last batch marks it ready. Idempotent: a run after a crash starts the
+    freeze over (the rows of the failed run are deleted first), a run on a ready vote only
+    tells whoever was not told yet (the notices' dedup keys), a cancelled vote is left alone.
+    A newer run takes the work over from an older one still going: the older one stops."""
+    from consult.jobs import checkpoint
+
+    _prepare(vote_id, checkpoint)
+
+
+def freeze_now(vote: Vote) -> None:
+    """What the job does, at once and in the caller's transaction (nothing committed between
+    batches): for a small community built in one transaction, the demo's. The job queued by the
+    opening then finds the vote ready and tells nobody twice."""
+    _prepare(vote.id, lambda: db.session.flush())
+
+
+def _prepare(vote_id: int, checkpoint) -> None:
+    vote = _claimed(vote_id)
+    if vote is None:
+        return
+    if not vote.ready:
+        run = secrets.token_hex(8)
+        _forget_electorate(vote)
+        vote.electorate_run, vote.electorate_prepared = run, 0
+        electors, members = electorate_rows(vote)
+        # What the roster holds now (the count at opening was a moment earlier).
+        vote.electorate_expected = sum(e["done"] for e in electors)
+        by_key: dict[str, list[tuple[str, int]]] = {}
+        for key, uid in members:
+            by_key.setdefault(key, []).append((key, uid))
+        checkpoint()
+        for start in range(0, len(electors), FREEZE_BATCH):
+            batch = electors[start:start + FREEZE_BATCH]
+            vote = _claimed(vote_id, run)
+            if vote is None:
+                return
+            insert_electors(vote, batch, [m for e in batch for m in by_key.get(e["key"], ())])
+            vote.electorate_prepared += sum(e["done"] for e in batch)
+            checkpoint()
+        vote = _claimed(vote_id, run)
+        if vote is None:
+            return
+        vote.electorate_size = sum(e["headcount"] for e in electors)
+        vote.area_total = sum((e["area"] for e in electors), Decimal("0"))
+        vote.electorate_ready_at = utcnow()
+        vote.electorate_run = None
+    _tell_electors(vote)
+    db.session.flush()
+
+
+def _claimed(vote_id: int, run: str | None = None) -> Vote | None:
+    """The vote under a row lock, while this run may work on it: None once it is gone or
+    cancelled (then the rows of an unfinished freeze are deleted), or, for ``run``, once
+    another run took the freeze over or finished it."""
+    begin_write()
+    db.session.execute(select(Vote.id).where(Vote.id == vote_id).with_for_update())
+    vote = db.session.get(Vote, vote_id, populate_existing=True)
+    if vote is None:
+        return None
+    if vote.cancelled:
+        if not vote.ready:
+            _forget_electorate(vote)
+        return None
+    if run is not None and (vote.ready or vote.electorate_run != run):
+        return None
+    return vote
+
+
+def _forget_electorate(vote: Vote) -> None:
+    """Delete what an unfinished freeze of ``vote`` stored."""
+    db.session.execute(delete(ElectorMember).where(ElectorMember.vote_id == vote.id))
+    db.session.execute(delete(Elector).where(Elector.vote_id == vote.id))
+
+
+def _tell_electors(vote: Vote) -> int:
+    """Tell the electors of a ready vote that voting is open (it opened: at once, or while its
+    electorate was being frozen) or that it is announced; each once (dedup keys)."""
+    electors = db.session.scalars(select(ElectorMember.user_id).distinct()
+                                  .where(ElectorMember.vote_id == vote.id))
+    now = utcnow()
+    if vote.opening_told_at is not None or vote.opens_at <= now:
+        if vote.closes_at <= now:
+            return 0  # closed meanwhile: nothing to vote in any more
+        vote.opening_told_at = vote.opening_told_at or now
+        return notify(electors, "vote.opened", notice_params(vote), vote_url(vote),
+                      dedup_key=opened_key(vote))
+    return notify(electors, "vote.announced", notice_params(vote), vote_url(vote),
+                  dedup_key=f"vote-{vote.id}-announced")
 
 
 def _units_label(rows) -> str:
@@ -377,6 +534,7 @@ def votes_to_cast(viewer, now: datetime | None = None, limit: int = 20) -> list[
                                               _not_yet_cast()))
     return list(db.session.scalars(
         select(Vote).where(Vote.closes_at > now, Vote.cancelled_at.is_(None),
+                           Vote.electorate_ready_at.is_not(None),
                            (pending.exists() & (Vote.opens_at <= now))
                            | _proxy_to_do(viewer, now).exists())
         .order_by(Vote.closes_at, Vote.id).limit(limit)))
@@ -403,7 +561,7 @@ def notify_opened_votes(now: datetime | None = None) -> int:
     now = now or utcnow()
     votes = db.session.scalars(select(Vote).where(
         Vote.opening_told_at.is_(None), Vote.cancelled_at.is_(None), Vote.opens_at <= now,
-        Vote.closes_at > now).order_by(Vote.id)).all()
+        Vote.closes_at > now, Vote.electorate_ready_at.is_not(None)).order_by(Vote.id)).all()
     sent = 0
     for vote in votes:
         electors = db.session.scalars(select(ElectorMember.user_id).distinct()
@@ -421,6 +579,7 @@ def remind_electors(hours: int = 24, now: datetime | None = None) -> int:
     now = now or utcnow()
     votes = db.session.scalars(select(Vote).where(
         Vote.opens_at <= now, Vote.closes_at > now, Vote.cancelled_at.is_(None),
+        Vote.electorate_ready_at.is_not(None),
         Vote.closes_at <= now + timedelta(hours=hours)).order_by(Vote.id)).all()
     sent = 0
     for vote in votes:
@@ -443,12 +602,18 @@ def electors_of(viewer, vote: Vote) -> list[Elector]:
         .order_by(Elector.id)))
 
 
+PREPARING = _l("The list of electors of this vote is being prepared; ballots are taken once "
+               "it is ready, in a few minutes.")
+
+
 def cast_refusal(actor, vote: Vote, now: datetime | None = None) -> str | None:
     now = now or utcnow()
     if actor is None or not getattr(actor, "is_authenticated", False):
         return _l("Please log in first.")
     if vote.cancelled:
         return _l("This vote was cancelled; it takes no ballots.")
+    if not vote.ready:
+        return PREPARING
     if now < vote.opens_at:
         return _l("Voting has not opened yet.")
     if now >= vote.closes_at:
@@ -632,7 +797,7 @@ def result_of(vote: Vote, now: datetime | None = None) -> dict | None:
     closing time may still be committing then, and no reader may see a tally that later changes.
     Pages and the API read this; it never writes."""
     now = now or utcnow()
-    if not vote.is_closed(now):
+    if not vote.is_closed(now) or not vote.ready:
         return None
     if vote.result is not None:
         return vote.result
@@ -657,6 +822,8 @@ def close(vote: Vote, now: datetime | None = None) -> dict | None:
     _lock(vote)
     if vote.cancelled:  # cancelled while we waited for the lock
         return None
+    if not vote.ready:  # its electorate is still being frozen: the tally waits
+        return None
     if vote.result is None:
         result = compute(vote)
         vote.result = result.as_dict()
@@ -674,9 +841,11 @@ def _hold_open(vote: Vote) -> None:
     if db.session.get_bind().dialect.name != "sqlite":
         db.session.execute(select(Vote.id).where(Vote.id == vote.id)
                            .with_for_update(read=True))
-    db.session.refresh(vote, attribute_names=["result", "cancelled_at"])
+    db.session.refresh(vote, attribute_names=["result", "cancelled_at", "electorate_ready_at"])
     if vote.cancelled:
         raise Refused(_l("This vote was cancelled; it takes no ballots."))
+    if not vote.ready:
+        raise Refused(PREPARING)
     if vote.result is not None:
         raise Refused(_l("Voting has closed."))
 
@@ -696,7 +865,8 @@ def _lock(vote: Vote) -> None:
     if db.session.get_bind().dialect.name == "sqlite":
         return
     db.session.execute(select(Vote.id).where(Vote.id == vote.id).with_for_update())
-    db.session.refresh(vote, attribute_names=["result", "tallied_at", "cancelled_at"])
+    db.session.refresh(vote, attribute_names=["result", "tallied_at", "cancelled_at",
+                                              "electorate_ready_at"])
 
 
 def close_due_votes() -> int:
@@ -704,6 +874,7 @@ def close_due_votes() -> int:
     begin_write()  # SQLite: the writer's lock before the first read, as a writing request
     due = db.session.scalars(select(Vote).where(Vote.closes_at <= utcnow(),
                                                 Vote.cancelled_at.is_(None),
+                                                Vote.electorate_ready_at.is_not(None),
                                                 Vote.result.is_(None))).all()
     for vote in due:
         close(vote)
@@ -761,8 +932,10 @@ def cancel_vote(actor, vote: Vote, reason: str) -> Vote:
     _lock(vote)  # a close or a ballot waits, then sees the vote cancelled
     if (why := vote_may_be_cancelled(topic, {"vote": vote})) is not None:
         raise Refused(why)
+    # Electors of a vote still being prepared were not told of it: only its followers are.
     electors = list(db.session.scalars(select(ElectorMember.user_id).distinct()
-                                       .where(ElectorMember.vote_id == vote.id)))
+                                       .where(ElectorMember.vote_id == vote.id))) \
+        if vote.ready else []
     # The topic's timeline and audit log (topic.cancel_vote, with the reason); its followers
     # who are not electors (the electors are told below).
     lifecycle.apply(actor, topic, "cancel_vote", reason=reason, vote=vote, told=electors)

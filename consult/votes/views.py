@@ -1,7 +1,9 @@
 """Vote pages: opening a vote, casting, receipts, the result and its downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, abort, flash, make_response, redirect, render_template, request, url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -76,11 +78,11 @@ def open_vote(topic_id: int):
             unit_of_work.refused(error, form, top="form")
         else:
             if vote.is_open(utcnow()):
-                flash(_("The vote is open. %(n)d can vote.", n=vote.electorate_size),
-                      "success")
+                flash(_("The vote is open. Its list of electors is being prepared; they can "
+                        "vote once it is ready."), "success")
             else:
-                flash(_("The vote is announced. %(n)d can vote once it opens.",
-                        n=vote.electorate_size), "success")
+                flash(_("The vote is announced. Its list of electors is being prepared."),
+                      "success")
             return redirect(url_for(".show", vote_id=vote.id))
     return render_template("votes/open.html", topic=topic, form=form, settings=settings,
                            has_resolution=resolution is not None), \
@@ -97,6 +99,18 @@ def show(vote_id: int):
     return render_vote(_vote_or_404(vote_id))
 
 
+@bp.route("/votes/<int:vote_id>/preparing")
+def preparing(vote_id: int):
+    """The progress of freezing the vote's electorate, a fragment its page polls (htmx) while
+    the vote is being prepared; once the vote is ready it tells htmx to reload the page."""
+    vote = _vote_or_404(vote_id)
+    response = make_response(render_template("votes/_preparing.html", vote=vote))
+    response.headers["Cache-Control"] = "no-store"
+    if vote.ready or vote.cancelled:
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
 def render_vote(vote: Vote, status: int = 200, **forms):
     """The vote's page; a form given in ``forms`` (one refused, with its errors) replaces the
     blank one of the same name."""
@@ -107,7 +121,7 @@ def render_vote(vote: Vote, status: int = 200, **forms):
     mine = service.my_ballots(current_user, vote)
     eligible = bool(mine) or bool(service.electors_of(current_user, vote))
     managing = may(current_user, "topic.manage", vote.topic)
-    is_open = vote.is_open(now)
+    is_open = vote.is_open(now) and vote.ready  # no ballot form while it is being prepared
     extra = proxies.page_context(current_user, vote, now, mine, eligible)
     grant_form = forms.pop("grant_form", None) or GrantProxyForm(formdata=None)
     grant_form.elector.choices = [(str(e.id), e.units_label or _("your vote"))

@@ -328,6 +328,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "scope": "community:{community}", "rule": "simple_majority",
         "opens_at": "2026-11-30T10:00", "closes_at": "2026-12-07T10:00"}),
     ("votes.show", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),
+    ("votes.preparing", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),
     ("votes.cast", "POST"): Entry(only("resident", others=REFUSED),
                                   args={"vote_id": "v_voting"}, data={"option": "agree"}),
     ("votes.receipt", "GET"): Entry(everyone(), args={"vote_id": "v_voting"}),

@@ -65,7 +65,7 @@ def test_opening_tells_every_elector_and_nobody_else(estate, client, login, app)
 
 def test_opening_tells_them_in_a_fixed_number_of_statements(estate, count_queries):
     """However many electors there are, telling them takes one read and one insert (freezing
-    the electorate has its own test)."""
+    the electorate, by the job that runs when the opening commits, has its own test)."""
     c, _, people = estate
     counts = []
     for n in range(2):
@@ -74,7 +74,7 @@ def test_opening_tells_them_in_a_fixed_number_of_statements(estate, count_querie
         with clock.frozen(T0), count_queries() as q:
             vote = service.open_vote(people["secretary"], topic,
                                      spec(c, electorate="residents", rule="simple_majority"))
-        db.session.commit()
+            db.session.commit()  # the freeze job runs (and tells them) when this commits
         telling = [s for s in q.statements if "notifications" in s
                    or s.startswith("SELECT DISTINCT vote_elector_members.user_id")]
         counts.append((len(telling), vote.electorate_size))

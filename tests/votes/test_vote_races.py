@@ -58,6 +58,7 @@ def owners_vote(monkeypatch, name: str, buildings: int, owners_each: int, closes
         vote = service.open_vote(secretary, topic, VoteSpec(
             question="是否同意？", electorate="owners", rule="civil_code_ordinary",
             scope_key=f"community:{c.id}", opens_at=opens, closes_at=closes_at))
+        db.session.commit()  # its electorate is frozen by the job when this commits
     return vote, owners
 
 

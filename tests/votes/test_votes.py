@@ -110,6 +110,7 @@ def test_households_and_residents_electorates(estate):
     with clock.frozen(T0):
         residents = service.open_vote(people["secretary"], other,
                                       spec(c, electorate="residents", rule="two_thirds"))
+        db.session.commit()  # the electorate is frozen by the job, once this commits
     assert residents.electorate_size == 7  # verified residents, not the pending one
 
 
