@@ -63,9 +63,11 @@ def enqueue(name: str, **params) -> None:
 
 
 def checkpoint() -> None:
-    """Commit what a long job has done so far, so that others see its progress (a job that
-    freezes a large electorate commits batch by batch). Only a job calls this, never a request:
-    the job must be able to start over or resume after a crash between two checkpoints."""
+    """Inside a job: commit what it did so far, so that others see its progress (a job that
+    freezes a large electorate commits batch by batch) or so that a later failure cannot undo
+    it (a message claimed before the network is asked to send it). Only a job calls this, never
+    a request: the job must be able to start over or resume after a crash between two
+    checkpoints. Jobs are their own units of work; this is their one commit besides the end."""
     db.session.commit()
 
 
@@ -131,13 +133,6 @@ def run_now(name: str, params: dict | None = None, *, app=None, final: bool = Tr
             if final:
                 _keep_failure(name, params, error)
             return False
-
-
-def checkpoint() -> None:
-    """Inside a job: keep what it did so far (commit), before a step that must not be undone
-    by a later failure, e.g. claiming a message before asking the network to send it. Jobs are
-    their own units of work; this is their one commit besides the end."""
-    db.session.commit()
 
 
 def _keep_failure(name: str, params: dict, error: Exception, attempts: int = 1) -> None:

@@ -1,7 +1,7 @@
 """votes: the electorate is frozen by a background job; the vote is "preparing" until then
 
 Revision ID: 0022_vote_preparing
-Revises: 0019_job_failures
+Revises: 0021_messages
 Create Date: 2026-12-06 16:30:00
 
 A vote gets ``electorate_ready_at`` (null while its electorate is being frozen), the progress of
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022_vote_preparing'
-down_revision = '0019_job_failures'
+down_revision = '0021_messages'
 branch_labels = None
 depends_on = None
 
