@@ -76,9 +76,6 @@ def test_the_code_sent_to_the_phone_makes_the_account_and_logs_in(client, caplog
     assert client.get("/register/confirm").status_code == 302
 
 
-@pytest.mark.xfail(reason="the message now says 10 minutes (a %(minutes)d placeholder): the "
-                          "catalogue has no Chinese for it until the merger translates it",
-                   strict=False)
 def test_the_chinese_code_message_fits_one_sms_segment(client, caplog):
     client.set_cookie("lang", "zh_Hans")
     client.post("/register", data=FORM)
