@@ -205,6 +205,8 @@ def load_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "consult" / "translations"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        # The queue of background jobs (consult/jobs/); none: jobs run in the web process.
+        "REDIS_URL": redis_url or "",
         "RATELIMIT_HEADERS_ENABLED": True,
         # A moving window: "10 per minute" means any 60 seconds, not a clock minute, so a burst
         # across the turn of a minute cannot double it (and tests do not depend on the second).

@@ -18,19 +18,35 @@ def _require_redis():
                                    "scheduled work.")
 
 
+def worker_class(burst: bool):
+    """RQ's SimpleWorker: each job runs in this process, so the app and its database pool are
+    set up once and nothing is shared across a fork. A burst worker (run the queue, then stop)
+    does not listen on RQ's command channel: closing that listener takes up to a minute."""
+    from rq import SimpleWorker
+
+    if not burst:
+        return SimpleWorker
+
+    class BurstWorker(SimpleWorker):
+        def subscribe(self):
+            pass
+
+        def unsubscribe(self):
+            pass
+
+    return BurstWorker
+
+
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
 def worker_command(burst: bool):
     """Run jobs from the queue on Redis (start one or more next to the web server)."""
-    from rq import SimpleWorker
-
     _require_redis()
     app = current_app._get_current_object()
     service.use_app(app)
     queue = service._rq_queue(app)
-    # SimpleWorker runs each job in this process: the app and its database pool are set up
-    # once, and nothing is shared across a fork.
-    SimpleWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=True)
+    worker_class(burst)([queue], connection=queue.connection).work(burst=burst,
+                                                                  with_scheduler=True)
 
 
 @jobs_cli.command("cron")

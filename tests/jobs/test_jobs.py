@@ -100,19 +100,10 @@ def on_redis(app, redis_url):
 
 def _work(app):
     """What ``flask jobs worker --burst`` does, in this process."""
-    from rq import SimpleWorker
-
-    class Worker(SimpleWorker):
-        # The worker's command channel (pub/sub, for "stop this worker" from outside) takes a
-        # minute to close in a test process; jobs do not use it.
-        def subscribe(self):
-            pass
-
-        def unsubscribe(self):
-            pass
+    from consult.jobs.cli import worker_class
 
     queue = service._rq_queue(app)
-    Worker([queue], connection=queue.connection).work(burst=True)
+    worker_class(burst=True)([queue], connection=queue.connection).work(burst=True)
 
 
 def test_with_redis_a_job_waits_in_the_queue_for_a_worker(app, on_redis):
@@ -152,3 +143,22 @@ def test_the_worker_and_cron_commands_need_redis(app):
         assert result.exit_code != 0 and "REDIS_URL is not set" in result.output
     listing = runner.invoke(args=["jobs", "list"]).output
     assert "votes.close" in listing and "messages.digests" in listing
+
+
+def test_redis_url_from_the_environment_puts_jobs_on_the_queue(monkeypatch, tmp_path):
+    from consult.config import load_config
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/5")
+    monkeypatch.delenv("JOBS_INLINE", raising=False)
+    config = load_config(str(tmp_path))
+    assert config["REDIS_URL"] == "redis://127.0.0.1:6379/5"
+
+    class App:
+        pass
+
+    app = App()
+    app.config = config
+    assert service.mode(app) == "rq"
+    monkeypatch.delenv("REDIS_URL")
+    app.config = load_config(str(tmp_path))
+    assert service.mode(app) == "after-response"
