@@ -395,8 +395,10 @@ LAYERS = {
     "consult.studios.labels": "rules",  # words for stored codes
     "consult.studios.slots": "rules",  # pure time arithmetic
     "consult.studios.calendar": "rules",  # sessions to iCalendar bytes, pure
+    "consult.studios.rules": "rules",  # the steps of a matter raised at a reception, pure
     "consult.studios.booking": "service",  # booking and cancelling sessions
     "consult.studios.reception": "service",  # reservations and reception records
+    "consult.studios.matters": "service",  # matters followed to their answer and rating
     "consult.studios.reminders": "service",  # sends the day-before notifications
     "consult.studios.service": "service",
     "consult.studios.queries": "queries",

@@ -345,6 +345,17 @@ def _build() -> AccessWorld:
                                  raised="路灯坏了，已联系物业", follow_up="两周内答复",
                                  recorded_at=NOW - DAY, recorded_by_id=representative.id)
         db.session.add(record)
+        # The resident's own matter, answered: they may rate it.
+        r_answered = Reservation(session_id=s_past.id, resident_id=resident.id,
+                                 slot_start=local("2026-11-29 09:40"),
+                                 slot_end=local("2026-11-29 10:00"), category="property",
+                                 matter="3栋电梯经常停运")
+        db.session.add(r_answered)
+        db.session.flush()
+        db.session.add(ReceptionRecord(reservation_id=r_answered.id, attendance="attended",
+                                       raised="3栋电梯每周停运两次", matter_status="answered",
+                                       answer="物业已更换电梯控制板", answered_at=NOW - DAY,
+                                       recorded_at=NOW - DAY, recorded_by_id=representative.id))
         everybody = [resident, unverified, outsider, other_secretary, secretary,
                      representative, admin, platform_admin, grid_worker]
         notify([p.id for p in everybody], "topic.reply", {
@@ -397,7 +408,8 @@ def _build() -> AccessWorld:
         "hours": studio.hours[-1].id, "second_attachment": second_attachment.id,
         "unattached_rep": unattached_rep.id, "rep": representative.id,
         "s_upcoming": s_upcoming.id, "s_open": s_open.id, "s_past": s_past.id,
-        "r_mine": r_mine.id, "r_waiting": r_waiting.id, "reception_record": record.id,
+        "r_mine": r_mine.id, "r_waiting": r_waiting.id, "r_answered": r_answered.id,
+        "r_attended": r_attended.id, "reception_record": record.id,
         "notification": db.session.scalar(db.select(Notification.id).where(
             Notification.user_id == resident.id)),
         "bystander": bystander.id,

@@ -9,7 +9,7 @@ from wtforms import IntegerField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from consult.studios import booking, reception, service
+from consult.studios import booking, reception, rules, service
 from consult.studios.labels import (
     ATTENDANCE_LABELS, BODY_LABELS, CATEGORY_LABELS, KIND_LABELS, WEEKDAY_LABELS,
 )
@@ -158,3 +158,35 @@ class RecordForm(FlaskForm):
     follow_up = TextAreaField(_l("Follow-up promised (optional)"),
                               validators=[Optional(), _at_most(reception.RECORD_MAX)],
                               description=_l("The resident reads this record."))
+
+
+# --- matters followed up -------------------------------------------------------------------
+
+class DueForm(FlaskForm):
+    due_on = _date_field(_l("Answer due by"),
+                         _l("The date you promised the resident an answer by."))
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Your answer"),
+                           validators=[_required(_l("Write the answer the resident will "
+                                                    "read.")),
+                                       _at_most(rules.ANSWER_MAX)],
+                           description=_l("The resident reads it and rates it."))
+
+
+class RateForm(FlaskForm):
+    rating = RadioField(_l("How well does the answer settle your matter? (1 poor, 5 very "
+                           "well)"), choices=[SelectChoice(str(n), str(n)) for n in rules.RATINGS],
+                        validators=[InputRequired(_l("Choose from 1 to 5."))],
+                        invalid_choice_message=_l("Choose from 1 to 5."))
+    reason = TextAreaField(_l("Why? (needed for 1 or 2)"),
+                           validators=[Optional(), _at_most(rules.REASON_MAX)],
+                           description=_l("A rating of 1 or 2 with its reason sends the matter "
+                                          "back to the representative, once."))
+
+    def for_reservation(self, reservation_id: int) -> RateForm:
+        """Ids of its own, as every answered matter of the page has a form."""
+        self.rating.id = f"rating-{reservation_id}"
+        self.reason.id = self.reason.label.field_id = f"reason-{reservation_id}"
+        return self

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from consult.studios.models import Attendance, Body, StudioKind
+from consult.studios.models import Attendance, Body, MatterStatus, StudioKind
 
 KIND_LABELS = {
     StudioKind.PEOPLES_CONGRESS.value: _l("People's congress deputies' studio"),
@@ -38,3 +38,9 @@ ATTENDANCE_LABELS = {
 
 WEEKDAY_LABELS = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                   _l("Saturday"), _l("Sunday")]
+
+MATTER_STATUS_LABELS = {
+    MatterStatus.RECORDED.value: _l("Recorded"),
+    MatterStatus.HANDLING.value: _l("Being handled"),
+    MatterStatus.ANSWERED.value: _l("Answered"),
+}

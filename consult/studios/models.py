@@ -12,7 +12,7 @@ over sessions that are not cancelled, on SQLite by triggers. Both live in the mi
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     CheckConstraint, ForeignKey, Index, String, Text, Time, UniqueConstraint, text,
@@ -214,11 +214,28 @@ class Reservation(db.Model):
         return self.cancelled_at is None
 
 
+class MatterStatus(str, enum.Enum):
+    """Where the matter raised at a reception stands (consult/studios/rules.py moves it)."""
+
+    RECORDED = "recorded"
+    HANDLING = "handling"  # being handled
+    ANSWERED = "answered"
+
+
 class ReceptionRecord(db.Model):
     """What the representative wrote after receiving the resident: attended or not, what was
-    raised, the follow-up promised. The resident reads it; the public sees only counts."""
+    raised, the follow-up promised. The resident reads it; the public sees only counts.
+
+    When the resident came, the record is also their matter, followed to the end: its status,
+    the date the representative promised an answer by (a local date), the answer, and the
+    resident's rating of it. A low rating reopens the matter once (``reopened_at``)."""
 
     __tablename__ = "reception_records"
+    __table_args__ = (
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)",
+                        name="rating_range"),
+        Index("ix_reception_records_status_due", "matter_status", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reservation_id: Mapped[int] = mapped_column(
@@ -232,5 +249,15 @@ class ReceptionRecord(db.Model):
     # Hook for the Topics package: the topic proposal this matter became (set there).
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"),
                                                  index=True)
+    matter_status: Mapped[str] = mapped_column(String(12), default=MatterStatus.RECORDED.value,
+                                               server_default=MatterStatus.RECORDED.value)
+    due_on: Mapped[date | None]
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    answered_at: Mapped[datetime | None]
+    rating: Mapped[int | None]
+    rating_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    rated_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
+    reopen_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     reservation: Mapped[Reservation] = relationship(back_populates="record")

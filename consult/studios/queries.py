@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from consult.accounts.models import Role, RoleGrant, User
 from consult.clock import utcnow
 from consult.community.models import Community
 from consult.extensions import db
 from consult.studios.models import (
-    Attendance, ReceptionRecord, RepresentativeProfile, Reservation, Studio,
+    Attendance, MatterStatus, ReceptionRecord, RepresentativeProfile, Reservation, Studio,
     StudioRepresentative, StudioSession,
 )
 from consult.studios.slots import Slot, local_date, slots_of, week_bounds
@@ -244,3 +244,43 @@ def reservation_counts(session_ids: list[int]) -> dict[int, tuple[int, int]]:
         .outerjoin(ReceptionRecord, ReceptionRecord.reservation_id == Reservation.id)
         .where(Reservation.session_id.in_(session_ids), Reservation.cancelled_at.is_(None))
         .group_by(Reservation.session_id))}
+
+
+# --- matters followed up -------------------------------------------------------------------
+
+def _overdue(today: date):
+    """Matters (records of residents who came) whose due date has passed, not answered."""
+    return (ReceptionRecord.attendance == Attendance.ATTENDED.value,
+            ReceptionRecord.matter_status != MatterStatus.ANSWERED.value,
+            ReceptionRecord.due_on < today)
+
+
+def _active_reception():
+    return (select(ReceptionRecord)
+            .join(Reservation, ReceptionRecord.reservation_id == Reservation.id)
+            .join(StudioSession, Reservation.session_id == StudioSession.id)
+            .where(Reservation.cancelled_at.is_(None), StudioSession.cancelled_at.is_(None)))
+
+
+def overdue_matters(representative, today: date | None = None) -> list[ReceptionRecord]:
+    """The representative's overdue matters, the longest overdue first, each with its
+    reservation, resident, session and studio (one query): for their desk."""
+    today = today or local_date(utcnow())
+    return list(db.session.scalars(
+        _active_reception()
+        .join(User, Reservation.resident_id == User.id)
+        .join(Studio, StudioSession.studio_id == Studio.id)
+        .where(StudioSession.representative_id == representative.id, *_overdue(today))
+        .options(contains_eager(ReceptionRecord.reservation)
+                 .options(contains_eager(Reservation.resident),
+                          contains_eager(Reservation.session)
+                          .contains_eager(StudioSession.studio)))
+        .order_by(ReceptionRecord.due_on, ReceptionRecord.id)))
+
+
+def overdue_count(studio_id: int, today: date | None = None) -> int:
+    """How many matters raised at the studio are overdue: a count, never who (one query)."""
+    today = today or local_date(utcnow())
+    return db.session.scalar(
+        _active_reception().with_only_columns(func.count(ReceptionRecord.id))
+        .where(StudioSession.studio_id == studio_id, *_overdue(today))) or 0

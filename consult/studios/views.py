@@ -24,11 +24,14 @@ from consult.extensions import db
 from consult.pagecache import for_visitors
 from consult.permissions import check, may, membership
 from consult.ratelimits import reservation_limit
-from consult.studios import booking, calendar, queries, reception
+from consult.studios import booking, calendar, matters, queries, reception
 from consult.refusals import Refused
-from consult.studios.forms import BookingForm, CancelSessionForm, RecordForm, ReserveForm
+from consult.studios.forms import (
+    AnswerForm, BookingForm, CancelSessionForm, DueForm, RateForm, RecordForm, ReserveForm,
+)
 from consult.studios.labels import (
-    ATTENDANCE_LABELS, BODY_LABELS, CATEGORY_LABELS, KIND_LABELS, WEEKDAY_LABELS,
+    ATTENDANCE_LABELS, BODY_LABELS, CATEGORY_LABELS, KIND_LABELS, MATTER_STATUS_LABELS,
+    WEEKDAY_LABELS,
 )
 from consult.studios.models import Reservation
 from consult.studios.slots import hhmm, monday_of, parse_date
@@ -43,7 +46,8 @@ FEED_HISTORY_DAYS = 60  # how far back the calendar feeds reach
 def _studio_labels():
     return {"studio_kinds": KIND_LABELS, "studio_bodies": BODY_LABELS,
             "matter_categories": CATEGORY_LABELS, "attendance_labels": ATTENDANCE_LABELS,
-            "weekday_labels": WEEKDAY_LABELS, "hhmm": hhmm}
+            "weekday_labels": WEEKDAY_LABELS, "hhmm": hhmm,
+            "matter_statuses": MATTER_STATUS_LABELS}
 
 
 def _week_from_args():
@@ -67,7 +71,8 @@ def index():
 def studio(studio_id: int):
     place = queries.studio_by_id(studio_id) or abort(404)
     week, upcoming = queries.week_and_upcoming(_week_from_args(), studio_id=place.id)
-    return render_template("studios/studio.html", studio=place, week=week, upcoming=upcoming)
+    return render_template("studios/studio.html", studio=place, week=week, upcoming=upcoming,
+                           overdue=queries.overdue_count(place.id))
 
 
 @bp.route("/communities/<int:community_id>/representatives/<int:user_id>")
@@ -214,15 +219,33 @@ def cancel_session(session_id: int):
     return _session_page(session, cancel_form=form, status=400)
 
 
+def _reception(session_id: int, reservation_id: int):
+    session = _session_or_404(session_id)
+    _require("studio.record", session)
+    return session, queries.reservation_in(session.id, reservation_id) or abort(404)
+
+
+def _record_page(session, reservation, *, form=None, due_form=None, answer_form=None,
+                 status: int = 200):
+    entry = reservation.record
+    follows = entry is not None and entry.attendance == "attended"
+    if follows:
+        due_form = due_form or DueForm(formdata=None, data={
+            "due_on": entry.due_on.isoformat() if entry.due_on else ""})
+        answer_form = answer_form or AnswerForm(formdata=None)
+    return render_template(
+        "studios/record.html", session=session, reservation=reservation,
+        form=form or RecordForm(formdata=None, obj=entry), entry=entry,
+        due_form=due_form if follows else None, answer_form=answer_form if follows else None,
+        open_yet=reservation.slot_start <= utcnow(), today=matters.today()), status
+
+
 @bp.route("/studio-sessions/<int:session_id>/reservations/<int:reservation_id>/record",
           methods=["GET", "POST"])
 @login_required
 def record(session_id: int, reservation_id: int):
-    session = _session_or_404(session_id)
-    _require("studio.record", session)
-    reservation = queries.reservation_in(session.id, reservation_id) or abort(404)
-    entry = reservation.record
-    form = RecordForm(obj=entry)
+    session, reservation = _reception(session_id, reservation_id)
+    form = RecordForm(obj=reservation.record)
     if form.validate_on_submit():
         try:
             reception.record_reception(current_user, reservation, form.attendance.data,
@@ -234,8 +257,70 @@ def record(session_id: int, reservation_id: int):
                   "success")
             return redirect(url_for(".session", session_id=session.id,
                                     _anchor="reservations"))
-    return render_template("studios/record.html", session=session, reservation=reservation,
-                           form=form, open_yet=reservation.slot_start <= utcnow())
+    return _record_page(session, reservation, form=form)
+
+
+def _matter_of(reservation):
+    return reservation.record or abort(404)  # nothing recorded: no matter to follow yet
+
+
+def _back_to_matter(session, reservation):
+    return redirect(url_for(".record", session_id=session.id, reservation_id=reservation.id,
+                            _anchor="matter"))
+
+
+@bp.route("/studio-sessions/<int:session_id>/reservations/<int:reservation_id>/handling",
+          methods=["POST"])
+@login_required
+def matter_handling(session_id: int, reservation_id: int):
+    session, reservation = _reception(session_id, reservation_id)
+    entry = _matter_of(reservation)
+    if EmptyForm().validate_on_submit():
+        try:
+            matters.start_handling(current_user, entry)
+        except Refused as error:
+            unit_of_work.refused(error)
+        else:
+            flash(_("The matter is marked as being handled."), "success")
+    return _back_to_matter(session, reservation)
+
+
+@bp.route("/studio-sessions/<int:session_id>/reservations/<int:reservation_id>/due",
+          methods=["POST"])
+@login_required
+def matter_due(session_id: int, reservation_id: int):
+    session, reservation = _reception(session_id, reservation_id)
+    entry = _matter_of(reservation)
+    form = DueForm()
+    if form.validate_on_submit():
+        try:
+            matters.set_due_date(current_user, entry, form.due_on.data)
+        except Refused as error:
+            unit_of_work.refused(error, form)
+            return _record_page(session, reservation, due_form=form, status=409
+                                if error.field is None else 400)
+        flash(_("The answer is due by %(date)s.", date=entry.due_on.isoformat()), "success")
+        return _back_to_matter(session, reservation)
+    return _record_page(session, reservation, due_form=form, status=400)
+
+
+@bp.route("/studio-sessions/<int:session_id>/reservations/<int:reservation_id>/answer",
+          methods=["POST"])
+@login_required
+def matter_answer(session_id: int, reservation_id: int):
+    session, reservation = _reception(session_id, reservation_id)
+    entry = _matter_of(reservation)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            matters.answer(current_user, entry, form.answer.data)
+        except Refused as error:
+            unit_of_work.refused(error, form)
+            return _record_page(session, reservation, answer_form=form, status=409
+                                if error.field is None else 400)
+        flash(_("The answer is sent to %(name)s.", name=reservation.resident.name), "success")
+        return _back_to_matter(session, reservation)
+    return _record_page(session, reservation, answer_form=form, status=400)
 
 
 # --- booking -------------------------------------------------------------------------------
@@ -279,18 +364,50 @@ def _flash_booking(result: booking.Booking) -> None:
 
 # --- my pages ------------------------------------------------------------------------------
 
-@bp.route("/me/reservations")
-@login_required
-def my_reservations():
+def _my_reservations_page(rate_for: int | None = None, rate_form=None, status: int = 200):
     items = queries.reservations_of(current_user.id)
     now = utcnow()
+    # A form for every answer still to rate; the one just posted keeps what was typed.
+    rate_forms = {r.id: (rate_form if r.id == rate_for and rate_form is not None
+                         else RateForm(formdata=None)).for_reservation(r.id)
+                  for r in items if r.record is not None and r.record.matter_status == "answered"
+                  and r.record.rating is None}
     return render_template(
         "studios/my_reservations.html",
         upcoming=[r for r in items if r.is_active and not r.session.is_cancelled
                   and r.slot_end > now][::-1],
         past=[r for r in items if not (r.is_active and not r.session.is_cancelled
                                        and r.slot_end > now)],
-        cancel_notice=reception.CANCEL_NOTICE, now=now, form=EmptyForm())
+        cancel_notice=reception.CANCEL_NOTICE, now=now, form=EmptyForm(),
+        rate_forms=rate_forms, today=matters.today()), status
+
+
+@bp.route("/me/reservations")
+@login_required
+def my_reservations():
+    return _my_reservations_page()
+
+
+@bp.route("/reservations/<int:reservation_id>/rate", methods=["POST"])
+@login_required
+def rate_matter(reservation_id: int):
+    reservation = db.session.get(Reservation, reservation_id)
+    if reservation is None or reservation.resident_id != current_user.id \
+            or reservation.record is None:
+        abort(404)  # another resident's matter does not exist for you
+    form = RateForm()
+    if form.validate_on_submit():
+        try:
+            reopened = matters.rate(current_user, reservation.record, form.rating.data,
+                                    form.reason.data)
+        except Refused as error:
+            unit_of_work.refused(error, form)
+            return _my_reservations_page(reservation.id, form,
+                                         409 if error.field is None else 400)
+        flash(_("Thank you. The matter goes back to the representative with your reason.")
+              if reopened else _("Thank you for rating the answer."), "success")
+        return redirect(url_for(".my_reservations", _anchor=f"reservation-{reservation.id}"))
+    return _my_reservations_page(reservation.id, form, 400)
 
 
 @bp.route("/me/studio-sessions")
@@ -299,5 +416,6 @@ def my_sessions():
     items = queries.sessions(start=utcnow() - timedelta(days=30),
                              representative_id=current_user.id)
     return render_template("studios/my_sessions.html", sessions=items, now=utcnow(),
-                           counts=queries.reservation_counts([s.id for s in items]))
+                           counts=queries.reservation_counts([s.id for s in items]),
+                           overdue=queries.overdue_matters(current_user))
 

@@ -415,6 +415,24 @@ EXPECTED: dict[tuple[str, str], Entry] = {
                                       args={"session_id": "s_past",
                                             "reservation_id": "r_waiting"},
                                       data={"attendance": "no_show"}),
+    # The matter raised at a reception, followed by the representative holding the session.
+    ("studios.matter_handling", "POST"): Entry(
+        only("representative"), args={"session_id": "s_past", "reservation_id": "r_attended"},
+        data={}, watch="SELECT matter_status FROM reception_records WHERE id = "
+                       "{reception_record}"),
+    ("studios.matter_due", "POST"): Entry(
+        only("representative"), args={"session_id": "s_past", "reservation_id": "r_attended"},
+        data={"due_on": "2026-12-14"},
+        watch="SELECT due_on FROM reception_records WHERE id = {reception_record}"),
+    ("studios.matter_answer", "POST"): Entry(
+        only("representative"), args={"session_id": "s_past", "reservation_id": "r_attended"},
+        data={"answer": "物业已修好路灯"},
+        watch="SELECT answer FROM reception_records WHERE id = {reception_record}"),
+    # ... and rated by the resident who raised it: another's does not exist for you.
+    ("studios.rate_matter", "POST"): Entry(
+        only("resident", others=NOT_FOUND), args={"reservation_id": "r_answered"},
+        data={"rating": "4"},
+        watch="SELECT rating FROM reception_records WHERE reservation_id = {r_answered}"),
     ("studios.book", "GET"): Entry(only("representative")),
     ("studios.book", "POST"): Entry(only("representative"), data={
         "room": "{room2}", "day": "2026-12-03", "start": "09:00", "end": "10:00",

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICE_MODULES = {
     "service.py", "comments.py", "reception.py", "booking.py", "minutes.py", "residency.py",
     "reset.py", "importer.py", "board.py", "lockout.py", "queries.py", "lifecycle.py",
-    "from_reception.py", "tokens.py",
+    "from_reception.py", "tokens.py", "matters.py",
 }
 # Parameter names that stand for a person (an account).
 PERSONS = {

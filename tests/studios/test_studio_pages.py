@@ -2,6 +2,7 @@
 iCalendar feeds, and a fixed number of queries per page whatever the data size."""
 from __future__ import annotations
 
+import datetime
 from datetime import timedelta
 
 import pytest
@@ -452,7 +453,13 @@ def _fill(world, sessions_per_day: int, residents, first_hour: int) -> None:
             start = f"{date} {hour:02d}:00"
             s = session_at(world, start, minutes=60, rep=rep, room=room)
             for k, resident in enumerate(residents[:3]):
-                reservation(s, resident, at=f"{hour:02d}:{k * 20:02d}", day=date)
+                r = reservation(s, resident, at=f"{hour:02d}:{k * 20:02d}", day=date)
+                # Matters followed up: the first answered (its resident rates it), the others
+                # overdue (on the representative's list, counted on the studio's page).
+                db.session.add(ReceptionRecord(
+                    reservation_id=r.id, attendance="attended", raised="电梯",
+                    matter_status="answered" if k == 0 else "handling",
+                    answer="已修好" if k == 0 else "", due_on=datetime.date(2026, 11, 1)))
     db.session.commit()
 
 
