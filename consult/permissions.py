@@ -289,6 +289,28 @@ def _topic_participant(m: Membership, topic) -> Refusal | None:
         "This topic concerns another part of the community; only its residents can take part."))
 
 
+# The roles that speak for a community in its topics' threads, the one residents know best
+# first: a comment shows the first of these its author holds.
+SPEAKING_ROLES = (Role.SECRETARY, Role.REPRESENTATIVE, Role.ADMIN)
+
+
+def speaking_role(m: Membership, community_id: int | None) -> str | None:
+    """The role ``m`` speaks with in ``community_id``'s topics, or ``None``."""
+    held = m.roles.get(community_id, set())
+    return next((r.value for r in SPEAKING_ROLES if r.value in held), None)
+
+
+def _community_official(m: Membership, obj) -> Refusal | None:
+    """A secretary, representative or administrator of the object's community (a platform
+    administrator without a role there is not one: they do not speak for it)."""
+    if refusal := _login(m):
+        return refusal
+    if speaking_role(m, community_id_of(obj)) is not None:
+        return None
+    return Refusal(FORBIDDEN, _l("Only a secretary, representative or administrator of this "
+                                 "community may do this."))
+
+
 def _proposer(m: Membership, topic) -> Refusal | None:
     if refusal := _login(m):
         return refusal
@@ -368,6 +390,8 @@ RULES: dict[str, Rule] = {
     "topic.edit_draft": _proposer,
     "topic.withdraw": _proposer,
     "topic.participate": _topic_participant,  # co-sign, comment, react, report
+    # comment and reply without a residency, marked with the role; post official answers
+    "topic.speak": _community_official,
     "topic.manage": _office_holder_of,  # accept or reject proposals, move topics between stages
     "topic.moderate": _office_holder_of,  # hide and restore comments, see hidden ones
     "topic.moderate_any": _any_office_holder,  # see the moderation queue

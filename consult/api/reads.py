@@ -39,7 +39,7 @@ def topic_summary(t: Topic, shape=s.TopicSummary, **more):
         id=t.id, title=t.title, category=t.category, stage=t.stage,
         stage_label=stage_label(t.stage), community_id=t.community_id, grid_id=t.grid_id,
         building_id=t.building_id, scope=t.scope_level, cosign_count=t.cosign_count,
-        comment_count=t.comment_count, submitted_at=t.submitted_at,
+        comment_count=t.comment_count, answered_at=t.answered_at, submitted_at=t.submitted_at,
         stage_changed_at=t.stage_changed_at, comment_until=t.comment_until, **more)
 
 
@@ -77,7 +77,8 @@ def comment_shape(v) -> s.Comment:
         body=c.body if v.show_body else None,
         hidden_reason=c.hidden_reason if v.state == topic_comments.HIDDEN else None,
         created_at=c.created_at, edited_at=c.edited_at, reactions=reactions(c),
-        my_reaction=v.my_reaction, replies=[comment_shape(r) for r in v.replies])
+        my_reaction=v.my_reaction, official=c.official, author_role=c.author_role,
+        replies=[comment_shape(r) for r in v.replies])
 
 
 # --- communities and topics ---------------------------------------------------------------------

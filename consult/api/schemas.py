@@ -338,6 +338,10 @@ class CommentBody(JsonBody):
     body: Annotated[str, Field(max_length=comments.BODY_MAX, pattern=NOT_BLANK),
                     Says(_l("Write your comment first: the text is empty."),
                          "string_pattern_mismatch")]
+    official: bool = Field(False, description=(
+        "true: post the official answer (官方回复) of the community to the topic, or to the "
+        "comment replied to; only its secretaries, representatives and administrators may "
+        "(403 otherwise)"))
 
 
 class ReactionBody(JsonBody):
@@ -460,6 +464,8 @@ class TopicSummary(Shape):
     scope: ScopeLevel
     cosign_count: int
     comment_count: int
+    answered_at: Time | None = Field(description=(
+        "when the community first answered officially (官方回复); null: not answered"))
     submitted_at: Time | None
     stage_changed_at: Time
     comment_until: Time | None
@@ -515,6 +521,10 @@ class Comment(Shape):
     edited_at: Time | None
     reactions: ReactionCounts
     my_reaction: ReactionValue | None
+    official: bool = Field(description="an official answer (官方回复) of the community")
+    author_role: str | None = Field(description=(
+        "the author's role in the community when they posted (secretary, representative, "
+        "admin); null for a resident"))
     replies: list[Comment]
 
 

@@ -67,7 +67,8 @@ def withdraw_cosignature(path: TopicPath):
 def _post_comment(topic, user, body: CommentBody, parent_id):
     from consult.topics import comments
 
-    comment = comments.post(user, topic, body.body, parent_id=parent_id)
+    comment = comments.post(user, topic, body.body, parent_id=parent_id,
+                            official=body.official)
     return answer(comment_shape(comments.comment_view(user, comment)), 201)
 
 

@@ -34,10 +34,13 @@ def _outcome_helpers():
 
 
 def _transition_verb(name: str) -> str:
+    from consult.topics.comments import TIMELINE_LABELS
     from consult.topics.lifecycle import TRANSITIONS
 
     t = TRANSITIONS.get(name)
-    return str(t.verb) if t is not None else name
+    if t is None:
+        return str(TIMELINE_LABELS.get(name, name))
+    return str(t.verb)
 
 
 def _topic(topic_id: int) -> Topic:

@@ -32,6 +32,12 @@ from consult.http import is_htmx
 bp = Blueprint("comments", __name__)
 
 
+@bp.app_context_processor
+def _comment_helpers():
+    # The comment form offers "Post as the official answer" to the community's officials.
+    return {"may_answer": lambda topic: comments.may_answer(current_user, topic)}
+
+
 @bp.after_request
 def _vary(response):
     # The same URLs answer htmx with a fragment and a browser with a page or a redirect.
@@ -144,8 +150,9 @@ def create(topic_id: int):
     sort = _sort()
     body = request.form.get("body", "")
     parent_id = request.form.get("parent_id", type=int)
+    official = request.form.get("official", "") in ("1", "on", "true")
     try:
-        comment = comments.post(current_user, topic, body, parent_id)
+        comment = comments.post(current_user, topic, body, parent_id, official=official)
     except Refused as error:
         unit_of_work.refused()  # the message goes in the answer, placed below
         status = 403 if error.forbidding else 422

@@ -24,6 +24,14 @@ Choices made here:
   reports.
 * **Rate limit**: at most :data:`RATE_LIMITS` comments per person, counted in the database.
 * ``Topic.comment_count`` counts the comments and replies that are not withdrawn.
+* **Officials** (secretaries, representatives, administrators of the topic's community) comment
+  and reply while comments are open without a residency; their comments carry their role
+  (``Comment.author_role``, kept as it was when they posted). They do not mark comments
+  (agreement is the residents'), nor report them (they moderate).
+* **Official answers** (官方回复): an official's comment (an answer to the topic) or reply (an
+  answer to that comment) flagged ``official``. The thread pins them at its top; the topic
+  keeps ``answered_at`` (the first one still shown) and a timeline step; the answered
+  comment's author and the topic's followers are told.
 
 Every change writes the audit log on the *topic* (so the topic's public log shows it) with the
 comment's id in the details.
@@ -48,10 +56,13 @@ from consult.clock import utcnow
 from consult.extensions import db
 from consult.notifications import kinds
 from consult.notifications.service import notify
-from consult.permissions import check, membership
+from consult.accounts.models import Role
+from consult.permissions import check, membership, speaking_role
 from consult.topics import consensus, lifecycle
 from consult.topics.lifecycle import Stage
-from consult.topics.models import Comment, CommentReport, Reaction, ReactionValue, Topic
+from consult.topics.models import (
+    Comment, CommentReport, Reaction, ReactionValue, StageChange, Topic,
+)
 from consult.topics.service import follow
 from consult.refusals import Refused
 
@@ -78,9 +89,23 @@ AUDIT_LABELS = {
     "topic.comment_hide": _l("hid a comment"),
     "topic.comment_restore": _l("restored a hidden comment"),
     "topic.comment_dismiss": _l("dismissed the reports on a comment"),
+    "topic.official_answer": _l("posted an official answer"),
 }
 
+# The badge next to an official's name in the thread.
+ROLE_BADGES = {
+    Role.SECRETARY.value: _l("Community secretary"),
+    Role.REPRESENTATIVE.value: _l("People's representative"),
+    Role.ADMIN.value: _l("Community administrator"),
+}
+# The timeline step an official answer leaves (StageChange.transition, stage unchanged).
+OFFICIAL_ANSWER = "official_answer"
+TIMELINE_LABELS = {OFFICIAL_ANSWER: _l("Official answer")}
+NOTE_MAX = 120  # characters of the answer quoted in the timeline
+
 kinds.register("topic.reply", _l("%(name)s replied to your comment on “%(title)s”."))
+kinds.register("topic.official_answer", _l(
+    "%(name)s (%(role)s) posted an official answer on “%(title)s”."))
 kinds.register("topic.comment_hidden", _l(
     "Your comment on “%(title)s” was hidden by the moderator: %(note)s"))
 
@@ -107,19 +132,32 @@ def closed_reason(topic: Topic) -> tuple[Closed, object] | None:
     return Closed.ENDED, _l("The comment period has ended and comments are closed.")
 
 
-def comment_refusal(actor, topic: Topic) -> tuple[str, object] | None:
+def comment_refusal(actor, topic: Topic, *,
+                    residents_only: bool = False) -> tuple[str, object] | None:
     """Why ``actor`` may not comment on ``topic`` now, as ``(code, message)``; ``None`` when
-    they may. Codes: ``not_yet``, ``ended``, ``never``, ``login_required``, ``not_verified``,
-    ``forbidden`` (outside the topic's scope)."""
+    they may: a resident in scope, or an official of the community (unless
+    ``residents_only``: marking comments). Codes: ``not_yet``, ``ended``, ``never``,
+    ``login_required``, ``not_verified``, ``forbidden`` (outside the topic's scope)."""
     if (closed := closed_reason(topic)) is not None:
         return closed[0].value, closed[1]
     if (r := check(actor, "topic.participate", topic)) is not None:
+        if not residents_only and check(actor, "topic.speak", topic) is None:
+            return None
         return r.code, r.message
     return None
 
 
-def _require_open(topic: Topic, user) -> None:
-    if (why := comment_refusal(user, topic)) is not None:
+def may_answer(actor, topic: Topic) -> bool:
+    """May ``actor`` post an official answer on ``topic`` (no query beyond their roles)?"""
+    return check(actor, "topic.speak", topic) is None
+
+
+def role_badge(role: str | None):
+    return ROLE_BADGES.get(role) if role else None
+
+
+def _require_open(topic: Topic, user, *, residents_only: bool = False) -> None:
+    if (why := comment_refusal(user, topic, residents_only=residents_only)) is not None:
         code, message = why
         if code in (c.value for c in Closed):
             raise Refused(message)
@@ -220,14 +258,21 @@ def _lock_topic(topic: Topic) -> None:
 
 
 def post(actor, topic: Topic, body: str, parent_id: int | None = None, *,
-         on_behalf_of=None) -> Comment:
+         on_behalf_of=None, official: bool = False) -> Comment:
     """Comment on ``topic``, or reply to one of its comments (``parent_id``).
+
+    ``official``: an official of the topic's community posts the official answer to the topic
+    (or, replying, to that comment); anyone else is refused (403).
 
     ``on_behalf_of``: a grid worker (``actor``) posts for that resident, who is the author;
     the comment is marked ``assisted_by`` the worker. Only consult.grids.service.comment_for
     passes it, having checked the resident's consent; here the resident must be one who may
     comment, and the actor a grid worker of the community."""
     _lock_topic(topic)
+    if official and (on_behalf_of is not None or not may_answer(actor, topic)):
+        raise Refused.forbidden(_l(
+            "Only a secretary, representative or administrator of this community can post "
+            "an official answer."))
     if on_behalf_of is not None:
         if not membership(actor).works_in(topic.community_id):
             raise Refused.forbidden(_l("Only a grid worker may comment for a resident."))
@@ -248,21 +293,55 @@ def post(actor, topic: Topic, body: str, parent_id: int | None = None, *,
             parent = db.session.get(Comment, parent.parent_id)
     _lock_user(actor)
     _check_rate(actor)
+    role = speaking_role(membership(actor), topic.community_id)
     comment = Comment(topic_id=topic.id, author_id=actor.id, body=body,
                       parent_id=parent.id if parent else None, created_at=utcnow(),
-                      assisted_by_id=worker.id if worker is not None else None)
+                      assisted_by_id=worker.id if worker is not None else None,
+                      official=official, author_role=role)
     db.session.add(comment)
     db.session.flush()
     _bump_comment_count(topic, +1)
     _audit("topic.comment_reply" if parent else "topic.comment", topic, worker or actor,
            comment, **({"parent_id": parent.id} if parent else {}),
-           **({"on_behalf_of": actor.id} if worker is not None else {}))
+           **({"on_behalf_of": actor.id} if worker is not None else {}),
+           **({"official": True} if official else {}))
     follow(actor, topic)
-    if parent is not None:
+    if official:
+        _answered(actor, topic, comment, parent)
+    elif parent is not None:
         notify([parent.author_id], "topic.reply",
                {"title": topic.title, "name": actor.name, "topic_id": topic.id},
                comment_url(comment), skip=[actor.id])
     return comment
+
+
+def _answered(actor, topic: Topic, comment: Comment, parent: Comment | None) -> None:
+    """An official answer was posted: the topic is answered, the timeline says so, the
+    answered comment's author and the followers are told (the actor follows already)."""
+    if topic.answered_at is None:
+        topic.answered_at = comment.created_at
+    note = comment.body if len(comment.body) <= NOTE_MAX else comment.body[:NOTE_MAX] + "…"
+    db.session.add(StageChange(topic_id=topic.id, transition=OFFICIAL_ANSWER,
+                               from_stage=topic.stage, to_stage=topic.stage,
+                               at=comment.created_at, actor_id=actor.id, note=note))
+    _audit("topic.official_answer", topic, actor, comment)
+    told = set(lifecycle.follower_ids(topic.id))
+    if parent is not None:
+        told.add(parent.author_id)
+    notify(told, "topic.official_answer",
+           {"title": topic.title, "name": actor.name, "role": str(role_badge(
+               comment.author_role) or ""), "topic_id": topic.id},
+           comment_url(comment), skip=[actor.id])
+
+
+def _recount_answered(topic: Topic) -> None:
+    """After an official answer is withdrawn, hidden or shown again: ``answered_at`` is the
+    first official answer still shown, or empty."""
+    db.session.flush()
+    topic.answered_at = db.session.scalar(
+        select(func.min(Comment.created_at)).where(
+            Comment.topic_id == topic.id, Comment.official.is_(True),
+            Comment.withdrawn_at.is_(None), Comment.hidden_at.is_(None)))
 
 
 def _bump_comment_count(topic: Topic, delta: int) -> None:
@@ -321,6 +400,8 @@ def withdraw(actor, comment: Comment) -> None:
     _bump_comment_count(topic, -1)
     _resolve_reports(comment)  # nothing is left to moderate
     _audit("topic.comment_withdraw", topic, actor, comment)
+    if comment.official:
+        _recount_answered(topic)
 
 
 _COUNTER = {ReactionValue.AGREE.value: "agree_count",
@@ -334,7 +415,7 @@ def react(actor, comment: Comment, value: str) -> str | None:
     if value not in (*REACTION_VALUES, CLEAR):
         raise Refused(_l("Choose agree, disagree or pass."), "value")
     topic = _topic_of(comment)
-    _require_open(topic, actor)
+    _require_open(topic, actor, residents_only=True)
     if comment.withdrawn_at is not None:
         raise Refused(_l("This comment was withdrawn; it can no longer be marked."))
     if comment.hidden_at is not None:
@@ -436,6 +517,8 @@ def hide(actor, comment: Comment, reason: str) -> None:
     comment.hidden_reason = reason
     resolved = _resolve_reports(comment)
     _audit("topic.comment_hide", topic, actor, comment, reason=reason, reports_resolved=resolved)
+    if comment.official:
+        _recount_answered(topic)
     notify([comment.author_id], "topic.comment_hidden",
            {"title": topic.title, "note": reason, "topic_id": topic.id},
            comment_url(comment), skip=[actor.id])
@@ -454,6 +537,8 @@ def restore(actor, comment: Comment) -> None:
     resolved = _resolve_reports(comment)
     _audit("topic.comment_restore", topic, actor, comment, hidden_reason=reason,
            reports_resolved=resolved)
+    if comment.official:
+        _recount_answered(topic)
 
 
 def dismiss_reports(actor, comment: Comment) -> None:
@@ -498,6 +583,14 @@ class CommentView:
     def is_reply(self) -> bool:
         return self.comment.parent_id is not None
 
+    @property
+    def official(self) -> bool:
+        return self.comment.official
+
+    @property
+    def role_badge(self):
+        return role_badge(self.comment.author_role)
+
 
 @dataclass
 class Thread:
@@ -510,6 +603,9 @@ class Thread:
     groups: int = 0  # opinion groups found by the broad-support ranking (consensus sort)
     page: int = 1  # the last page of top-level comments shown
     has_more: bool = False  # more top-level comments after this page
+    # The official answers still shown, oldest first, pinned at the top of the thread.
+    answers: list[CommentView] = field(default_factory=list)
+    can_answer: bool = False  # the viewer may post official answers
 
     @property
     def can_comment(self) -> bool:
@@ -540,6 +636,7 @@ class _Viewer:
         self.refusal = comment_refusal(user, topic)
         self.participant = self.user_id is not None and check(
             user, "topic.participate", topic) is None
+        self.can_answer = self.user_id is not None and may_answer(user, topic)
         self.now = utcnow()
 
     def view(self, c: Comment, reactions: dict[int, str], reported: set[int]) -> CommentView:
@@ -553,7 +650,7 @@ class _Viewer:
             mine=mine, my_reaction=reactions.get(c.id), reported=c.id in reported,
             can_edit=mine and open_ and can_edit(self.user, c, self.now),
             can_withdraw=mine and state != WITHDRAWN,
-            can_react=live and open_ and not mine,
+            can_react=live and open_ and self.participant and not mine,
             can_report=live and self.participant and not mine and c.id not in reported,
             can_moderate=self.can_moderate and state != WITHDRAWN,
         )
@@ -594,7 +691,8 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
     number of queries whatever the number of comments:
     the page's comments with their authors (1), their replies (1), the viewer's reactions (1)
     and reports (1); the "broad support" order reads the whole thread and its reactions
-    instead (2); plus the viewer's roles and homes (2, cached for the request)."""
+    instead (2); plus the viewer's roles and homes (2, cached for the request). The official
+    answers pinned at the top come with the page's comments (same query)."""
     sort = normalise_sort(sort)
     who = _Viewer(topic, viewer)
     first_page, pages, per_page = max(1, first_page), max(1, pages), max(1, per_page)
@@ -617,6 +715,7 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
                         {m[0] for m in marked if m[2] == _REPORTED})
         ranking, ranked = _broad_support(rows, votes)
         groups = ranking.groups
+        pinned = [c for c in rows if c.official]
         tops = ranked[skip:skip + size]
         has_more = len(ranked) > skip + size
         shown = {c.id for c in tops}
@@ -630,9 +729,13 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
                     .where(Comment.topic_id == topic.id, Comment.parent_id.is_(None))
                     .order_by(*(order if oldest_first else (o.desc() for o in order)))
                     .offset(skip).limit(size + 1))
-        rows = _comments(Comment.topic_id == topic.id,
-                         or_(Comment.id.in_(page_ids), Comment.parent_id.in_(page_ids)),
-                         oldest_first=True)
+        on_page = or_(Comment.id.in_(page_ids), Comment.parent_id.in_(page_ids))
+        found = db.session.execute(
+            _comments_query(Comment.topic_id == topic.id,
+                            or_(on_page, Comment.official.is_(True)), oldest_first=True)
+            .add_columns(on_page.label("on_page"))).all()
+        rows = [c for c, page in found if page]
+        pinned = [c for c, _page in found if c.official]
         tops = [c for c in rows if c.parent_id is None]
         if not oldest_first:
             tops.reverse()
@@ -649,10 +752,12 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
     if sort == "consensus":
         for v in [*views.values(), *(r for v in views.values() for r in v.replies)]:
             v.support = ranking.support.get(v.id)
+    answers = [who.view(c, reactions, reported) for c in pinned
+               if c.withdrawn_at is None and c.hidden_at is None]
     return Thread(topic=topic, sort=sort, comments=[views[c.id] for c in tops],
                   count=len(tops) + len(replies), refusal=who.refusal,
                   can_moderate=who.can_moderate, groups=groups, page=pages,
-                  has_more=has_more)
+                  has_more=has_more, answers=answers, can_answer=who.can_answer)
 
 
 def thread_page(comment: Comment, sort: str = DEFAULT_SORT) -> int:
@@ -699,14 +804,18 @@ def _ranked(votes: tuple, comments_: tuple) -> consensus.Ranking:
     return consensus.rank(votes, comments_)
 
 
-def _comments(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):
+def _comments_query(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):
     order = (Comment.created_at, Comment.id) if oldest_first else (
         Comment.created_at.desc(), Comment.id.desc())
-    return db.session.scalars(
-        select(Comment).where(*where)
-        .options(joinedload(Comment.author), joinedload(Comment.hidden_by),
-                 joinedload(Comment.assisted_by))
-        .order_by(*order).offset(offset).limit(limit)).all()
+    return (select(Comment).where(*where)
+            .options(joinedload(Comment.author), joinedload(Comment.hidden_by),
+                     joinedload(Comment.assisted_by))
+            .order_by(*order).offset(offset).limit(limit))
+
+
+def _comments(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):
+    return db.session.scalars(_comments_query(*where, oldest_first=oldest_first, offset=offset,
+                                              limit=limit)).all()
 
 
 def comment_view(viewer, comment: Comment, *, new: bool = False) -> CommentView:

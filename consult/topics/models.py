@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
-    CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint,
+    CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -63,6 +63,8 @@ class Topic(db.Model):
     # Kept in step with the rows they count so lists sort without a join.
     cosign_count: Mapped[int] = mapped_column(default=0)
     comment_count: Mapped[int] = mapped_column(default=0)
+    # When the first official answer (官方回复) still shown was posted: "answered officially".
+    answered_at: Mapped[datetime | None]
 
     community: Mapped[Community] = relationship()
     grid: Mapped[Grid | None] = relationship()
@@ -156,6 +158,11 @@ class Comment(db.Model):
     # (consult.grids.service.comment_for): the thread says "posted by grid worker X for Y".
     assisted_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # An office holder's official answer (官方回复) to the topic or, as a reply, to a comment.
+    official: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The author's role in the topic's community when they posted ("secretary",
+    # "representative", "admin"), shown next to their name; None for a resident.
+    author_role: Mapped[str | None] = mapped_column(String(20))
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     hidden_by: Mapped[User | None] = relationship(foreign_keys=[hidden_by_id])

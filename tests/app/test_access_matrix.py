@@ -66,6 +66,7 @@ def only(*who: str, others: str = FORBIDDEN, visitor: str = LOGIN) -> dict[str, 
 
 ADMINS = ("admin", "platform_admin")  # who administers A
 OFFICE = ("secretary", *ADMINS)  # who runs A's topics, meetings and moderation
+SPEAKERS = ("secretary", "representative", "admin")  # who speaks for A in its threads
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,8 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("topics.from_reception", "POST"): Entry(only("representative", others=REFUSED),
                                              data={"proposer": "representative"}),
     # --- comments (a refusal is 403 even for a visitor: the htmx forms show its message) -------
-    ("comments.create", "POST"): Entry(only("resident", visitor=FORBIDDEN),
+    # A's secretary, representative and administrator speak in A's topics without a home
+    ("comments.create", "POST"): Entry(only("resident", *SPEAKERS, visitor=FORBIDDEN),
                                        args={"topic_id": "t_open"},
                                        data={"body": "同意限制音量。"}),
     ("comments.show", "GET"): Entry(everyone(), args={"comment_id": "c_neighbour"}),
@@ -515,9 +517,9 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     # Withdrawing a co-signature one never gave is a conflict, whoever asks.
     ("api.withdraw_cosignature", "DELETE"): Entry(only("resident", others=CONFLICT),
                                                   args={"topic_id": "t_cosigned"}),
-    ("api.comment", "POST"): Entry(only("resident"), args={"topic_id": "t_open"},
+    ("api.comment", "POST"): Entry(only("resident", *SPEAKERS), args={"topic_id": "t_open"},
                                    data={"body": "同意限制音量。"}),
-    ("api.reply", "POST"): Entry(only("resident"), args={"comment_id": "c_neighbour"},
+    ("api.reply", "POST"): Entry(only("resident", *SPEAKERS), args={"comment_id": "c_neighbour"},
                                  data={"body": "我也这么想。"}),
     ("api.react", "PUT"): Entry(only("resident"), args={"comment_id": "c_neighbour"},
                                 data={"value": "agree"}),

@@ -42,6 +42,7 @@ EXPECTED = {
     "topic.edit_draft": {"resident"},
     "topic.withdraw": {"resident"},
     "topic.participate": {"resident"},
+    "topic.speak": {"secretary", "representative", "admin"},
     "topic.manage": {"secretary", "admin", "platform_admin"},
     "topic.moderate": {"secretary", "admin", "platform_admin"},
     "topic.moderate_any": {"secretary", "secretary_elsewhere", "admin", "admin_elsewhere",

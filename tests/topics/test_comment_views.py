@@ -102,6 +102,7 @@ def topic_page(client, w, sort=None):
 PARTICIPANTS = {"author", "resident", "neighbour"}
 MODERATORS = {"secretary", "admin", "platform_admin"}
 ANY_MODERATOR = MODERATORS | {"secretary_elsewhere", "admin_elsewhere"}
+OFFICIALS = {"secretary", "representative", "admin"}
 EVERYONE = {"anonymous", "author", "resident", "neighbour", "out_of_scope", "pending",
             "resident_elsewhere", "no_roles", "representative", "secretary", "admin",
             "secretary_elsewhere", "admin_elsewhere", "platform_admin"}
@@ -109,7 +110,8 @@ EVERYONE = {"anonymous", "author", "resident", "neighbour", "out_of_scope", "pen
 # endpoint -> (who may, who is refused with a message but not forbidden (e.g. own comment),
 #              form data that would succeed, how to prepare the comment)
 EXPECTED = {
-    "comments.create": (PARTICIPANTS, set(), {"body": "矩阵测试评论"}, None),
+    # the community's officials speak in its topics without a residency (not to others)
+    "comments.create": (PARTICIPANTS | OFFICIALS, set(), {"body": "矩阵测试评论"}, None),
     "comments.show": (EVERYONE, set(), None, None),
     "comments.edit": ({"author"}, set(), {"body": "改过的评论"}, None),
     "comments.withdraw": ({"author"}, set(), {}, None),
@@ -674,7 +676,13 @@ def fill(w, n: int):
     comments_ = []
     for i in range(n):
         parent = comments_[-1] if i % 4 == 3 and comments_[-1].parent_id is None else None
-        c = Comment(topic_id=w.topic.id, author_id=people[i % 3].id, body=f"第{i}条意见",
+        # every seventh by the secretary, with their role; every other of those an official
+        # answer (pinned at the top of the thread wherever it is)
+        official = i % 7 == 2
+        c = Comment(topic_id=w.topic.id, author_id=(w.people["secretary"] if official
+                                                     else people[i % 3]).id,
+                    body=f"第{i}条意见", author_role="secretary" if official else None,
+                    official=official and i % 14 == 2,
                     created_at=T0 + timedelta(seconds=i), parent_id=parent.id if parent else None,
                     hidden_at=T0 if i % 17 == 5 else None, hidden_reason="理由" if i % 17 == 5
                     else "")
@@ -703,6 +711,8 @@ def test_the_topic_page_runs_a_fixed_number_of_queries(app, world, login, client
         with count_queries() as q:
             response = topic_page(client, w, sort)
         assert response.status_code == 200
+        assert 'id="official-answers"' in html(response)
+        assert 'class="badge role-badge"' in html(response)
         shown = html(response).count('class="comment ')
         if total == 10:
             assert shown == total

@@ -166,7 +166,8 @@ def test_html_and_script_are_stored_as_typed(place):
     ("anonymous", "login_required"),
     ("pending", "not_verified"),
     ("outsider", "not_verified"),  # verified, but in another community
-    ("secretary", "not_verified"),  # an office holder without a home here
+    ("secretary_elsewhere", "not_verified"),  # an office holder of another community
+    ("platform", "not_verified"),  # a platform administrator speaks for no community
 ])
 def test_only_verified_residents_comment(place, who, code):
     user = AnonymousUserMixin() if who == "anonymous" else getattr(place, who)
