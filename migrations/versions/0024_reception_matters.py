@@ -1,7 +1,7 @@
 """studios: the matters raised at a reception are followed to the end
 
 Revision ID: 0024_reception_matters
-Revises: 0022_vote_preparing
+Revises: 0023_official_answers
 Create Date: 2026-12-06 16:45:00
 
 A reception record gets the follow-up of its matter: ``matter_status`` (recorded, handling,
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024_reception_matters'
-down_revision = '0022_vote_preparing'
+down_revision = '0023_official_answers'
 branch_labels = None
 depends_on = None
 
