@@ -40,6 +40,7 @@ from consult.notifications.kinds import render
 from consult.notifications.models import Notification
 from consult.refusals import Refused
 
+CODE = "code"  # the outbox category of a one-time code (never a person's choice)
 DISPATCH_SLICE = 1000   # notifications per dispatch job
 DUE_SLICE = 500         # messages per sweep of due ones
 DIGEST_ITEMS = 20       # lines in one digest (the rest as "and N more")
@@ -302,7 +303,9 @@ def queue_text(to: str, text: str, *, purpose: str, code: bool, code_value: str 
     now = utcnow()
     row = {"dedup_key": dedup_key or f"t{secrets.token_hex(12)}", "user_id": user_id,
            "channel": channel, "to_address": to, "purpose": purpose[:40], "created_at": now,
-           "not_before": now, "held_for_quiet_hours": False, "body": text}
+           "not_before": now, "held_for_quiet_hours": False, "body": text,
+           # A code's words are erased once it has gone (see send_one).
+           "category": CODE if code else None}
     if channel == rules.SMS:
         short_code = code_value or _code_in(text)
         if code and short_code.isdigit() and 4 <= len(short_code) <= 6:
@@ -352,8 +355,9 @@ def send_one(message_id: int, now: datetime | None = None) -> bool:
     message.sent_at = utcnow()
     message.provider_ref = (reference or "")[:120]
     message.last_error = ""
-    if message.template == "code":
-        message.body = message.params = message.html = ""  # the code lived long enough
+    if message.category == CODE or message.template == "code":
+        # The code lived long enough: only its hash is kept (where it was made).
+        message.body = message.params = message.html = message.subject = ""
     return True
 
 
@@ -363,6 +367,8 @@ def _failed(message: OutboxMessage, failure: SendFailed, now: datetime) -> None:
     again = rules.next_try(message.attempts, now) if failure.retry else None
     if again is None:
         message.status = Status.FAILED.value
+        if message.category == CODE:  # it will never go now: keep no live code
+            message.body = message.params = message.html = message.subject = ""
         current_app.logger.error("message %s to %s failed for good: %s", message.id,
                                  message.channel, message.last_error)
     else:
@@ -395,6 +401,9 @@ def retry(actor, message: OutboxMessage) -> None:
         raise Refused(_l("Only administrators can send messages again."))
     if message.status != Status.FAILED.value:
         raise Refused(_l("Only a failed message can be sent again."))
+    if message.category == CODE:
+        raise Refused(_l("A one-time code is not sent again (it has expired by now): the "
+                         "person asks for a new one."))
     message.status = Status.PENDING.value
     message.attempts = 0
     message.not_before = utcnow()

@@ -128,3 +128,18 @@ def test_a_server_that_refuses_for_now_is_tried_again(app, smtp_server):
     assert len(smtp_server.received()) == 1
     db.session.expire_all()
     assert db.session.scalar(select(OutboxMessage.status)) == "sent"
+
+
+def test_a_code_by_e_mail_leaves_no_trace_of_itself_once_sent(app, smtp_server):
+    from consult import delivery
+
+    with frozen(NOON):
+        assert delivery.send("new@example.org", "Consult: your registration code is 604817.",
+                             purpose="registration code", code="604817")
+        db.session.commit()
+    [received] = smtp_server.received()
+    assert "604817" in received.message.get_body(preferencelist=("plain",)).get_content()
+    db.session.expire_all()
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.status == "sent"
+    assert "604817" not in (message.body + message.html + message.subject + message.params)

@@ -271,3 +271,23 @@ def test_the_commands_without_a_queue(app):
     assert set(service.modes_of(person.id).values()) == {"inapp"}
     unknown = runner.invoke(args=["messages", "stop", "13999999999"])
     assert unknown.exit_code != 0 and "No account" in unknown.output
+
+
+def test_a_code_that_cannot_be_sent_is_erased_and_not_sent_again(app, client, login,
+                                                                  monkeypatch):
+    from consult import delivery
+    from consult.messages import channels
+
+    admin = f.user(platform_admin=True)
+    db.session.commit()
+    monkeypatch.setattr(channels, "send", lambda m: (_ for _ in ()).throw(
+        SendFailed("No such number.", retry=False, code="isv.MOBILE_NUMBER_ILLEGAL")))
+    with frozen(_beijing(10)):
+        delivery.send("13800138050", "Consult: your code is 731942.", purpose="registration code",
+                      code="731942")
+        db.session.commit()
+    [message] = _outbox()
+    assert message.status == "failed" and "731942" not in message.body + message.params
+    login(admin).post(f"/admin/messages/{message.id}/retry")
+    [message] = _outbox()
+    assert message.status == "failed"
