@@ -37,6 +37,17 @@ def topics_remind():
     click.echo(f"{sent} reminders sent.")
 
 
+@topics_cli.command("settle")
+@unit_of_work.command
+def topics_settle():
+    """Move agenda topics whose comment period has ended on to deliberation (run every 5
+    minutes)."""
+    from consult.halls.service import settle_agenda_topics
+
+    moved = settle_agenda_topics()
+    click.echo(f"{moved} topics moved to deliberation.")
+
+
 def init_app(app: Flask) -> None:
     from consult.votes.cli import vote_cli
 

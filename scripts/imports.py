@@ -410,6 +410,7 @@ LAYERS = {
     "consult.topics": "base",  # docstring only
     "consult.topics.models": "models",
     "consult.topics.consensus": "rules",  # the broad-support ranking, pure
+    "consult.topics.rules": "rules",  # when the office may move a period's end, pure
     "consult.topics.lifecycle": "service",  # stages and transitions; apply() writes
     "consult.topics.service": "service",
     "consult.topics.comments": "service",  # comment rules and writes, and the thread read

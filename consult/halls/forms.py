@@ -57,8 +57,9 @@ class MeetingForm(_When):
     # Checked against the community's topics by the service (an id of another community's
     # topic is refused there with a clear message).
     topics = SelectMultipleField(_l("Agenda"), coerce=str, validate_choice=False,
-                                 description=_l("Topics whose comment period has ended, and "
-                                                "topics already in deliberation."))
+                                 description=_l("Topics whose comment period ends before the "
+                                                "meeting starts, and topics already in "
+                                                "deliberation."))
 
 
 class RescheduleForm(_When):

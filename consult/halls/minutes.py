@@ -27,6 +27,7 @@ from consult.refusals import Refused
 from consult.halls.models import (
     AgendaResolution, Meeting, Minutes, MinutesRevision, ResolutionKind, RevisionStatus,
 )
+from consult.halls.service import settle_agenda_topics
 from consult.permissions import check
 from consult.text import render_markdown
 from consult.topics import lifecycle
@@ -231,6 +232,8 @@ def _manageable(actor, meeting: Meeting) -> None:
         raise Refused(refusal.message)
     if meeting.is_cancelled:
         raise Refused(_l("This meeting was cancelled; it has no minutes."))
+    # Agenda topics whose comment period has ended since are in deliberation now.
+    settle_agenda_topics(meeting)
 
 
 def save_draft(actor, meeting: Meeting, data: DraftInput) -> MinutesRevision:

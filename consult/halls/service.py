@@ -32,7 +32,8 @@ from consult.notifications.kinds import register as register_kind
 from consult.notifications.service import notify
 from consult.permissions import check
 from consult.studios.slots import hhmm, local_range, parse_date, parse_time
-from consult.topics import lifecycle
+from consult.i18n import local_datetime
+from consult.topics import lifecycle, rules
 from consult.topics.lifecycle import Stage
 from consult.topics.models import Topic
 
@@ -214,14 +215,13 @@ def _hall_of(community_id: int, hall_id) -> Hall:
 
 
 def agenda_candidates(community_id: int) -> list[Topic]:
-    """Topics that may go on a new agenda: open for comment with the period over, or already
-    in deliberation (e.g. their meeting was cancelled, or they came back). One query."""
-    now = utcnow()
+    """Topics that may go on a new agenda: open for comment (their period must end before the
+    meeting starts, checked when it is scheduled), or already in deliberation (e.g. their
+    meeting was cancelled, or they came back). One query."""
     return list(db.session.scalars(
         select(Topic).where(
             Topic.community_id == community_id,
-            ((Topic.stage == Stage.COMMENTING.value) & (Topic.comment_until <= now))
-            | (Topic.stage == Stage.DELIBERATING.value))
+            Topic.stage.in_([Stage.COMMENTING.value, Stage.DELIBERATING.value]))
         .order_by(Topic.comment_until, Topic.id)))
 
 
@@ -274,8 +274,17 @@ def schedule_meeting(actor, community: Community, *, hall_id, day, start, end, t
 
 
 def _put_on_agenda(actor, meeting: Meeting, topic: Topic, position: int) -> None:
+    """A topic whose comment period is over moves to deliberation now; one whose period ends
+    before the meeting starts stays open for comment until then and moves on when its period
+    ends (:func:`settle_agenda_topics`)."""
     lifecycle.lock(topic)
-    if topic.stage == Stage.COMMENTING.value:
+    if topic.stage == Stage.COMMENTING.value and not lifecycle.comment_period_over(topic):
+        if not rules.may_go_on_agenda(topic.comment_until, meeting.starts_at):
+            raise Refused(_l(
+                "“%(title)s”: its comment period runs until %(until)s, after the meeting starts. "
+                "Choose a later time, or close its comment period early.", title=topic.title,
+                until=local_datetime(topic.comment_until, "short")), "topics")
+    elif topic.stage == Stage.COMMENTING.value:
         try:
             lifecycle.apply(actor, topic, "deliberate")
         except Refused as error:
@@ -286,6 +295,51 @@ def _put_on_agenda(actor, meeting: Meeting, topic: Topic, position: int) -> None
                            title=topic.title, stage=lifecycle.stage_label(topic.stage)),
                         "topics")
     db.session.add(AgendaItem(meeting_id=meeting.id, topic_id=topic.id, position=position))
+
+
+def agenda_end_refusal(topic: Topic, until) -> str | None:
+    """Why the comment period of ``topic`` may not run until ``until``: it is on the agenda of
+    a meeting that starts before then (its comments must close by the meeting)."""
+    starts_at = db.session.scalar(
+        select(func.min(Meeting.starts_at)).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.topic_id == topic.id, Meeting.cancelled_at.is_(None),
+               Meeting.starts_at > utcnow()))
+    if starts_at is not None and until is not None and until > starts_at:
+        return _l("The topic is on the agenda of a meeting on %(when)s; its comments must close "
+                  "before the meeting starts.", when=local_datetime(starts_at, "short"))
+    return None
+
+
+def on_agenda_and_period_over(topic: Topic, context: dict) -> str | None:
+    """The guard of ``agenda_deliberate``: the topic is on a live meeting's agenda and its
+    comment period is over."""
+    if not lifecycle.comment_period_over(topic):
+        return _l("The comment period is not over yet.")
+    on_agenda = db.session.scalar(
+        select(AgendaItem.id).join(Meeting, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.topic_id == topic.id, Meeting.cancelled_at.is_(None)).limit(1))
+    if on_agenda is None:
+        return _l("The topic is on no meeting's agenda.")
+    return None
+
+
+def settle_agenda_topics(meeting: Meeting | None = None) -> int:
+    """Move the agenda topics (of ``meeting``, or of every meeting) whose comment period has
+    ended on to deliberation. Run from cron (``flask topics settle``) and before minutes are
+    written; the caller commits. Returns how many moved."""
+    stmt = (select(Topic).join(AgendaItem, AgendaItem.topic_id == Topic.id)
+            .join(Meeting, AgendaItem.meeting_id == Meeting.id)
+            .where(Topic.stage == Stage.COMMENTING.value, Topic.comment_until <= utcnow(),
+                   Meeting.cancelled_at.is_(None)).order_by(Topic.id).distinct())
+    if meeting is not None:
+        stmt = stmt.where(Meeting.id == meeting.id)
+    moved = 0
+    for topic in db.session.scalars(stmt).all():
+        lifecycle.lock(topic)
+        if lifecycle.refusal(None, topic, "agenda_deliberate") is None:
+            lifecycle.apply(None, topic, "agenda_deliberate")
+            moved += 1
+    return moved
 
 
 def _editable(meeting: Meeting) -> None:

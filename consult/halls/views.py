@@ -190,7 +190,8 @@ def schedule(community_id: int):
                 unit_of_work.refused(error, form)
                 status = _status(error)
             else:
-                flash(_("The meeting is scheduled; its agenda topics are now in deliberation."),
+                flash(_("The meeting is scheduled; its agenda topics go to deliberation when "
+                        "their comment period ends."),
                       "success")
                 return _to_meeting(meeting)
     return render_template("halls/schedule.html", community=community, form=form,

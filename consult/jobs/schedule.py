@@ -23,6 +23,8 @@ class Scheduled:
 SCHEDULE: tuple[Scheduled, ...] = (
     Scheduled("topics.remind", "0 * * * *", "topics remind",
               "comment period ends within 24 h: tell followers"),
+    Scheduled("topics.settle", "*/5 * * * *", "topics settle",
+              "agenda topics whose comment period ended: to deliberation"),
     Scheduled("votes.close", "*/5 * * * *", "vote close", "tally votes whose time is up"),
     Scheduled("votes.remind", "0 * * * *", "vote remind",
               "vote closes within 24 h: electors who have not voted"),
@@ -43,6 +45,13 @@ def _topics_remind() -> None:
     from consult.topics.service import send_comment_period_reminders
 
     send_comment_period_reminders()
+
+
+@job("topics.settle")
+def _topics_settle() -> None:
+    from consult.halls.service import settle_agenda_topics
+
+    settle_agenda_topics()
 
 
 @job("votes.close")

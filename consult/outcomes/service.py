@@ -117,6 +117,21 @@ def may_uphold(topic: Topic, context: dict) -> str | None:
     return None
 
 
+def may_extend_window(topic: Topic, context: dict) -> str | None:
+    from consult.topics import rules
+
+    outcome = current_outcome(topic.id)
+    if outcome is None or outcome.status != OutcomeStatus.PUBLICISED.value:
+        return _l("There is no publicised outcome.")
+    if _upheld(outcome):
+        return _l("An objection was upheld.")
+    return rules.extension_refusal(outcome.window_ends_at, context.get("until"), utcnow())
+
+
+def extend_window(topic: Topic, context: dict) -> None:
+    current_outcome(topic.id).window_ends_at = context["until"]
+
+
 def send_back(topic: Topic, context: dict) -> None:
     outcome = current_outcome(topic.id)
     outcome.status = OutcomeStatus.SENT_BACK.value
@@ -341,6 +356,15 @@ def settle_due_outcomes(now: datetime | None = None, community_id: int | None = 
             if settle(topic) is not None:
                 settled += 1
     return settled
+
+
+def extend_publicity(actor, topic: Topic, until: datetime | None, reason: str) -> Outcome:
+    """Move the end of the outcome's publicity window later, with a public reason: objections
+    may be lodged until then. A window that has already ended settles first."""
+    settled(topic)
+    lifecycle.apply(actor, topic, "extend_publicity", until=until, reason=reason,
+                    field=lifecycle.reason_or(reason, "until"))
+    return current_outcome(topic.id)
 
 
 # --- implementation --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from consult.pagecache import for_visitors
 from consult.permissions import check
 from consult.ratelimits import objection_limit
 from consult.refusals import Refused
+from consult.topics.forms import NewEndForm
 from consult.topics.models import Topic
 from consult.urls import public_root
 
@@ -134,6 +135,24 @@ def answer(objection_id: int):
     flash(_("The objection is upheld; the topic goes back to deliberation.") if form.uphold.data
           else _("The answer is published."), "success")
     return _to_topic(topic, f"objection-{objection.id}")
+
+
+@bp.route("/topics/<int:topic_id>/outcome/publicity", methods=["POST"])
+@login_required
+def extend_publicity(topic_id: int):
+    topic = _topic(topic_id)
+    form = NewEndForm(prefix="publicity")
+    try:
+        service.extend_publicity(current_user, topic, form.until(), form.reason.data or "")
+    except Refused as error:
+        unit_of_work.refused(error, form, top="form")
+        return _form_page(topic, form, [form.day, form.time, form.reason],
+                          url_for(".extend_publicity", topic_id=topic.id),
+                          _("Extend the publicity window"), _("Extend"),
+                          403 if check(current_user, "topic.manage", topic) else 422)
+    flash(_("The publicity window is extended; the reason is shown in the timeline."),
+          "success")
+    return _to_topic(topic)
 
 
 # --- implementation ---------------------------------------------------------------------------
@@ -252,4 +271,5 @@ def topic_context(topic: Topic, user) -> dict:
     return {"outcome": s, "objection_form": ObjectionForm(formdata=None),
             "plan_form": plan_form, "progress_form": ProgressForm(formdata=None),
             "done_form": DoneForm(formdata=None), "rating_form": rating_form,
+            "publicity_form": NewEndForm(formdata=None, prefix="publicity"),
             "answer_form": lambda ob: AnswerForm(formdata=None, prefix=f"o{ob.id}")}

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
@@ -46,6 +48,33 @@ class AcceptForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason (shown publicly)"),
                            validators=[Optional(), Length(max=1000)], render_kw={"rows": 3})
+
+
+class CloseCommentsForm(FlaskForm):
+    """Close the comment period early (the secretary), with a public reason."""
+    reason = TextAreaField(_l("Reason (shown publicly)"),
+                           validators=[Optional(), Length(max=1000)], render_kw={"rows": 3})
+
+
+class NewEndForm(FlaskForm):
+    """A later end for a period (comments, an outcome's publicity window), with a public
+    reason. The rules judge the end; the form keeps what was typed."""
+    day = StringField(_l("New end: date"), description=_l("Like 2026-12-31."),
+                      render_kw={"type": "date"})
+    time = StringField(_l("New end: time"), default="20:00", description=_l("Like 20:00."),
+                       render_kw={"type": "time"})
+    reason = TextAreaField(_l("Reason (shown publicly)"),
+                           validators=[Optional(), Length(max=1000)], render_kw={"rows": 3})
+
+    def until(self):
+        """The new end as naive UTC, or ``None`` when the date or time does not parse."""
+        from consult.clock import local_to_utc
+        from consult.studios.slots import parse_date, parse_time
+
+        day, at = parse_date(self.day.data), parse_time(self.time.data)
+        if day is None or at is None:
+            return None
+        return local_to_utc(datetime.combine(day, at))
 
 
 SORTS = {

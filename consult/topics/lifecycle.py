@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 import importlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +31,7 @@ from consult.i18n import local_datetime
 from consult.notifications import kinds
 from consult.notifications.service import notify
 from consult.permissions import check
+from consult.topics import rules
 from consult.topics.models import Follow, StageChange, Topic
 from consult.refusals import Refused
 
@@ -133,6 +134,13 @@ def refusal(actor, topic: Topic, name: str, context: dict | None = None) -> str 
     return None
 
 
+def reason_or(reason: str | None, field: str) -> str:
+    """The form field a refusal concerns: the reason while it is missing or too long, else
+    ``field`` (e.g. the new end of a period)."""
+    reason = (reason or "").strip()
+    return "reason" if not reason or len(reason) > REASON_MAX else field
+
+
 def available(actor, topic: Topic, names: list[str]) -> list[Transition]:
     """Of ``names``, the transitions ``actor`` could make now (ignoring a missing reason)."""
     return [TRANSITIONS[n] for n in names
@@ -185,12 +193,16 @@ def apply(actor, topic: Topic, name: str, **context) -> StageChange:
         details["reason"] = note
     if topic.comment_until is not None and t.target is Stage.COMMENTING:
         details["comment_until"] = topic.comment_until.isoformat()
+    params = notice_params(topic, note)
+    if isinstance(until := context.get("until"), datetime):  # a new end (an extension)
+        details["until"] = until.isoformat()
+        params["until"] = local_datetime(until, "short")
     record(f"topic.{name}", topic, actor=actor, community_id=topic.community_id,
            details=details)
     # Nobody is told twice: the actor knows, and ``told`` (e.g. a vote's electors) had a
     # notice of their own about this step.
     skip = {actor.id} if actor is not None else set()
-    notify(follower_ids(topic.id), t.kind, notice_params(topic, note), topic_url(topic),
+    notify(follower_ids(topic.id), t.kind, params, topic_url(topic),
            skip=skip | set(context.get("told", ())))
     return step
 
@@ -245,6 +257,37 @@ def _comment_period_ended(topic: Topic, context: dict) -> str | None:
     return None
 
 
+def comment_opened_at(topic: Topic) -> datetime | None:
+    """When the topic's current comment period opened: its last step into commenting from
+    another stage (accepted, or sent back by a meeting). One query."""
+    return db.session.scalar(
+        select(StageChange.at).where(StageChange.topic_id == topic.id,
+                                     StageChange.to_stage == Stage.COMMENTING.value,
+                                     StageChange.from_stage != Stage.COMMENTING.value)
+        .order_by(StageChange.at.desc(), StageChange.id.desc()).limit(1))
+
+
+def _may_close_early(topic: Topic, context: dict) -> str | None:
+    opened = comment_opened_at(topic) or topic.stage_changed_at  # a topic made without steps
+    return rules.early_close_refusal(opened, topic.comment_until, utcnow())
+
+
+def _close_comments_now(topic: Topic, context: dict) -> None:
+    topic.comment_until = utcnow()
+
+
+def _may_extend_comments(topic: Topic, context: dict) -> str | None:
+    until = context.get("until")
+    if (why := rules.extension_refusal(topic.comment_until, until, utcnow())) is not None:
+        return why
+    # A topic already on a meeting's agenda must have its comments closed when it starts.
+    return _resolved("consult.halls.service:agenda_end_refusal")(topic, until)
+
+
+def _extend_comments(topic: Topic, context: dict) -> None:
+    topic.comment_until = context["until"]
+
+
 # --- the lifecycle, every transition in one list -----------------------------------------------
 # Read it as: name, from which stages, to which stage, what the button and the timeline say,
 # the followers' notice, who may (a RULES action; None: the system), what must be true first
@@ -284,6 +327,28 @@ LIFECYCLE: tuple[Transition, ...] = (
         _l("Put on a meeting agenda"),
         _l("“%(title)s” is on the agenda of a deliberation meeting."),
         permission="topic.manage", guard=_comment_period_ended),
+    # The office moves the end of the comment period, with a public reason (the topic stays
+    # open for comment; closed early, it waits for a meeting's agenda).
+    Transition(
+        "close_comments", frozenset({Stage.COMMENTING}), Stage.COMMENTING,
+        _l("Comment period closed early"),
+        _l("Comments on “%(title)s” were closed early: %(note)s"),
+        permission="topic.manage", needs_reason=True, guard=_may_close_early,
+        effect=_close_comments_now),
+    Transition(
+        "extend_comments", frozenset({Stage.COMMENTING}), Stage.COMMENTING,
+        _l("Comment period extended"),
+        _l("Comments on “%(title)s” stay open longer, until %(until)s: %(note)s"),
+        permission="topic.manage", needs_reason=True, guard=_may_extend_comments,
+        effect=_extend_comments),
+    # A topic put on a meeting's agenda before its comment period ended moves on when it ends
+    # (consult/halls: the scheduled ``topics settle`` and the meeting's minutes).
+    Transition(
+        "agenda_deliberate", frozenset({Stage.COMMENTING}), Stage.DELIBERATING,
+        _l("Comment period over: on a meeting agenda"),
+        _l("Comments on “%(title)s” have closed; it is on the agenda of a deliberation "
+           "meeting."),
+        guard="consult.halls.service:on_agenda_and_period_over"),
     # The meeting's published minutes decide what follows deliberation (consult/halls).
     Transition(
         "send_back", frozenset({Stage.DELIBERATING}), Stage.COMMENTING,
@@ -321,6 +386,14 @@ LIFECYCLE: tuple[Transition, ...] = (
            "deliberation: %(note)s"),
         permission="topic.manage", needs_reason=True,
         guard="consult.outcomes.service:may_uphold", effect="consult.outcomes.service:send_back"),
+    Transition(
+        "extend_publicity", frozenset({Stage.PUBLICISED}), Stage.PUBLICISED,
+        _l("Publicity window extended"),
+        _l("The publicity window of the outcome of “%(title)s” is extended until %(until)s: "
+           "%(note)s"),
+        permission="topic.manage", needs_reason=True,
+        guard="consult.outcomes.service:may_extend_window",
+        effect="consult.outcomes.service:extend_window"),
     Transition(
         "outcome_effective", frozenset({Stage.PUBLICISED}), Stage.IMPLEMENTING,
         _l("The outcome takes effect"),

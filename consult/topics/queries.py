@@ -135,6 +135,10 @@ AUDIT_LABELS = {
     "topic.reject": _l("rejected the topic"),
     "topic.withdraw": _l("withdrew the topic"),
     "topic.deliberate": _l("put the topic on a meeting agenda"),
+    "topic.agenda_deliberate": _l("the comment period ended; the topic is on a meeting agenda"),
+    "topic.close_comments": _l("closed the comment period early"),
+    "topic.extend_comments": _l("extended the comment period"),
+    "topic.extend_publicity": _l("extended the publicity window"),
     # The outcome of the vote (consult/outcomes): its transitions and its own actions.
     "topic.publish_outcome": _l("published the outcome"),
     "topic.uphold_objection": _l("upheld an objection and sent the topic back to deliberation"),
@@ -263,6 +267,7 @@ class TopicPageModel:
     show_vote: bool  # the page has a vote section: a vote, or the office may open one
     can_review: bool  # accept or reject the proposal (the office)
     can_deliberate: bool  # put it on a meeting agenda (the office)
+    can_time_comments: bool  # close the open comment period early or extend it (the office)
     can_open_vote: bool
     can_withdraw: bool  # the proposer withdraws a public proposal
     can_follow: bool
@@ -338,6 +343,8 @@ def topic_page(reader, topic: Topic, *, me: ViewerState, thread=None, outcome=No
         show_vote=vote is not None or can_open_vote,
         can_review=bool(lifecycle.available(reader, topic, ["accept", "reject"])),
         can_deliberate=lifecycle.refusal(reader, topic, "deliberate") is None,
+        can_time_comments=(stage is Stage.COMMENTING and not lifecycle.comment_period_over(topic)
+                           and may(reader, "topic.manage", topic)),
         can_open_vote=can_open_vote,
         can_withdraw=public and lifecycle.refusal(reader, topic, "withdraw") is None,
         can_follow=public and may(reader, "topic.follow", topic),

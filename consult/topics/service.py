@@ -8,6 +8,7 @@ it refuses. It never commits: the unit of work of the request or command does
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
@@ -215,6 +216,19 @@ def withdraw(actor, topic: Topic, reason: str = "") -> None:
 
 def move_to_deliberation(actor, topic: Topic) -> None:
     lifecycle.apply(actor, topic, "deliberate")
+
+
+def close_comments_early(actor, topic: Topic, reason: str) -> None:
+    """Close the comment period now (no sooner than three days after it opened), with a public
+    reason; the topic then waits for a meeting's agenda."""
+    lifecycle.apply(actor, topic, "close_comments", reason=reason, field="reason")
+
+
+def extend_comments(actor, topic: Topic, until: datetime | None, reason: str) -> None:
+    """Keep comments open until ``until`` (later than now planned, by at most 30 days), with a
+    public reason."""
+    lifecycle.apply(actor, topic, "extend_comments", until=until, reason=reason,
+                    field=lifecycle.reason_or(reason, "until"))
 
 
 def follow(actor, topic: Topic) -> None:

@@ -12,7 +12,8 @@ from consult.pagecache import for_visitors
 from consult.permissions import check
 from consult.topics import lifecycle, queries, service
 from consult.topics.forms import (
-    CATEGORY_LABELS, SORTS, AcceptForm, ProposalForm, ReasonForm, TopicFilterForm,
+    CATEGORY_LABELS, SORTS, AcceptForm, CloseCommentsForm, NewEndForm, ProposalForm, ReasonForm,
+    TopicFilterForm,
 )
 from consult.topics.lifecycle import STAGE_LABELS, Stage
 from consult.refusals import Refused
@@ -160,6 +161,8 @@ def show(topic_id: int):
         steps=topic.stage_changes, audit=queries.audit_entries(topic.id),
         audit_labels=queries.AUDIT_LABELS, anonymous_actions=queries.ANONYMOUS_AUDIT_ACTIONS,
         thread=thread, accept_form=AcceptForm(), reason_form=ReasonForm(),
+        close_form=CloseCommentsForm(formdata=None, prefix="close"),
+        extend_form=NewEndForm(formdata=None, prefix="extend"),
         topic_meetings=_halls_section(topic.id), vote=vote,
         reception=reception_of_topic(topic.id), **outcome,
     )
@@ -233,6 +236,44 @@ def reject(topic_id: int):
 def deliberate(topic_id: int):
     return _act(topic_id, lambda t: service.move_to_deliberation(current_user, t),
                 _("The topic moved to deliberation."))
+
+
+@bp.route("/topics/<int:topic_id>/comment-period/close", methods=["POST"])
+@login_required
+def close_comments(topic_id: int):
+    topic = _topic_or_404(topic_id)
+    form = CloseCommentsForm(prefix="close")
+    try:
+        service.close_comments_early(current_user, topic, form.reason.data or "")
+    except Refused as error:
+        return _period_form_page(topic, error, form, [form.reason], ".close_comments",
+                                 _("Close the comment period early"))
+    flash(_("The comment period is closed; the reason is shown in the timeline."), "success")
+    return _to_topic(topic)
+
+
+@bp.route("/topics/<int:topic_id>/comment-period/extend", methods=["POST"])
+@login_required
+def extend_comments(topic_id: int):
+    topic = _topic_or_404(topic_id)
+    form = NewEndForm(prefix="extend")
+    try:
+        service.extend_comments(current_user, topic, form.until(), form.reason.data or "")
+    except Refused as error:
+        return _period_form_page(topic, error, form, [form.day, form.time, form.reason],
+                                 ".extend_comments", _("Extend the comment period"))
+    flash(_("The comment period is extended; the reason is shown in the timeline."), "success")
+    return _to_topic(topic)
+
+
+def _period_form_page(topic: Topic, error: Refused, form, fields, endpoint: str, title: str):
+    """The refused form on a page of its own, what was typed kept and the error next to its
+    field; 403 for someone who may not run the topic."""
+    unit_of_work.refused(error, form, top="form")
+    status = 403 if check(current_user, "topic.manage", topic) is not None else 422
+    return render_template("outcomes/form.html", topic=topic, form=form, fields=fields,
+                           action=url_for(endpoint, topic_id=topic.id), title=title,
+                           submit=title, intro=""), status
 
 
 @bp.route("/topics/<int:topic_id>/follow", methods=["POST"])

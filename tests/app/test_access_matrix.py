@@ -253,6 +253,13 @@ EXPECTED: dict[tuple[str, str], Entry] = {
                                      data={"reason": "不属于社区事务"}),
     ("topics.deliberate", "POST"): Entry(only(*OFFICE, others=REFUSED),
                                          args={"topic_id": "t_ended"}, data={}),
+    ("topics.close_comments", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_open"},
+                                             data={"close-reason": "意见已经充分"}),
+    ("topics.extend_comments", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_open"},
+                                              # t_open's comments close 2026-12-10 10:00
+                                              data={"extend-day": "2026-12-12",
+                                                    "extend-time": "20:00",
+                                                    "extend-reason": "居民要求延长"}),
     ("topics.follow", "POST"): Entry(members(), args={"topic_id": "t_open"}, data={}),
     ("topics.from_reception", "POST"): Entry(only("representative", others=REFUSED),
                                              data={"proposer": "representative"}),
@@ -377,6 +384,11 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("outcomes.publish", "GET"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}),
     ("outcomes.publish", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}, data={
         "decision": "同意更换大门。", "days": "7", "act": "act"}),
+    ("outcomes.extend_publicity", "POST"): Entry(
+        only(*OFFICE), args={"topic_id": "t_publicised"},
+        # its window ends 2026-12-06 10:00
+        data={"publicity-day": "2026-12-08", "publicity-time": "20:00",
+              "publicity-reason": "居民要求延长"}),
     ("outcomes.object_", "POST"): Entry(only("resident"), args={"topic_id": "t_publicised"},
                                         data={"objection": "不同意，预算太高。"}),
     ("outcomes.answer", "POST"): Entry(only(*OFFICE), data={

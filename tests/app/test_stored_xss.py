@@ -407,9 +407,10 @@ PAGES = [
     P("meeting that clashes", "/communities/{community}/meetings/new",
       "typed.meeting_title upcoming_meeting.title hall.name", who="secretary",
       data=_schedule("typed.meeting_title", 5, "deliberating")),
+    # Its comments close at 20:00 today, after a meeting at 19:00 today would start.
     P("agenda topic still open for comment", "/communities/{community}/meetings/new",
       "typed.meeting_title closing.title", who="secretary",
-      data=_schedule("typed.meeting_title", 6, "closing")),
+      data=_schedule("typed.meeting_title", 0, "closing")),
     P("studio session that clashes", "/studios/{studio}/book", "typed.focus room.name rep.name",
       who="rep", data=lambda s: {
           "room": str(s.ids["room"]), "day": (to_local(xw.NOW).date()

@@ -66,13 +66,20 @@ def test_scheduling_moves_the_topic_to_deliberation(world):
     assert verify_chain().ok
 
 
-def test_a_topic_still_open_for_comment_is_refused(world):
+def test_a_topic_whose_comments_close_after_the_meeting_starts_is_refused(world):
     with pytest.raises(Refused) as refused:
         schedule(world, topics=[world.open_topic])
     assert refused.value.field == "topics"
-    assert "residents may still comment" in refused.value.message
+    assert "after the meeting starts" in refused.value.message
     db.session.rollback()
     assert count(Meeting) == 0 and world.open_topic.stage == "commenting"
+
+
+def test_a_topic_whose_comments_close_before_the_meeting_waits_open_on_its_agenda(world):
+    # Its comments close in five days (2026-12-05 10:00 local): a meeting a week on takes it.
+    meeting = schedule(world, day="2026-12-07", topics=[world.open_topic])
+    assert [i.topic_id for i in meeting.agenda] == [world.open_topic.id]
+    assert world.open_topic.stage == "commenting"
 
 
 def test_an_empty_agenda_or_another_communitys_topic_is_refused(world):

@@ -377,7 +377,7 @@ def test_the_lifecycle_is_one_list_whose_guards_and_effects_all_resolve():
     import importlib
 
     names = [t.name for t in lifecycle.LIFECYCLE]
-    assert len(names) == len(set(names)) == len(lifecycle.TRANSITIONS) == 17
+    assert len(names) == len(set(names)) == len(lifecycle.TRANSITIONS) == 21
     for t in lifecycle.LIFECYCLE:
         for ref in (t.guard, t.effect):
             if isinstance(ref, str):
