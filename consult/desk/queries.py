@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, select, true
+from sqlalchemy import Select, case, distinct, exists, func, or_, select, true
+from sqlalchemy.orm import aliased
 
-from consult.accounts.models import Role, User
+from consult.accounts.models import Role, RoleGrant, User
 from consult.clock import utcnow
 from consult.community.models import Building, Grid, Residency, ResidencyStatus, Unit
 from consult.extensions import db
@@ -30,6 +31,7 @@ from consult.votes.models import Vote
 
 MINUTES_DUE_AFTER = timedelta(days=1)  # minutes are due a day after the meeting ended
 DECIDING = {Role.ADMIN.value, Role.SECRETARY.value}
+Person = aliased(User)  # a resident named on a line (never the outer user of the header count)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Office:
 
     communities: tuple[int, ...] | None
     representative_id: int | None
+    # for the header count inside the user's own query: ``within`` a SQL condition instead
+    sql_scope: object = None
 
     @property
     def decides(self) -> bool:
@@ -103,6 +107,8 @@ class Desk:
 # --- the selects, shared by the page and the count -------------------------------------------
 
 def _in(column, office: Office):
+    if office.sql_scope is not None:
+        return office.sql_scope(column)
     return true() if office.communities is None else column.in_(office.communities)
 
 
@@ -124,8 +130,8 @@ def _reports(office: Office) -> Select:
 
 
 def _residencies(office: Office) -> Select:
-    return (select(Residency.id, User.name, Residency.requested_at)
-            .join(User, User.id == Residency.user_id)
+    return (select(Residency.id, Person.name, Residency.requested_at)
+            .join(Person, Person.id == Residency.user_id)
             .join(Unit, Residency.unit_id == Unit.id)
             .join(Building, Unit.building_id == Building.id)
             .join(Grid, Building.grid_id == Grid.id)
@@ -189,9 +195,9 @@ def _overdue_implementations(office: Office, today: date) -> Select:
 
 
 def _unrecorded(representative_id: int, now: datetime) -> Select:
-    return (select(Reservation.id, Reservation.session_id, User.name, Reservation.slot_end)
+    return (select(Reservation.id, Reservation.session_id, Person.name, Reservation.slot_end)
             .join(StudioSession, StudioSession.id == Reservation.session_id)
-            .join(User, User.id == Reservation.resident_id)
+            .join(Person, Person.id == Reservation.resident_id)
             .outerjoin(ReceptionRecord, ReceptionRecord.reservation_id == Reservation.id)
             .where(ReceptionRecord.id.is_(None), Reservation.cancelled_at.is_(None),
                    StudioSession.cancelled_at.is_(None),
@@ -202,39 +208,75 @@ def _unrecorded(representative_id: int, now: datetime) -> Select:
 
 def _overdue_matters(representative_id: int, today: date) -> Select:
     return (overdue_matters_query(representative_id, today)
-            .join(User, User.id == Reservation.resident_id)
+            .join(Person, Person.id == Reservation.resident_id)
             .with_only_columns(ReceptionRecord.id, Reservation.id, Reservation.session_id,
-                               User.name, ReceptionRecord.recorded_at, ReceptionRecord.due_on)
+                               Person.name, ReceptionRecord.recorded_at, ReceptionRecord.due_on)
             .order_by(ReceptionRecord.due_on, ReceptionRecord.id))
 
 
-def _selects(office: Office, now: datetime) -> list[Select]:
-    today = local_date(now)
-    found = []
-    if office.decides:
-        found += [_review(office), _reports(office), _residencies(office),
-                  _minutes(office, now), _unopened_votes(office),
-                  _unpublished_outcomes(office, now), _objections(office),
-                  _overdue_implementations(office, today)]
-    if office.representative_id is not None:
-        found += [_unrecorded(office.representative_id, now),
-                  _overdue_matters(office.representative_id, today)]
-    return found
-
-
-# --- the header count and the page ------------------------------------------------------------
-
-def total_for(user) -> int:
-    """How much work waits for ``user``: one query for an office holder, none otherwise."""
-    office = office_of(user)
-    if not office.holds_office:
-        return 0
-    counts = [select(func.count()).select_from(s.order_by(None).subquery()).scalar_subquery()
-              for s in _selects(office, utcnow())]
+def _counts(selects) -> object:
+    """The sum of the rows of ``selects`` (each with the column that tells its rows apart),
+    as one SQL value."""
+    counts = [s.with_only_columns(func.count(distinct(key))).group_by(None).order_by(None)
+              .scalar_subquery() for s, key in selects]
     total = counts[0]
     for c in counts[1:]:
         total = total + c
-    return db.session.scalar(select(total)) or 0
+    return total
+
+
+def _deciding_work(office: Office, now: datetime):
+    today = local_date(now)
+    return [(_review(office), Topic.id), (_reports(office), Comment.id),
+            (_residencies(office), Residency.id), (_minutes(office, now), Meeting.id),
+            (_unopened_votes(office), Topic.id), (_unpublished_outcomes(office, now), Vote.id),
+            (_objections(office), Objection.id),
+            (_overdue_implementations(office, today), Outcome.id)]
+
+
+def _receiving_work(representative_id, now: datetime):
+    return [(_unrecorded(representative_id, now), Reservation.id),
+            (_overdue_matters(representative_id, local_date(now)), ReceptionRecord.id)]
+
+
+def total_query(user):
+    """The count of the work waiting for ``user`` as one SQL value, or None for someone who
+    holds no office (then no query is needed at all)."""
+    office = office_of(user)
+    if not office.holds_office:
+        return None
+    now = utcnow()
+    parts = []
+    if office.decides:
+        parts += _deciding_work(office, now)
+    if office.representative_id is not None:
+        parts += _receiving_work(office.representative_id, now)
+    return _counts(parts)
+
+
+def total_for(user) -> int:
+    """How much work waits for ``user``: one query for an office holder, none otherwise."""
+    total = total_query(user)
+    return 0 if total is None else db.session.scalar(select(total)) or 0
+
+
+def total_of_user_row(now: datetime | None = None):
+    """The same count as a column of a query on ``users`` (the logged-in user's own query,
+    see consult/security.py), scoped in SQL by the user's role grants; 0 at once for whoever
+    holds no office, without counting anything."""
+    now = now or utcnow()
+
+    def grants(*roles):
+        return (select(RoleGrant.community_id)
+                .where(RoleGrant.user_id == User.id, RoleGrant.role.in_(roles)))
+
+    deciding = grants(*DECIDING)
+    office = Office((), None, sql_scope=lambda column: or_(User.is_platform_admin,
+                                                           column.in_(deciding)))
+    decides = or_(User.is_platform_admin, exists(deciding))
+    represents = exists(grants(Role.REPRESENTATIVE.value))
+    return (case((decides, _counts(_deciding_work(office, now))), else_=0)
+            + case((represents, _counts(_receiving_work(User.id, now))), else_=0))
 
 
 def desk_for(user) -> Desk:

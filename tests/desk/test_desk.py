@@ -161,3 +161,25 @@ def test_the_number_of_queries_does_not_grow_with_the_work(app, world, client, l
     few = queries_for(1, "少", 2)
     many = queries_for(12, "多", 3)
     assert few == many
+
+
+def test_the_counts_agree_however_they_are_taken(app, world):
+    """The page's lines, the count of one query and the count riding in the user's own
+    query are the same numbers."""
+    from sqlalchemy import select
+
+    from consult.accounts.models import User
+    from consult.desk import queries
+    from consult.permissions import forget_memberships
+
+    work(world["a"], world["rep"], 3)
+    work(world["b"], world["other_rep"], 2, "乙")
+    db.session.commit()
+    for who, expected in (("secretary", 21), ("rep", 6), ("other_rep", 4), ("resident", 0)):
+        forget_memberships()
+        person = world[who]
+        in_row = db.session.scalar(select(queries.total_of_user_row())
+                                   .where(User.id == person.id))
+        assert (queries.total_for(person), in_row) == (expected, expected), who
+        if expected:
+            assert queries.desk_for(person).total == expected
