@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_ngettext as _ln
 from sqlalchemy import Select, case, distinct, exists, func, or_, select, true
 from sqlalchemy.orm import aliased
 
@@ -293,7 +293,8 @@ def desk_for(user) -> Desk:
             for tid, title, since in rows(_review(office))]))
         sections.append(Section("reports", _l("Reported comments"),
                                 _l("No reported comment waits."), [
-            Line(_l("Comment on “%(title)s” (%(num)d reports)", title=title, num=n), first,
+            Line(_ln("Comment on “%(title)s” (%(num)d report)",
+                     "Comment on “%(title)s” (%(num)d reports)", n, title=title), first,
                  "comments.moderation", anchor=f"queue-{cid}")
             for cid, _tid, title, first, n in rows(_reports(office))]))
         sections.append(Section("residencies", _l("Residency requests"),
