@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.grids.views import bp as grids_bp
     from consult.jobs import schedule as _schedule  # noqa: F401 (registers the scheduled jobs)
     from consult.messages.views import bp as messages_bp
+    from consult.desk.views import bp as desk_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(activation_bp)
     app.register_blueprint(grids_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(desk_bp)
     from consult.api import bp as api_bp, devices_bp
 
     app.register_blueprint(api_bp)

@@ -206,6 +206,18 @@ def _any_office_holder(m: Membership, obj) -> Refusal | None:
     return Refusal(FORBIDDEN, _l("Only a secretary or administrator may do this."))
 
 
+def _any_official(m: Membership, obj) -> Refusal | None:
+    """A secretary, administrator or representative of some community, or a platform
+    administrator: someone work waits for."""
+    if refusal := _login(m):
+        return refusal
+    if m.platform_admin or any(r & {Role.ADMIN.value, Role.SECRETARY.value,
+                                    Role.REPRESENTATIVE.value} for r in m.roles.values()):
+        return None
+    return Refusal(FORBIDDEN, _l("Only a secretary, administrator or representative has a "
+                                 "desk."))
+
+
 def _grid_worker_of(m: Membership, obj) -> Refusal | None:
     """A grid worker of the object's grid, or a secretary or administrator of its community."""
     if refusal := _login(m):
@@ -396,6 +408,7 @@ RULES: dict[str, Rule] = {
     "topic.moderate": _office_holder_of,  # hide and restore comments, see hidden ones
     "topic.moderate_any": _any_office_holder,  # see the moderation queue
     "topic.follow": _logged_in,
+    "desk.enter": _any_official,  # the official's desk (我的工作台) and its count in the header
     # studios (代表工作室); obj: the community, a studio or a session
     "studio.manage": _admin_of,  # studios, rooms, opening hours, attachments, profiles
     "studio.book": _representative_of,  # book sessions (on a studio: attached to it)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consult.extensions import db, login_manager
-from consult.http import typed_fields
+from consult.http import is_htmx, typed_fields
 
 # No inline scripts or styles anywhere: htmx runs with eval and script tags disabled.
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -40,22 +40,37 @@ def load_user(cookie_id: str):
     """The session holds ``"<id>:<token>"``; a rotated token (logout elsewhere, password change)
     makes every older cookie worthless."""
     from consult.accounts.models import User
+    from consult.desk.queries import total_of_user_row
     from consult.notifications.service import unread_count_query
 
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
     # The unread count for the navigation bar comes in the same query: every logged-in page
-    # shows it (consult/web.py reads it from g).
+    # shows it (consult/web.py reads it from g). So does, for a page (a GET that is neither
+    # the API nor an htmx fragment), the count of the official's desk: 0 at once for whoever
+    # holds no office.
     unread = unread_count_query(User.id).scalar_subquery()
-    row = db.session.execute(select(User, unread).where(User.id == int(user_id))).first()
+    columns = [User, unread]
+    if _whole_page():
+        columns.append(total_of_user_row())
+    row = db.session.execute(select(*columns).where(User.id == int(user_id))).first()
     if row is None:
         return None
-    user, g._unread = row
+    user, g._unread, *desk = row
+    if desk:
+        g._desk = desk[0] or 0
     if user.session_token != token or not user.can_log_in:
         g.pop("_unread", None)
+        g.pop("_desk", None)
         return None
     return user
+
+
+def _whole_page() -> bool:
+    """Whether this request answers a whole page, with its navigation bar."""
+    return (has_request_context() and request.method == "GET" and not is_htmx()
+            and not request.path.startswith("/api/"))
 
 
 def _same_origin() -> bool:

@@ -340,6 +340,10 @@ LAYERS = {
     "consult.demo.topics": "cli",
     "consult.demo.votes": "cli",
     "consult.demo.gridwork": "cli",
+    # the official's desk
+    "consult.desk": "base",  # docstring only
+    "consult.desk.queries": "queries",
+    "consult.desk.views": "views",
     # halls
     "consult.grids": "base",  # docstring only
     "consult.grids.models": "models",

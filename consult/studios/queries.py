@@ -267,15 +267,21 @@ def overdue_matters(representative, today: date | None = None) -> list[Reception
     reservation, resident, session and studio (one query): for their desk."""
     today = today or local_date(utcnow())
     return list(db.session.scalars(
-        _active_reception()
+        overdue_matters_query(representative.id, today)
         .join(User, Reservation.resident_id == User.id)
         .join(Studio, StudioSession.studio_id == Studio.id)
-        .where(StudioSession.representative_id == representative.id, *_overdue(today))
         .options(contains_eager(ReceptionRecord.reservation)
                  .options(contains_eager(Reservation.resident),
                           contains_eager(Reservation.session)
                           .contains_eager(StudioSession.studio)))
         .order_by(ReceptionRecord.due_on, ReceptionRecord.id)))
+
+
+def overdue_matters_query(representative_id: int, today: date):
+    """The select of one representative's overdue matters (records joined to their reservation
+    and session), for a list or a count."""
+    return _active_reception().where(StudioSession.representative_id == representative_id,
+                                     *_overdue(today))
 
 
 def overdue_count(studio_id: int, today: date | None = None) -> int:

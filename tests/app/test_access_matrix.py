@@ -290,6 +290,8 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("comments.dismiss", "POST"): Entry(only(*OFFICE, visitor=FORBIDDEN),
                                         args={"comment_id": "c_reported"}, data={}),
     ("comments.moderation", "GET"): Entry(only("other_secretary", *OFFICE)),
+    # the official's desk: anyone holding an office somewhere (a grid worker holds none)
+    ("desk.index", "GET"): Entry(only("other_secretary", "representative", *OFFICE)),
     # --- halls, meetings and minutes ----------------------------------------------------------
     ("halls.community_halls", "GET"): Entry(everyone()),
     ("halls.community_calendar", "GET"): Entry(everyone()),

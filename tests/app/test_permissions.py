@@ -48,6 +48,8 @@ EXPECTED = {
     "topic.moderate_any": {"secretary", "secretary_elsewhere", "admin", "admin_elsewhere",
                            "platform_admin"},
     "topic.follow": set(ROLES) - {"visitor"},
+    "desk.enter": {"secretary", "secretary_elsewhere", "representative", "admin",
+                   "admin_elsewhere", "platform_admin"},
     # studios, judged on the community (object-level rules: the end of this file)
     "studio.manage": {"admin", "platform_admin"},
     "studio.book": {"representative"},
