@@ -30,7 +30,3 @@ def preferences_form(*, phone: bool, email: bool, formdata=None, **data):
     form = PreferencesForm(formdata=formdata, data=data) if formdata is not None \
         else PreferencesForm(data=data)
     return form
-
-
-class EmptyForm(FlaskForm):
-    pass

@@ -13,7 +13,7 @@ from consult.extensions import csrf, db
 from consult.jobs.models import JobFailure
 from consult.jobs.service import retry_failure
 from consult.messages import channels, rules, service
-from consult.messages.forms import EmptyForm, preferences_form
+from consult.messages.forms import preferences_form
 from consult.messages.models import OutboxMessage
 from consult.refusals import Refused
 
@@ -61,9 +61,8 @@ def unsubscribe_page(token: str):
     try:
         user, category = service.read_unsubscribe_token(token)
     except Refused as error:
-        return render_template("messages/unsubscribe.html", refusal=error.message,
-                               form=None), 404
-    return render_template("messages/unsubscribe.html", refusal=None, done=False, form=EmptyForm(),
+        return render_template("messages/unsubscribe.html", refusal=error.message), 404
+    return render_template("messages/unsubscribe.html", refusal=None, done=False,
                            category=rules.BY_KEY.get(category) if category else None)
 
 
@@ -74,9 +73,8 @@ def unsubscribe(token: str):
         user, category = service.unsubscribe(token)
     except Refused as error:
         unit_of_work.refused()
-        return render_template("messages/unsubscribe.html", refusal=error.message,
-                               form=None), 404
-    return render_template("messages/unsubscribe.html", refusal=None, done=True, form=None,
+        return render_template("messages/unsubscribe.html", refusal=error.message), 404
+    return render_template("messages/unsubscribe.html", refusal=None, done=True,
                            category=rules.BY_KEY.get(category) if category else None)
 
 
@@ -95,7 +93,7 @@ def failures():
     masked = {m.id: mask_email(m.to_address) if "@" in m.to_address else mask_phone(m.to_address)
               for m in messages}
     return render_template("messages/failures.html", messages=messages, masked=masked, jobs=jobs,
-                           counts=service.counts(), on=channels.on(), form=EmptyForm())
+                           counts=service.counts(), on=channels.on())
 
 
 @bp.route("/admin/messages/<int:message_id>/retry", methods=["POST"])
