@@ -91,18 +91,31 @@ def _forbidden(error: Refused):
 
 
 def _fragment(comment: Comment, sort: str, *, error=None, open_form: str | None = None,
-              typed: str = "", notice=None, status: int = 200):
-    """The comment's ``<article>`` as the viewer now sees it (htmx answers)."""
+              typed: str = "", notice=None, status: int = 200, pinned: bool = False):
+    """The comment's ``<article>`` as the viewer now sees it (htmx answers). ``pinned``: the
+    action changed what the thread pins at its top (the text or the standing of an official
+    answer), so the pinned answers go out of band too."""
     view = comments.comment_view(current_user, comment)
     topic = db.session.get(Topic, comment.topic_id)
     html = render_template("topics/_comment_fragment.html", v=view, topic=topic, sort=sort,
-                           error=error, open_form=open_form, typed=typed, notice=notice)
+                           error=error, open_form=open_form, typed=typed, notice=notice,
+                           answers=_answers_after(comment, topic) if pinned else None)
     return make_response(html, status)
 
 
-def _action(comment_id: int, run, success: str, *, form_field: str | None = None):
+def _answers_after(comment: Comment, topic: Topic):
+    """The pinned official answers to swap in out of band when ``comment`` is an official
+    answer that was just posted or changed (one query), else None (nothing to swap)."""
+    if not comment.official:
+        return None
+    return comments.official_answers(current_user, topic)
+
+
+def _action(comment_id: int, run, success: str, *, form_field: str | None = None,
+            pinned: bool = False):
     """Run ``run(comment)`` and answer for htmx or a plain post. ``form_field``: the action
-    has a typed text (a reason) that a refusal must give back."""
+    has a typed text (a reason) that a refusal must give back; ``pinned``: success may change
+    the official answers pinned at the top of the thread."""
     comment, topic = _comment_or_404(comment_id)
     sort = _sort()
     typed = request.form.get(form_field, "") if form_field else ""
@@ -123,7 +136,7 @@ def _action(comment_id: int, run, success: str, *, form_field: str | None = None
         flash(str(error.message), "error")
         return _back(comment, sort)
     if is_htmx():
-        return _fragment(comment, sort, notice=success)
+        return _fragment(comment, sort, notice=success, pinned=pinned)
     flash(success, "success")
     return _back(comment, sort)
 
@@ -176,7 +189,8 @@ def create(topic_id: int):
         view = comments.comment_view(current_user, comment, new=True)
         parent = db.session.get(Comment, comment.parent_id) if comment.parent_id else None
         return render_template("topics/_comment_posted.html", topic=topic, sort=sort,
-                               parent=parent, body="", error=None, new=view, notice=message)
+                               parent=parent, body="", error=None, new=view, notice=message,
+                               answers=_answers_after(comment, topic))
     flash(message, "success")
     return redirect(_comment_url(comment, sort), 303)
 
@@ -207,7 +221,8 @@ def edit(comment_id: int):
             error = refused.message
         else:
             if is_htmx():
-                return _fragment(comment, sort, notice=_("Your comment is updated."))
+                return _fragment(comment, sort, notice=_("Your comment is updated."),
+                                 pinned=True)
             flash(_("Your comment is updated."), "success")
             return redirect(_comment_url(comment, sort), 303)
     elif (refused := comments.edit_refusal(current_user, comment)) is not None:
@@ -227,7 +242,7 @@ def edit(comment_id: int):
 @bp.route("/comments/<int:comment_id>/withdraw", methods=["POST"])
 def withdraw(comment_id: int):
     return _action(comment_id, lambda c: comments.withdraw(current_user, c),
-                   _("Your comment is withdrawn."))
+                   _("Your comment is withdrawn."), pinned=True)
 
 
 @bp.route("/comments/<int:comment_id>/react", methods=["POST"])
@@ -253,13 +268,13 @@ def hide(comment_id: int):
     return _action(comment_id,
                    lambda c: comments.hide(current_user, c, request.form.get("reason", "")),
                    _("The comment is hidden; the reason is shown in its place."),
-                   form_field="reason")
+                   form_field="reason", pinned=True)
 
 
 @bp.route("/comments/<int:comment_id>/restore", methods=["POST"])
 def restore(comment_id: int):
     return _action(comment_id, lambda c: comments.restore(current_user, c),
-                   _("The comment is shown again."))
+                   _("The comment is shown again."), pinned=True)
 
 
 @bp.route("/comments/<int:comment_id>/dismiss", methods=["POST"])

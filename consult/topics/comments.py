@@ -818,6 +818,17 @@ def _comments(*where, oldest_first: bool, offset: int = 0, limit: int | None = N
                                               limit=limit)).all()
 
 
+def official_answers(viewer, topic: Topic) -> list[CommentView]:
+    """The official answers still shown on ``topic``, oldest first, as pinned at the top of
+    its thread (for a fragment answer after an official answer changed): one query, plus the
+    viewer's roles (cached for the request)."""
+    who = _Viewer(topic, viewer)
+    rows = _comments(Comment.topic_id == topic.id, Comment.official.is_(True),
+                     Comment.withdrawn_at.is_(None), Comment.hidden_at.is_(None),
+                     oldest_first=True)
+    return [who.view(c, {}, set()) for c in rows]
+
+
 def comment_view(viewer, comment: Comment, *, new: bool = False) -> CommentView:
     """One comment for a fragment answer (after an action in place): without its replies.
     ``new``: the viewer just wrote it, so has neither marked nor reported it."""

@@ -218,6 +218,62 @@ def test_a_withdrawn_official_answer_no_longer_answers_the_topic(w, client, logi
     assert db.session.get(Topic, w.topic.id).answered_at == late.created_at
 
 
+def _oob_region(text: str) -> str | None:
+    """The pinned answers an htmx answer swaps in out of band, or None when it sends none."""
+    found = re.search(r'<div id="official-answers-region" hx-swap-oob="true">(.*?)</div>\s*'
+                      r'<span id="topic-answered-mark" hx-swap-oob="true">', text, re.S)
+    return found.group(1) if found else None
+
+
+def test_an_official_answer_posted_in_place_is_pinned_at_once(w, client, login):
+    """htmx: the answer to posting carries the pinned answers and the "answered" mark out of
+    band, so the box at the top of the thread shows without a reload."""
+    as_(client, login, w.secretary)
+    text = page(client, w)
+    # the page keeps a place for the pinned answers even before the first one
+    assert 'id="official-answers-region"' in text and 'id="official-answers"' not in text
+    assert 'id="topic-answered-mark"' in text and 'id="topic-answered"' not in text
+    response = client.post(f"/topics/{w.topic.id}/comments", headers=HX, data={
+        "body": "下月在北侧停车场施工。", "parent_id": w.comment.id, "official": "1"})
+    assert response.status_code == 200
+    text = html(response)
+    answer = db.session.scalars(select(Comment).where(Comment.official.is_(True))).one()
+    region = _oob_region(text)
+    assert region is not None and f'id="answer-{answer.id}"' in region
+    assert "下月在北侧停车场施工。" in region and "Community secretary" in region
+    assert 'id="topic-answered"' in text
+    # and under the comment it answers, with its badge
+    assert f'hx-swap-oob="beforeend:#replies-{w.comment.id}"' in text
+    assert f'id="comment-{answer.id}-official"' in text
+
+    # an ordinary comment sends no pinned answers
+    response = client.post(f"/topics/{w.topic.id}/comments", headers=HX,
+                           data={"body": "另外，欢迎大家提意见。"})
+    assert response.status_code == 200 and _oob_region(html(response)) is None
+
+
+def test_withdrawing_or_hiding_an_official_answer_in_place_unpins_it(w, client, login):
+    answer = comments.post(w.secretary, w.topic, "先做预算。", official=True)
+    db.session.commit()
+    as_(client, login, w.secretary)
+    response = client.post(f"/comments/{answer.id}/hide", headers=HX,
+                           data={"reason": "重复发布"})
+    assert response.status_code == 200
+    text = html(response)
+    assert _oob_region(text) == "" and 'id="topic-answered"' not in text
+    response = client.post(f"/comments/{answer.id}/restore", headers=HX)
+    region = _oob_region(html(response))
+    assert region is not None and f'id="answer-{answer.id}"' in region
+    # marking a resident's comment changes no pinned answer: none is sent
+    as_(client, login, w.author)
+    response = client.post(f"/comments/{w.comment.id}/react", headers=HX,
+                           data={"value": "agree"})
+    assert response.status_code == 200 and _oob_region(html(response)) is None
+    as_(client, login, w.secretary)
+    response = client.post(f"/comments/{answer.id}/withdraw", headers=HX)
+    assert _oob_region(html(response)) == ""
+
+
 def test_no_official_answer_for_someone_else_or_elsewhere(w):
     for user in (w.resident, w.elsewhere):
         with pytest.raises(Refused) as caught:
