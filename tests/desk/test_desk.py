@@ -143,7 +143,8 @@ def test_a_resident_is_refused_and_a_visitor_sent_to_log_in(app, world, client, 
 def test_nothing_waiting_says_so(app, world, client, login):
     html = page(client, login, world["secretary"])
     assert "No proposal waits for review." in html
-    assert "0 pieces of work waiting" in html
+    assert "Nothing is waiting for you." in html and 'id="desk-clear"' in html
+    assert "pieces of work waiting" not in html
 
 
 @pytest.mark.parametrize("who", ["secretary", "rep"])
