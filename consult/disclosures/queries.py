@@ -62,7 +62,7 @@ def exportable_communities(reader) -> list[Community] | None:
                                    .order_by(Community.name)))
 
 
-def export_rows(reader, start: datetime, end: datetime, community_ids: list[int] | None):
+def export_rows(start: datetime, end: datetime, community_ids: list[int] | None):
     """The record between ``start`` (included) and ``end`` (excluded), oldest first, as rows
     for the CSV; ``community_ids`` None means every community (a platform administrator's
     export). One query, streamed."""

@@ -103,4 +103,4 @@ def export_csv():
               _("What it was"), _("Fields shown")]
     return csv_response(
         f"data-views-{form.start.data.isoformat()}-{form.end.data.isoformat()}.csv", header,
-        queries.export_rows(current_user, start, end, allowed))
+        queries.export_rows(start, end, allowed))

@@ -11,11 +11,10 @@ from sqlalchemy import select
 
 from consult import clock
 from consult.accounts.models import Role
-from consult.community.models import Residency, ResidencyStatus
+from consult.community.models import Community, Residency, ResidencyStatus
 from consult.disclosures import queries
 from consult.disclosures.models import DataView
 from consult.extensions import db
-from consult.votes import service as votes
 from tests import factories
 from tests.grids.world import T0
 
@@ -104,8 +103,8 @@ def test_the_community_admin_exports_the_record_with_headers_in_their_language(e
 def test_the_export_holds_only_the_readers_communities_and_the_chosen_period(estate, client,
                                                                              login):
     _looked(estate, client, login)
-    other = db.session.scalars(select(factories.Community).where(
-        factories.Community.id != estate.community.id)).first()
+    other = db.session.scalars(select(Community).where(
+        Community.id != estate.community.id)).first()
     other_admin = factories.office_holder(other, Role.ADMIN, "外社区管理员")
     db.session.commit()
     login(other_admin)

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from consult import clock
+from consult.accounts.models import User
 from consult.disclosures.models import DataView
 from consult.extensions import db
 from consult.votes import service as votes
@@ -35,7 +36,7 @@ def test_a_grid_worker_opening_the_not_voted_list_is_recorded_per_owner(estate, 
     response = client.get(f"/grids/{estate.grid.id}?show=not_voted")
     assert response.status_code == 200
     rows = recorded()
-    owners = {o.id: o.name for o in db.session.scalars(select(factories.User))
+    owners = {o.id: o.name for o in db.session.scalars(select(User))
               if o.name.startswith("业主")}
     assert len(owners) == 2
     # 王 voted: only his phone was shown (in the homes table); 李 has not, with his phone;
@@ -146,8 +147,8 @@ def _grid_of(owners_not_voted: int, name: str):
     e = build(homes_per_building=homes, name=name)
     votes.cast(e.people["wang"], e.vote, "agree")
     if (2 * homes - 1) > owners_not_voted:
-        other = db.session.scalars(select(factories.User).where(
-            factories.User.name == "业主0")).all()[-1]
+        other = db.session.scalars(select(User).where(
+            User.name == "业主0")).all()[-1]
         votes.cast(other, e.vote, "agree")
     db.session.commit()
     return e
