@@ -249,6 +249,17 @@ def _grid_worker_only(m: Membership, obj) -> Refusal | None:
     return Refusal(FORBIDDEN, _l("Only a grid worker of this grid may do this."))
 
 
+def _grid_phone_reader(m: Membership, obj) -> Refusal | None:
+    """A grid worker of the object's grid or a secretary of its community: who phones the
+    grid's owners (least exposure: administrators see the numbers masked)."""
+    if refusal := _login(m):
+        return refusal
+    if m.works_grid(grid_id_of(obj)) or m.has_role(community_id_of(obj), Role.SECRETARY):
+        return None
+    return Refusal(FORBIDDEN, _l("Only a grid worker of this grid or a secretary of this "
+                                 "community sees whole phone numbers."))
+
+
 def _any_grid_worker(m: Membership, obj) -> Refusal | None:
     if refusal := _login(m):
         return refusal
@@ -394,6 +405,8 @@ RULES: dict[str, Rule] = {
     # those who have not (obj: the grid)
     "grid.enter": _any_grid_worker,  # the "My grid" link in the header
     "grid.see_people": _grid_worker_of,
+    # ... with whole phone numbers (others with grid.see_people see them masked)
+    "grid.see_phones": _grid_phone_reader,
     # record a consent given in person, cast a ballot or comment for a resident who consented
     # (obj: the grid; the consent itself is checked by consult.grids.service)
     "grid.act_for": _grid_worker_only,
@@ -435,6 +448,9 @@ RULES: dict[str, Rule] = {
     # votes (表决); proxies (委托投票)
     "vote.proxy_grant": _elector_member,  # obj: a seat (elector + member ids): authorise, revoke
     "vote.proxy_record": _office_holder_of,  # obj: the vote: record paper ones, see the scans
+    # the access record (查阅记录): export it (a platform administrator: every community; an
+    # administrator of a community: theirs)
+    "disclosures.export": _any_admin,
 }
 
 

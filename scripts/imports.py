@@ -345,6 +345,13 @@ LAYERS = {
     "consult.desk.queries": "queries",
     "consult.desk.views": "views",
     # halls
+    "consult.disclosures": "base",  # docstring only
+    "consult.disclosures.models": "models",
+    "consult.disclosures.rules": "rules",  # words of the record, viewer's role, least exposure
+    "consult.disclosures.service": "service",  # writing the record of a read
+    "consult.disclosures.queries": "queries",
+    "consult.disclosures.forms": "forms",
+    "consult.disclosures.views": "views",
     "consult.grids": "base",  # docstring only
     "consult.grids.models": "models",
     "consult.grids.rules": "rules",  # when a consent lets a grid worker act, pure

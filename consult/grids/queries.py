@@ -12,6 +12,7 @@ from sqlalchemy import exists, or_, select
 from consult.accounts.models import User
 from consult.clock import utcnow
 from consult.community.models import Building, Community, Grid, Ownership, Unit
+from consult.disclosures.rules import NOT_VOTED, PHONE
 from consult.extensions import db
 from consult.grids import rules
 from consult.grids.models import AssistedAct, Consent
@@ -176,17 +177,40 @@ def grid_page(viewer, grid: Grid, show: str = "all") -> GridPage:
     return GridPage(grid, grid.community, list(buildings.values()), sections, consents, show)
 
 
-def not_voted_rows(grid: Grid, vote: Vote) -> list[tuple[str, str, str, str]]:
-    """(building, units, name, phone) of each elector of ``vote`` in ``grid`` who has not
-    voted, one line per person who may cast the elector's ballot: one query."""
+def shown_on_grid_page(page: GridPage, phones: bool) -> dict[int, set[str]]:
+    """What the grid page shows of whom, for the access record: the phone of each owner and
+    elector listed (when ``phones``, whole numbers are shown), and "has not voted" of each
+    person of an elector who has not voted in an open vote (an announced vote's list says
+    nothing: nobody has voted yet)."""
+    shown: dict[int, set[str]] = {}
+    if phones:
+        for building in page.buildings:
+            for home in building.homes:
+                for owner in home.owners:
+                    if owner.phone:
+                        shown.setdefault(owner.user_id, set()).add(PHONE)
+    for section in page.votes:
+        for elector in section.electors:
+            for person in elector.people:
+                if phones and person.phone:
+                    shown.setdefault(person.user_id, set()).add(PHONE)
+                if not section.announced and not elector.voted:
+                    shown.setdefault(person.user_id, set()).add(NOT_VOTED)
+    return shown
+
+
+def not_voted_rows(grid: Grid, vote: Vote) -> list[tuple[str, str, str, str, int | None]]:
+    """(building, units, name, phone, user id) of each elector of ``vote`` in ``grid`` who has
+    not voted, one line per person who may cast the elector's ballot: one query."""
     rows = db.session.execute(
-        select(Building.name, Elector.units_label, User.name, User.phone)
+        select(Building.name, Elector.units_label, User.name, User.phone, User.id)
         .join(Building, Building.id == Elector.building_id)
         .outerjoin(ElectorMember, ElectorMember.elector_id == Elector.id)
         .outerjoin(User, User.id == ElectorMember.user_id)
         .where(Elector.vote_id == vote.id, Building.grid_id == grid.id, ~_voted())
         .order_by(Building.name, Elector.units_label, Elector.id, User.name))
-    return [(b, label or "", name or "", phone or "") for b, label, name, phone in rows]
+    return [(b, label or "", name or "", phone or "", user_id)
+            for b, label, name, phone, user_id in rows]
 
 
 # --- the grid worker's page for one resident ------------------------------------------------

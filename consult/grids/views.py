@@ -11,6 +11,8 @@ from consult.accounts.models import User
 from consult.clock import utcnow
 from consult.community.models import Grid
 from consult.csvfiles import csv_response
+from consult.disclosures.rules import NOT_VOTED, PHONE, mask_phone
+from consult.disclosures.views import record
 from consult.extensions import db
 from consult.grids import queries, rules, service
 from consult.grids.forms import CommentForForm, ConsentForm, RecordConsentForm, VoteForForm
@@ -52,8 +54,13 @@ def index():
 def show(grid_id: int):
     grid = _grid(grid_id, "grid.see_people")
     page = queries.grid_page(current_user, grid, request.args.get("show", "all"))
+    phones = check(current_user, "grid.see_phones", grid) is None
+    record(queries.shown_on_grid_page(page, phones), page="grid", object_ref=f"grid:{grid.id}",
+           object_name=f"{page.community.name} · {grid.name}", community_id=grid.community_id,
+           grid_id=grid.id)
     return render_template("grids/grid.html", page=page, option_label=option_label,
-                           may_act=check(current_user, "grid.act_for", grid) is None)
+                           may_act=check(current_user, "grid.act_for", grid) is None,
+                           phones=phones)
 
 
 @bp.route("/grids/<int:grid_id>/votes/<int:vote_id>/not-voted.csv")
@@ -63,9 +70,19 @@ def not_voted_csv(grid_id: int, vote_id: int):
     vote = db.session.get(Vote, vote_id) or abort(404)
     if vote.id not in {v.id for v in queries.covering_votes(grid, utcnow())}:
         abort(404)
+    phones = check(current_user, "grid.see_phones", grid) is None
+    rows = queries.not_voted_rows(grid, vote)
+    shown: dict[int, set[str]] = {}
+    for *_row, phone, user_id in rows:
+        if user_id is not None:
+            shown.setdefault(user_id, {NOT_VOTED}).update({PHONE} if phones and phone else ())
+    record(shown, page="grid_not_voted_csv", object_ref=f"grid:{grid.id}/vote:{vote.id}",
+           object_name=f"{grid.name} · {vote.question}", community_id=grid.community_id,
+           grid_id=grid.id)
     return csv_response(f"grid-{grid.id}-vote-{vote.id}-not-voted.csv",
                         [_("Building"), _("Homes"), _("Name"), _("Phone")],
-                        queries.not_voted_rows(grid, vote))
+                        [(building, homes, name, phone if phones else mask_phone(phone))
+                         for building, homes, name, phone, _user_id in rows])
 
 
 def _resident_in(grid: Grid, user_id: int) -> User:
@@ -78,6 +95,12 @@ def _resident_in(grid: Grid, user_id: int) -> User:
 def _resident_page(grid: Grid, resident: User, consent_form=None, vote_form=None,
                    comment_form=None, status: int = 200):
     page = queries.resident_page(current_user, grid, resident)
+    # Acting for the resident, the grid worker may need to call them: the whole number.
+    if resident.phone:
+        record({resident.id: {PHONE}}, page="grid_resident",
+               object_ref=f"grid:{grid.id}/resident:{resident.id}",
+               object_name=f"{grid.name} · {resident.name}", community_id=grid.community_id,
+               grid_id=grid.id)
     consent_form = consent_form or RecordConsentForm(formdata=None)
     comment_form = comment_form or CommentForForm(formdata=None)
     comment_form.topic.choices = [(t.id, t.title) for t in page.topics]
