@@ -284,3 +284,11 @@ def test_the_audit_triggers_allow_erasing_personal_data_only(w):
                        {"i": entry.id})
     db.session.commit()
     assert verify_chain().ok
+
+
+def test_the_warning_page_reads_in_a_fixed_number_of_queries(w, app, login, count_queries):
+    browser = login(w.residents[2], app.test_client())
+    browser.get("/account/close")
+    with count_queries() as n:
+        assert browser.get("/account/close").status_code == 200
+    assert n.count == 2, n.statements  # the logged-in user, and what the menu needs

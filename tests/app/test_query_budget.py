@@ -81,6 +81,7 @@ def demo(app):
         "my notifications": "/me/notifications", "my residency": "/me/residency",
         "my reservations": "/me/reservations", "my studio sessions": "/me/studio-sessions",
         "my devices": "/me/devices", "admin home": "/admin/",
+        "close my account": "/account/close",
         "admin community": f"/admin/communities/{c}",
         "my grids": "/grids", "my assistance": "/my/assistance",
         "grid": f"/grids/{community.grids[0].id}",
