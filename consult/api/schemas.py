@@ -310,7 +310,8 @@ class TokenRequest(JsonBody):
 
 
 class CloseAccountRequest(JsonBody):
-    password: str = Field(max_length=128, description="the account's password, typed again")
+    password: str = Field(min_length=1, max_length=128,
+                          description="the account's password, typed again")
 
 
 class ActivationBody(JsonBody):
