@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
             count_queries_per_request(app, db.engine)
 
     from consult.accounts.views import bp as accounts_bp
+    from consult.accounts.closing_views import bp as closing_bp
     from consult.admin.views import bp as admin_bp
     from consult.community.views import bp as community_bp
     from consult.main.views import bp as main_bp
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(closing_bp)
     app.register_blueprint(community_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(roster_bp)

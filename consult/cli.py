@@ -57,6 +57,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outcomes_cli)
     app.cli.add_command(topics_cli)
     app.cli.add_command(audit_cli)
+    from consult.retention.cli import retention_cli
+
+    app.cli.add_command(retention_cli)
     from consult.demo.cli import demo_cli
 
     app.cli.add_command(demo_cli)

@@ -245,6 +245,14 @@ def load_config(instance_path: str) -> dict:
         "PROXY_LIMIT": int(env.get("PROXY_LIMIT", "3")),
         "PROXY_SCAN_MAX_BYTES": int(env.get("PROXY_SCAN_MAX_BYTES", str(5 * 1024 * 1024))),
         "PROXY_SCAN_DIR": env.get("PROXY_SCAN_DIR", ""),
+        # Retention (consult/retention, the daily job "retention.purge"), in days. What is left
+        # of a closed account (its notifications, consents' evidence, reservation matters, API
+        # token rows, last login time) after closing; reception records' matter texts after
+        # the matter was answered; photos of paper ballots after the vote was tallied (an owner
+        # may contest a decision in court within a year: Civil Code art. 280).
+        "RETAIN_CLOSED_ACCOUNT_DAYS": int(env.get("RETAIN_CLOSED_ACCOUNT_DAYS", "30")),
+        "RETAIN_RECEPTION_RECORD_DAYS": int(env.get("RETAIN_RECEPTION_RECORD_DAYS", "730")),
+        "RETAIN_PAPER_PHOTO_DAYS": int(env.get("RETAIN_PAPER_PHOTO_DAYS", "365")),
         # Public pages kept for visitors who are not logged in (consult/pagecache.py); 0: off.
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "30")),
         # Comments per person per minute/hour (consult/topics/comments.py); the page benchmark

@@ -246,6 +246,9 @@ LAYERS = {
     "consult.jobs.service": "service",
     "consult.jobs.schedule": "service",  # the scheduled jobs, one list for cron and RQ
     "consult.jobs.cli": "cli",
+    "consult.retention": "base",  # package docstring only
+    "consult.retention.service": "service",  # removing what is past its retention period
+    "consult.retention.cli": "cli",
     "consult.messages.models": "models",
     "consult.messages.rules": "rules",  # categories, quiet hours, backoff: pure
     "consult.messages.channels": "service",  # which channels are on; hands a message over
@@ -285,6 +288,8 @@ LAYERS = {
     "consult.accounts.phone": "service",  # changing the phone number with a code
     "consult.accounts.forms": "forms",
     "consult.accounts.views": "views",
+    "consult.accounts.closing": "service",  # closing an account (注销账号)
+    "consult.accounts.closing_views": "views",
     # admin
     "consult.admin": "base",  # empty package
     "consult.admin.queries": "queries",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, TelField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from consult.accounts.passwords import MIN_LENGTH
@@ -109,3 +109,15 @@ class ChangePhoneForm(FlaskForm):
 
 class PhoneCodeForm(FlaskForm):
     code = _code_field()
+
+
+class CloseAccountForm(FlaskForm):
+    """Closing the account (注销账号): the password again, and a tick that it is understood."""
+
+    password = PasswordField(_l("Your password"), validators=[
+        DataRequired(_l("Type your password to close the account."))],
+        render_kw={"autocomplete": "current-password"})
+    understood = BooleanField(
+        _l("I understand that my account is closed for good and cannot be opened again."),
+        validators=[DataRequired(_l("Tick the box to confirm that you want to close the "
+                                    "account."))])

@@ -54,6 +54,12 @@ class User(UserMixin, db.Model):
     # Wrong passwords in a row (see consult/accounts/lockout.py); reset by a good one.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Closed by its owner (注销账号, consult/accounts/closing.py): phone, e-mail and password are
+    # gone and ``name`` is the pseudonym "居民 <pseudonym>"; the row stays for the record.
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    pseudonym: Mapped[str | None] = mapped_column(String(8))
+    # When the retention job removed the closed account's leftovers (consult/retention).
+    purged_at: Mapped[datetime | None]
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", foreign_keys="RoleGrant.user_id", cascade="all, delete-orphan"
@@ -67,7 +73,11 @@ class User(UserMixin, db.Model):
 
     @property
     def can_log_in(self) -> bool:
-        return self.password_hash is not None
+        return self.password_hash is not None and self.closed_at is None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.name}>"

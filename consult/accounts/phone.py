@@ -79,7 +79,8 @@ def confirm_change(user: User, row: PhoneCode, code: str, *,
     user.phone = row.phone
     db.session.flush()
     record("account.phone_change", user, actor=user,
-           details={"code_id": row.id, "old": mask_phone(old), "new": mask_phone(row.phone)})
+           details={"code_id": row.id},
+           personal={"old": mask_phone(old), "new": mask_phone(row.phone)})
     if old:
         delivery.send(old, _(
             "Consult: the phone number of your account was changed to %(new)s. If it was not "

@@ -229,6 +229,7 @@ def _owners_without_password(scope: Scope) -> dict[int, tuple[User, list[str]]]:
         .join(Building, Unit.building_id == Building.id)
         .join(Grid, Building.grid_id == Grid.id)
         .where(Grid.community_id == scope.community.id, User.password_hash.is_(None),
+               User.closed_at.is_(None),  # a closed account is never offered a code again
                User.id.in_(in_scope))
         .order_by(Grid.name, Building.name, Unit.number, User.id))
     owners: dict[int, tuple[User, list[str]]] = {}
@@ -312,6 +313,7 @@ def activate(identifier: str, code: str, password: str, *, address: str | None =
         ActivationCode.code_hash == _digest(normal))) if normal else None
     user = db.session.get(User, row.user_id) if row is not None else None
     good = (row is not None and user is not None and user.password_hash is None
+            and user.closed_at is None
             and rules.state(used_at=row.used_at, voided_at=row.voided_at,
                             expires_at=row.expires_at, now=now) == rules.LIVE
             and (not (identifier or "").strip() or _matches(user, identifier)))

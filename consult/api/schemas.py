@@ -309,6 +309,11 @@ class TokenRequest(JsonBody):
     name: str = Field("", max_length=TOKEN_NAME_MAX, description="the device, e.g. “my phone”")
 
 
+class CloseAccountRequest(JsonBody):
+    password: str = Field(min_length=1, max_length=128,
+                          description="the account's password, typed again")
+
+
 class ActivationBody(JsonBody):
     identifier: str = Field(max_length=254, description=(
         "the phone number or e-mail address the community's roster has for the owner"),

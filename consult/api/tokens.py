@@ -1,5 +1,6 @@
 """Getting and giving back a token: ``POST /api/v1/tokens``, ``DELETE /api/v1/tokens/current``,
-``GET /api/v1/me``; and the "My devices" web page where a user revokes them."""
+``GET /api/v1/me``, ``DELETE /api/v1/me`` (closing the account); and the "My devices" web page
+where a user revokes them."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
@@ -15,7 +16,7 @@ from consult.accounts.sessions import log_out_everywhere
 from consult.api import schemas as s
 from consult.api.core import TAGS, TOKEN, ApiError, answer, bp, problems, read, require_user
 from consult.api.models import TOKEN_LIFETIME, ApiToken, hash_token, new_token
-from consult.api.schemas import TokenRequest
+from consult.api.schemas import CloseAccountRequest, TokenRequest
 from consult.audit.log import record
 from consult.clock import utcnow
 from consult.extensions import db
@@ -94,6 +95,29 @@ def me():
         communities=sorted(m.communities),
         scopes=[s.ProposalScope(key=scope.key, label=label)
                 for scope, label in scopes_for(user)]))
+
+
+@bp.delete("/me", summary="Close the account (注销账号)", tags=[TAGS["Tokens"]], security=TOKEN,
+           description=(
+               "Closes the account of the token, as the web page /account/close does: the "
+               "password typed again, then the account can no longer log in, every token of "
+               "it is revoked (they answer 401 from now on), its phone, e-mail and name are "
+               "erased (the name becomes a pseudonym such as “居民 7F3K”). A wrong password "
+               "is a problem document with status 403 and code `wrong_password` (it counts "
+               "towards the lock of LOGIN_LOCKOUT_ATTEMPTS wrong passwords, code "
+               "`account_locked`); a missing or empty password is 422."),
+           responses={"204": {"description": "Closed"},
+                      **problems("400", "401", "403", "409", "413", "415", "422", "429")})
+def me_delete(body: CloseAccountRequest):
+    from consult.accounts.closing import close_account
+
+    user = require_user()
+    try:
+        close_account(user, body.password)
+    except Refused:
+        unit_of_work.keep()  # a wrong password counts towards the lock, as on the web
+        raise
+    return "", 204
 
 
 # --- "My devices" (a web page, with the session and CSRF like every page) ---------------------

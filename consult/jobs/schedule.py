@@ -37,6 +37,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
               "SMS held for quiet hours, and retries after a provider error"),
     Scheduled("messages.digests", "30 11 * * *", "messages digest",
               "the daily digest (19:30 in Asia/Shanghai)"),
+    Scheduled("retention.purge", "15 19 * * *", "retention purge",
+              "personal data past its retention period (03:15 in Asia/Shanghai)"),
 )
 
 
@@ -87,3 +89,10 @@ def _outcomes_settle() -> None:
     from consult.outcomes.service import settle_due_outcomes
 
     settle_due_outcomes()
+
+
+@job("retention.purge")
+def _retention_purge() -> None:
+    from consult.retention.service import purge
+
+    purge()

@@ -227,7 +227,8 @@ def grant(actor, vote: Vote, elector: Elector, name: str, phone: str) \
                service.vote_url(vote))
     record("vote.proxy_create", proxy, actor=actor, community_id=vote.community_id, details={
         "vote_id": vote.id, "elector_id": elector.id, "channel": proxy.channel,
-        "proxy_name": proxy.proxy_name, "replaced": replaced.id if replaced else None})
+        "replaced": replaced.id if replaced else None},
+        personal={"proxy_name": proxy.proxy_name}, subject_id=actor.id)
     return proxy, replaced, user_id is not None
 
 
@@ -276,8 +277,9 @@ def record_paper(actor, vote: Vote, elector: Elector, name: str, phone: str, ref
                service.vote_url(vote))
     record("vote.proxy_create", proxy, actor=actor, community_id=vote.community_id, details={
         "vote_id": vote.id, "elector_id": elector.id, "channel": proxy.channel,
-        "proxy_name": proxy.proxy_name, "reference": reference, "scan": bool(scan),
-        "replaced": replaced.id if replaced else None})
+        "reference": reference, "scan": bool(scan),
+        "replaced": replaced.id if replaced else None},
+        personal={"proxy_name": proxy.proxy_name}, subject_id=proxy.proxy_user_id)
     return proxy, replaced
 
 

@@ -280,7 +280,7 @@ def test_the_code_to_the_new_number_changes_it_and_the_old_number_is_told(app, c
     assert response.status_code == 302
     assert fresh(li).phone == FREE_PHONE
     entry, = audit("account.phone_change")
-    assert entry.details["old"] == "139****5678" and entry.details["new"] == "137****7000"
+    assert entry.personal == {"old": "139****5678", "new": "137****7000"}
     purpose, to, text = messages(caplog)[-1]
     assert (purpose, to) == ("phone changed", LI_PHONE)
     assert "contact the community office" in text

@@ -108,6 +108,12 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("accounts.password", "POST"): Entry(members(), data={
         "current_password": factories.PASSWORD, "new_password": "another secret 99",
         "confirm": "another secret 99"}),
+    # Closing one's own account: anyone logged in, for themself (the session is the account).
+    ("closing.close_account", "GET"): Entry(members()),
+    ("closing.close_account", "POST"): Entry(members(), data={
+        "password": factories.PASSWORD, "understood": "y"}),
+    # Shown once after closing; anyone else is sent to the home page.
+    ("closing.closed", "GET"): Entry(everyone()),
     ("accounts.register_view", "GET"): Entry(everyone()),  # logged in: sent home
     ("accounts.register_view", "POST"): Entry(answers(NOOP, visitor=OK), data={
         "name": "新居民", "phone": "13700000099", "email": "", "password": factories.PASSWORD,
@@ -524,6 +530,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "identifier": "{roster_owner_phone}", "code": "{activation_code}",
         "password": "a brand new secret"}),
     ("api.me", "GET"): Entry(members()),
+    ("api.me_delete", "DELETE"): Entry(members(), data={"password": factories.PASSWORD}),
     ("api.my_reservations", "GET"): Entry(members()),
     ("api.my_message_settings", "GET"): Entry(members()),
     ("api.change_message_settings", "PUT"): Entry(members(), data={

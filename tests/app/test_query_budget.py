@@ -39,7 +39,7 @@ _PLATFORM = {"visitor": LOGIN, "resident": 403, "representative": 403, "secretar
              "grid_worker": 403}
 REFUSED = {
     "my notifications": _SIGNED_IN, "my residency": _SIGNED_IN, "my reservations": _SIGNED_IN,
-    "my studio sessions": _SIGNED_IN, "my devices": _SIGNED_IN,
+    "my studio sessions": _SIGNED_IN, "my devices": _SIGNED_IN, "close my account": _SIGNED_IN,
     "my grids": _SIGNED_IN, "my assistance": _SIGNED_IN, "grid": _OFFICE,
     "moderation queue": _OFFICE_ONLY, "verification queue": _OFFICE_ONLY,
     "admin home": _PLATFORM, "admin community": _PLATFORM, "vote paper ballots": _OFFICE,
@@ -81,6 +81,7 @@ def demo(app):
         "my notifications": "/me/notifications", "my residency": "/me/residency",
         "my reservations": "/me/reservations", "my studio sessions": "/me/studio-sessions",
         "my devices": "/me/devices", "admin home": "/admin/",
+        "close my account": "/account/close",
         "admin community": f"/admin/communities/{c}",
         "my grids": "/grids", "my assistance": "/my/assistance",
         "grid": f"/grids/{community.grids[0].id}",
