@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.jobs import schedule as _schedule  # noqa: F401 (registers the scheduled jobs)
     from consult.messages.views import bp as messages_bp
     from consult.desk.views import bp as desk_bp
+    from consult.mydata.views import bp as mydata_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(grids_bp)
     app.register_blueprint(messages_bp)
     app.register_blueprint(desk_bp)
+    app.register_blueprint(mydata_bp)
     from consult.api import bp as api_bp, devices_bp
 
     app.register_blueprint(api_bp)
@@ -104,6 +106,7 @@ def _import_models() -> None:
     from consult.grids import models as _grids  # noqa: F401
     from consult.api import models as _api  # noqa: F401
     from consult.activation import models as _activation  # noqa: F401
+    from consult.mydata import models as _mydata  # noqa: F401
 
 
 _import_models()

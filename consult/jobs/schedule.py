@@ -37,6 +37,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
               "SMS held for quiet hours, and retries after a provider error"),
     Scheduled("messages.digests", "30 11 * * *", "messages digest",
               "the daily digest (19:30 in Asia/Shanghai)"),
+    Scheduled("mydata.expire", "17 * * * *", "mydata expire",
+              "downloads of “my data” past their 7 days: files removed"),
 )
 
 
