@@ -20,8 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, case, func, literal, or_, select, union_all
 
 from consult.extensions import db
 
@@ -69,10 +68,6 @@ def from_query(key: str, title, columns: list[Column], statement: Callable[[int]
     return Section(key, title, columns, rows, count, description)
 
 
-def _cols(*pairs) -> list[Column]:
-    return [Column(k, label) for k, label in pairs]
-
-
 # --- the sections ---------------------------------------------------------------------------
 
 def _account(user_id: int) -> Select:
@@ -94,12 +89,6 @@ def _roles(user_id: int) -> Select:
             .outerjoin(Grid, Grid.id == RoleGrant.grid_id)
             .where(RoleGrant.user_id == user_id)
             .order_by(RoleGrant.granted_at.desc(), RoleGrant.id.desc()))
-
-
-def _unit_label():
-    from consult.community.models import Building, Grid, Unit
-
-    return (Grid.name + " " + Building.name + " " + Unit.number), Unit, Building, Grid
 
 
 def _with_unit(stmt: Select, unit_id_column) -> Select:

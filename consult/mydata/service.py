@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from consult.clock import utcnow
@@ -231,7 +231,3 @@ def expire_exports() -> int:
     db.session.flush()
     return len(due)
 
-
-def count_exports(user_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(DataExport)
-                             .where(DataExport.user_id == user_id)) or 0
