@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.messages.views import bp as messages_bp
     from consult.desk.views import bp as desk_bp
     from consult.disclosures.views import bp as disclosures_bp
+    from consult.mydata.views import bp as mydata_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -85,6 +86,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(messages_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(disclosures_bp)
+    app.register_blueprint(mydata_bp)
     from consult.api import bp as api_bp, devices_bp
 
     app.register_blueprint(api_bp)
@@ -109,6 +111,7 @@ def _import_models() -> None:
     from consult.api import models as _api  # noqa: F401
     from consult.activation import models as _activation  # noqa: F401
     from consult.disclosures import models as _disclosures  # noqa: F401
+    from consult.mydata import models as _mydata  # noqa: F401
 
 
 _import_models()

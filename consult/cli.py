@@ -82,3 +82,6 @@ def init_app(app: Flask) -> None:
     from consult.messages.cli import messages_cli
 
     app.cli.add_command(messages_cli)
+    from consult.mydata.cli import mydata_cli
+
+    app.cli.add_command(mydata_cli)

@@ -258,6 +258,13 @@ LAYERS = {
     "consult.messages.cli": "cli",
     "consult.messages.api": "api",
     "consult.messages.email": "base",  # SMTP transport and MIME building
+    "consult.mydata": "base",  # "my data": only its docstring
+    "consult.mydata.models": "models",
+    "consult.mydata.sections": "queries",  # the registry of what is held about a person
+    "consult.mydata.service": "service",  # downloads: asked for, written by a job, expired
+    "consult.mydata.views": "views",
+    "consult.mydata.api": "api",
+    "consult.mydata.cli": "cli",
     "consult.inputs": "base",  # input nothing can store (NUL, lone surrogates, deep JSON)
     "consult.refusals": "base",  # the one refusal type
     "consult.unit_of_work": "base",  # the one place that commits a request or a command

@@ -182,6 +182,19 @@ def _failures(resident) -> dict[str, int]:
     return {"failed_message": message.id, "failed_job": job.id}
 
 
+def _data_export(resident) -> dict[str, int]:
+    """A ready download of the resident's data, its file under the rig's instance folder."""
+    from consult.mydata import service as mydata
+
+    export = mydata.DataExport(user_id=resident.id, format="json", status="ready",
+                               created_at=NOW - DAY, ready_at=NOW - DAY,
+                               expires_at=NOW + 6 * DAY, file_path="world-export.json", size=2)
+    (mydata.export_dir() / export.file_path).write_bytes(b"{}")
+    db.session.add(export)
+    db.session.flush()
+    return {"data_export": export.id}
+
+
 def build() -> AccessWorld:
     with clock.frozen(NOW):
         return _build()
@@ -416,11 +429,13 @@ def _build() -> AccessWorld:
         "resident_token": tokens["resident"][0].id,
         "consent": consent.id, "resident_user": resident.id,
         **_failures(resident),
+        **_data_export(resident),
     })
     w.text.update({
         "free_slot": local("2026-12-02 09:40").strftime(SLOT_KEY_FORMAT),
         "bystander_phone": bystander.phone,
         "paper_serial": papers["printed"].serial,
+        "mydata_section": "comments",
         "reset_token": _reset_link(bystander),
         "unsubscribe_token": unsubscribe_token(resident.id, "replies"),
         **_activation_code(a, b2.units[1], secretary),

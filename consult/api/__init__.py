@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from consult.activation import api as _activation  # noqa: F401  (registers its route)
 from consult.messages import api as _messages  # noqa: F401  (registers its routes)
+from consult.mydata import api as _mydata  # noqa: F401  (registers its route)
 # (imported to register the routes)
 from consult.api import docs, outcomes, paper, proxies, reads, tokens, writes  # noqa: F401
 from consult.api.core import bp

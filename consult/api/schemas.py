@@ -843,6 +843,35 @@ class Me(Shape):
                                                     "as `scope`")
 
 
+
+# --- my data (consult/mydata) -----------------------------------------------------------------
+
+class MyDataColumn(Shape):
+    key: str = Field(description="the member of each row")
+    label: str = Field(description="the column's name in the reader's language")
+
+
+class MyDataSection(Shape):
+    title: str = Field(description="in the reader's language")
+    count: int = Field(ge=0)
+    columns: list[MyDataColumn]
+    rows: list[dict[str, Any]] = Field(description="newest first; each row has every column's "
+                                                   "key; times are ISO 8601 UTC")
+
+
+class MyData(Shape):
+    """Everything the site holds about the token's user, by section (the same document as the
+    JSON download of the "My data" page)."""
+
+    user_id: int
+    generated_at: Time
+    sections: dict[str, MyDataSection] = Field(
+        description="keyed by section: account, roles, homes, residencies, topics, comments, "
+                    "reactions, reports, cosignatures, follows, ballots, proxies, "
+                    "paper_ballots, grid_help, registrations, reservations, ratings, "
+                    "objections, notifications, message_settings, outbox, tokens, "
+                    "account_events, exports (more may be added)")
+
 # --- outcomes ---------------------------------------------------------------------------------
 
 class RatingSummary(Shape):

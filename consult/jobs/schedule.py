@@ -39,6 +39,8 @@ SCHEDULE: tuple[Scheduled, ...] = (
               "the daily digest (19:30 in Asia/Shanghai)"),
     Scheduled("retention.purge", "15 19 * * *", "retention purge",
               "personal data past its retention period (03:15 in Asia/Shanghai)"),
+    Scheduled("mydata.expire", "17 * * * *", "mydata expire",
+              "downloads of “my data” past their 7 days: files removed"),
 )
 
 

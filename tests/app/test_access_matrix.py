@@ -227,6 +227,13 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         watch="SELECT read_at FROM notifications WHERE id = {notification}"),
     ("notifications.read_all", "POST"): Entry(members(), data={}, watch=(
         "SELECT count(*) FROM notifications WHERE user_id = {me} AND read_at IS NULL")),
+    # "My data": everyone logged in sees their own; a download is its owner's only.
+    ("mydata.index", "GET"): Entry(members()),
+    ("mydata.full", "GET"): Entry(members(), args={"key": "mydata_section"}),
+    ("mydata.ask_export", "POST"): Entry(members(), data={"format": "csv"}),
+    ("mydata.exports_status", "GET"): Entry(members()),
+    ("mydata.download", "GET"): Entry(only("resident", others=NOT_FOUND),
+                                      args={"export_id": "data_export"}),
     ("devices.devices", "GET"): Entry(members()),
     ("devices.revoke_device", "POST"): Entry(only("resident", others=NOT_FOUND), data={}),
     ("devices.log_out_every_device", "POST"): Entry(members(), data={},
@@ -533,6 +540,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("api.me_delete", "DELETE"): Entry(members(), data={"password": factories.PASSWORD}),
     ("api.my_reservations", "GET"): Entry(members()),
     ("api.my_message_settings", "GET"): Entry(members()),
+    ("api.my_data", "GET"): Entry(members()),
     ("api.change_message_settings", "PUT"): Entry(members(), data={
         "modes": {"votes": "digest"}, "channel": "email", "quiet_start": 22, "quiet_end": 7}),
     # A resident of B holds a verified home, so the table lets them propose, but not in the
