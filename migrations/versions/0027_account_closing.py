@@ -1,7 +1,7 @@
 """accounts: closing an account (注销账号); audit entries keep personal data outside the chain
 
 Revision ID: 0027_account_closing
-Revises: 0024_reception_matters
+Revises: 0026_data_views
 Create Date: 2026-12-06 19:00:00
 
 ``users`` gets ``closed_at`` (the account was closed by its owner), ``pseudonym`` (the stable
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0027_account_closing'
-down_revision = '0024_reception_matters'
+down_revision = '0026_data_views'
 branch_labels = None
 depends_on = None
 

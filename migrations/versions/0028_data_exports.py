@@ -1,7 +1,7 @@
 """mydata: downloads of "my data" (JSON, or a zip of CSV files)
 
 Revision ID: 0028_data_exports
-Revises: 0024_reception_matters
+Revises: 0027_account_closing
 Create Date: 2026-12-06 19:00:00
 
 One row per download a person asked for: its format, whether it is being prepared, ready,
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0028_data_exports'
-down_revision = '0024_reception_matters'
+down_revision = '0027_account_closing'
 branch_labels = None
 depends_on = None
 
