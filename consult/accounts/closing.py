@@ -140,8 +140,22 @@ def close_account(user: User, password: str) -> dict[str, int]:
     done.update(_erase_codes_and_messages(uid, phone, email))
     done.update(_stop_what_was_under_way(user, now))
     done["audit_personal_erased"] = erase_personal(uid)
+    done.update(_forget_records_of_me(user))
     record("account.close", user, actor=user, details=done)
     return done
+
+
+def _forget_records_of_me(user: User) -> dict[str, int]:
+    """My downloads of my data go (files and rows); where I, as an official, saw someone's
+    data, the access record keeps the fact under my pseudonym, not my name."""
+    from consult.disclosures.models import DataView
+    from consult.mydata.service import forget_exports
+
+    return {
+        "data_exports_deleted": forget_exports(user.id),
+        "data_views_renamed": _count(update(DataView).where(DataView.viewer_id == user.id)
+                                     .values(viewer_name=user.name)),
+    }
 
 
 def _count(statement) -> int:

@@ -427,6 +427,36 @@ def _exports(user_id: int) -> Select:
             .order_by(DataExport.created_at.desc(), DataExport.id.desc()))
 
 
+def _views_of_me(user_id: int) -> Select:
+    """Who among the officials saw my phone, e-mail or my name on a non-voters list
+    (consult/disclosures): the page, the fields, when."""
+    from consult.community.models import Community
+    from consult.disclosures.models import DataView
+
+    return (select(DataView.at.label("at"), DataView.viewer_name.label("viewer"),
+                   DataView.viewer_role.label("role"), DataView.page.label("page"),
+                   DataView.object_name.label("object"), DataView.fields.label("fields"),
+                   Community.name.label("community"))
+            .outerjoin(Community, Community.id == DataView.community_id)
+            .where(DataView.subject_id == user_id)
+            .order_by(DataView.at.desc(), DataView.id.desc()))
+
+
+def _views_of_me_rows(user, limit: int | None = None) -> list[dict]:
+    """The access record in the reader's words (role, page and field names translated)."""
+    from consult.disclosures import rules as disclosure_rules
+
+    stmt = _views_of_me(user.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [{**row._mapping,
+             "role": str(disclosure_rules.ROLE_LABELS.get(row.role, row.role)),
+             "page": str(disclosure_rules.PAGE_LABELS.get(row.page, row.page)),
+             "fields": ", ".join(str(disclosure_rules.FIELD_LABELS.get(f, f))
+                                 for f in disclosure_rules.split_fields(row.fields))}
+            for row in db.session.execute(stmt)]
+
+
 T = {  # shared column labels
     "created_at": _l("When"), "topic": _l("Topic"), "topic_id": _l("Topic number"),
     "vote_id": _l("Vote number"), "question": _l("Question"), "status": _l("Status"),
@@ -526,6 +556,12 @@ SECTIONS: list[Section] = [
     from_query("account_events", _l("Account history"), _c(
         ("action", _l("What")), ("at", _l("When")), ("by_me", _l("By me"))), _account_events,
         _l("Registration, activation, password and phone changes, app logins.")),
+    Section("views_of_me", _l("Officials who saw my personal data"), _c(
+        ("at", _l("When")), ("viewer", _l("Who")), ("role", _l("Role")), ("page", _l("Page")),
+        ("object", _l("About")), ("fields", _l("What they saw")), "community"),
+        _views_of_me_rows, from_query("views_of_me", "", [], _views_of_me).count,
+        _l("Each time an official's page showed your whole phone number or e-mail address, or "
+           "your name on a list of owners who have not voted.")),
     from_query("exports", _l("My downloads of this data"), _c(
         ("format", _l("Format")), "status", ("size", _l("Size (bytes)")), "created_at",
         ("expires_at", _l("Expires"))), _exports),

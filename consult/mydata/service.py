@@ -231,3 +231,14 @@ def expire_exports() -> int:
     db.session.flush()
     return len(due)
 
+
+def forget_exports(user_id: int) -> int:
+    """Remove every download of a person's data, files and rows (the account is closing: the
+    files hold the very data that is being erased). Returns how many there were."""
+    exports = db.session.scalars(select(DataExport).where(DataExport.user_id == user_id)).all()
+    for export in exports:
+        if export.file_path:
+            (export_dir() / export.file_path).unlink(missing_ok=True)
+        db.session.delete(export)
+    db.session.flush()
+    return len(exports)

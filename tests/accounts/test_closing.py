@@ -165,6 +165,39 @@ def test_what_was_under_way_stops(w, app, login):
     assert w.comment.author_id == uid
 
 
+def test_my_downloads_go_and_the_access_record_keeps_me_as_a_pseudonym(w, app, login):
+    """The files of "my data" hold what closing erases: they go. Where I, as an official, saw
+    a resident's phone, the record of it stays (the resident's right), under my pseudonym."""
+    from consult.disclosures.models import DataView
+    from consult.disclosures.service import record_shown
+    from consult.mydata import service as mydata
+    from consult.mydata.models import DataExport
+
+    me = me_of(w)
+    uid = me.id
+    factories.grant(me, w.community, Role.SECRETARY)
+    db.session.commit()
+    export = mydata.request_export(me, "json")
+    db.session.commit()  # the job runs at commit (JOBS_INLINE="now")
+    db.session.expire_all()
+    export = db.session.get(DataExport, export.id)
+    path = mydata.export_dir() / export.file_path
+    assert path.is_file() and NAME in path.read_text(encoding="utf-8")
+    neighbour = w.residents[2]
+    assert record_shown(me, {neighbour.id: {"phone"}}, endpoint="grids.show", page="grid",
+                        object_ref="grid:1", community_id=w.community.id) == 1
+    db.session.commit()
+
+    _browser, response = close_on_the_web(app, login, fresh(uid))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert not path.exists()
+    assert db.session.scalar(select(func.count()).select_from(DataExport)
+                             .where(DataExport.user_id == uid)) == 0
+    view = db.session.scalar(select(DataView).where(DataView.subject_id == neighbour.id))
+    assert view is not None and PSEUDONYM.fullmatch(view.viewer_name)
+
+
 def test_a_wrong_password_is_refused_and_counts_as_a_failed_login(w, app, login):
     me = me_of(w)
     db.session.commit()

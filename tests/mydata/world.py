@@ -12,6 +12,7 @@ from consult.accounts.models import Role
 from consult.api.models import ApiToken, hash_token
 from consult.audit.log import record
 from consult.clock import utcnow
+from consult.disclosures.models import DataView
 from consult.extensions import db
 from consult.grids.models import AssistedAct, Consent
 from consult.halls.models import Registration
@@ -122,6 +123,11 @@ def add_records(person, c, word: str, n: int = 1, *, rep, hall, session, worker,
                      name=f"{tag} phone", expires_at=now + timedelta(days=90)),
         ])
         record("account.password_change", person, actor=person)
+        db.session.add(DataView(viewer_id=worker.id, viewer_name=worker.name,
+                                viewer_role="grid_worker", subject_id=person.id,
+                                community_id=c.id, endpoint="grids.show", page="grid",
+                                object_ref=f"grid:{grid.id}", object_name=f"{tag} grid",
+                                fields="phone"))
     if settings:  # one row per person
         db.session.add_all([
             MessageSettings(user_id=person.id, channel="email", language="en"),
