@@ -1004,8 +1004,10 @@ class PublicityBody(JsonBody):
 
 
 class ObjectionAnswerBody(JsonBody):
-    answer: str = Field(max_length=TEXT_MAX, description="the public answer",
-                        **documented(pattern=NOT_BLANK))
+    # Not blank here (422); answered already or the window over by the service (409).
+    answer: Annotated[str, Field(max_length=TEXT_MAX, pattern=NOT_BLANK),
+                      Says(_l("Write the answer."), "string_pattern_mismatch")] = Field(
+        description="the public answer")
     uphold: bool = Field(False, description=(
         "true: uphold the objection and send the topic back to deliberation, the answer being "
         "the public reason"))
@@ -1044,7 +1046,8 @@ class DraftDecision(Shape):
 
 
 class BookingBody(JsonBody):
-    room_id: Id = Field(description="one of the studio's `rooms` (409 otherwise)")
+    room_id: Annotated[Id, Whole] = Field(description="one of the studio's `rooms` (409 "
+                                                       "otherwise)")
     day: Day = Field(description="the (first) date, local calendar")
     start: ClockTime = Field(description="local time, e.g. 09:00")
     end: ClockTime = Field(description=(
