@@ -941,7 +941,8 @@ class RatingResult(MyRating):
 # The secretary's outcome, objection and implementation actions; the representative's studio
 # booking, reception records and matters; the resident's rating of a matter; the desk.
 
-from consult.outcomes.service import (  # noqa: E402  (kept with the block it serves)
+from consult.desk.queries import KINDS as DESK_KINDS  # noqa: E402  (kept with its block)
+from consult.outcomes.service import (  # noqa: E402
     DECISION_MAX, RESPONSIBLE_MAX, WINDOW_DAYS_DEFAULT, WINDOW_DAYS_MAX, WINDOW_DAYS_MIN,
 )
 from consult.studios import booking as _booking  # noqa: E402
@@ -1130,8 +1131,7 @@ class ReceptionMatterList(Shape):
     items: list[ReceptionMatter]
 
 
-DeskKind = Literal["review", "reports", "residencies", "minutes", "votes", "outcomes",
-                   "objections", "implementations", "receptions", "matters"]
+DeskKind = Literal[DESK_KINDS]
 
 
 class DeskItem(Shape):

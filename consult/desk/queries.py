@@ -29,6 +29,9 @@ from consult.topics.lifecycle import Stage
 from consult.topics.models import Comment, CommentReport, Topic
 from consult.votes.models import Vote
 
+# The desk's sections, in the order the page shows them (what each line's work is).
+KINDS = ("review", "reports", "residencies", "minutes", "votes", "outcomes", "objections",
+         "implementations", "receptions", "matters")
 MINUTES_DUE_AFTER = timedelta(days=1)  # minutes are due a day after the meeting ended
 DECIDING = {Role.ADMIN.value, Role.SECRETARY.value}
 Person = aliased(User)  # a resident named on a line (never the outer user of the header count)
