@@ -310,6 +310,7 @@ LAYERS = {
     "consult.api.docs": "api",
     "consult.api.openapi": "api",
     "consult.api.schemas": "api",  # request and response models
+    "consult.api.officials": "api",
     "consult.api.outcomes": "api",
     "consult.api.paper": "api",  # entering paper ballots
     "consult.api.proxies": "api",  # vote proxies (委托投票)

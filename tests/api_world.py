@@ -97,3 +97,52 @@ def token(client, user: User, name: str = "测试手机", password: str = factor
 
 def auth(raw: str) -> dict:
     return {"Authorization": f"Bearer {raw}"}
+
+
+@dataclass
+class FollowUp:
+    """What the officials' follow-up (issue 15) acts on, added to a world by
+    :func:`follow_up`."""
+
+    publicised: object  # a topic whose outcome is in its publicity window
+    outcome: object
+    objection: object  # by residents[1], not answered
+    past_session: object  # yesterday, held by the representative
+    answered: object  # residents[2]'s reservation there: attended, its matter answered
+    waiting: object  # residents[3]'s reservation there: not recorded yet
+
+
+def follow_up(world: World) -> FollowUp:
+    """An outcome in its window with an objection, and a past studio session with a recorded,
+    answered reception and one still to record. Kept apart from :func:`build` so that the
+    counts other tests read of the world stay as they were."""
+    from consult.outcomes.models import Objection, Outcome
+    from consult.studios.models import ReceptionRecord, Reservation
+
+    c, now = world.community, utcnow().replace(microsecond=0)
+    topic = factories.topic(c, world.residents[0], title="翻修儿童游乐场", stage="publicised")
+    outcome = Outcome(topic_id=topic.id, community_id=c.id, decision="同意翻修。", act=True,
+                      published_at=now - timedelta(days=1),
+                      window_ends_at=now + timedelta(days=6), published_by_id=world.secretary.id)
+    db.session.add(outcome)
+    db.session.flush()
+    objection = Objection(outcome_id=outcome.id, author_id=world.residents[1].id,
+                          body="施工期太长。", created_at=now - timedelta(hours=5))
+    db.session.add(objection)
+    started = (now - timedelta(days=1)).replace(hour=1, minute=0, second=0)
+    past = factories.studio_session(world.studio, world.representative, started)
+    reservations = []
+    for i, resident in enumerate((world.residents[2], world.residents[3])):
+        slot = started + timedelta(minutes=20 * i)
+        reservations.append(Reservation(session_id=past.id, resident_id=resident.id,
+                                         slot_start=slot, slot_end=slot + timedelta(minutes=20),
+                                         category="safety", matter="路灯坏了"))
+    db.session.add_all(reservations)
+    db.session.flush()
+    db.session.add(ReceptionRecord(
+        reservation_id=reservations[0].id, attendance="attended", raised="三号楼路灯不亮",
+        follow_up="一周内答复", recorded_at=started + timedelta(hours=1),
+        recorded_by_id=world.representative.id, matter_status="answered",
+        answer="物业已修好路灯", answered_at=now - timedelta(hours=2)))
+    db.session.commit()
+    return FollowUp(topic, outcome, objection, past, reservations[0], reservations[1])

@@ -9,7 +9,9 @@ from consult.activation import api as _activation  # noqa: F401  (registers its 
 from consult.messages import api as _messages  # noqa: F401  (registers its routes)
 from consult.mydata import api as _mydata  # noqa: F401  (registers its route)
 # (imported to register the routes)
-from consult.api import docs, outcomes, paper, proxies, reads, tokens, writes  # noqa: F401
+from consult.api import (  # noqa: F401
+    docs, officials, outcomes, paper, proxies, reads, tokens, writes,
+)
 from consult.api.core import bp
 from consult.api.tokens import devices_bp
 

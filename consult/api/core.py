@@ -180,6 +180,7 @@ TAGS = {tag.name: tag for tag in (
     Tag(name="Outcomes", description="Outcomes, objections, implementation and satisfaction "
                                      "(结果公示与落实)"),
     Tag(name="Studios", description="Representative studios (代表工作室)"),
+    Tag(name="Desk", description="The official's desk (我的工作台)"),
     Tag(name="Documentation", description="This description"),
 )}
 PUBLIC = [{}, {"bearerAuth": []}]  # a token is optional (and shows the caller's own data)

@@ -969,3 +969,227 @@ class OutcomePage(Page):
 class RatingResult(MyRating):
     topic_id: int
     ratings: RatingSummary
+
+
+# --- officials: follow-up (issue 15) ------------------------------------------------------------
+# The secretary's outcome, objection and implementation actions; the representative's studio
+# booking, reception records and matters; the resident's rating of a matter; the desk.
+
+from consult.desk.queries import KINDS as DESK_KINDS  # noqa: E402  (kept with its block)
+from consult.outcomes.service import (  # noqa: E402
+    DECISION_MAX, RESPONSIBLE_MAX, WINDOW_DAYS_DEFAULT, WINDOW_DAYS_MAX, WINDOW_DAYS_MIN,
+)
+from consult.studios import booking as _booking  # noqa: E402
+from consult.studios import rules as _matter_rules  # noqa: E402
+from consult.studios.models import Attendance, MatterStatus  # noqa: E402
+from consult.studios.reception import RECORD_MAX  # noqa: E402
+from consult.topics.lifecycle import REASON_MAX as TOPIC_REASON_MAX  # noqa: E402
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def iso_date(value) -> date:
+    """A ``date`` of the document (RFC 3339's full-date, ``2026-12-31``) and nothing else: not
+    a number, not a date-time."""
+    if not isinstance(value, str) or _DAY.fullmatch(value) is None:
+        raise ValueError("not an RFC 3339 full-date")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("no such day") from None
+
+
+Day = Annotated[date, BeforeValidator(iso_date), WithJsonSchema(
+    {"type": "string", "format": "date", "description": "YYYY-MM-DD"}),
+    Says(_l("Enter a date like 2026-12-01."))]
+Until = Annotated[datetime, BeforeValidator(rfc3339), WithJsonSchema(
+    {"type": "string", "format": "date-time"}),
+    Says(_l("Give a date-time in ISO 8601, e.g. 2026-12-01T09:00:00+08:00."))]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+                      Says(_l("Enter a time like 09:00."))]
+Whole = BeforeValidator(_whole)
+
+
+class ObjectionPath(Input):
+    objection_id: Id = Field(description="Objection id")
+
+
+class ReceptionPath(Input):
+    session_id: Id = Field(description="Session id")
+    reservation_id: Id = Field(description="Reservation id")
+
+
+class PublishBody(JsonBody):
+    decision: str = Field(max_length=DECISION_MAX, description=(
+        "the decision residents read; GET …/outcome/draft gives the text suggested from the "
+        "vote"), **documented(pattern=NOT_BLANK))
+    act: bool = Field(True, description="false: the decision is to do nothing (the topic "
+                                        "closes when the window ends)")
+    days: Annotated[int, Field(ge=WINDOW_DAYS_MIN, le=WINDOW_DAYS_MAX), Whole] = Field(
+        WINDOW_DAYS_DEFAULT, description="the publicity window in days")
+
+
+class PublicityBody(JsonBody):
+    until: Until = Field(description=(
+        "the new end of the publicity window (RFC 3339): later than the current end, by at "
+        "most the extension the rules allow (409 otherwise)"))
+    reason: str = Field(max_length=TOPIC_REASON_MAX, description="shown publicly in the "
+                                                                  "timeline",
+                        **documented(pattern=NOT_BLANK))
+
+
+class ObjectionAnswerBody(JsonBody):
+    # Not blank here (422); answered already or the window over by the service (409).
+    answer: Annotated[str, Field(max_length=TEXT_MAX, pattern=NOT_BLANK),
+                      Says(_l("Write the answer."), "string_pattern_mismatch")] = Field(
+        description="the public answer")
+    uphold: bool = Field(False, description=(
+        "true: uphold the objection and send the topic back to deliberation, the answer being "
+        "the public reason"))
+
+
+class PlanBody(JsonBody):
+    responsible: str = Field(max_length=RESPONSIBLE_MAX, description=(
+        "a person, office or company"), **documented(pattern=NOT_BLANK))
+    target_date: Day = Field(description="the target date (local calendar)")
+
+
+class ProgressBody(JsonBody):
+    body: str = Field(max_length=TEXT_MAX, description="what has been done; followers are "
+                                                       "notified",
+                      **documented(pattern=NOT_BLANK))
+    percent: Annotated[int, Field(ge=0, le=100), Whole, Says(_l(
+        "The percentage done is from 0 to 100."))]
+
+
+class DoneBody(JsonBody):
+    note: str = Field("", max_length=1000, description="shown in the timeline")
+
+
+class DraftDecision(Shape):
+    """What the publish form is pre-filled with: the decision written from the vote's result,
+    and whether the outcome may be published now."""
+
+    topic_id: int
+    decision: str
+    act: bool
+    days: int = Field(description="the default publicity window")
+    days_min: int
+    days_max: int
+    may_publish: bool
+    refusal: str | None = Field(description="why the outcome cannot be published now")
+
+
+class BookingBody(JsonBody):
+    room_id: Annotated[Id, Whole] = Field(description="one of the studio's `rooms` (409 "
+                                                       "otherwise)")
+    day: Day = Field(description="the (first) date, local calendar")
+    start: ClockTime = Field(description="local time, e.g. 09:00")
+    end: ClockTime = Field(description=(
+        "local time, after the start and at least one slot later; the studio must be open "
+        "the whole time, which must be in the future (409 otherwise)"))
+    focus: str = Field("", max_length=_booking.FOCUS_MAX)
+    slot_minutes: Annotated[int, Field(ge=_booking.SLOT_MIN, le=_booking.SLOT_MAX), Whole] = \
+        Field(_booking.SLOT_DEFAULT, description="length of a reception slot")
+    weeks: Annotated[int, Field(ge=1, le=_booking.WEEKS_MAX), Whole] = Field(
+        1, description="repeat on the same weekday for this many weeks")
+
+
+class SkippedDay(Shape):
+    day: date
+    reason: str
+
+
+class BookingResult(Shape):
+    """The sessions booked; the dates that clashed are skipped (nothing is booked, 409, when
+    every date clashes)."""
+
+    sessions: list[StudioSession]
+    skipped: list[SkippedDay]
+
+
+class RecordBody(JsonBody):
+    attendance: Attendance = Field(strict=False)
+    raised: str = Field("", max_length=RECORD_MAX, description=(
+        "what the resident raised: needed (not blank) when they attended, else 422"))
+    follow_up: str = Field("", max_length=RECORD_MAX, description="the follow-up promised; "
+                                                                  "the resident reads it")
+
+
+class DueBody(JsonBody):
+    due_on: Day = Field(description="the date the answer is promised by: from today to a year "
+                                    "ahead (409 otherwise)")
+
+
+class MatterAnswerBody(JsonBody):
+    answer: str = Field(max_length=_matter_rules.ANSWER_MAX,
+                        description="the answer the resident reads and rates",
+                        **documented(pattern=NOT_BLANK))
+
+
+class MatterRatingBody(JsonBody):
+    rating: Annotated[int, Field(ge=1, le=5), Whole, Says(_l("Choose from 1 to 5."))]
+    reason: str = Field("", max_length=_matter_rules.REASON_MAX, description=(
+        "needed (not blank) for a rating of 1 or 2, else 422: such a rating sends the matter "
+        "back to the representative, once"))
+
+
+class ReceptionMatter(Shape):
+    """A reception and the matter raised at it, followed to the end."""
+
+    reservation_id: int
+    session_id: int
+    studio: str
+    representative: Person
+    resident: Person
+    slot_start: Time
+    category: Category
+    matter: str = Field(description="what the resident said when reserving")
+    attendance: Attendance | None = Field(description="null until the reception is recorded")
+    raised: str | None
+    follow_up: str | None
+    recorded_at: Time | None
+    status: MatterStatus | None = Field(description="null when there is nothing to follow: not "
+                                                    "recorded yet, or the resident did not come")
+    due_on: date | None
+    overdue: bool
+    answer: str | None
+    answered_at: Time | None
+    rating: int | None = Field(ge=1, le=5)
+    rating_reason: str | None
+    rated_at: Time | None
+    reopened: bool = Field(description="a low rating sent it back once")
+
+
+class ReceptionMatterList(Shape):
+    items: list[ReceptionMatter]
+
+
+DeskKind = Literal[DESK_KINDS]
+
+
+class DeskItem(Shape):
+    kind: DeskKind
+    what: str
+    since: Time | None
+    age_days: Count
+    deadline: Time | None = Field(description="when it is due (a moment)")
+    deadline_day: date | None = Field(description="when it is due (a local date)")
+    overdue: bool
+    url: str = Field(description="the web page where it is done")
+    api: str | None = Field(description="the API operation's path that does it, where one "
+                                        "exists")
+
+
+class DeskSection(Shape):
+    kind: DeskKind
+    title: str
+    count: Count
+
+
+class Desk(Shape):
+    """The official's desk (我的工作台): the same work as the /me/desk page."""
+
+    total: Count
+    sections: list[DeskSection]
+    items: list[DeskItem]

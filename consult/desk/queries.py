@@ -29,6 +29,9 @@ from consult.topics.lifecycle import Stage
 from consult.topics.models import Comment, CommentReport, Topic
 from consult.votes.models import Vote
 
+# The desk's sections, in the order the page shows them (what each line's work is).
+KINDS = ("review", "reports", "residencies", "minutes", "votes", "outcomes", "objections",
+         "implementations", "receptions", "matters")
 MINUTES_DUE_AFTER = timedelta(days=1)  # minutes are due a day after the meeting ended
 DECIDING = {Role.ADMIN.value, Role.SECRETARY.value}
 Person = aliased(User)  # a resident named on a line (never the outer user of the header count)
@@ -76,6 +79,7 @@ class Line:
     anchor: str | None = None
     deadline: datetime | None = None
     deadline_day: date | None = None
+    ref: dict = field(default_factory=dict)  # ids of the item the anchor names (for the API)
 
     def age_days(self, now: datetime) -> int:
         return max(0, (now - self.since).days) if self.since else 0
@@ -317,7 +321,7 @@ def desk_for(user) -> Desk:
         sections.append(Section("objections", _l("Unanswered objections"),
                                 _l("No objection waits for an answer."), [
             Line(title, since, "topics.show", {"topic_id": tid}, anchor=f"objection-{oid}",
-                 deadline=window)
+                 deadline=window, ref={"objection_id": oid})
             for oid, tid, title, since, window in rows(_objections(office))]))
         sections.append(Section("implementations", _l("Overdue implementations"),
                                 _l("No implementation is overdue."), [
@@ -328,11 +332,11 @@ def desk_for(user) -> Desk:
         sections.append(Section("receptions", _l("Receptions without a record"),
                                 _l("Every reception is recorded."), [
             Line(name, ended, "studios.session", {"session_id": sid},
-                 anchor=f"reservation-{rid}")
+                 anchor=f"reservation-{rid}", ref={"reservation_id": rid})
             for rid, sid, name, ended in rows(_unrecorded(rep, now))]))
         sections.append(Section("matters", _l("Reception matters past their promised date"),
                                 _l("No reception matter is overdue."), [
             Line(name, recorded, "studios.session", {"session_id": sid},
-                 anchor=f"reservation-{rid}", deadline_day=due)
+                 anchor=f"reservation-{rid}", deadline_day=due, ref={"reservation_id": rid})
             for _mid, rid, sid, name, recorded, due in rows(_overdue_matters(rep, today))]))
     return Desk(sections, now)

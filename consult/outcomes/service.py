@@ -250,6 +250,8 @@ def publish(actor, topic: Topic, decision: str, days: int = WINDOW_DAYS_DEFAULT,
     from consult.votes import service as votes
 
     lifecycle.lock(topic)
+    if (r := check(actor, "topic.manage", topic)) is not None:
+        raise Refused.forbidden(r.message, r.code)
     if (why := lifecycle.refusal(actor, topic, "publish_outcome", {"days": days})) is not None:
         days_ok = isinstance(days, int) and WINDOW_DAYS_MIN <= days <= WINDOW_DAYS_MAX
         raise Refused(why, None if days_ok else "days")
@@ -292,7 +294,7 @@ def answer_objection(actor, objection: Objection, answer: str, uphold: bool = Fa
     outcome = db.session.get(Outcome, objection.outcome_id)
     topic = outcome.topic
     if (r := check(actor, "topic.manage", topic)) is not None:
-        raise Refused(r.message)
+        raise Refused.forbidden(r.message, r.code)
     answer = _clean(answer, TEXT_MAX, "answer", _l("Write the answer."))
     if objection.answered_at is not None and not uphold:
         raise Refused(_l("This objection is already answered."), "answer")
@@ -381,7 +383,7 @@ def settled(topic: Topic) -> Topic:
 def _implementing(topic: Topic, actor) -> Outcome:
     settled(topic)
     if (r := check(actor, "topic.manage", topic)) is not None:
-        raise Refused(r.message)
+        raise Refused.forbidden(r.message, r.code)
     outcome = current_outcome(topic.id)
     if (topic.stage != Stage.IMPLEMENTING.value or outcome is None
             or outcome.done_at is not None):

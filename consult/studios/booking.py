@@ -34,6 +34,7 @@ SLOT_MIN, SLOT_MAX, SLOT_DEFAULT = 10, 60, 20
 WEEKS_MAX = 12
 FOCUS_MAX = 200
 REASON_MAX = 500
+BOOK_AHEAD = timedelta(days=366)  # the first date of a booking, at most this far ahead
 
 register("studio.cancelled", _l("The reception of %(representative)s at %(studio)s on "
                                 "%(date)s, %(time)s, is cancelled. Reason: %(reason)s"))
@@ -119,6 +120,11 @@ def _validate(studio: Studio, room_id, day, start, end, focus, slot_minutes, wee
     parsed_day = parse_date(day)
     if parsed_day is None:
         raise Refused(_l("Enter a date like 2026-12-01."), "day")
+    today = local_date(utcnow())
+    if parsed_day < today:
+        raise Refused(_l("Choose a time in the future."), "day")
+    if parsed_day > today + BOOK_AHEAD:
+        raise Refused(_l("Sessions are booked at most a year ahead."), "day")
     start_t, end_t = parse_time(start), parse_time(end)
     if start_t is None:
         raise Refused(_l("Enter a time like 09:00."), "start")
@@ -183,7 +189,7 @@ def book_sessions(actor, studio: Studio, *, room_id, day, start, end, focus="",
     (:func:`_insert`), so a clash the database finds undoes that date alone, and the dates
     booked before and after it stay in the caller's unit of work to be committed with it."""
     if refusal := check(actor, "studio.book", studio):
-        raise Refused(refusal.message)
+        raise Refused.forbidden(refusal.message, refusal.code)
     req = _validate(studio, room_id, day, start, end, focus, slot_minutes, weeks)
     series = secrets.token_hex(8) if req.weeks > 1 else None
     booking = Booking()

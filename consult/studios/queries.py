@@ -290,3 +290,18 @@ def overdue_count(studio_id: int, today: date | None = None) -> int:
     return db.session.scalar(
         _active_reception().with_only_columns(func.count(ReceptionRecord.id))
         .where(StudioSession.studio_id == studio_id, *_overdue(today))) or 0
+
+
+def receptions_held_by(representative_id: int) -> list[Reservation]:
+    """The recorded receptions of the representative's sessions, newest slot first, each with
+    its record, resident, session and studio (one query): their matters, followed to the end."""
+    return list(db.session.scalars(
+        select(Reservation)
+        .join(StudioSession, Reservation.session_id == StudioSession.id)
+        .join(ReceptionRecord, ReceptionRecord.reservation_id == Reservation.id)
+        .where(StudioSession.representative_id == representative_id,
+               Reservation.cancelled_at.is_(None))
+        .options(contains_eager(Reservation.record), joinedload(Reservation.resident),
+                 joinedload(Reservation.session).joinedload(StudioSession.studio),
+                 joinedload(Reservation.session).joinedload(StudioSession.representative))
+        .order_by(Reservation.slot_start.desc(), Reservation.id)))

@@ -139,7 +139,7 @@ def record_reception(actor, reservation: Reservation, attendance, raised,
     """Write (or correct) what happened at a reception; the resident is told the first time."""
     session = reservation.session
     if refusal := check(actor, "studio.record", session):
-        raise Refused(refusal.message)
+        raise Refused.forbidden(refusal.message, refusal.code)
     if not reservation.is_active or session.is_cancelled:
         raise Refused(_l("This reservation was cancelled; there is nothing to record."))
     if reservation.slot_start > utcnow():

@@ -175,6 +175,8 @@ def apply(actor, topic: Topic, name: str, **context) -> StageChange:
     if topic.id is not None:
         lock(topic)
     if (why := refusal(actor, topic, name, context)) is not None:
+        if t.permission is not None and (r := check(actor, t.permission, topic)) is not None:
+            raise Refused.forbidden(r.message, r.code)  # not this person, whatever the stage
         raise Refused(why, context.get("field"))
     note = (context.get("reason") or "").strip()
     before = topic.stage

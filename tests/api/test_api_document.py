@@ -8,10 +8,11 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from consult.api.schemas import PROBLEM_BASE, PROBLEM_KINDS
+from consult.desk.queries import KINDS as DESK_KINDS
 from consult.halls.models import ResolutionKind
 from consult.messages import rules as message_rules
 from consult.outcomes.models import OutcomeStatus
-from consult.studios.models import Body, StudioKind
+from consult.studios.models import Attendance, Body, MatterStatus, StudioKind
 from consult.topics import comments
 from consult.topics.forms import SORTS as TOPIC_SORTS
 from consult.topics.lifecycle import PUBLIC_STAGES_ORDERED, Stage
@@ -26,6 +27,7 @@ ENUMS = {  # component -> the enum it is made from
     "Stage": Stage, "Category": Category, "ScopeLevel": ScopeLevel, "ReactionValue": ReactionValue,
     "Electorate": Electorate, "Rule": Rule, "OutcomeStatus": OutcomeStatus,
     "StudioKind": StudioKind, "ResolutionKind": ResolutionKind, "Channel": Channel,
+    "Attendance": Attendance, "MatterStatus": MatterStatus,
 }
 # Every list of choices the document may hold, and where it comes from.
 DOMAIN_LISTS = {
@@ -33,6 +35,7 @@ DOMAIN_LISTS = {
     "message channels": list(message_rules.CHANNELS),
     **{name: [e.value for e in enum] for name, enum in ENUMS.items()},
     "public stages": [s.value for s in PUBLIC_STAGES_ORDERED],
+    "desk sections": list(DESK_KINDS),  # consult/desk/queries.py
     "topic sorts": list(TOPIC_SORTS),
     "comment sorts": list(comments.SORTS),
     "comment states": [comments.VISIBLE, comments.HIDDEN, comments.WITHDRAWN],

@@ -21,8 +21,9 @@ check leaves those alone). All the checks asked for are on; none is left out.
 
 Settings kept out of the generated data, each for a rule the document states in words:
 the character U+0000 (``allow_x00``: refused in any text with a 400, see consult/inputs.py),
-a sessions list whose ``to`` is not after ``from`` or more than 92 days after it, and the
-flood check of comments (both in tests/api/test_api_conformance.py).
+a sessions list whose ``to`` is not after ``from`` or more than 92 days after it, a reception
+recorded as attended without what was raised and a matter rated 1 or 2 without a reason
+(``TEXT_NEEDED``), and the flood check of comments (both in tests/api/test_api_conformance.py).
 
 Measured on the loaded 2-core machine (load 3, ``-p no:xdist``), the whole test:
 SCHEMATHESIS_EXAMPLES=20, the suite's default: 2,777 requests (about 1,900 of them the coverage
@@ -75,6 +76,16 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           allow_header_conformance, missing_required_header, ignored_auth]
 SESSION_LISTS = {"/api/v1/studios/{studio_id}/sessions",
                  "/api/v1/communities/{community_id}/representatives/{user_id}/sessions"}
+RECEPTION_PATHS = [f"/api/v1/studio-sessions/{{session_id}}/reservations/{{reservation_id}}/{end}"
+                   for end in ("record", "handling", "due", "answer")]
+# A text the description says is needed when another member has some value (JSON Schema could
+# say it only with if/then): path -> (the text, the member deciding, whether the value needs it).
+TEXT_NEEDED = {
+    "/api/v1/studio-sessions/{session_id}/reservations/{reservation_id}/record": (
+        "raised", "attendance", lambda v: v == "attended"),
+    "/api/v1/reservations/{reservation_id}/rating": (
+        "reason", "rating", lambda v: isinstance(v, (int, float)) and v <= 2),
+}
 
 
 @pytest.fixture
@@ -97,6 +108,15 @@ def _within_the_documented_range(case) -> None:
         del query["to"]
 
 
+def _with_the_text_the_description_asks_for(case, text: str, member: str, needs) -> None:
+    """A positive case whose ``member`` needs ``text`` (attended: what was raised; a rating of
+    1 or 2: its reason) gets some when it has none that the service would keep."""
+    body = case.body
+    if isinstance(body, dict) and needs(body.get(member)) and not str(
+            body.get(text, "")).strip():
+        body[text] = "说明"
+
+
 def test_the_api_answers_as_its_document_says(app, monkeypatch):
     world = api_world.build(monkeypatch)
     client = app.test_client()
@@ -114,13 +134,21 @@ def test_the_api_answers_as_its_document_says(app, monkeypatch):
         asker, world.vote, vote_service.electors_of(asker, world.vote)[0], "居民2",
         world.residents[2].phone)
     db.session.commit()
+    more = api_world.follow_up(world)
     known_ids = {
         "proxy_id": proxy.id,
         "topic_id": world.topic.id, "comment_id": world.comment.id, "vote_id": world.vote.id,
         "meeting_id": world.meeting.id, "studio_id": world.studio.id,
         "session_id": world.session.id, "community_id": world.community.id,
         "user_id": world.representative.id, "reservation_id": reservation,
+        "objection_id": more.objection.id,
     }
+    # Where a path's ids must belong together: a reception of the past session; the token
+    # holder's own recorded, answered matter.
+    reception = {"session_id": more.past_session.id, "reservation_id": more.answered.id}
+    path_ids = {p: reception for p in RECEPTION_PATHS}
+    path_ids["/api/v1/reservations/{reservation_id}/rating"] = {
+        "reservation_id": more.answered.id}
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     schema.config.generation.update(allow_x00=False)
     started = time.monotonic()
@@ -131,13 +159,15 @@ def test_the_api_answers_as_its_document_says(app, monkeypatch):
     for result in operations:
         operation = result.ok()
         method, path = operation.method.upper(), operation.path
-        ids = {p.name: known_ids[p.name] for p in operation.iter_parameters()
-               if p.location == "path"}
+        ids = {p.name: path_ids.get(path, known_ids).get(p.name, known_ids.get(p.name))
+               for p in operation.iter_parameters() if p.location == "path"}
         revoking = method == "DELETE" and path.endswith("/current")
 
         def send(case):
             if case.meta.generation.mode.is_positive and path in SESSION_LISTS:
                 _within_the_documented_range(case)
+            if case.meta.generation.mode.is_positive and path in TEXT_NEEDED:
+                _with_the_text_the_description_asks_for(case, *TEXT_NEEDED[path])
             token = raw
             if revoking:  # a token of its own, so the others keep theirs
                 _row, token = create_token(world.residents[3], "schemathesis")

@@ -580,6 +580,46 @@ EXPECTED: dict[tuple[str, str], Entry] = {
                                            data={"body": "不同意，预算太高。"}),
     ("api.rate", "PUT"): Entry(only("resident"), args={"topic_id": "t_done"},
                                data={"stars": 4, "comment": "不错"}),
+    # The officials' follow-up (issue 15): as the pages, through the same services.
+    ("api.outcome_draft", "GET"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}),
+    ("api.publish_outcome", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_voted"}, data={
+        "decision": "同意更换大门。", "days": 7, "act": True}),
+    ("api.extend_publicity", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_publicised"},
+                                            data={"until": "2026-12-08T20:00:00+08:00",
+                                                  "reason": "居民要求延长"}),
+    ("api.answer_objection", "POST"): Entry(only(*OFFICE), data={"answer": "施工期已压缩到两周。"}),
+    ("api.plan_implementation", "PUT"): Entry(
+        only(*OFFICE), args={"topic_id": "t_implementing"},
+        data={"responsible": "物业服务中心", "target_date": "2026-12-31"}),
+    ("api.post_progress", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_implementing"},
+                                         data={"body": "已采购材料", "percent": 40}),
+    ("api.implementation_done", "POST"): Entry(only(*OFFICE),
+                                               args={"topic_id": "t_implementing"},
+                                               data={"note": "完工"}),
+    ("api.book_sessions", "POST"): Entry(only("representative"), data=lambda values, _p: {
+        "room_id": values["room2"], "day": "2026-12-03", "start": "09:00", "end": "10:00",
+        "slot_minutes": 20, "weeks": 1}),
+    ("api.record_reception", "PUT"): Entry(only("representative"), args={
+        "session_id": "s_past", "reservation_id": "r_waiting"}, data={"attendance": "no_show"}),
+    ("api.handle_matter", "POST"): Entry(
+        only("representative"), args={"session_id": "s_past", "reservation_id": "r_attended"},
+        data={}, watch="SELECT matter_status FROM reception_records WHERE id = "
+                       "{reception_record}"),
+    ("api.matter_due", "PUT"): Entry(
+        only("representative"), args={"session_id": "s_past", "reservation_id": "r_attended"},
+        data={"due_on": "2026-12-14"},
+        watch="SELECT due_on FROM reception_records WHERE id = {reception_record}"),
+    ("api.answer_matter", "POST"): Entry(
+        only("representative"), args={"session_id": "s_past", "reservation_id": "r_attended"},
+        data={"answer": "物业已修好路灯"},
+        watch="SELECT answer FROM reception_records WHERE id = {reception_record}"),
+    ("api.rate_matter", "PUT"): Entry(
+        only("resident", others=NOT_FOUND), args={"reservation_id": "r_answered"},
+        data={"rating": 4},
+        watch="SELECT rating FROM reception_records WHERE reservation_id = {r_answered}"),
+    ("api.my_matters", "GET"): Entry(members()),
+    ("api.representative_matters", "GET"): Entry(members()),
+    ("api.desk", "GET"): Entry(only("other_secretary", "representative", *OFFICE)),
 }
 
 # What a URL argument names when the entry does not say.
