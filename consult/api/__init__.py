@@ -8,7 +8,7 @@ from __future__ import annotations
 from consult.activation import api as _activation  # noqa: F401  (registers its route)
 from consult.messages import api as _messages  # noqa: F401  (registers its routes)
 # (imported to register the routes)
-from consult.api import docs, outcomes, paper, proxies, reads, tokens, writes  # noqa: F401
+from consult.api import agenda, docs, outcomes, paper, proxies, reads, tokens, writes  # noqa: F401
 from consult.api.core import bp
 from consult.api.tokens import devices_bp
 
