@@ -14,7 +14,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from consult.api import schemas as s
-from consult.api.core import TOKEN, answer, bp, not_found, read, refused_as, require_user, write
+from consult.api.core import (
+    TOKEN, ApiError, answer, bp, not_found, read, refused_as, require_user, write,
+)
 from consult.api.reads import (
     meeting_detail, public_topic, topic_detail, topic_summary, vote_or_404, vote_shape,
 )
@@ -30,6 +32,13 @@ from consult.refusals import Refused
 def _community_or_404(community_id: int) -> Community:
     return db.session.get(Community, community_id) or not_found(
         _("There is no such community."))
+
+
+def _topic_now(topic):
+    """The topic's detail with the step just made in its timeline."""
+    db.session.flush()
+    db.session.expire(topic, ["stage_changes"])
+    return topic_detail(topic)
 
 
 def _meeting_or_404(meeting_id: int):
@@ -50,7 +59,7 @@ def accept_proposal(path: TopicPath, body: AcceptBody):
     user = require_user()
     topic = public_topic(path.topic_id, user)
     service.accept(user, topic, body.days)
-    return answer(topic_detail(topic))
+    return answer(_topic_now(topic))
 
 
 @bp.post("/topics/<int:topic_id>/rejection", **write(
@@ -63,7 +72,7 @@ def reject_proposal(path: TopicPath, body: RejectBody):
     user = require_user()
     topic = public_topic(path.topic_id, user)
     service.reject(user, topic, body.reason)
-    return answer(topic_detail(topic))
+    return answer(_topic_now(topic))
 
 
 @bp.post("/topics/<int:topic_id>/comment-period", **write(
@@ -78,10 +87,10 @@ def comment_period(path: TopicPath, body: CommentPeriodBody):
     if body.action == "close":
         service.close_comments_early(user, topic, body.reason)
     elif body.until is None:  # the document requires it with extend (if/then)
-        raise Refused(_("This field is required."), "until", kind="invalid")
+        raise ApiError("validation", _("This field is required."), field="until")
     else:
         service.extend_comments(user, topic, body.until, body.reason)
-    return answer(topic_detail(topic))
+    return answer(_topic_now(topic))
 
 
 # --- halls and meetings ------------------------------------------------------------------------
