@@ -38,6 +38,7 @@ class World:
     to_vote: object  # deliberating; the published minutes resolve to put it to a vote
     upcoming: object  # a meeting in ten days with to_discuss on its agenda and draft minutes
     to_discuss: object  # deliberating, on the upcoming meeting's agenda
+    to_cancel: object  # a meeting in twenty days, no agenda
 
 
 def build(monkeypatch) -> World:
@@ -88,6 +89,8 @@ def build(monkeypatch) -> World:
     to_discuss = factories.topic(c, residents[1], title="规范电动车停放", stage="deliberating")
     upcoming = factories.meeting(hall, utcnow().replace(microsecond=0) + timedelta(days=10),
                                  title="下月议事会", topics=[to_discuss])
+    to_cancel = factories.meeting(hall, utcnow().replace(microsecond=0) + timedelta(days=20),
+                                  title="年终议事会")
     db.session.add(Minutes(meeting_id=upcoming.id, revisions=[MinutesRevision(
         number=1, status=RevisionStatus.DRAFT.value, present_count=0, residents_count=0,
         body="草稿", body_html="<p>草稿</p>", author_id=secretary.id,
@@ -104,7 +107,7 @@ def build(monkeypatch) -> World:
     db.session.commit()
     return World(c, other, residents, outsider, pending, secretary, rep, topic, draft, comment,
                  voting_topic, vote, meeting, studio, session, hall, in_review, to_vote,
-                 upcoming, to_discuss)
+                 upcoming, to_discuss, to_cancel)
 
 
 def token(client, user: User, name: str = "测试手机", password: str = factories.PASSWORD) -> str:

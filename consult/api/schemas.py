@@ -956,6 +956,11 @@ Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
                   Says(_l("Enter a time like 19:00."))]
 Moment = Annotated[datetime, BeforeValidator(rfc3339),
                    Says(_l("Give a date-time in ISO 8601, e.g. 2026-12-01T09:00:00+08:00."))]
+# Integers as JSON Schema reads them (5.0 is the whole number 5), in these strict bodies.
+WholeId = Annotated[int, Field(ge=1, le=INT_MAX), BeforeValidator(_whole)]
+WholeCount = Annotated[int, Field(ge=0, le=_minutes.COUNT_MAX), BeforeValidator(_whole)]
+CommentDays = Annotated[int, Field(ge=_lifecycle.COMMENT_DAYS_MIN,
+                                   le=_lifecycle.COMMENT_DAYS_MAX), BeforeValidator(_whole)]
 # One line of text as a service keeps it: no space around it, single spaces inside.
 _LINE = rf"^{_INK}+(?: {_INK}+)*$"
 
@@ -967,8 +972,7 @@ def _distinct(values: list[str] | None):
 
 
 class AcceptBody(JsonBody):
-    days: Annotated[int, Field(ge=_lifecycle.COMMENT_DAYS_MIN, le=_lifecycle.COMMENT_DAYS_MAX),
-                    BeforeValidator(_whole)] = Field(
+    days: CommentDays = Field(
         _lifecycle.COMMENT_DAYS_DEFAULT, description=(
             f"how many days residents may comment, from {_lifecycle.COMMENT_DAYS_MIN} to "
             f"{_lifecycle.COMMENT_DAYS_MAX} (default {_lifecycle.COMMENT_DAYS_DEFAULT}), as on "
@@ -998,7 +1002,7 @@ class CommentPeriodBody(JsonBody):
 
 
 class MeetingTimes(JsonBody):
-    hall: Id = Field(description="one of the community's halls (GET "
+    hall: WholeId = Field(description="one of the community's halls (GET "
                                  "/communities/{community_id}/halls)")
     title: str = Field(min_length=_halls.TITLE_MIN, max_length=_halls.TITLE_MAX, description=(
         f"{_halls.TITLE_MIN} to {_halls.TITLE_MAX} characters; runs of spaces count as one"),
@@ -1015,7 +1019,7 @@ class ScheduleBody(MeetingTimes):
     comment may go on it when its comment period ends before the meeting starts (it moves to
     deliberation then); a topic whose period is over moves to deliberation now."""
 
-    topics: list[Id] = Field(min_length=1, max_length=_halls.AGENDA_MAX, description=(
+    topics: list[WholeId] = Field(min_length=1, max_length=_halls.AGENDA_MAX, description=(
         "the agenda, in order: ids of the community's topics open for comment or in "
         "deliberation (GET /communities/{community_id}/agenda-candidates)"))
 
@@ -1044,7 +1048,7 @@ class ResolutionBody(JsonBody):
 
     Fields of another kind are ignored."""
 
-    topic_id: Id = Field(description="an agenda topic of the meeting")
+    topic_id: WholeId = Field(description="an agenda topic of the meeting")
     kind: ResolutionChoice | None = Field(None, description="vote, send_back or no_action")
     summary: str = Field("", max_length=_minutes.TEXT_MAX, description="what was said and "
                                                                        "decided")
@@ -1053,8 +1057,7 @@ class ResolutionBody(JsonBody):
         Field([], max_length=_minutes.OPTIONS_MAX, description="the vote's options, one line "
                                                                "each")
     reason: str = Field("", max_length=_minutes.TEXT_MAX)
-    comment_days: int | None = Field(None, ge=_lifecycle.COMMENT_DAYS_MIN,
-                                     le=_lifecycle.COMMENT_DAYS_MAX)
+    comment_days: CommentDays | None = Field(None, description="with send_back (default 7)")
 
 
 class MinutesDraftBody(JsonBody):
@@ -1062,8 +1065,8 @@ class MinutesDraftBody(JsonBody):
     resolutions. An agenda topic left out of ``resolutions`` has none yet. Only the office sees
     the draft until it is published."""
 
-    present_count: int = Field(0, ge=0, le=_minutes.COUNT_MAX, description="everyone present")
-    residents_count: int = Field(0, ge=0, le=_minutes.COUNT_MAX, description=(
+    present_count: WholeCount = Field(0, description="everyone present")
+    residents_count: WholeCount = Field(0, description=(
         "residents present; not more than `present_count`"))
     officials_present: str = Field("", max_length=_minutes.OFFICIALS_MAX, description=(
         "representatives and committee members present, separated by commas"))
@@ -1098,7 +1101,8 @@ class OpenVoteBody(JsonBody):
                     "the topic's")
     opens_at: Moment = Field(description="when voting opens (RFC 3339); now or later")
     closes_at: Moment = Field(description="when voting closes (RFC 3339)")
-    quorum_percent: int | None = Field(None, ge=1, le=100, description=(
+    quorum_percent: Annotated[int, Field(ge=1, le=100), BeforeValidator(_whole)] | None = Field(
+        None, description=(
         "participation quorum for simple majority and two-thirds votes"))
     secret: bool = Field(False, description="a secret ballot: the ballot list shows no homes")
 
