@@ -306,6 +306,7 @@ LAYERS = {
     # api
     "consult.api": "api",  # registers the API routes
     "consult.api.models": "models",  # tokens
+    "consult.api.agenda": "api",  # the secretary's agenda (issue 15)
     "consult.api.core": "api",
     "consult.api.docs": "api",
     "consult.api.openapi": "api",

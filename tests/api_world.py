@@ -33,11 +33,17 @@ class World:
     meeting: object  # with published minutes
     studio: object
     session: object  # tomorrow, 09:00–11:00 UTC, six 20-minute slots
+    hall: object
+    in_review: object  # a proposal waiting for the secretary's review
+    to_vote: object  # deliberating; the published minutes resolve to put it to a vote
+    upcoming: object  # a meeting in ten days with to_discuss on its agenda and draft minutes
+    to_discuss: object  # deliberating, on the upcoming meeting's agenda
+    to_cancel: object  # a meeting in twenty days, no agenda
 
 
 def build(monkeypatch) -> World:
     from consult.halls.models import (
-        AgendaResolution, Minutes, MinutesRevision, RevisionStatus,
+        AgendaItem, AgendaResolution, Minutes, MinutesRevision, RevisionStatus,
     )
     from consult.topics.models import Comment
     from consult.votes import service as vote_service
@@ -69,11 +75,26 @@ def build(monkeypatch) -> World:
                                present_count=12, residents_count=9, body="会议讨论了扶手。",
                                body_html="<p>会议讨论了扶手。</p>", published_at=utcnow(),
                                author_id=secretary.id, published_by_id=secretary.id)
-    revision.resolutions = [AgendaResolution(topic_id=voting_topic.id, kind="vote",
+    to_vote = factories.topic(c, residents[0], title="更换单元门禁", stage="deliberating")
+    meeting.agenda.append(AgendaItem(topic_id=to_vote.id, position=1))
+    revision.resolutions = [AgendaResolution(topic_id=voting_topic.id, kind="vote", position=0,
                                              summary="同意付诸表决", question="是否同意？",
+                                             options=["agree", "oppose", "abstain"]),
+                            AgendaResolution(topic_id=to_vote.id, kind="vote", position=1,
+                                             summary="付诸表决", question="是否更换门禁？",
                                              options=["agree", "oppose", "abstain"])]
     minutes.revisions = [revision]
     db.session.add(minutes)
+    in_review = factories.topic(c, residents[1], title="增设快递柜", stage="in_review")
+    to_discuss = factories.topic(c, residents[1], title="规范电动车停放", stage="deliberating")
+    upcoming = factories.meeting(hall, utcnow().replace(microsecond=0) + timedelta(days=10),
+                                 title="下月议事会", topics=[to_discuss])
+    to_cancel = factories.meeting(hall, utcnow().replace(microsecond=0) + timedelta(days=20),
+                                  title="年终议事会")
+    db.session.add(Minutes(meeting_id=upcoming.id, revisions=[MinutesRevision(
+        number=1, status=RevisionStatus.DRAFT.value, present_count=0, residents_count=0,
+        body="草稿", body_html="<p>草稿</p>", author_id=secretary.id,
+        resolutions=[AgendaResolution(topic_id=to_discuss.id, position=0, kind="")])]))
     tomorrow = (utcnow() + timedelta(days=2)).replace(hour=1, minute=0, second=0,
                                                       microsecond=0)
     session = factories.studio_session(studio, rep, tomorrow)
@@ -85,7 +106,8 @@ def build(monkeypatch) -> World:
         scope_key=f"community:{c.id}", opens_at=now, closes_at=now + timedelta(days=1)))
     db.session.commit()
     return World(c, other, residents, outsider, pending, secretary, rep, topic, draft, comment,
-                 voting_topic, vote, meeting, studio, session)
+                 voting_topic, vote, meeting, studio, session, hall, in_review, to_vote,
+                 upcoming, to_discuss, to_cancel)
 
 
 def token(client, user: User, name: str = "测试手机", password: str = factories.PASSWORD) -> str:

@@ -10,7 +10,7 @@ from consult.messages import api as _messages  # noqa: F401  (registers its rout
 from consult.mydata import api as _mydata  # noqa: F401  (registers its route)
 # (imported to register the routes)
 from consult.api import (  # noqa: F401
-    docs, officials, outcomes, paper, proxies, reads, tokens, writes,
+    agenda, docs, officials, outcomes, paper, proxies, reads, tokens, writes,
 )
 from consult.api.core import bp
 from consult.api.tokens import devices_bp

@@ -153,6 +153,18 @@ def community_meetings(path: CommunityPath, query: MeetingQuery):
                                         total, query)))
 
 
+def meeting_detail(m) -> s.MeetingDetail:
+    from consult.halls import queries as hall_queries
+
+    seats = hall_queries.seats(m)
+    return meeting_shape(
+        m, bool(hall_queries.published_meeting_ids([m.id])), s.MeetingDetail,
+        agenda=[s.AgendaItem(position=a.position, topic=topic_summary(a.topic))
+                for a in m.agenda if a.topic.stage != Stage.DRAFT.value],
+        seats=s.Seats(capacity=seats.capacity, confirmed=seats.confirmed,
+                      waiting=seats.waiting))
+
+
 @bp.get("/meetings/<int:meeting_id>", **read(s.MeetingDetail, "Halls",
                                              "A meeting with its agenda and seats"))
 def meeting(path: MeetingPath):
@@ -160,13 +172,24 @@ def meeting(path: MeetingPath):
 
     m = hall_queries.meeting_by_id(path.meeting_id) or not_found(
         _("There is no such meeting."))
-    seats = hall_queries.seats(m)
-    return answer(meeting_shape(
-        m, bool(hall_queries.published_meeting_ids([m.id])), s.MeetingDetail,
-        agenda=[s.AgendaItem(position=a.position, topic=topic_summary(a.topic))
-                for a in m.agenda if a.topic.stage != Stage.DRAFT.value],
-        seats=s.Seats(capacity=seats.capacity, confirmed=seats.confirmed,
-                      waiting=seats.waiting)))
+    return answer(meeting_detail(m))
+
+
+def resolution_shape(r) -> s.Resolution:
+    return s.Resolution(
+        topic_id=r.topic_id, topic_title=r.topic.title, kind=r.kind or None,
+        summary=r.summary, question=r.question or None, options=list(r.options or []),
+        reason=r.reason or None, comment_days=r.comment_days)
+
+
+def minutes_shape(m, revision) -> s.Minutes:
+    return s.Minutes(
+        meeting_id=m.id, revision=revision.number, published_at=revision.published_at,
+        present_count=revision.present_count, residents_count=revision.residents_count,
+        officials_present=revision.officials_present, body=revision.body,
+        body_html=revision.body_html, correction_note=revision.note or None,
+        resolutions=[resolution_shape(r)
+                     for r in sorted(revision.resolutions, key=lambda r: r.position)])
 
 
 @bp.get("/meetings/<int:meeting_id>/minutes", **read(
@@ -180,16 +203,7 @@ def meeting_minutes(path: MeetingPath):
     revision = hall_minutes.current(hall_minutes.minutes_of(m.id))
     if revision is None:
         not_found(_("The minutes of this meeting are not published yet."))
-    return answer(s.Minutes(
-        meeting_id=m.id, revision=revision.number, published_at=revision.published_at,
-        present_count=revision.present_count, residents_count=revision.residents_count,
-        officials_present=revision.officials_present, body=revision.body,
-        body_html=revision.body_html, correction_note=revision.note or None,
-        resolutions=[s.Resolution(
-            topic_id=r.topic_id, topic_title=r.topic.title, kind=r.kind or None,
-            summary=r.summary, question=r.question or None, options=list(r.options or []),
-            reason=r.reason or None, comment_days=r.comment_days)
-            for r in sorted(revision.resolutions, key=lambda r: r.position)]))
+    return answer(minutes_shape(m, revision))
 
 
 # --- votes --------------------------------------------------------------------------------------

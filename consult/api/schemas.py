@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
-    BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema,
+    AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import SkipJsonSchema
@@ -1193,3 +1193,206 @@ class Desk(Shape):
     total: Count
     sections: list[DeskSection]
     items: list[DeskItem]
+
+
+# --- officials: agenda (issue 15) ---------------------------------------------------------------
+# The secretary's agenda in the API (consult/api/agenda.py): review a proposal, close or extend
+# its comment period, schedule a meeting, write and publish its minutes, open a vote and store
+# its result. The services judge; these say the same limits up front.
+
+from consult.halls import minutes as _minutes  # noqa: E402
+from consult.halls import service as _halls  # noqa: E402
+from consult.topics import lifecycle as _lifecycle  # noqa: E402
+from consult.votes import service as _votes  # noqa: E402
+
+ResolutionChoice = Literal[tuple(k.value for k in ResolutionKind)]
+CommentPeriodAction = Literal["close", "extend"]
+Reason = Annotated[str, Field(max_length=_lifecycle.REASON_MAX, pattern=NOT_BLANK),
+                   Says(_l("Give a reason. It will be shown on the topic page."),
+                        "string_pattern_mismatch", "missing")]
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
+                  Says(_l("Enter a time like 19:00."))]
+Moment = Annotated[datetime, BeforeValidator(rfc3339),
+                   Says(_l("Give a date-time in ISO 8601, e.g. 2026-12-01T09:00:00+08:00."))]
+# Integers as JSON Schema reads them (5.0 is the whole number 5), in these strict bodies.
+WholeId = Annotated[int, Field(ge=1, le=INT_MAX), BeforeValidator(_whole)]
+WholeCount = Annotated[int, Field(ge=0, le=_minutes.COUNT_MAX), BeforeValidator(_whole)]
+CommentDays = Annotated[int, Field(ge=_lifecycle.COMMENT_DAYS_MIN,
+                                   le=_lifecycle.COMMENT_DAYS_MAX), BeforeValidator(_whole)]
+# One line of text as a service keeps it: no space around it, single spaces inside.
+_LINE = rf"^{_INK}+(?: {_INK}+)*$"
+
+
+def _distinct(values: list[str] | None):
+    if values is not None and len(set(values)) != len(values):
+        raise ValueError("the same option twice")
+    return values
+
+
+class AcceptBody(JsonBody):
+    days: CommentDays = Field(
+        _lifecycle.COMMENT_DAYS_DEFAULT, description=(
+            f"how many days residents may comment, from {_lifecycle.COMMENT_DAYS_MIN} to "
+            f"{_lifecycle.COMMENT_DAYS_MAX} (default {_lifecycle.COMMENT_DAYS_DEFAULT}), as on "
+            "the topic page"))
+
+
+class RejectBody(JsonBody):
+    reason: Reason = Field(description="why the proposal is not accepted; shown publicly on the "
+                                       "topic and sent to its followers")
+
+
+class CommentPeriodBody(JsonBody):
+    """``close``: end the comment period now, no sooner than three days after it opened.
+    ``extend``: a later end (``until``), by at most 30 days, and not past the start of a
+    meeting the topic is on the agenda of. Both with a public reason, shown in the timeline and
+    sent to the topic's followers."""
+
+    model_config = ConfigDict(use_enum_values=True, extra="ignore", strict=True,
+                              json_schema_extra=lambda schema: (_untitled(schema), schema.update(
+                                  {"if": {"properties": {"action": {"const": "extend"}},
+                                          "required": ["action"]},
+                                   "then": {"required": ["until"]}})))
+
+    action: CommentPeriodAction
+    until: Moment | Absent = unset("with extend (required): the new end (RFC 3339)")
+    reason: Reason = Field(description="why; shown publicly")
+
+
+class MeetingTimes(JsonBody):
+    hall: WholeId = Field(description="one of the community's halls (GET "
+                                 "/communities/{community_id}/halls)")
+    title: str = Field(min_length=_halls.TITLE_MIN, max_length=_halls.TITLE_MAX, description=(
+        f"{_halls.TITLE_MIN} to {_halls.TITLE_MAX} characters; runs of spaces count as one"),
+        **documented(pattern=at_least(_halls.TITLE_MIN)))
+    day: date = Field(strict=False, description=(
+        "the meeting's day in the platform's local time (Asia/Shanghai), e.g. 2026-12-01; in the "
+        "future"))
+    start: Clock = Field(description="local start time, e.g. 19:00")
+    end: Clock = Field(description="local end time, after `start`, e.g. 21:00")
+
+
+class ScheduleBody(MeetingTimes):
+    """A meeting in one of the community's halls, with its agenda. A topic still open for
+    comment may go on it when its comment period ends before the meeting starts (it moves to
+    deliberation then); a topic whose period is over moves to deliberation now."""
+
+    topics: list[WholeId] = Field(min_length=1, max_length=_halls.AGENDA_MAX, description=(
+        "the agenda, in order: ids of the community's topics open for comment or in "
+        "deliberation (GET /communities/{community_id}/agenda-candidates)"))
+
+
+class RescheduleBody(MeetingTimes):
+    """The meeting's new time, hall and title; registered residents are told when the time or
+    hall changes. It may not start before the comment period of an agenda topic ends."""
+
+
+class CancelMeetingBody(JsonBody):
+    reason: Annotated[str, Field(max_length=_halls.REASON_MAX, pattern=NOT_BLANK),
+                      Says(_l("Say why the meeting is cancelled; residents will see it."),
+                           "string_pattern_mismatch")] = Field(
+        description="shown on the meeting's page and sent to the registered residents")
+
+
+class ResolutionBody(JsonBody):
+    """What the meeting resolved on one agenda topic. ``kind`` (may be left out while
+    drafting, but publishing needs one for every agenda topic):
+
+    * ``vote``: put to a vote: ``question`` and ``options`` (2 to 8, the vote's options
+      offered when the vote is opened) are needed to publish;
+    * ``send_back``: back to comment for ``comment_days`` (3 to 30; default 7);
+    * ``no_action``: the topic is closed; ``reason`` is needed to publish and is shown
+      publicly.
+
+    Fields of another kind are ignored."""
+
+    topic_id: WholeId = Field(description="an agenda topic of the meeting")
+    kind: ResolutionChoice | None = Field(None, description="vote, send_back or no_action")
+    summary: str = Field("", max_length=_minutes.TEXT_MAX, description="what was said and "
+                                                                       "decided")
+    question: str = Field("", max_length=_minutes.QUESTION_MAX)
+    options: list[Annotated[str, Field(max_length=_minutes.OPTION_MAX, pattern=_LINE)]] = \
+        Field([], max_length=_minutes.OPTIONS_MAX, description="the vote's options, one line "
+                                                               "each")
+    reason: str = Field("", max_length=_minutes.TEXT_MAX)
+    comment_days: CommentDays | None = Field(None, description="with send_back (default 7)")
+
+
+class MinutesDraftBody(JsonBody):
+    """The draft of the minutes, as a whole: attendance, the body (Markdown) and the
+    resolutions. An agenda topic left out of ``resolutions`` has none yet. Only the office sees
+    the draft until it is published."""
+
+    present_count: WholeCount = Field(0, description="everyone present")
+    residents_count: WholeCount = Field(0, description=(
+        "residents present; not more than `present_count`"))
+    officials_present: str = Field("", max_length=_minutes.OFFICIALS_MAX, description=(
+        "representatives and committee members present, separated by commas"))
+    body: str = Field("", max_length=_minutes.BODY_MAX, description="Markdown")
+    resolutions: list[ResolutionBody] = Field([], max_length=_halls.AGENDA_MAX)
+
+
+class OpenVoteBody(JsonBody):
+    """A vote on a topic the published minutes resolved to put to a vote (or a new run of a
+    vote that was invalid or cancelled). The rules the server applies beyond the fields' own
+    limits are answered 409 (they depend on one another, on the clock and on the community's
+    settings): the Civil Code rules are for ``owners`` with the agree/oppose/abstain options
+    and no quorum; ``closes_at`` after ``opens_at`` and in the future; the community's notice
+    and shortest voting time for Civil Code votes; ``scope`` within the topic's scope."""
+
+    question: Annotated[str, Field(max_length=_votes.QUESTION_MAX, pattern=NOT_BLANK),
+                        Says(_l("Write the question residents will answer."),
+                             "string_pattern_mismatch")] = Field(
+        description="the question residents answer")
+    options: Annotated[list[Annotated[str, Field(max_length=_votes.OPTION_MAX, pattern=_LINE)]]
+                       | None, AfterValidator(_distinct)] = Field(
+        None, min_length=2, max_length=_votes.MAX_OPTIONS,
+        json_schema_extra={"uniqueItems": True}, description=(
+            "a choice vote's options (2 to 8, all different); left out: agree, oppose, "
+            "abstain"))
+    electorate: Electorate = Field(strict=False, description=(
+        "owners (headcount and area), households (one per home) or residents"))
+    rule: Rule = Field(strict=False)
+    scope: Annotated[str, Field(pattern=r"^(community|grid|building):[1-9][0-9]{0,9}$"),
+                     Says(_l("Choose an area within the topic's scope."))] = Field(
+        description="the area that votes: community:<id>, grid:<id> or building:<id>, within "
+                    "the topic's")
+    opens_at: Moment = Field(description="when voting opens (RFC 3339); now or later")
+    closes_at: Moment = Field(description="when voting closes (RFC 3339)")
+    quorum_percent: Annotated[int, Field(ge=1, le=100), BeforeValidator(_whole)] | None = Field(
+        None, description=(
+        "participation quorum for simple majority and two-thirds votes"))
+    secret: bool = Field(False, description="a secret ballot: the ballot list shows no homes")
+
+
+class HallList(Shape):
+    items: list[Hall]
+    total: Count
+
+
+class AgendaCandidate(TopicSummary):
+    """A topic that may go on a new agenda."""
+
+    comments_open: bool = Field(description="its comment period still runs (it must end before "
+                                            "the meeting starts)")
+
+
+class AgendaCandidateList(Shape):
+    items: list[AgendaCandidate]
+    total: Count
+
+
+class MinutesDraft(Shape):
+    """The draft revision of a meeting's minutes, as the office sees it."""
+
+    meeting_id: int
+    revision: int
+    correction_note: str | None
+    present_count: int
+    residents_count: int
+    officials_present: str
+    body: str
+    body_html: str
+    updated_at: Time | None
+    resolutions: list[Resolution]
+    problems: list[str] = Field(description="what keeps it from being published; empty: ready")

@@ -149,6 +149,33 @@ class DraftInput:
     resolutions: list[ResolutionInput] = field(default_factory=list)
 
 
+def resolution_inputs(meeting: Meeting, value) -> list[ResolutionInput]:
+    """The resolutions typed for ``meeting``'s agenda topics, in agenda order, from
+    ``value(topic_id, name)``: the raw value of one field (``summary``, ``kind``, ``question``,
+    ``options`` one per line, ``reason``, ``comment_days``), or ``None`` when not given. The
+    minutes form and the API both build their :class:`DraftInput` with it; the rules are
+    :func:`save_draft`'s."""
+
+    def text(topic_id: int, name: str) -> str:
+        raw = value(topic_id, name)
+        return "" if raw is None else str(raw)
+
+    def days(topic_id: int) -> int | None:
+        raw = value(topic_id, "comment_days")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        try:
+            return int(str(raw).strip())
+        except (TypeError, ValueError):
+            return None
+
+    return [ResolutionInput(
+        topic_id=item.topic_id, summary=text(item.topic_id, "summary"),
+        kind=text(item.topic_id, "kind"), question=text(item.topic_id, "question"),
+        options=text(item.topic_id, "options"), reason=text(item.topic_id, "reason"),
+        comment_days=days(item.topic_id)) for item in meeting.agenda]
+
+
 def option_list(text: str) -> list[str]:
     seen, options = set(), []
     for line in (text or "").replace("\r\n", "\n").split("\n"):
@@ -229,7 +256,7 @@ def _fill(revision: MinutesRevision, meeting: Meeting, data: DraftInput) -> None
 
 def _manageable(actor, meeting: Meeting) -> None:
     if refusal := check(actor, "meeting.manage", meeting):
-        raise Refused(refusal.message)
+        raise Refused.forbidden(refusal.message, refusal.code)
     if meeting.is_cancelled:
         raise Refused(_l("This meeting was cancelled; it has no minutes."))
     # Agenda topics whose comment period has ended since are in deliberation now.

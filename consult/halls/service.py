@@ -65,7 +65,7 @@ def when(meeting: Meeting) -> dict[str, str]:
 
 def _require(actor, action: str, obj) -> None:
     if refusal := check(actor, action, obj):
-        raise Refused(refusal.message)
+        raise Refused.forbidden(refusal.message, refusal.code)
 
 
 # --- halls ---------------------------------------------------------------------------------
@@ -192,7 +192,10 @@ def _parse_when(day, start, end) -> When:
         raise Refused(_l("Enter a time like 21:00."), "end")
     if end_t <= start_t:
         raise Refused(_l("The end must be after the start."), "end")
-    starts_at, ends_at = local_range(parsed_day, start_t, end_t)
+    try:
+        starts_at, ends_at = local_range(parsed_day, start_t, end_t)
+    except OverflowError:  # the calendar's first day, before UTC's: long past
+        raise Refused(_l("Choose a time in the future."), "day") from None
     if starts_at <= utcnow():
         raise Refused(_l("Choose a time in the future."), "day")
     return When(starts_at, ends_at)
@@ -363,6 +366,7 @@ def reschedule_meeting(actor, meeting: Meeting, *, hall_id, day, start, end, tit
     at = _parse_when(day, start, end)
     if (clash := find_clash(hall.id, at.starts_at, at.ends_at, meeting.id)) is not None:
         raise Refused(clash, "start", conflict=True)
+    _agenda_fits(meeting, at.starts_at)
     before = {"hall_id": meeting.hall_id, "starts_at": meeting.starts_at,
               "ends_at": meeting.ends_at, "title": meeting.title}
     moved = (before["hall_id"], before["starts_at"], before["ends_at"]) != (
@@ -385,6 +389,20 @@ def reschedule_meeting(actor, meeting: Meeting, *, hall_id, day, start, end, tit
     return notify(attendee_ids(meeting.id), "meeting.rescheduled",
                   {"title": title, "hall": hall.name, **when(meeting)},
                   meeting_url(meeting.id), skip=[actor.id])
+
+
+def _agenda_fits(meeting: Meeting, starts_at: datetime) -> None:
+    """A meeting may not move to start before the comment period of an agenda topic ends (as
+    when it is scheduled, :func:`_put_on_agenda`): its comments must close by the meeting."""
+    for item in meeting.agenda:
+        topic = item.topic
+        if (topic.stage == Stage.COMMENTING.value and not lifecycle.comment_period_over(topic)
+                and not rules.may_go_on_agenda(topic.comment_until, starts_at)):
+            raise Refused(_l(
+                "“%(title)s”: its comment period runs until %(until)s, after the meeting would "
+                "start. Choose a later time, or close its comment period early.",
+                title=topic.title, until=local_datetime(topic.comment_until, "short")),
+                "day", conflict=True)
 
 
 def cancel_meeting(actor, meeting: Meeting, reason) -> int:

@@ -315,23 +315,10 @@ def unregister(meeting_id: int):
 
 # --- minutes -------------------------------------------------------------------------------
 
-def _int_or_none(raw):
-    try:
-        return int(str(raw).strip())
-    except (TypeError, ValueError):
-        return None
-
-
 def _resolution_inputs(meeting) -> list[ResolutionInput]:
     f = request.form
-    return [ResolutionInput(
-        topic_id=item.topic_id, summary=f.get(f"res-{item.topic_id}-summary", ""),
-        kind=f.get(f"res-{item.topic_id}-kind", ""),
-        question=f.get(f"res-{item.topic_id}-question", ""),
-        options=f.get(f"res-{item.topic_id}-options", ""),
-        reason=f.get(f"res-{item.topic_id}-reason", ""),
-        comment_days=_int_or_none(f.get(f"res-{item.topic_id}-comment_days")))
-        for item in meeting.agenda]
+    return minutes_rules.resolution_inputs(
+        meeting, lambda topic_id, name: f.get(f"res-{topic_id}-{name}"))
 
 
 def _resolution_values(meeting, draft) -> dict[int, dict]:

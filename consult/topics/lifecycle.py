@@ -134,6 +134,19 @@ def refusal(actor, topic: Topic, name: str, context: dict | None = None) -> str 
     return None
 
 
+def _refused(actor, topic: Topic, t: Transition, why, field: str | None) -> Refused:
+    """The refusal of ``why`` with its kind: a stage the transition does not start from is a
+    conflict (409 in the API), the permission table's refusal is forbidden (403) and comes
+    first; the rest (a
+    missing reason, a guard) concerns ``field``. The web shows each where it showed it before:
+    the stage's next to the field, the permission table's at the top."""
+    if t.permission is not None and (r := check(actor, t.permission, topic)) is not None:
+        return Refused.forbidden(r.message, r.code)  # not this person, whatever the stage
+    if Stage(topic.stage) not in t.sources:
+        return Refused(why, field, conflict=True)
+    return Refused(why, field)
+
+
 def reason_or(reason: str | None, field: str) -> str:
     """The form field a refusal concerns: the reason while it is missing or too long, else
     ``field`` (e.g. the new end of a period)."""
@@ -175,9 +188,7 @@ def apply(actor, topic: Topic, name: str, **context) -> StageChange:
     if topic.id is not None:
         lock(topic)
     if (why := refusal(actor, topic, name, context)) is not None:
-        if t.permission is not None and (r := check(actor, t.permission, topic)) is not None:
-            raise Refused.forbidden(r.message, r.code)  # not this person, whatever the stage
-        raise Refused(why, context.get("field"))
+        raise _refused(actor, topic, t, why, context.get("field"))
     note = (context.get("reason") or "").strip()
     before = topic.stage
     if t.effect is not None:

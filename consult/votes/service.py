@@ -133,12 +133,12 @@ def open_vote(actor, topic: Topic, spec: VoteSpec) -> Vote:
     electors that voting is open when it opens at once, and that it is announced when it opens
     later (then ``flask vote notify`` tells them when it opens). Nothing of the vote changes
     afterwards."""
+    if (r := check(actor, "topic.manage", topic)) is not None:
+        raise Refused.forbidden(r.message, r.code)
     lifecycle.lock(topic)
     rerun = may_rerun(topic)
     if rerun:
         close(latest_vote(topic.id))  # the invalid result is stored before the new vote
-        if (r := check(actor, "topic.manage", topic)) is not None:
-            raise Refused(r.message)
     elif (why := lifecycle.refusal(actor, topic, "open_vote")) is not None:
         raise Refused(why)
     now = utcnow()
@@ -832,6 +832,26 @@ def close(vote: Vote, now: datetime | None = None) -> dict | None:
                details={"vote_id": vote.id, "valid": result.valid, "passed": result.passed,
                         "votes": result.as_dict()["votes"]})
     return vote.result
+
+
+def tally(actor, vote: Vote) -> dict:
+    """Store the result of a vote whose set end has passed now, rather than waiting for the
+    cron job (``flask vote close``), for a secretary who wants to publish the outcome. A vote
+    ends at its set time (that is the law of the vote, announced with it): there is no
+    closing it early. Refused before the end, for a cancelled vote and while its electorate is
+    still being frozen."""
+    if (r := check(actor, "topic.manage", vote.topic)) is not None:
+        raise Refused.forbidden(r.message, r.code)
+    if vote.cancelled:
+        raise Refused(_l("This vote was cancelled; it has no result."))
+    if not vote.is_closed(utcnow()):
+        raise Refused(_l("The vote closes at %(when)s, as announced; it cannot be closed "
+                         "earlier.", when=local_datetime(vote.closes_at, "short")))
+    result = close(vote)
+    if result is None:
+        raise Refused(_l("The list of electors is still being prepared; the result is "
+                         "counted when it is ready."))
+    return result
 
 
 def _hold_open(vote: Vote) -> None:

@@ -49,6 +49,7 @@ DOMAIN_LISTS = {
     "ballot channels": ["online", "paper", "proxy"],  # consult.votes.models.Channel
     "proxy channels": ["online", "paper"],  # how an authorisation was given
     "proxy status": ["waiting", "active", "withdrawn", "replaced"],
+    "comment period actions": ["close", "extend"],  # POST /topics/{topic_id}/comment-period
 }
 
 

@@ -620,6 +620,40 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("api.my_matters", "GET"): Entry(members()),
     ("api.representative_matters", "GET"): Entry(members()),
     ("api.desk", "GET"): Entry(only("other_secretary", "representative", *OFFICE)),
+    # The secretary's agenda (issue 15): the office of A, as on the pages.
+    ("api.community_halls", "GET"): Entry(everyone()),
+    ("api.agenda_candidates", "GET"): Entry(everyone()),
+    ("api.accept_proposal", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_review"},
+                                           data={"days": 7}),
+    ("api.reject_proposal", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_review"},
+                                           data={"reason": "不属于社区事务"}),
+    ("api.comment_period", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_open"}, data={
+        "action": "extend", "until": "2026-12-12T12:00:00Z", "reason": "居民要求延长"}),
+    ("api.schedule_meeting", "POST"): Entry(only(*OFFICE), data=lambda v, p: {
+        "hall": v["hall"], "title": "新会议", "day": "2026-12-05", "start": "09:00",
+        "end": "10:00", "topics": [v["t_ended"]]}),
+    ("api.reschedule_meeting", "PUT"): Entry(only(*OFFICE), args={"meeting_id": "m_upcoming"},
+                                             data=lambda v, p: {
+                                                 "hall": v["hall"], "title": "改期",
+                                                 "day": "2026-12-06", "start": "09:00",
+                                                 "end": "10:00"}),
+    ("api.cancel_meeting", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_upcoming"},
+                                          data={"reason": "场地维修"}),
+    ("api.minutes_draft", "GET"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"}),
+    ("api.save_minutes_draft", "PUT"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"},
+                                             data={"present_count": 9, "residents_count": 7}),
+    ("api.publish_minutes", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"}),
+    ("api.open_vote", "POST"): Entry(only(*OFFICE), args={"topic_id": "t_to_vote"},
+                                     data=lambda v, p: {
+                                         "question": "是否同意绿化带改造？",
+                                         "electorate": "residents", "rule": "simple_majority",
+                                         "scope": f"community:{v['community']}",
+                                         "opens_at": "2026-11-30T02:00:00Z",
+                                         "closes_at": "2026-12-07T02:00:00Z"}),
+    # The closed vote's result is already stored (as the scheduled close did): nothing to write.
+    ("api.tally_vote", "POST"): Entry(answers(FORBIDDEN, visitor=LOGIN,
+                                              **{p: NOOP for p in OFFICE}),
+                                      args={"vote_id": "v_voted"}),
 }
 
 # What a URL argument names when the entry does not say.

@@ -230,3 +230,38 @@ def test_the_topic_page_forms_close_and_extend_and_show_the_reason(place, client
         page = client.get(f"/topics/{topic.id}").get_data(as_text=True)
     assert "Comment period closed early" in page and "意见已充分" in page
     assert "居民要求延长" in page
+
+
+def test_a_meeting_may_not_move_before_an_agenda_topics_comments_close(place, client, login):
+    """Scheduling refuses a meeting that starts before an agenda topic's comment period ends;
+    moving the meeting earlier is refused the same way (the reschedule form, 409, the time
+    typed kept), and a move that keeps it after the end goes through."""
+    c, people = place
+    topic = open_topic(c, people)  # comments until 2026-11-09 09:00 in Shanghai
+    hall = factories.hall(c)
+    db.session.commit()
+    with clock.frozen(T0 + DAY):
+        meeting = halls.schedule_meeting(
+            people["secretary"], c, hall_id=hall.id, day="2026-11-10", start="19:00",
+            end="21:00", title="议事会", topic_ids=[topic.id])
+        db.session.commit()
+        with pytest.raises(Refused, match="after the meeting would start") as refused:
+            halls.reschedule_meeting(people["secretary"], meeting, hall_id=hall.id,
+                                     day="2026-11-08", start="19:00", end="21:00",
+                                     title="议事会")
+        assert refused.value.field == "day" and refused.value.kind == "conflict"
+        db.session.rollback()
+        login(people["secretary"])
+        url = f"/meetings/{meeting.id}/reschedule"
+        early = client.post(url, data={"hall": str(hall.id), "title": "议事会",
+                                       "day": "2026-11-08", "start": "19:00", "end": "21:00"})
+        page = early.get_data(as_text=True)
+        assert early.status_code == 409
+        assert "its comment period runs until" in page and 'value="2026-11-08"' in page
+        db.session.expire_all()
+        assert db.session.get(type(meeting), meeting.id).starts_at == datetime(2026, 11, 10, 11)
+        later = client.post(url, data={"hall": str(hall.id), "title": "议事会",
+                                       "day": "2026-11-09", "start": "19:00", "end": "21:00"})
+        assert later.status_code == 302
+        db.session.expire_all()
+        assert db.session.get(type(meeting), meeting.id).starts_at == datetime(2026, 11, 9, 11)

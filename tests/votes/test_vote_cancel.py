@@ -133,14 +133,17 @@ def test_the_to_do_shows_open_votes_only(estate, client, login):
 # --- nothing changes after the announcement --------------------------------------------------------
 
 def test_there_is_no_way_to_edit_a_vote(app):
-    """Only these routes touch a vote: opening (a new one), casting, cancelling; besides them
-    only the ballots of other channels (paper ballots, proxies), which change no vote."""
+    """Only these routes touch a vote: opening (a new one), casting, cancelling, and storing
+    the result of one whose end has passed (the API's tally, which changes nothing that was
+    announced); besides them only the ballots of other channels (paper ballots, proxies),
+    which change no vote."""
     channels = ("/papers", "/paper-ballots", "/proxies")
     writes = sorted(rule.rule for rule in app.url_map.iter_rules()
                     if "/votes" in rule.rule and {"POST", "PUT", "PATCH", "DELETE"} & rule.methods
                     and not any(c in rule.rule for c in channels))
-    assert writes == ["/api/v1/votes/<int:vote_id>/ballots", "/api/v1/votes/<int:vote_id>/cancel",
-                      "/topics/<int:topic_id>/votes/new", "/votes/<int:vote_id>/ballot",
+    assert writes == ["/api/v1/topics/<int:topic_id>/votes",
+                      "/api/v1/votes/<int:vote_id>/ballots", "/api/v1/votes/<int:vote_id>/cancel",
+                      "/api/v1/votes/<int:vote_id>/tally", "/topics/<int:topic_id>/votes/new", "/votes/<int:vote_id>/ballot",
                       "/votes/<int:vote_id>/cancel"]
 
 
