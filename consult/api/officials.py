@@ -192,6 +192,9 @@ def representative_matters():
 # The API operation that does a desk line's work, where there is one: endpoint and the ids it
 # takes from the line.
 DESK_API = {
+    "review": ("api.accept_proposal", ("topic_id",)),  # or api.reject_proposal, same id
+    "minutes": ("api.save_minutes_draft", ("meeting_id",)),  # then api.publish_minutes
+    "votes": ("api.open_vote", ("topic_id",)),
     "outcomes": ("api.publish_outcome", ("topic_id",)),
     "objections": ("api.answer_objection", ("objection_id",)),
     "implementations": ("api.post_progress", ("topic_id",)),

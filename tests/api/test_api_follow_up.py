@@ -315,6 +315,12 @@ def test_the_desk_lists_the_work_with_its_links(studio_world, client):
     assert objections[0]["deadline"] is not None and objections[0]["overdue"] is False
     assert body["total"] == len(body["items"]) == sum(s["count"] for s in body["sections"])
     assert "receptions" not in {s["kind"] for s in body["sections"]}
+    # Every kind of work has its API action but moderation and residency checks, which
+    # are done on the site only.
+    assert {i["kind"] for i in body["items"] if not i["api"]} <= {"reports", "residencies"}
+    review = [i for i in body["items"] if i["kind"] == "review"]
+    assert review and all(i["api"].startswith("/api/v1/topics/")
+                          and i["api"].endswith("/acceptance") for i in review)
 
     rep = client.get("/api/v1/me/desk", headers=h["representative"]).get_json()
     receptions = [i for i in rep["items"] if i["kind"] == "receptions"]
