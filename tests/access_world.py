@@ -504,6 +504,12 @@ class Rig:
             db.engine.dispose()  # SQLite: the WAL is folded into the file before it is saved
         if not ON_POSTGRES:
             shutil.copyfile(self.path, self.saved)
+        # Files of the world (a download of "my data", photos) are put back too: a test that
+        # closes an account removes that person's files.
+        self.instance = directory / "instance"
+        self.instance_saved = directory / "instance-saved"
+        if self.instance.exists():
+            shutil.copytree(self.instance, self.instance_saved)
 
     def _refill(self) -> None:
         with self.app.app_context(), db.engine.begin() as conn:
@@ -532,6 +538,9 @@ class Rig:
             for suffix in ("-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(self.saved, self.path)
+        if self.instance_saved.exists():
+            shutil.rmtree(self.instance, ignore_errors=True)
+            shutil.copytree(self.instance_saved, self.instance)
         self.dirty = False
 
     def fresh(self) -> None:
