@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from consult.activation import api as _activation  # noqa: F401  (registers its route)
 from consult.messages import api as _messages  # noqa: F401  (registers its routes)
+from consult.privacy import api as _privacy  # noqa: F401  (its routes and its check of writes)
 # (imported to register the routes)
 from consult.api import docs, outcomes, paper, proxies, reads, tokens, writes  # noqa: F401
 from consult.api.core import bp

@@ -318,6 +318,9 @@ class ActivationBody(JsonBody):
         "with or without the dash and spaces"), **documented(pattern=NOT_BLANK))
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX,
                           description="the password the owner chooses")
+    privacy_version: str = Field(max_length=20, description=(
+        "the version of the privacy notice the owner read and agrees to: the one in force, "
+        "from `GET /api/v1/privacy`"))
 
 
 class ProposalBody(JsonBody):

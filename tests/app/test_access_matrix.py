@@ -39,6 +39,7 @@ from sqlalchemy import event
 
 from consult import clock
 from consult.extensions import db
+from consult.privacy import rules as privacy_rules
 from tests import factories
 from tests.access_world import DAY, NOW, PERSONAS, Rig, changed_tables
 
@@ -111,7 +112,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("accounts.register_view", "GET"): Entry(everyone()),  # logged in: sent home
     ("accounts.register_view", "POST"): Entry(answers(NOOP, visitor=OK), data={
         "name": "新居民", "phone": "13700000099", "email": "", "password": factories.PASSWORD,
-        "confirm": factories.PASSWORD}),
+        "confirm": factories.PASSWORD, **factories.consent()}),
     # Without a registration waiting for its code (the rig's sessions have none) the code page
     # sends back to the form and nothing is written: tests/accounts/test_registration.py has the rest.
     ("accounts.register_confirm", "GET"): Entry(everyone()),
@@ -164,7 +165,8 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("activation.activate_code", "GET"): Entry(everyone(), args={"code": "activation_code"}),
     ("activation.activate_post", "POST"): Entry(answers(NOOP, visitor=OK), data={
         "identifier": "{roster_owner_phone}", "code": "{activation_code}",
-        "password": "a brand new secret", "confirm": "a brand new secret"}),
+        "password": "a brand new secret", "confirm": "a brand new secret",
+        **factories.consent()}),
     # --- administration (admins of A; creating communities is for platform admins) -------------
     ("admin.index", "GET"): Entry(only(*ADMINS)),
     ("admin.create_community", "GET"): Entry(only("platform_admin")),
@@ -517,7 +519,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     # The code is the credential: a token, or none, changes nothing.
     ("api.activations_create", "POST"): Entry(everyone(), data={
         "identifier": "{roster_owner_phone}", "code": "{activation_code}",
-        "password": "a brand new secret"}),
+        "password": "a brand new secret", "privacy_version": privacy_rules.current().id}),
     ("api.me", "GET"): Entry(members()),
     ("api.my_reservations", "GET"): Entry(members()),
     ("api.my_message_settings", "GET"): Entry(members()),
