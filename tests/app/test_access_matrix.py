@@ -167,6 +167,13 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "identifier": "{roster_owner_phone}", "code": "{activation_code}",
         "password": "a brand new secret", "confirm": "a brand new secret",
         **factories.consent()}),
+    # --- the privacy notice: read by anyone; agreeing needs an account. Every persona has agreed
+    # to the version in force, so agreeing again writes nothing (tests/privacy has the rest).
+    ("privacy.notice", "GET"): Entry(everyone()),
+    ("privacy.notice_version", "GET"): Entry(everyone()),
+    ("privacy.agree", "GET"): Entry(members()),
+    ("privacy.agree_post", "POST"): Entry(answers(NOOP, visitor=LOGIN), data={
+        "privacy_version": privacy_rules.current().id}),
     # --- administration (admins of A; creating communities is for platform admins) -------------
     ("admin.index", "GET"): Entry(only(*ADMINS)),
     ("admin.create_community", "GET"): Entry(only("platform_admin")),
@@ -521,6 +528,9 @@ EXPECTED: dict[tuple[str, str], Entry] = {
         "identifier": "{roster_owner_phone}", "code": "{activation_code}",
         "password": "a brand new secret", "privacy_version": privacy_rules.current().id}),
     ("api.me", "GET"): Entry(members()),
+    ("api.privacy_notice", "GET"): Entry(everyone()),
+    ("api.privacy_consent", "POST"): Entry(answers(NOOP, visitor=LOGIN), data={
+        "version": privacy_rules.current().id}),
     ("api.my_reservations", "GET"): Entry(members()),
     ("api.my_message_settings", "GET"): Entry(members()),
     ("api.change_message_settings", "PUT"): Entry(members(), data={
@@ -574,7 +584,8 @@ DEFAULT_ARGS = {
     "attachment_id": "second_attachment", "record_id": "reception_record",
     "reservation_id": "r_mine", "session_id": "s_upcoming",
 }
-LITERAL_ARGS = {"number": 1}  # the first revision of the minutes
+# the first revision of the minutes; the privacy notice's version in force
+LITERAL_ARGS = {"number": 1, "version": privacy_rules.current().id}
 TEXT_ARGS = {"token": "reset_token"}
 
 
