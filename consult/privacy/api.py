@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from pydantic import Field
 
 from consult.api.core import ApiError, answer, bp, read, require_user, token_user, write
-from consult.api.schemas import JsonBody, Shape
+from consult.api.schemas import JsonBody, Shape, documented
 from consult.privacy import rules, service
 from consult.unit_of_work import WRITING_METHODS
 
@@ -36,9 +36,11 @@ class PrivacyNotice(Shape):
 
 
 class ConsentBody(JsonBody):
+    # The document names the version in force; the service refuses another in its own words.
     version: str = Field(max_length=rules.VERSION_MAX,
                          description="the version of the notice the user read and agrees to: "
-                                     "the one in force")
+                                     "the one in force",
+                         **documented(enum=[rules.current().id]))
 
 
 class Consent(Shape):
@@ -60,14 +62,18 @@ def privacy_notice():
                                 versions=[_version(v) for v in reversed(rules.VERSIONS)]))
 
 
-@bp.post("/me/privacy-consent", **write(
+_CONSENT = write(
     Consent, "Tokens", "Agree to the privacy notice in force", status="201",
-    description="Records the user's agreement to the version in force (`GET /api/v1/privacy`). "
-                "Another version is refused (422). Agreeing again to the version already agreed "
-                "answers 200 and records nothing."))
+    description="Records the user's agreement to the version in force (`GET /api/v1/privacy`): "
+                "201. Another version is refused (422, naming the version in force). Agreeing "
+                "again to the version already agreed answers 200 and records nothing.")
+_CONSENT["responses"]["200"] = Consent
+
+
+@bp.post("/me/privacy-consent", **_CONSENT)
 def privacy_consent(body: ConsentBody):
     user = require_user()
-    made = service.agree(user, body.version, "api")
+    made = service.agree(user, body.version, "api")  # another version: 422 naming the one
     return answer(Consent(version=user.privacy_version, agreed=True), 201 if made else 200)
 
 

@@ -11,6 +11,7 @@ from consult.api.schemas import PROBLEM_BASE, PROBLEM_KINDS
 from consult.halls.models import ResolutionKind
 from consult.messages import rules as message_rules
 from consult.outcomes.models import OutcomeStatus
+from consult.privacy import rules as privacy_rules
 from consult.studios.models import Body, StudioKind
 from consult.topics import comments
 from consult.topics.forms import SORTS as TOPIC_SORTS
@@ -46,6 +47,7 @@ DOMAIN_LISTS = {
     "ballot channels": ["online", "paper", "proxy"],  # consult.votes.models.Channel
     "proxy channels": ["online", "paper"],  # how an authorisation was given
     "proxy status": ["waiting", "active", "withdrawn", "replaced"],
+    "privacy notice in force": [privacy_rules.current().id],  # consult/privacy/rules.py
 }
 
 

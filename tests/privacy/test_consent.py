@@ -286,3 +286,17 @@ def test_logging_out_of_the_api_needs_no_agreement(client, new_version):
 def test_the_consent_endpoint_needs_a_token(client):
     response = client.post("/api/v1/me/privacy-consent", json={"version": FIRST})
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("POST", "/logout", True),
+    ("POST", "/privacy/agree", True),
+    ("POST", "/account/close", True),  # closing the account (consult/accounts/closing.py)
+    ("POST", "/account/password", False),
+    ("POST", "/topics/new", False),
+])
+def test_what_stays_possible_without_agreeing(app, method, path, allowed):
+    from consult.privacy.guard import allowed_without_agreement
+
+    with app.test_request_context(path, method=method):  # the route matched, if there is one
+        assert allowed_without_agreement() is allowed
