@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     web.init_app(app)
     pagecache.init_app(app)
+    from consult.privacy import guard as privacy_guard
+
+    privacy_guard.init_app(app)  # after web: the write lock is taken before it answers
 
     with app.app_context():
         from consult.database import configure_engine, count_queries_per_request
@@ -66,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     from consult.desk.views import bp as desk_bp
     from consult.disclosures.views import bp as disclosures_bp
     from consult.mydata.views import bp as mydata_bp
+    from consult.privacy.views import bp as privacy_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -87,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(desk_bp)
     app.register_blueprint(disclosures_bp)
     app.register_blueprint(mydata_bp)
+    app.register_blueprint(privacy_bp)
     from consult.api import bp as api_bp, devices_bp
 
     app.register_blueprint(api_bp)
@@ -112,6 +117,7 @@ def _import_models() -> None:
     from consult.activation import models as _activation  # noqa: F401
     from consult.disclosures import models as _disclosures  # noqa: F401
     from consult.mydata import models as _mydata  # noqa: F401
+    from consult.privacy import models as _privacy  # noqa: F401
 
 
 _import_models()

@@ -232,6 +232,9 @@ def load_config(instance_path: str) -> dict:
         "ACTIVATION_LOCKOUT_ATTEMPTS": int(env.get("ACTIVATION_LOCKOUT_ATTEMPTS", "5")),
         "ACTIVATION_LOCKOUT_MINUTES": int(env.get("ACTIVATION_LOCKOUT_MINUTES", "15")),
         "ACTIVATION_CODE_DAYS": int(env.get("ACTIVATION_CODE_DAYS", "30")),
+        # Who answers questions about personal information, shown on the privacy notice
+        # (/privacy): e.g. "幸福社区居委会，电话 010-12345678". Empty: "your community's office".
+        "PRIVACY_CONTACT": env.get("PRIVACY_CONTACT", ""),
         "COMMENT_RATE_LIMIT": env.get("COMMENT_RATE_LIMIT", "10 per minute"),
         "BALLOT_RATE_LIMIT": env.get("BALLOT_RATE_LIMIT", "10 per minute"),
         "RESERVATION_RATE_LIMIT": env.get("RESERVATION_RATE_LIMIT", "10 per hour"),

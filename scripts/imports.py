@@ -320,6 +320,14 @@ LAYERS = {
     "consult.api.writes": "api",
     # activation of roster owners (账号激活)
     "consult.activation": "base",  # docstring only
+    "consult.privacy": "base",  # docstring only
+    "consult.privacy.rules": "rules",  # the notice's versions, pure
+    "consult.privacy.models": "models",
+    "consult.privacy.service": "service",
+    "consult.privacy.forms": "forms",
+    "consult.privacy.views": "views",
+    "consult.privacy.api": "api",
+    "consult.privacy.guard": "wiring",  # asks for a new version's agreement before writes
     "consult.activation.models": "models",
     "consult.activation.rules": "rules",  # codes as text, pure
     "consult.activation.service": "service",

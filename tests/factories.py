@@ -12,17 +12,22 @@ from consult.community.models import (
     Building, Community, Grid, Ownership, Residency, ResidencyStatus, Unit,
 )
 from consult.extensions import db
+from consult.privacy import rules as privacy_rules
 
 PASSWORD = "correct horse 42"
 _seq = itertools.count(1)
 
 
 def user(name: str = "测试用户", *, email: str | None = None, phone: str | None = None,
-         password: str | None = PASSWORD, platform_admin: bool = False) -> User:
+         password: str | None = PASSWORD, platform_admin: bool = False,
+         privacy_agreed: bool = True) -> User:
+    """An account; one with a password has agreed to the privacy notice in force unless
+    ``privacy_agreed`` is false (tests/privacy tries the account that has not)."""
     n = next(_seq)
+    agreed = privacy_rules.current().id if password and privacy_agreed else None
     u = User(name=name, email=email if email is not None else f"user{n}@example.org",
              phone=phone, password_hash=hash_password(password) if password else None,
-             is_platform_admin=platform_admin)
+             is_platform_admin=platform_admin, privacy_version=agreed)
     db.session.add(u)
     db.session.flush()
     return u
@@ -229,3 +234,8 @@ def meeting(h, starts_at=None, *, minutes: int = 120, title: str = "居民议事
     db.session.add(m)
     db.session.flush()
     return m
+
+
+def consent() -> dict:
+    """What a registration or activation form sends when the privacy notice's box is ticked."""
+    return {"privacy": "y", "privacy_version": privacy_rules.current().id}

@@ -229,6 +229,8 @@ def build(kind: str) -> World:
     from consult.halls.minutes import DraftInput, ResolutionInput
     from consult.outcomes import service as outcomes
     from consult.permissions import forget_memberships
+    from consult.privacy import rules as privacy_rules
+    from consult.privacy import service as privacy
     from consult.roster.importer import import_roster
     from consult.roster.parsing import parse_roster
     from consult.studios import booking, reception, service as studios
@@ -281,7 +283,8 @@ def build(kind: str) -> World:
         def person(key: str, n: int):
             u = accounts.create_account(t[f"{key}.name"], f"{key}{n}@xss.example", None,
                                         hash_password(factories.PASSWORD))
-            db.session.flush()
+            # as registering records it (consult/accounts/signup.py)
+            privacy.record(u, privacy_rules.current().id, "register")
             users[key] = u
             return u
 

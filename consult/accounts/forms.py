@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField, TelFie
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from consult.accounts.passwords import MIN_LENGTH
+from consult.privacy.forms import consent_checkbox, version_field
 
 
 def _new_password(label) -> PasswordField:
@@ -33,6 +34,8 @@ class RegisterForm(FlaskForm):
                        render_kw={"autocomplete": "email"})
     password = _new_password(_l("Password"))
     confirm = _password_again(_l("Password again"))
+    privacy = consent_checkbox()
+    privacy_version = version_field()
 
 
 class RegistrationCodeForm(FlaskForm):

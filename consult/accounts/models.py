@@ -60,6 +60,9 @@ class User(UserMixin, db.Model):
     pseudonym: Mapped[str | None] = mapped_column(String(8))
     # When the retention job removed the closed account's leftovers (consult/retention).
     purged_at: Mapped[datetime | None]
+    # The version of the privacy notice agreed to last (consult/privacy): loaded with the user,
+    # so that asking for a new version's agreement costs no query. NULL: never agreed.
+    privacy_version: Mapped[str | None] = mapped_column(String(20))
 
     role_grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user", foreign_keys="RoleGrant.user_id", cascade="all, delete-orphan"
@@ -158,6 +161,8 @@ class RegistrationCode(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # The privacy notice's version agreed to on the form; recorded with the account it makes.
+    privacy_version: Mapped[str | None] = mapped_column(String(20))
 
     def __repr__(self) -> str:
         return f"<RegistrationCode {self.id}>"

@@ -29,6 +29,7 @@ from consult.accounts.passwords import MIN_LENGTH, hash_password
 from consult.accounts.service import create_account
 from consult.clock import utcnow
 from consult.extensions import db
+from consult.privacy import service as privacy
 from consult.refusals import Refused
 from consult.urls import public_url
 
@@ -59,9 +60,12 @@ def destination(row: RegistrationCode) -> str:
     return mask_phone(row.phone) if row.phone else mask_email(row.email)
 
 
-def start(name: str, email: str, phone: str, password: str) -> RegistrationCode:
+def start(name: str, email: str, phone: str, password: str, *,
+          privacy_version: str | None) -> RegistrationCode:
     """Check a registration and send its code; refuses only what is wrong in the input itself
-    (never that a phone or address is taken: see the module's docstring)."""
+    (never that a phone or address is taken: see the module's docstring). ``privacy_version``
+    is the privacy notice agreed to on the form (``None``: not agreed, refused): it must be the
+    one in force, and is recorded when the account is made."""
     name = " ".join((name or "").split())
     email_norm = normalise_email(email) if (email or "").strip() else None
     phone_norm = normalise_phone(phone) if (phone or "").strip() else None
@@ -77,11 +81,12 @@ def start(name: str, email: str, phone: str, password: str) -> RegistrationCode:
     if len(password or "") < MIN_LENGTH:
         raise Refused(_l("The password must be at least %(n)d characters.", n=MIN_LENGTH),
                       "password")
+    privacy.check_version(privacy_version)
     now = utcnow()
     check_limits(phone_norm, email_norm, now)
     row = RegistrationCode(name=name, email=email_norm, phone=phone_norm,
                            password_hash=hash_password(password), code_hash="", created_at=now,
-                           expires_at=now + LIFETIME)
+                           expires_at=now + LIFETIME, privacy_version=privacy_version)
     _send_code(row)
     db.session.add(row)
     db.session.flush()
@@ -205,4 +210,7 @@ def confirm(row: RegistrationCode, code: str) -> User:
         raise Refused(_l("This phone number or e-mail address has an account already. Log "
                          "in instead."), "code")
     row.used_at = now
-    return create_account(row.name, row.email, row.phone, row.password_hash)
+    user = create_account(row.name, row.email, row.phone, row.password_hash)
+    if row.privacy_version:  # agreed on the form, when the registration started
+        privacy.record(user, row.privacy_version, "register", at=row.created_at)
+    return user

@@ -18,6 +18,8 @@ from consult.accounts.lockout import LoginRefused
 from consult.accounts.models import PhoneCode, RegistrationCode
 from consult.accounts.service import authenticate, change_password
 from consult.extensions import db
+from consult.privacy import forms as privacy_forms
+from consult.privacy.rules import current as current_privacy
 from consult.ratelimits import (
     login_limit, phone_change_limit, register_limit, reset_request_limit,
 )
@@ -50,13 +52,16 @@ def register_view():
     if form.validate_on_submit():
         try:
             row = signup.start(form.name.data, form.email.data, form.phone.data,
-                               form.password.data)
+                               form.password.data,
+                               privacy_version=privacy_forms.agreed_version(form))
         except Refused as error:
+            privacy_forms.place_refusal(error)
             unit_of_work.refused(error, form)
         else:
             session[REGISTRATION] = row.id
             return redirect(url_for(".register_confirm"))
-    return render_template("accounts/register.html", form=form)
+    privacy_forms.show_version(form, current_privacy().id)
+    return render_template("accounts/register.html", form=form, notice=current_privacy())
 
 
 def _registration() -> RegistrationCode | None:

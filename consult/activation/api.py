@@ -26,7 +26,9 @@ from consult.refusals import Refused
              "message, and the password they choose. The account is then verified to every "
              "home the roster says the owner owns; log in with `POST /api/v1/tokens`. A code "
              "that does not work (mistyped, expired, used, replaced, or not this phone) is "
-             "answered 409 with code `activation_refused`, the same whatever the reason. After "
+             "answered 409 with code `activation_refused`, the same whatever the reason. "
+             "`privacy_version` must be the privacy notice in force (`GET /api/v1/privacy`), "
+             "which the owner has read and agrees to; another is answered 422. After "
              "5 wrong codes for one phone or address (ACTIVATION_LOCKOUT_ATTEMPTS), activation "
              "pauses for 15 minutes (429). Rate-limited per address, with the web page."),
          responses={"201": s.Activated, **problems("400", "409", "413", "415", "422", "429")})
@@ -38,6 +40,7 @@ def activations_create(body: ActivationBody):
                       "identifier")
     try:
         user = service.activate(body.identifier, body.code, body.password,
+                                privacy_version=body.privacy_version,
                                 address=get_remote_address())
     except service.Paused as paused:
         return problem("rate-limited", paused.message, field="code", code="activation_paused",

@@ -6,6 +6,7 @@ from wtforms import PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from consult.accounts.passwords import MIN_LENGTH
+from consult.privacy.forms import consent_checkbox, version_field
 
 
 class IssueForm(FlaskForm):
@@ -40,3 +41,5 @@ class ActivateForm(FlaskForm):
     confirm = PasswordField(_l("Password again"), validators=[
         EqualTo("password", _l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"})
+    privacy = consent_checkbox()
+    privacy_version = version_field()

@@ -43,6 +43,7 @@ from consult.community.models import (
 from consult.database import begin_write
 from consult.extensions import db
 from consult.permissions import check, forget_memberships
+from consult.privacy import service as privacy
 from consult.refusals import Refused
 from consult.urls import public_url
 
@@ -290,13 +291,16 @@ def _matches(user: User, identifier: str) -> bool:
     return phone is not None and phone == user.phone
 
 
-def activate(identifier: str, code: str, password: str, *, address: str | None = None) -> User:
+def activate(identifier: str, code: str, password: str, *, privacy_version: str | None,
+             address: str | None = None) -> User:
     """Open the account of ``code``'s owner with ``password`` and verify them to their homes.
 
     ``identifier`` (the phone or e-mail address on the roster) is checked when given; a person
     following the letter's link gives the code alone. Raises :class:`Refused` (``password`` or
     ``code``; :class:`Paused` after too many wrong codes). Two activations with one code at the
-    same moment: the first opens the account, the second is refused."""
+    same moment: the first opens the account, the second is refused. ``privacy_version`` is the
+    privacy notice the owner agreed to (``None``: not agreed, refused before the code is
+    tried): it must be the one in force, and is recorded with the account."""
     now = utcnow()
     password = password or ""
     if len(password) < MIN_LENGTH:
@@ -304,6 +308,7 @@ def activate(identifier: str, code: str, password: str, *, address: str | None =
                       "password")
     if len(password) > PASSWORD_MAX:
         raise Refused(_l("At most %(max)d characters.", max=PASSWORD_MAX), "password")
+    privacy.check_version(privacy_version)
     key = _tries_key(identifier, address)
     if (until := _TRIES.paused_until(key, now)) is not None:
         raise Paused(until, now)
@@ -343,6 +348,7 @@ def activate(identifier: str, code: str, password: str, *, address: str | None =
                ActivationCode.used_at.is_(None), ActivationCode.voided_at.is_(None))
         .values(voided_at=now).execution_options(synchronize_session=False))
     homes = _verify_homes(user, now)
+    privacy.record(user, privacy_version, "activate", at=now)
     record("account.activate", user, actor=user, community_id=row.community_id,
            details={"code_id": row.id, "homes": homes,
                     "by": "identifier" if (identifier or "").strip() else "link"})

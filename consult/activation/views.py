@@ -17,6 +17,8 @@ from consult.activation.forms import ActivateForm, IssueForm
 from consult.community.models import Community
 from consult.extensions import db
 from consult.permissions import check, may
+from consult.privacy import forms as privacy_forms
+from consult.privacy.rules import current as current_privacy
 from consult.ratelimits import activation_limit
 from consult.refusals import Refused
 
@@ -96,8 +98,9 @@ def qr_svg(link: str, label: str) -> Markup:
 # --- the owner's side ---------------------------------------------------------------------------
 
 def _activate_page(form: ActivateForm, *, by_link: bool, status: int = 200):
+    privacy_forms.show_version(form, current_privacy().id)
     response = make_response(render_template("activation/activate.html", form=form,
-                                             by_link=by_link), status)
+                                             by_link=by_link, notice=current_privacy()), status)
     # The page may hold a code (in its address or its form): keep it out of caches and
     # out of Referer headers.
     response.headers["Cache-Control"] = "no-store"
@@ -133,8 +136,11 @@ def activate_post():
     if form.validate_on_submit():
         try:
             user = service.activate(form.identifier.data or "", form.code.data,
-                                    form.password.data, address=get_remote_address())
+                                    form.password.data,
+                                    privacy_version=privacy_forms.agreed_version(form),
+                                    address=get_remote_address())
         except Refused as error:
+            privacy_forms.place_refusal(error)
             unit_of_work.refused(error, form)
         else:
             session.clear()  # a fresh session on login

@@ -8,6 +8,7 @@ from __future__ import annotations
 from consult.activation import api as _activation  # noqa: F401  (registers its route)
 from consult.messages import api as _messages  # noqa: F401  (registers its routes)
 from consult.mydata import api as _mydata  # noqa: F401  (registers its route)
+from consult.privacy import api as _privacy  # noqa: F401  (its routes and its check of writes)
 # (imported to register the routes)
 from consult.api import (  # noqa: F401
     agenda, docs, officials, outcomes, paper, proxies, reads, tokens, writes,

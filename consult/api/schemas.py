@@ -37,6 +37,7 @@ from consult.api.models import ApiToken
 from consult.halls.models import ResolutionKind
 from consult.outcomes.models import OutcomeStatus
 from consult.outcomes.service import TEXT_MAX
+from consult.privacy import rules as privacy_rules
 from consult.studios.models import Body as RepresentativeBody
 from consult.studios.models import StudioKind
 from consult.studios.reception import MATTER_MAX
@@ -323,6 +324,9 @@ class ActivationBody(JsonBody):
         "with or without the dash and spaces"), **documented(pattern=NOT_BLANK))
     password: str = Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX,
                           description="the password the owner chooses")
+    privacy_version: str = Field(max_length=20, description=(
+        "the version of the privacy notice the owner read and agrees to: the one in force, "
+        "from `GET /api/v1/privacy`"), **documented(enum=[privacy_rules.current().id]))
 
 
 class ProposalBody(JsonBody):

@@ -171,6 +171,7 @@ def seed(if_empty: bool = False, echo=print) -> bool:
     outcomes = seed_outcomes(community, residents, secretary, random.Random(20261206))
     echo(f"Demo outcomes: {outcomes} topics publicised, being implemented or closed.")
 
+    _agree_to_privacy()
     echo(f"Demo community {COMMUNITY}: {report.units_created} homes imported, "
          f"{len(residents)} residents, {len(topics)} topics.")
     print_accounts(echo)
@@ -179,6 +180,19 @@ def seed(if_empty: bool = False, echo=print) -> bool:
 
     print_try(channels, community, secretary, echo)
     return True
+
+
+def _agree_to_privacy() -> None:
+    """Every demo account with a password has agreed to the privacy notice in force, as a
+    registration or an activation would have recorded (the roster owners left to activate
+    agree when they do)."""
+    from consult.privacy import rules as privacy_rules
+    from consult.privacy import service as privacy
+
+    version = privacy_rules.current().id
+    for user in db.session.scalars(select(User).where(User.password_hash.is_not(None))
+                                   .order_by(User.id)):
+        privacy.record(user, version, "demo")
 
 
 def _activation_codes(community: Community, secretary: User, echo) -> None:

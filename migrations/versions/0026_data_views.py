@@ -1,7 +1,7 @@
 """disclosures: the record of who saw a resident's phone, e-mail or not-voted status
 
 Revision ID: 0026_data_views
-Revises: 0024_reception_matters
+Revises: 0025_privacy_consent
 Create Date: 2026-12-06 19:00:00
 
 ``data_views`` keeps one row per resident shown on an official's page, CSV or API answer: who
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026_data_views'
-down_revision = '0024_reception_matters'
+down_revision = '0025_privacy_consent'
 branch_labels = None
 depends_on = None
 

@@ -19,7 +19,7 @@ def users_count() -> int:
 
 def register(client, **overrides):
     data = {"name": "王小明", "phone": "138 0013 8000", "email": "", "password": PASSWORD,
-            "confirm": PASSWORD}
+            "confirm": PASSWORD, **factories.consent()}
     data.update(overrides)
     return client.post("/register", data=data)
 

@@ -399,7 +399,7 @@ def test_without_an_sms_provider_the_page_still_works_and_says_where(app, client
 # --- registration codes: 10 minutes and limits per phone and address ----------------------------
 
 REGISTER = {"name": "王小明", "phone": "138 0013 8000", "email": "", "password": PASSWORD,
-            "confirm": PASSWORD}
+            "confirm": PASSWORD, **factories.consent()}
 
 
 def test_the_registration_code_lives_ten_minutes(client, caplog):

@@ -22,7 +22,7 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.usefixtures("english")
 
 FORM = {"name": "王小明", "phone": "138 0013 8000", "email": "", "password": PASSWORD,
-        "confirm": PASSWORD}
+        "confirm": PASSWORD, **factories.consent()}
 
 
 def users() -> int:

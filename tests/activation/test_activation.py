@@ -16,6 +16,7 @@ from consult.activation import service
 from consult.activation.models import ActivationCode
 from consult.audit.models import AuditEntry
 from consult.community.models import Residency
+from consult.privacy.rules import current as current_privacy
 from consult.extensions import db
 from tests.conftest import ON_POSTGRES
 from tests.factories import PASSWORD
@@ -44,7 +45,8 @@ def activate(client, code: str, identifier: str = "", password: str = NEW_PASSWO
              confirm: str | None = None):
     return client.post("/activate", data={"identifier": identifier, "code": code,
                                           "password": password,
-                                          "confirm": password if confirm is None else confirm})
+                                          "confirm": password if confirm is None else confirm,
+                                          "privacy": "y", "privacy_version": current_privacy().id})
 
 
 def text(response) -> str:
@@ -185,7 +187,8 @@ def counts_of(html: str, building_id: int) -> list[int]:
 def test_the_counts_per_building(w, client, login):
     w.issue(f"building:{w.buildings[1].id}")  # 业主2 and 业主3
     issued = w.issue(f"building:{w.buildings[3].id}")  # 业主6 and 业主7
-    service.activate("", w.letter_of(issued, w.owners[6]).code, NEW_PASSWORD)
+    service.activate("", w.letter_of(issued, w.owners[6]).code, NEW_PASSWORD,
+                     privacy_version=current_privacy().id)
     db.session.commit()
     with clock.frozen(clock.utcnow() + timedelta(days=31)):
         later = text(login(w.secretary).get(f"/communities/{w.community.id}/activation"))
@@ -364,7 +367,8 @@ def test_the_service_refuses_a_short_password_too(w):
     from consult.refusals import Refused
 
     with pytest.raises(Refused) as refusal:
-        service.activate("", w.letter_of(issued, w.owners[3]).code, "short")
+        service.activate("", w.letter_of(issued, w.owners[3]).code, "short",
+                         privacy_version=current_privacy().id)
     assert refusal.value.field == "password"
 
 
@@ -451,7 +455,8 @@ def test_login_reset_and_registration_point_to_activation(client, path):
 def test_registering_with_a_roster_phone_points_the_owner_to_activation(w, client, caplog):
     caplog.set_level(logging.WARNING)
     client.post("/register", data={"name": "业主3", "phone": w.owners[3].phone, "email": "",
-                                   "password": PASSWORD, "confirm": PASSWORD})
+                                   "password": PASSWORD, "confirm": PASSWORD,
+                                   "privacy": "y", "privacy_version": current_privacy().id})
     sent = [r.getMessage() for r in caplog.records if "registration refused" in r.getMessage()]
     assert sent and "http://127.0.0.1:5000/activate" in sent[-1]
 
@@ -474,7 +479,8 @@ class TestRace:
             passwords = [f"racer {round_} number {i}" for i in range(3)]
 
             def attempt(i):
-                service.activate(owner.phone, code, passwords[i])
+                service.activate(owner.phone, code, passwords[i],
+                                 privacy_version=current_privacy().id)
                 return i
 
             results = race(app, 3, attempt, Refused)

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from consult.community.models import Residency
+from consult.privacy import rules as privacy_rules
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -12,6 +13,7 @@ PASSWORD = "app chosen secret 9"
 
 
 def post(client, **body):
+    body.setdefault("privacy_version", privacy_rules.current().id)
     return client.post("/api/v1/activations", json=body)
 
 
@@ -65,7 +67,7 @@ def test_a_code_that_does_not_work_is_a_409_problem_the_same_for_every_reason(w,
     ({"identifier": "13900000003", "password": PASSWORD}, "code"),
 ])
 def test_input_the_document_forbids_is_a_422_problem(w, client, body, field):
-    problem = problem_of(client.post("/api/v1/activations", json=body), 422)
+    problem = problem_of(post(client, **body), 422)
     assert problem["field"] == field
 
 

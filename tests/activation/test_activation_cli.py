@@ -14,6 +14,7 @@ from consult.activation import service
 from consult.activation.models import ActivationCode
 from consult.audit.models import AuditEntry
 from consult.extensions import db
+from consult.privacy.rules import current as current_privacy
 
 
 def run(app, *args):
@@ -46,7 +47,8 @@ def test_the_whole_community_into_a_file_of_mode_0600(app, w, tmp_path):
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "activation.issue"))
     assert entry.actor_id is None and entry.details["count"] == 8
     # The codes in the file work.
-    user = service.activate(first[0], first[4].lower(), "a good password")
+    user = service.activate(first[0], first[4].lower(), "a good password",
+                            privacy_version=current_privacy().id)
     assert user.id == w.owners[0].id
 
 

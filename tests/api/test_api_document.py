@@ -12,6 +12,7 @@ from consult.desk.queries import KINDS as DESK_KINDS
 from consult.halls.models import ResolutionKind
 from consult.messages import rules as message_rules
 from consult.outcomes.models import OutcomeStatus
+from consult.privacy import rules as privacy_rules
 from consult.studios.models import Attendance, Body, MatterStatus, StudioKind
 from consult.topics import comments
 from consult.topics.forms import SORTS as TOPIC_SORTS
@@ -50,6 +51,7 @@ DOMAIN_LISTS = {
     "proxy channels": ["online", "paper"],  # how an authorisation was given
     "proxy status": ["waiting", "active", "withdrawn", "replaced"],
     "comment period actions": ["close", "extend"],  # POST /topics/{topic_id}/comment-period
+    "privacy notice in force": [privacy_rules.current().id],  # consult/privacy/rules.py
 }
 
 

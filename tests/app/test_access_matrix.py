@@ -39,6 +39,7 @@ from sqlalchemy import event
 
 from consult import clock
 from consult.extensions import db
+from consult.privacy import rules as privacy_rules
 from tests import factories
 from tests.access_world import DAY, NOW, PERSONAS, Rig, changed_tables
 
@@ -117,7 +118,7 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("accounts.register_view", "GET"): Entry(everyone()),  # logged in: sent home
     ("accounts.register_view", "POST"): Entry(answers(NOOP, visitor=OK), data={
         "name": "新居民", "phone": "13700000099", "email": "", "password": factories.PASSWORD,
-        "confirm": factories.PASSWORD}),
+        "confirm": factories.PASSWORD, **factories.consent()}),
     # Without a registration waiting for its code (the rig's sessions have none) the code page
     # sends back to the form and nothing is written: tests/accounts/test_registration.py has the rest.
     ("accounts.register_confirm", "GET"): Entry(everyone()),
@@ -170,7 +171,15 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("activation.activate_code", "GET"): Entry(everyone(), args={"code": "activation_code"}),
     ("activation.activate_post", "POST"): Entry(answers(NOOP, visitor=OK), data={
         "identifier": "{roster_owner_phone}", "code": "{activation_code}",
-        "password": "a brand new secret", "confirm": "a brand new secret"}),
+        "password": "a brand new secret", "confirm": "a brand new secret",
+        **factories.consent()}),
+    # --- the privacy notice: read by anyone; agreeing needs an account. Every persona has agreed
+    # to the version in force, so agreeing again writes nothing (tests/privacy has the rest).
+    ("privacy.notice", "GET"): Entry(everyone()),
+    ("privacy.notice_version", "GET"): Entry(everyone()),
+    ("privacy.agree", "GET"): Entry(members()),
+    ("privacy.agree_post", "POST"): Entry(answers(NOOP, visitor=LOGIN), data={
+        "privacy_version": privacy_rules.current().id}),
     # --- administration (admins of A; creating communities is for platform admins) -------------
     ("admin.index", "GET"): Entry(only(*ADMINS)),
     ("admin.create_community", "GET"): Entry(only("platform_admin")),
@@ -535,9 +544,12 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     # The code is the credential: a token, or none, changes nothing.
     ("api.activations_create", "POST"): Entry(everyone(), data={
         "identifier": "{roster_owner_phone}", "code": "{activation_code}",
-        "password": "a brand new secret"}),
+        "password": "a brand new secret", "privacy_version": privacy_rules.current().id}),
     ("api.me", "GET"): Entry(members()),
     ("api.me_delete", "DELETE"): Entry(members(), data={"password": factories.PASSWORD}),
+    ("api.privacy_notice", "GET"): Entry(everyone()),
+    ("api.privacy_consent", "POST"): Entry(answers(NOOP, visitor=LOGIN), data={
+        "version": privacy_rules.current().id}),
     ("api.my_reservations", "GET"): Entry(members()),
     ("api.my_message_settings", "GET"): Entry(members()),
     ("api.my_data", "GET"): Entry(members()),
@@ -666,7 +678,8 @@ DEFAULT_ARGS = {
     "attachment_id": "second_attachment", "record_id": "reception_record",
     "reservation_id": "r_mine", "session_id": "s_upcoming",
 }
-LITERAL_ARGS = {"number": 1}  # the first revision of the minutes
+# the first revision of the minutes; the privacy notice's version in force
+LITERAL_ARGS = {"number": 1, "version": privacy_rules.current().id}
 TEXT_ARGS = {"token": "reset_token"}
 
 

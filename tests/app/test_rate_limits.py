@@ -197,7 +197,8 @@ def test_objections_are_limited_per_user(app, login, monkeypatch):
 
 def register(client, phone: str, address: str):
     return client.post("/register", data={
-        "name": "王小明", "phone": phone, "email": "", "password": PASSWORD, "confirm": PASSWORD},
+        "name": "王小明", "phone": phone, "email": "", "password": PASSWORD, "confirm": PASSWORD,
+        **factories.consent()},
         environ_base={"REMOTE_ADDR": address})
 
 

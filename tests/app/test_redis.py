@@ -9,6 +9,7 @@ import redis
 from consult import create_app
 from consult.config import load_config
 from tests.conftest import base_config
+from tests import factories
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -45,7 +46,8 @@ def test_two_app_processes_over_one_redis_share_the_registration_limit(
         with application.app_context():
             return application.test_client().post(
                 "/register", data={"name": "王小明", "phone": phone, "email": "",
-                                   "password": PASSWORD, "confirm": PASSWORD},
+                                   "password": PASSWORD, "confirm": PASSWORD,
+                                   **factories.consent()},
                 environ_base={"REMOTE_ADDR": "10.9.9.9"})
 
     assert register(first, "13800002001").status_code == 302

@@ -752,7 +752,7 @@ def test_messages_that_name_a_person_after_a_redirect(app, client, login, kind, 
     name = xw.payload(kind, "typed.name")
     client.post("/register", data={
         "name": name, "email": "new@xss.example", "password": factories.PASSWORD,
-        "confirm": factories.PASSWORD})
+        "confirm": factories.PASSWORD, **factories.consent()})
     sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("MESSAGE ")]
     code = re.search(r"(?<!\d)(\d{6})(?!\d)", sent[-1]).group(1)
     welcome = client.post("/register/confirm", data={"code": code}, follow_redirects=True)

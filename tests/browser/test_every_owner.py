@@ -172,6 +172,7 @@ def test_every_owner_takes_part_online_on_paper_and_by_proxy(new_page, width):
             owner.fill("#code", code.lower().replace("-", " "))
         owner.fill("#password", OWNER_PASSWORD)
         owner.fill("#confirm", OWNER_PASSWORD)
+        owner.check("#privacy")  # the privacy notice, never ticked beforehand
         owner.locator("main form[method=post] button[type=submit]").click()
         check_a11y(owner)
         assert path_of(owner) == "/me/residency"

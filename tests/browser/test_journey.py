@@ -70,6 +70,13 @@ def test_register_verify_and_switch_language(page, caplog):
     page.fill("#password", RESIDENT_PASSWORD)
     page.fill("#confirm", RESIDENT_PASSWORD)
     submit(page)
+    # Not without agreeing to the privacy notice: the form comes back with what was typed.
+    assert path_of(page) == "/register"
+    assert page.input_value("#name") == RESIDENT_NAME
+    page.fill("#password", RESIDENT_PASSWORD)
+    page.fill("#confirm", RESIDENT_PASSWORD)
+    page.check("#privacy")
+    submit(page)
 
     # The code sent to the phone (the development log here) finishes the registration ...
     assert path_of(page) == "/register/confirm"

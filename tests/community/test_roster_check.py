@@ -52,7 +52,9 @@ def _post_claim(client, c, home, relation):
 
 def test_the_roster_owner_is_verified_at_once_and_may_act(client, login, place):
     c, _, _, owner, home = place
-    owner.password_hash = factories.hash_password(factories.PASSWORD)  # activated meanwhile
+    # activated meanwhile, agreeing to the privacy notice as activating asks
+    owner.password_hash = factories.hash_password(factories.PASSWORD)
+    owner.privacy_version = factories.consent()["privacy_version"]
     db.session.commit()
     login(owner)
     with clock.frozen(NOW):
