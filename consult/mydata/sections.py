@@ -427,6 +427,16 @@ def _exports(user_id: int) -> Select:
             .order_by(DataExport.created_at.desc(), DataExport.id.desc()))
 
 
+def _consents(user_id: int) -> Select:
+    """Each agreement to a version of the privacy notice (consult/privacy)."""
+    from consult.privacy.models import PrivacyConsent
+
+    return (select(PrivacyConsent.version.label("version"),
+                   PrivacyConsent.agreed_at.label("agreed_at"),
+                   PrivacyConsent.channel.label("channel"))
+            .where(PrivacyConsent.user_id == user_id)
+            .order_by(PrivacyConsent.agreed_at.desc(), PrivacyConsent.id.desc()))
+
 def _views_of_me(user_id: int) -> Select:
     """Who among the officials saw my phone, e-mail or my name on a non-voters list
     (consult/disclosures): the page, the fields, when."""
@@ -556,6 +566,9 @@ SECTIONS: list[Section] = [
     from_query("account_events", _l("Account history"), _c(
         ("action", _l("What")), ("at", _l("When")), ("by_me", _l("By me"))), _account_events,
         _l("Registration, activation, password and phone changes, app logins.")),
+    from_query("consents", _l("Agreements to the privacy notice"), _c(
+        ("version", _l("Version")), ("agreed_at", _l("Agreed")), ("channel", _l("Where"))),
+        _consents),
     Section("views_of_me", _l("Officials who saw my personal data"), _c(
         ("at", _l("When")), ("viewer", _l("Who")), ("role", _l("Role")), ("page", _l("Page")),
         ("object", _l("About")), ("fields", _l("What they saw")), "community"),

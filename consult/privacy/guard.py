@@ -16,7 +16,9 @@ from consult.urls import safe_next_url
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Writes that need no agreement: leaving, agreeing, closing the account.
-ALLOWED_ENDPOINTS = {"accounts.logout", "privacy.agree_post"}
+# Logging out, agreeing, and the person's rights over their data (downloading it, closing the
+# account) never wait for an agreement: those rights do not depend on consent.
+ALLOWED_ENDPOINTS = {"accounts.logout", "privacy.agree_post", "mydata.ask_export"}
 ALLOWED_PATHS = {"/account/close"}
 
 

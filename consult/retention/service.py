@@ -3,8 +3,8 @@ unless it is a dry run, removes it; every step is safe to run twice (what was re
 longer selected). Called by the daily job and by ``flask retention purge``; it flushes, the
 caller's unit of work commits.
 
-- Closed accounts, RETAIN_CLOSED_ACCOUNT_DAYS after closing: their notifications and API token
-  rows are deleted; the evidence text of their grid consents, the matters they wrote in
+- Closed accounts, RETAIN_CLOSED_ACCOUNT_DAYS after closing: their notifications, API token
+  rows and agreements to the privacy notice are deleted; the evidence text of their grid consents, the matters they wrote in
   reservations and the texts of their reception records are emptied; the last login time goes;
   ``users.purged_at`` is set. What stays is the pseudonymised row that their comments, ballots
   and the roster point at.
@@ -68,6 +68,7 @@ def _closed_accounts(result: Purged, before: datetime) -> None:
     from consult.api.models import ApiToken
     from consult.grids.models import Consent
     from consult.notifications.models import Notification
+    from consult.privacy.models import PrivacyConsent
     from consult.studios.models import ReceptionRecord, Reservation
 
     ids = list(db.session.scalars(select(User.id).where(
@@ -81,9 +82,14 @@ def _closed_accounts(result: Purged, before: datetime) -> None:
             select(func.count()).select_from(Notification).where(Notification.user_id.in_(ids))))
         result.add("API tokens", db.session.scalar(
             select(func.count()).select_from(ApiToken).where(ApiToken.user_id.in_(ids))))
+        result.add("privacy consents", db.session.scalar(
+            select(func.count()).select_from(PrivacyConsent)
+            .where(PrivacyConsent.user_id.in_(ids))))
         return
     result.add("notifications", _run(delete(Notification).where(Notification.user_id.in_(ids))))
     result.add("API tokens", _run(delete(ApiToken).where(ApiToken.user_id.in_(ids))))
+    result.add("privacy consents", _run(delete(PrivacyConsent).where(
+        PrivacyConsent.user_id.in_(ids))))
     _run(update(Consent).where(Consent.resident_id.in_(ids), Consent.evidence != "")
          .values(evidence=""))
     _run(update(Reservation).where(Reservation.resident_id.in_(ids), Reservation.matter != "")

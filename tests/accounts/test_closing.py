@@ -233,7 +233,7 @@ def test_the_phone_registers_again_as_a_new_person(w, app, client, login, caplog
     close_on_the_web(app, login, me)
     response = client.post("/register", data={
         "name": "新来的", "phone": PHONE, "email": "", "password": "a new secret 77",
-        "confirm": "a new secret 77"})
+        "confirm": "a new secret 77", **factories.consent()})
     assert response.status_code == 302
     response = client.post("/register/confirm", data={"code": code_in(caplog)})
     assert response.status_code == 302

@@ -14,6 +14,7 @@ from consult.audit.log import record
 from consult.clock import utcnow
 from consult.disclosures.models import DataView
 from consult.extensions import db
+from consult.privacy.models import PrivacyConsent
 from consult.grids.models import AssistedAct, Consent
 from consult.halls.models import Registration
 from consult.messages.models import MessagePreference, MessageSettings, OutboxMessage
@@ -123,6 +124,7 @@ def add_records(person, c, word: str, n: int = 1, *, rep, hall, session, worker,
                      name=f"{tag} phone", expires_at=now + timedelta(days=90)),
         ])
         record("account.password_change", person, actor=person)
+        db.session.add(PrivacyConsent(user_id=person.id, version=f"{tag}-v", channel="web"))
         db.session.add(DataView(viewer_id=worker.id, viewer_name=worker.name,
                                 viewer_role="grid_worker", subject_id=person.id,
                                 community_id=c.id, endpoint="grids.show", page="grid",

@@ -292,6 +292,7 @@ def test_the_consent_endpoint_needs_a_token(client):
     ("POST", "/logout", True),
     ("POST", "/privacy/agree", True),
     ("POST", "/account/close", True),  # closing the account (consult/accounts/closing.py)
+    ("POST", "/me/data/exports", True),  # downloading my data (a right, not a favour)
     ("POST", "/account/password", False),
     ("POST", "/topics/new", False),
 ])

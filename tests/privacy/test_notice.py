@@ -52,8 +52,8 @@ def test_the_contact_and_retention_settings_are_shown(app, client):
     page = text(client.get("/privacy"))
     assert "幸福社区居委会 010-12345678" in page
     assert "730 days" in page and "400 days" in page
-    # The setting left unset is said to be unset, not given a number the site does not apply.
-    assert "none is set on this site yet" in page
+    # The setting left alone shows its default: closed accounts' leftovers go after 30 days.
+    assert "30 days" in page
 
 
 @pytest.mark.usefixtures("english")
