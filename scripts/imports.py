@@ -391,6 +391,7 @@ LAYERS = {
     # main
     "consult.main": "base",  # empty package
     "consult.main.readiness": "queries",  # what /readyz checks
+    "consult.main.tabs": "rules",  # which tab of the phone's tab bar a page belongs to, pure
     "consult.main.views": "views",
     # messages that leave the site: e-mail and SMS
     "consult.messages": "base",  # docstring only

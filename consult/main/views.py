@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from flask import (Blueprint, jsonify, make_response, redirect, render_template, request,
-                   url_for)
+import json
+
+from flask import (Blueprint, current_app, jsonify, make_response, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user
 
 from consult.accounts.forms import EmptyForm
@@ -9,7 +11,7 @@ from consult.community import queries
 from consult.community.residency import residencies_of
 from consult.i18n import LANG_COOKIE, LANGUAGES
 from consult.messages.service import remember_language
-from consult.main import readiness
+from consult.main import readiness, tabs
 from consult.topics import queries as topic_queries
 from consult.votes.service import votes_to_cast
 from consult.pagecache import for_visitors
@@ -19,6 +21,16 @@ from consult.http import TEXT_SIZE_COOKIE
 bp = Blueprint("main", __name__)
 
 ONE_YEAR = 365 * 24 * 3600
+# The header's red (static/css/site.css --brand): the phone's status bar and the splash screen
+# of the app added to the home screen.
+THEME_COLOUR = "#9b1c1c"
+
+
+@bp.app_context_processor
+def _shell_helpers():
+    return {"current_tab": lambda: tabs.current_tab(request.endpoint, request.blueprint,
+                                                    request.path, request.args),
+            "theme_colour": THEME_COLOUR}
 
 
 @bp.route("/")
@@ -32,6 +44,37 @@ def home():
                            stage_counts=topic_queries.counts_by_stage(),
                            closing=topic_queries.closing_soon(),
                            newest=topic_queries.newest_proposals())
+
+
+@bp.route("/me")
+def me():
+    """我的: the account menu the phone's tab bar opens (the links the desktop header lists),
+    or, for a visitor, logging in and registering. Read-only; the counts come with the page."""
+    return render_template("main/me.html")
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    """The web app manifest, so that "add to home screen" shows the mark and the name."""
+    icons = [{"src": url_for("static", filename=f"icons/{name}"), "sizes": sizes, "type": kind}
+             for name, sizes, kind in (("icon-192.png", "192x192", "image/png"),
+                                       ("icon-512.png", "512x512", "image/png"),
+                                       ("mark.svg", "any", "image/svg+xml"))]
+    body = {
+        "name": "有事好商量·Consult",
+        "short_name": "有事好商量",
+        "lang": "zh-Hans",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": THEME_COLOUR,
+        "background_color": "#ffffff",
+        "icons": icons,
+    }
+    response = current_app.response_class(json.dumps(body, ensure_ascii=False),
+                                          mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def _back():

@@ -214,6 +214,8 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("main.home", "GET"): Entry(everyone()),
     ("main.healthz", "GET"): Entry(everyone()),
     ("main.readyz", "GET"): Entry(everyone()),
+    ("main.me", "GET"): Entry(everyone()),  # 我的: a visitor is offered to log in
+    ("main.manifest", "GET"): Entry(everyone()),
     ("main.set_language", "POST"): Entry(everyone(), data={"lang": "zh_Hans"},
                                          watch="cookie:lang"),
     ("main.set_text_size", "POST"): Entry(everyone(), data={"size": "large"},

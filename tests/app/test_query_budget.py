@@ -80,7 +80,7 @@ def demo(app):
         "moderation queue": "/moderation", "verification queue": "/verifications",
         "my notifications": "/me/notifications", "my residency": "/me/residency",
         "my reservations": "/me/reservations", "my studio sessions": "/me/studio-sessions",
-        "my devices": "/me/devices", "admin home": "/admin/",
+        "my devices": "/me/devices", "me": "/me", "admin home": "/admin/",
         "close my account": "/account/close",
         "admin community": f"/admin/communities/{c}",
         "my grids": "/grids", "my assistance": "/my/assistance",

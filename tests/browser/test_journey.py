@@ -33,18 +33,38 @@ def submit(page, form_selector: str = "main form[method=post]") -> None:
     check_a11y(page)
 
 
-def log_in(page, identifier: str, password: str) -> None:
-    page.locator("nav a[href='/login']").click()
+def open_from_nav(page, href: str) -> None:
+    """Follow a link of the site's navigation as the reader would: from the header on a wide
+    screen; on a phone (the header's links folded away), from the bottom tab bar or through
+    the 我的 tab's page."""
+    link = page.locator(f"header nav a[href='{href}']")
+    if not link.is_visible() and page.locator(f"nav.tabbar a[href='{href}']").is_visible():
+        link = page.locator(f"nav.tabbar a[href='{href}']")
+    elif not link.is_visible():
+        page.locator("#tab-me").click()
+        check_a11y(page)
+        link = page.locator(f"main a[href='{href}']").first
+    link.click()
     check_a11y(page)
+
+
+def log_in(page, identifier: str, password: str) -> None:
+    open_from_nav(page, "/login")
     page.fill("#identifier", identifier)
     page.fill("#password", password)
     submit(page)
 
 
 def log_out(page) -> None:
-    page.locator("nav form[action='/logout'] button[type=submit]").click()
+    button = page.locator("header nav form[action='/logout'] button[type=submit]")
+    if not button.is_visible():  # a phone: 我的, then the button on that page
+        page.locator("#tab-me").click()
+        check_a11y(page)
+        button = page.locator("main form[action='/logout'] button[type=submit]")
+    button.click()
     check_a11y(page)
-    assert page.locator("nav a[href='/login']").is_visible()
+    assert page.locator("form[action='/logout']").count() == 0
+    assert page.locator("header nav a[href='/login']").count() == 1
 
 
 def html_lang(page) -> str:
@@ -88,7 +108,7 @@ def test_register_verify_and_switch_language(page, caplog):
     # ... and lands on "my residency", logged in.
     assert path_of(page) == "/me/residency"
     assert page.locator(".flash-success").count() == 1
-    assert page.locator("nav form[action='/logout']").is_visible()
+    assert page.locator("header nav form[action='/logout']").count() == 1  # logged in
 
     # Community, then building (plain GET steps), then the unit and the relation.
     page.select_option("#pick-community", str(ids["community"]))
@@ -114,8 +134,7 @@ def test_register_verify_and_switch_language(page, caplog):
     # The platform administrator verifies the request.
     log_in(page, ADMIN_EMAIL, factories.PASSWORD)
     assert path_of(page) == "/"
-    page.locator("nav a[href='/verifications']").click()
-    check_a11y(page)
+    open_from_nav(page, "/verifications")
     card = page.locator("main li.card", has_text=RESIDENT_NAME)
     assert card.count() == 1
     assert "139****5678" in card.inner_text()  # the phone is masked
@@ -141,8 +160,7 @@ def test_register_verify_and_switch_language(page, caplog):
 
     # The resident logs in again (with the phone) and sees the home verified.
     log_in(page, RESIDENT_PHONE, RESIDENT_PASSWORD)
-    page.locator("nav a[href='/me/residency']").click()
-    check_a11y(page)
+    open_from_nav(page, "/me/residency")
     assert page.locator(".badge.ok").count() == 1
 
     # English with the header button, on the same page ...
@@ -221,7 +239,7 @@ def test_login_works_without_javascript(new_page):
     submit(page)
     assert path_of(page) == "/"
     assert page.locator(".flash-success").count() == 1
-    assert page.locator("nav form[action='/logout']").is_visible()
+    assert page.locator("header nav form[action='/logout']").count() == 1  # logged in
 
 
 def test_keyboard_skip_link_reaches_the_content(page):

@@ -26,7 +26,7 @@ from consult.studios.reception import record_reception
 from consult.topics.models import Comment, CommentReport, Topic
 from tests import factories
 from tests.browser.a11y import check_a11y, visit
-from tests.browser.test_journey import log_in, log_out, path_of
+from tests.browser.test_journey import log_in, log_out, open_from_nav, path_of
 
 PHONE = {"width": 360, "height": 640}
 DESKTOP = {"width": 1280, "height": 900}
@@ -91,9 +91,8 @@ def header_count(page) -> str | None:
 
 
 def open_desk(page) -> None:
-    page.locator("header nav a[href='/me/desk']").click()
+    open_from_nav(page, "/me/desk")
     page.wait_for_url("**/me/desk")
-    check_a11y(page)
 
 
 def lines(page, kind: str):

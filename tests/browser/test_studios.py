@@ -17,6 +17,7 @@ from consult.extensions import db
 from consult.studios.models import ReceptionRecord, Reservation, Studio, StudioSession
 from tests import factories
 from tests.browser.a11y import check_a11y, visit
+from tests.browser.test_journey import log_out as journey_log_out, open_from_nav
 from tests.studio_world import NOW, build, local, session_at
 
 PASSWORD = factories.PASSWORD
@@ -39,16 +40,14 @@ def submit(page, form_selector: str = "main form[method=post]") -> None:
 
 
 def log_in(page, phone: str) -> None:
-    page.locator("nav a[href='/login']").click()
-    check_a11y(page)
+    open_from_nav(page, "/login")
     page.fill("#identifier", phone)
     page.fill("#password", PASSWORD)
     submit(page)
 
 
 def log_out(page) -> None:
-    page.locator("nav form[action='/logout'] button[type=submit]").click()
-    check_a11y(page)
+    journey_log_out(page)
 
 
 def no_horizontal_scroll(page) -> None:
@@ -68,8 +67,7 @@ def test_book_reserve_and_record(page):
     # The representative books every Tuesday 9:00-11:00 for three weeks.
     visit(page, "/")
     log_in(page, "13800000011")
-    page.locator("header nav a[href='/studios']").click()
-    check_a11y(page)
+    open_from_nav(page, "/studios")
     page.locator(f"main a[href='/studios/{world.studio.id}']").first.click()
     check_a11y(page)
     no_horizontal_scroll(page)
@@ -108,8 +106,7 @@ def test_book_reserve_and_record(page):
     assert path_of(page) == f"/studio-sessions/{first.id}#mine"
     assert page.locator("#mine").is_visible()
     assert page.locator("#cancel-reservation").is_visible()
-    page.locator("header nav a[href='/studios']").click()
-    check_a11y(page)
+    open_from_nav(page, "/studios")
     page.locator("main a[href='/me/reservations']").click()
     check_a11y(page)
     log_out(page)

@@ -10,7 +10,7 @@ from consult.topics import service
 from consult.topics.models import Topic
 from tests import factories
 from tests.browser.a11y import check_a11y, visit
-from tests.browser.test_journey import log_in, log_out, path_of, submit
+from tests.browser.test_journey import log_in, log_out, open_from_nav, path_of, submit
 
 TITLE = "小区东门加装无障碍坡道"
 
@@ -62,8 +62,7 @@ def test_propose_cosign_and_accept(page):
 
     # The secretary is notified, opens the topic from the notification and accepts it.
     log_in(page, "13800000001", factories.PASSWORD)
-    page.locator("nav a[href='/me/notifications']").click()
-    check_a11y(page)
+    open_from_nav(page, "/me/notifications")
     page.locator("main ul.notifications button").first.click()
     check_a11y(page)
     assert path_of(page) == topic_path
