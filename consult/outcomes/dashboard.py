@@ -1,5 +1,6 @@
-"""The community dashboard: pictures as server-side SVG, readable without colour — every bar
-carries its label and its number as text, and each picture has a title for screen readers (drawn by consult/charts.py)."""
+"""The community dashboard: pictures as server-side SVG (drawn by consult/charts.py), readable
+without colour — every bar carries its label and its number as text, and each picture has a
+title for screen readers."""
 from __future__ import annotations
 
 import statistics
