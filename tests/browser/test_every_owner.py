@@ -312,9 +312,10 @@ def test_every_owner_takes_part_online_on_paper_and_by_proxy(new_page, width):
         response = secretary.request.get(f"{vote_path}/ballots.csv")
         assert response.ok
         rows = list(csv.DictReader(io.StringIO(response.text().lstrip("\ufeff"))))
-        # (in the reader's language: receipt code, option, homes, channel)
-        assert len(rows) == 8 == len({r["房屋"] for r in rows})
-        assert Counter(r["投票方式"] for r in rows) == {"网上": 2, "书面表决票": 5, "委托": 1}
-        assert Counter(r["选项"] for r in rows) == {"同意": 6, "反对": 1, "弃权": 1}
+        # (in the reader's language, here English: words, not the stored codes)
+        assert len(rows) == 8 == len({r["Homes"] for r in rows})
+        assert Counter(r["Channel"] for r in rows) == {"online": 2, "paper (书面表决票)": 5,
+                                                       "proxy (委托)": 1}
+        assert Counter(r["Option"] for r in rows) == {"Agree": 6, "Oppose": 1, "Abstain": 1}
     finally:
         clock.set_frozen(None)
