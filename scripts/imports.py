@@ -271,6 +271,7 @@ LAYERS = {
     "consult.accounts.queries": "queries",
     "consult.studios.blueprint": "views",  # the blueprint and helpers of the two view modules
     "consult.config": "base",
+    "consult.charts": "base",  # bar charts as SVG markup, pure
     "consult.csvfiles": "base",
     "consult.database": "base",
     "consult.extensions": "base",

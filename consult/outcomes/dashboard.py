@@ -1,5 +1,6 @@
-"""The community dashboard: pictures as server-side SVG, readable without colour — every bar
-carries its label and its number as text, and each picture has a title for screen readers."""
+"""The community dashboard: pictures as server-side SVG (drawn by consult/charts.py), readable
+without colour — every bar carries its label and its number as text, and each picture has a
+title for screen readers."""
 from __future__ import annotations
 
 import statistics
@@ -11,13 +12,12 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from consult.charts import bar_chart
 from consult.extensions import db
 from consult.outcomes import service
 from consult.outcomes.models import Outcome
 from consult.topics import lifecycle
 from consult.topics.models import Topic
-
-WIDTH, ROW, LABEL_W = 640, 28, 260
 
 
 @dataclass
@@ -25,30 +25,6 @@ class Chart:
     title: str
     note: str
     svg: Markup | None
-
-
-def bar_chart(title: str, rows: list[tuple[str, float, str]]) -> Markup | None:
-    """Horizontal bars: (label, value, value as text). Labels and numbers are SVG text."""
-    if not rows:
-        return None
-    top = max((v for _, v, _ in rows), default=0) or 1
-    bar_space = WIDTH - LABEL_W - 90
-    height = ROW * len(rows) + 8
-    parts = [Markup('<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {w} {h}" '
-                    'width="{w}" height="{h}"><title>{t}</title>').format(w=WIDTH, h=height,
-                                                                         t=title)]
-    for i, (label, value, text) in enumerate(rows):
-        y = 4 + i * ROW
-        width = round(bar_space * (value / top)) if value else 0
-        shown = label if len(label) <= 22 else label[:21] + "…"
-        parts.append(Markup(
-            '<g><text x="0" y="{ty}" font-size="14" fill="#1a1a1a">{label}</text>'
-            '<rect x="{x}" y="{y}" width="{bw}" height="{bh}" fill="#1f5f8b" '
-            'stroke="#1a1a1a"/><text x="{nx}" y="{ty}" font-size="14" fill="#1a1a1a">{text}'
-            '</text></g>').format(ty=y + 17, label=shown, x=LABEL_W, y=y + 3, bw=width,
-                                  bh=ROW - 10, nx=LABEL_W + width + 6, text=text))
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
 
 
 def charts(community_id: int) -> list[Chart]:
@@ -98,7 +74,7 @@ def _turnout(community_id: int) -> Chart:
     for vote in closed:
         for building, electors, voted in turnout[vote.id]:
             share = Fraction(voted, electors) if electors else Fraction(0)
-            rows.append((f"{vote.topic.title[:10]} · {building}", float(share * 100),
+            rows.append((f"{vote.topic.title} · {building}", float(share * 100),
                          f"{voted}/{electors} ({float(share * 100):.0f}%)"))
     return Chart(title, _("Each bar: who voted of those who could, per building."),
                  bar_chart(title, rows))

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from consult import unit_of_work
 from consult.clock import local_to_utc, to_local, utcnow
+from consult.charts import bar_chart
 from consult.csvfiles import csv_response
 from consult.extensions import db
 from consult.pagecache import for_visitors
@@ -29,7 +30,8 @@ bp = Blueprint("votes", __name__)
 @bp.app_context_processor
 def _vote_helpers():
     return {"option_label": option_label, "rule_labels": RULE_LABELS,
-            "electorate_labels": ELECTORATE_LABELS, "channel_labels": CHANNEL_LABELS}
+            "electorate_labels": ELECTORATE_LABELS, "channel_labels": CHANNEL_LABELS,
+            "bar_chart": bar_chart}
 
 
 # The minutes give options as the secretary typed them; these words mean the standard three.
@@ -224,5 +226,9 @@ def result_csv(vote_id: int):
 def ballots_csv(vote_id: int):
     vote = _vote_or_404(vote_id)
     _closed_result(vote)
-    return csv_response(f"vote-{vote.id}-ballots.csv", ["tracker", "option", "units",
-                                                        "channel"], service.ballot_rows(vote))
+    # Headers and values in the reader's language (the API's ballot list keeps the codes).
+    return csv_response(f"vote-{vote.id}-ballots.csv",
+                        [_("Receipt code"), _("Option"), _("Homes"), _("Channel")],
+                        [(tracker, option_label(option), units,
+                          CHANNEL_LABELS.get(channel, channel))
+                         for tracker, option, units, channel in service.ballot_rows(vote)])

@@ -312,8 +312,10 @@ def test_every_owner_takes_part_online_on_paper_and_by_proxy(new_page, width):
         response = secretary.request.get(f"{vote_path}/ballots.csv")
         assert response.ok
         rows = list(csv.DictReader(io.StringIO(response.text().lstrip("\ufeff"))))
-        assert len(rows) == 8 == len({r["units"] for r in rows})
-        assert Counter(r["channel"] for r in rows) == {"online": 2, "paper": 5, "proxy": 1}
-        assert Counter(r["option"] for r in rows) == {"agree": 6, "oppose": 1, "abstain": 1}
+        # (in the reader's language, here English: words, not the stored codes)
+        assert len(rows) == 8 == len({r["Homes"] for r in rows})
+        assert Counter(r["Channel"] for r in rows) == {"online": 2, "paper (书面表决票)": 5,
+                                                       "proxy (委托)": 1}
+        assert Counter(r["Option"] for r in rows) == {"Agree": 6, "Oppose": 1, "Abstain": 1}
     finally:
         clock.set_frozen(None)

@@ -91,7 +91,7 @@ def test_owner_vote_from_minutes_to_verdict(page):
         assert verdict.get_attribute("data-valid") == "true"
         assert verdict.get_attribute("data-passed") == "true"
         assert page.locator("#sentences li").count() == 2
-        assert page.locator("svg.chart").is_visible()
+        assert page.locator("svg.chart-svg").is_visible()
         db.session.rollback()
         # The page showed the result; the scheduled close stores that same result.
         assert db.session.get(Vote, vote.id).result is None

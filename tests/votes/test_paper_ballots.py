@@ -402,9 +402,9 @@ def test_the_ballot_list_and_the_result_show_channels(desk, client, login):
     client.post("/logout")
     rows = list(csv.reader(io.StringIO(client.get(f"/votes/{vote.id}/ballots.csv")
                                        .get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["tracker", "option", "units", "channel"]
-    assert sorted(r[3] for r in rows[1:]) == ["online", "online", "paper"]
-    assert next(r for r in rows[1:] if r[3] == "paper")[1] == "oppose"
+    assert rows[0] == ["Receipt code", "Option", "Homes", "Channel"]
+    assert sorted(r[3] for r in rows[1:]) == ["online", "online", "paper (书面表决票)"]
+    assert next(r for r in rows[1:] if r[3] == "paper (书面表决票)")[1] == "Oppose"
     result = client.get(f"/votes/{vote.id}/result.csv").get_data(as_text=True)
     assert "Ballots by channel: online,2" in result and "Ballots by channel: paper" in result
     html = client.get(f"/votes/{vote.id}").get_data(as_text=True)

@@ -215,7 +215,7 @@ def test_after_closing_the_result_and_downloads_are_public(estate, client, login
     assert pages.seen(html) == pages.seen(client.get(f"/votes/{vote.id}").get_data(as_text=True))
     rows = list(csv.reader(io.StringIO(client.get(f"/votes/{vote.id}/ballots.csv")
                                        .get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["tracker", "option", "units", "channel"] and len(rows) == 5
+    assert rows[0] == ["Receipt code", "Option", "Homes", "Channel"] and len(rows) == 5
     assert {r[3] for r in rows[1:]} == {"online"}
     body = client.get(f"/votes/{vote.id}/ballots.csv").get_data(as_text=True)
     for person in ("王", "李", "钱", "孙"):
