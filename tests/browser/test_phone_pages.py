@@ -113,17 +113,12 @@ PAGE_BY_NAME = {p.name: p for p in PAGES}
 # None for every mode) -> the reason. strict=False: the merger drops an entry once it passes.
 _A = "helper A (nav-foundation): compact header under large text"
 _B = "helper B (topic-first): the action first on a topic page"
-_C_CHARTS = "helper C (calendars-charts): chart text of 12 px or more at 360 px"
 PENDING: dict[tuple[str, str, str | None], str] = {
     ("action", "topic-proposed", "360x640-large"): f"{_B}; {_A}",
     **{("action", name, None): _B for name in (
         "topic-proposed", "topic-review", "topic-commenting", "topic-vote-open", "topic-publicised",
         "topic-done")},
     ("first", "topics", None): "helper B (topic-first): the filters fold behind 筛选",
-    ("cut", "hall", None): "helper C (calendars-charts): the month calendar becomes an agenda "
-                           "list under 600 px",
-    ("chart-text", "vote-result", None): _C_CHARTS,
-    ("chart-text", "dashboard", None): _C_CHARTS,
 }
 
 
