@@ -406,7 +406,7 @@ def _build() -> AccessWorld:
         "empty_unit": b2.units[0].id, "secretary_grant": secretary_grant.id,
         "pending_residency": pending.id, "hall": hall.id,
         "m_upcoming": m_upcoming.id, "m_registered": m_registered.id, "m_done": m_done.id,
-        "m_draft": m_draft.id,
+        "m_draft": m_draft.id, "t_agenda": t_agenda.id,
         "t_draft": t_draft.id, "t_proposed": t_proposed.id, "t_cosigned": t_cosigned.id,
         "t_mine": t_mine.id, "t_review": t_review.id, "t_open": t_open.id,
         "t_ended": t_ended.id, **{name: t.id for name, t in chain.items()},

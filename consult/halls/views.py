@@ -354,7 +354,9 @@ def edit_minutes(meeting_id: int):
     form = MinutesForm(obj=draft if request.method == "GET" else None)
     errors: dict[str, str] = {}
     status = 200
-    if request.method == "POST":
+    # Without JavaScript, "Show the fields" (action "fields") re-renders the form with the
+    # chosen resolutions' fields and what was typed; nothing is saved.
+    if request.method == "POST" and request.form.get("action") != "fields":
         status = 400
         if form.validate_on_submit():
             data = DraftInput(present_count=form.present_count.data,
@@ -376,6 +378,23 @@ def edit_minutes(meeting_id: int):
                 return redirect(url_for(".edit_minutes", meeting_id=meeting.id))
     return render_template("halls/minutes_edit.html", meeting=meeting, form=form, draft=draft,
                            values=_resolution_values(meeting, draft), errors=errors), status
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/fields/<int:topic_id>")
+@login_required
+def resolution_fields(meeting_id: int, topic_id: int):
+    """The fields of one agenda topic's resolution for the kind chosen on the minutes form
+    (``res-<topic>-kind``): the fragment the form fetches when the kind changes (htmx)."""
+    meeting = _meeting_or_404(meeting_id)
+    _require("meeting.manage", meeting)
+    if topic_id not in {item.topic_id for item in meeting.agenda}:
+        abort(404)
+    draft = minutes_rules.draft_of(minutes_rules.minutes_of(meeting.id))
+    kind = request.args.get(f"res-{topic_id}-kind", "")
+    values = dict(_resolution_values(meeting, draft)[topic_id],
+                  kind=kind if kind in KIND_LABELS else "")
+    return render_template("halls/_resolution_fields_fragment.html", meeting=meeting,
+                           tid=topic_id, v=values, errors={})
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes/preview")

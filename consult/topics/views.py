@@ -69,7 +69,32 @@ def index():
     ))
     drafts = queries.drafts_of(current_user) if current_user.is_authenticated else []
     return render_template("topics/index.html", form=form, result=result, areas=areas,
-                           area=area, drafts=drafts)
+                           area=area, drafts=drafts, chips=_filter_chips(form, areas, area))
+
+
+def _filter_chips(form: TopicFilterForm, areas, area: str) -> list[dict]:
+    """The filters in force, each with the list's address without it: shown beside the folded
+    filter form so a reader sees what narrows the list without opening it."""
+    args = request.args.to_dict()
+    args.pop("page", None)
+    shown = {
+        "q": (form.q.label.text, (form.q.data or "").strip()),
+        "stage": (form.stage.label.text, dict(form.stage.choices).get(form.stage.data or "")),
+        "category": (form.category.label.text,
+                     dict(form.category.choices).get(form.category.data or "")),
+        "community": (form.community.label.text,
+                      dict(form.community.choices).get(form.community.data or "")),
+        "area": (_("Area"), dict(areas).get(area) if area else ""),
+        "sort": (form.sort.label.text, dict(form.sort.choices).get(form.sort.data)
+                 if form.sort.data and form.sort.data != "newest" else ""),
+    }
+    chips = []
+    for key, (label, value) in shown.items():
+        if key in args and args[key] and value:
+            rest = {k: v for k, v in args.items() if k != key}
+            chips.append({"key": key, "label": label, "value": value,
+                          "remove_url": url_for("topics.index", **rest)})
+    return chips
 
 
 def _area_choices(tree) -> list[tuple[str, str]]:

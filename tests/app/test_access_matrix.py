@@ -351,6 +351,9 @@ EXPECTED: dict[tuple[str, str], Entry] = {
     ("halls.edit_minutes", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"},
                                           data={"present_count": "9", "residents_count": "7",
                                                 "action": "save"}),
+    ("halls.resolution_fields", "GET"): Entry(
+        only(*OFFICE), args={"meeting_id": "m_draft", "topic_id": "t_agenda"},
+        query="?res-{t_agenda}-kind=no_action"),
     ("halls.preview_minutes", "GET"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"}),
     ("halls.publish_minutes", "POST"): Entry(only(*OFFICE), args={"meeting_id": "m_draft"},
                                              data={}),

@@ -213,6 +213,7 @@ def test_secretary_answers_closes_early_and_clears_the_desk(new_page, viewport):
     check_a11y(page)
     assert path_of(page).split("#")[0] == lift_path
     assert page.locator(".flash-success").count() == 1
+    page.locator("#timeline-section summary").click()  # the timeline is folded
     assert CLOSING in page.locator("#timeline").inner_text()
     assert page.locator("#new-comment").count() == 0  # comments are closed
     assert page.locator("#comment-period").count() == 0
@@ -317,6 +318,7 @@ def test_the_desk_and_the_timing_forms_fit_a_phone(new_page):
     page.fill("#publicity-reason", "春节期间居民外出较多")
     page.locator("#extend-publicity").click()
     check_a11y(page)
+    page.locator("#timeline-section summary").click()  # the timeline is folded
     assert "春节期间居民外出较多" in page.locator("#timeline").inner_text()
     fits(page)
 

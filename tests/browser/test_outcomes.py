@@ -84,6 +84,7 @@ def test_outcome_from_closed_vote_to_rating(page, monkeypatch):
         page.locator("#save-rating").click()
         check_a11y(page)
         assert "4.0" in page.locator("#rating-average").inner_text()
+        page.locator("#timeline-section summary").click()  # the timeline is folded
         timeline = page.locator("#timeline").inner_text()
         assert "50%" in timeline
         visit(page, f"/communities/{w.community.id}/outcomes")

@@ -113,13 +113,7 @@ PAGE_BY_NAME = {p.name: p for p in PAGES}
 # None for every mode) -> the reason. strict=False: the merger drops an entry once it passes.
 _A = "helper A (nav-foundation): compact header under large text"
 _B = "helper B (topic-first): the action first on a topic page"
-PENDING: dict[tuple[str, str, str | None], str] = {
-    ("action", "topic-proposed", "360x640-large"): f"{_B}; {_A}",
-    **{("action", name, None): _B for name in (
-        "topic-proposed", "topic-review", "topic-commenting", "topic-vote-open", "topic-publicised",
-        "topic-done")},
-    ("first", "topics", None): "helper B (topic-first): the filters fold behind 筛选",
-}
+PENDING: dict[tuple[str, str, str | None], str] = {}
 
 
 @dataclass
