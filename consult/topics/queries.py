@@ -210,6 +210,7 @@ def newest_proposals(limit: int = 5) -> list[Topic]:
 
 # What the reader of a topic page can do now: its one main action, by kind.
 COSIGN, COMMENT, VOTE, OBJECT, RATE = "cosign", "comment", "vote", "object", "rate"
+REVIEW = "review"  # the office's: accept or reject a proposal waiting for review
 # How that action stands for the reader.
 OPEN = "open"  # they may do it now
 DONE = "done"  # they did it and may take it back (a co-signature)
@@ -236,7 +237,7 @@ NO_COMMENTS = frozenset({Stage.DRAFT, Stage.PROPOSED, Stage.IN_REVIEW, Stage.REJ
 @dataclass(frozen=True)
 class Action:
     """The one thing the page asks its reader to do now, and how it stands for them."""
-    kind: str = ""  # COSIGN, COMMENT, VOTE, OBJECT, RATE; "" when there is nothing to do
+    kind: str = ""  # COSIGN, COMMENT, VOTE, OBJECT, RATE, REVIEW; "" when nothing to do
     state: str = ""  # OPEN, DONE, OWN, LOGIN, REFUSED or OFFICE
     refusal: Refusal | None = None  # why not (LOGIN, REFUSED, OFFICE)
 
@@ -332,16 +333,18 @@ def topic_page(reader, topic: Topic, *, me: ViewerState, thread=None, outcome=No
     stage = Stage(topic.stage)
     now_stage = (outcome.stage if outcome is not None else "") or topic.stage
     public = stage is not Stage.DRAFT
+    can_review = bool(lifecycle.available(reader, topic, ["accept", "reject"]))
     return TopicPageModel(
         stage=now_stage,
         road=road(now_stage),
         panel=PANELS.get(stage, ""),
         ended_title=ENDED_TITLES.get(stage, ""),
-        action=_action(topic, reader, me, thread, outcome, vote, now),
+        action=(Action(REVIEW, OPEN) if can_review
+                else _action(topic, reader, me, thread, outcome, vote, now)),
         period_over=lifecycle.comment_period_over(topic),
         show_comments=stage not in NO_COMMENTS,
         show_vote=vote is not None or can_open_vote,
-        can_review=bool(lifecycle.available(reader, topic, ["accept", "reject"])),
+        can_review=can_review,
         can_deliberate=lifecycle.refusal(reader, topic, "deliberate") is None,
         can_time_comments=(stage is Stage.COMMENTING and not lifecycle.comment_period_over(topic)
                            and may(reader, "topic.manage", topic)),

@@ -18,12 +18,10 @@ below read the measurements, so a failure names the page, the size and the check
   12 px, counting the scaling of the SVG's viewBox;
 * ``test_no_serious_accessibility_violation``: axe-core finds no serious or critical violation;
 * ``test_primary_action_on_first_screen``: a topic page's primary action (``#primary-action``,
-  or until the topic page marks it, the element each topic page names below) ends inside the
-  first screen;
+  which the topic page marks) ends inside the first screen;
 * ``test_first_item_on_first_screen``: the topic list shows its first topic on a phone's first
   screen.
 
-``PENDING`` marks the checks that fail until the other helpers of issue 16 have merged.
 Full-page screenshots of every page and size go to ``$SCREENSHOT_DIR`` (default
 ``test-artifacts/screens/``, git-ignored), named ``<page>-<size>-<mode>.png``.
 """
@@ -65,7 +63,7 @@ class Mode:
 MODES = [Mode("360x640-normal", 360, 640), Mode("390x844-normal", 390, 844),
          Mode("1280x900-normal", 1280, 900), Mode("360x640-large", 360, 640, large_text=True)]
 
-# A topic page's primary action is marked id="primary-action" (helper B, topic-first); until
+# A topic page's primary action is marked id="primary-action"; where the page marks none for
 # every topic page has it, each topic page below names the element that is its action now.
 PRIMARY_ACTION = "#primary-action"
 
@@ -111,9 +109,6 @@ PAGE_BY_NAME = {p.name: p for p in PAGES}
 
 # Checks that fail on main until another helper of issue 16 has merged: (check, page, mode or
 # None for every mode) -> the reason. strict=False: the merger drops an entry once it passes.
-_A = "helper A (nav-foundation): compact header under large text"
-_B = "helper B (topic-first): the action first on a topic page"
-PENDING: dict[tuple[str, str, str | None], str] = {}
 
 
 @dataclass
@@ -335,13 +330,7 @@ def _cells(check: str, pages, modes=MODES):
     cells = []
     for spec in pages:
         for mode in modes:
-            marks = []
-            for key in ((check, spec.name, mode.name), (check, spec.name, None)):
-                if key in PENDING:
-                    marks.append(pytest.mark.xfail(reason=PENDING[key], strict=False))
-                    break
-            cells.append(pytest.param(spec.name, mode.name, marks=marks,
-                                      id=f"{spec.name}-{mode.name}"))
+            cells.append(pytest.param(spec.name, mode.name, id=f"{spec.name}-{mode.name}"))
     return cells
 
 

@@ -97,6 +97,14 @@ def test_a_topic_with_nothing_to_do_has_no_action_block(world, client, login):
     assert "The community office is reviewing it." in page
 
 
+def test_the_office_is_asked_first_to_review_a_proposal_waiting_for_it(world, client, login):
+    login(person(world, "secretary"))
+    page = html(client.get(f"/topics/{world.ids['t_review']}"))
+    assert primary(page) == ("review", "open")
+    assert before(page, 'id="primary-action"', 'id="review"')  # the button leads to the forms
+    assert 'href="#review" id="primary-review"' in page
+
+
 def test_jump_links_name_the_sections_the_page_has_and_long_ones_fold(world, client, login):
     login(person(world, "resident"))
     page = html(client.get(f"/topics/{world.ids['t_publicised']}"))
