@@ -39,7 +39,8 @@ MARKER = re.compile(r"zx\d{3}")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster",
                   "background", "cite", "srcset", "ping", "hx-get", "hx-post", "hx-put",
                   "hx-patch", "hx-delete"}
-# Elements no page of ours has and no user text may bring.
+# Elements no page of ours has and no user text may bring (but the header's logo mark, an <img>
+# from /static/ with no user text in it).
 FORBIDDEN_ELEMENTS = {"iframe", "frame", "frameset", "object", "embed", "applet", "base",
                       "style", "math", "img"}
 _CONTROL = re.compile(r"[\x00-\x20]+")
@@ -81,7 +82,10 @@ class Page(HTMLParser):
                 self._script = []  # reported at its end, naming the field of its text
             elif not src.startswith("/static/"):
                 self._problem("<script> element", evidence)
-        if tag in FORBIDDEN_ELEMENTS or (tag == "svg" and MARKER.search(evidence)):
+        if tag == "img" and (attributes.get("src") or "").startswith("/static/") \
+                and not MARKER.search(evidence):
+            pass  # our own picture (the logo mark in the header), carrying no user text
+        elif tag in FORBIDDEN_ELEMENTS or (tag == "svg" and MARKER.search(evidence)):
             self._problem(f"<{tag}> element", evidence)
         for name, value in attrs:
             value = value or ""

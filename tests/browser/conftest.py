@@ -157,7 +157,7 @@ def _save_artifacts(page, nodeid: str, n: int) -> list[Path]:
 def _watch_problems(page, problems: list[str]) -> None:
     """Collect what a resident would meet as breakage: script errors, CSP refusals (reported
     on the console), and stylesheets/scripts/images that fail to load. Chromium's own request
-    for /favicon.ico (the site has none) is not a page defect."""
+    for /favicon.ico (the pages link their icons elsewhere) is not a page defect."""
 
     def _console(msg):
         # A failed resource is reported below with its URL instead.
@@ -171,7 +171,11 @@ def _watch_problems(page, problems: list[str]) -> None:
             problems.append(f"{request.resource_type} {request.url} answered {response.status}")
 
     def _failed(request):
-        if request.resource_type != "document":
+        # Chromium fetches the page's icon and manifest in the background ("other",
+        # "manifest") and drops the fetch when the page moves on: that is no defect.
+        dropped = (request.failure or "").startswith("net::ERR_ABORTED") \
+            and request.resource_type in ("other", "manifest")
+        if request.resource_type != "document" and not dropped:
             problems.append(f"{request.resource_type} {request.url} failed: {request.failure}")
 
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))

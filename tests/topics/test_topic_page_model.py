@@ -24,7 +24,7 @@ from consult.topics.lifecycle import MAIN_ROAD, Stage
 from consult.topics.models import Topic
 from consult.topics.queries import (
     COMMENT, COSIGN, DONE, ENDED_TITLES, LOGIN, NO_ACTION, OBJECT, OFFICE, OPEN, OWN, RATE,
-    REFUSED, VOTE, ViewerState, topic_page,
+    REFUSED, REVIEW, VOTE, ViewerState, topic_page,
 )
 from consult.votes.models import Vote
 
@@ -100,6 +100,8 @@ EXPECTED_ACTIONS = {
     Stage.COMMENTING: {"visitor": (COMMENT, LOGIN), "resident": (COMMENT, OPEN),
                        # the community's secretary speaks in its topics without a home
                        "author": (COMMENT, OPEN), "secretary": (COMMENT, OPEN)},
+    # the office's one thing to do with a proposal waiting for review: review it
+    Stage.IN_REVIEW: {"secretary": (REVIEW, OPEN)},
 }
 
 
