@@ -1,18 +1,5 @@
+"""The grid tests' world serves the access record's tests too (the grid pages are what shows
+whole phones and the non-voters list)."""
 from __future__ import annotations
 
-import pytest
-
-from consult import clock
-from tests.grids.world import T0, build
-
-
-@pytest.fixture
-def estate(app):
-    return build()
-
-
-@pytest.fixture
-def at_t0():
-    clock.set_frozen(T0)
-    yield T0
-    clock.set_frozen(None)
+from tests.grids.conftest import at_t0, estate  # noqa: F401  (fixtures, shared)
