@@ -27,18 +27,6 @@ def _unread_notifications() -> int:
 
 
 def _desk_count() -> int:
-    """For the navigation bar's "Desk" link: one query for an office holder, none for others
-    (their membership is already loaded for the page)."""
-    if not current_user.is_authenticated:
-        return 0
-    if "_desk" not in g:
-        from consult.desk.queries import total_for
-
-        g._desk = total_for(current_user)
-    return g._desk
-
-
-def _desk_count() -> int:
     """For the navigation bar's "Desk" link (shown to office holders): the count usually came
     with the user's own query (consult/security.py); otherwise one query for an office
     holder, none for anyone else."""
@@ -59,7 +47,6 @@ def init_app(app: Flask) -> None:
         g.pop("_login_user", None)
         g.pop("_memberships", None)
         g.pop("_unread", None)
-        g.pop("_desk", None)
         g.pop("_desk", None)
         g.pop("csrf_token", None)  # Flask-WTF's token: made anew from each request's session
 
@@ -85,7 +72,6 @@ def init_app(app: Flask) -> None:
             "large_text": large_text(),
             "is_htmx": is_htmx(),
             "unread_notifications": _unread_notifications,
-            "desk_count": _desk_count,
             "desk_count": _desk_count,
             "public_url": public_url,
         }
