@@ -416,6 +416,7 @@ def limited(app):
     limiter.reset()
 
 
+@pytest.mark.fresh_app  # the limiter is set up again on this app
 def test_the_page_is_rate_limited_per_address(w, client, limited):
     for i in range(3):
         assert activate(client, "ABCDE-FGHJK", f"1371111222{i}").status_code == 200

@@ -18,7 +18,8 @@ from consult.refusals import Refused
 from tests import factories
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.usefixtures("english")
+# The tests add routes, which Flask allows only before an app's first request.
+pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.fresh_app]
 
 WRONG = "The phone/e-mail or the password is not right."
 

@@ -11,6 +11,9 @@ from consult.extensions import db
 from consult.jobs import enqueue, job, service
 from consult.jobs.models import JobFailure
 
+# Some tests add routes, which Flask allows only before an app's first request.
+pytestmark = pytest.mark.fresh_app
+
 RAN: list = []
 
 
