@@ -83,13 +83,14 @@ class Vote(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # The electorate of a vote opened by :func:`consult.votes.service.open_vote` is frozen by a
     # background job (``votes.freeze``): until ``electorate_ready_at`` is set the vote takes no
-    # ballots, is not closed nor tallied, and its page shows the progress, ``electorate_prepared``
-    # of ``electorate_expected`` (homes for owners and households, people for residents).
+    # ballots, is not closed nor tallied, and its page says it is being prepared. The freeze is
+    # one transaction: ``electorate_prepared`` stays 0 until it is done, then equals
+    # ``electorate_expected`` (homes for owners and households, people for residents).
     # A vote built otherwise (fixtures, imports that freeze at once) is ready when created.
     electorate_ready_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     electorate_expected: Mapped[int] = mapped_column(default=0, server_default="0")
     electorate_prepared: Mapped[int] = mapped_column(default=0, server_default="0")
-    # The freeze run that owns the work (a retry that starts over takes it over).
+    # Unused since the freeze became one transaction (consult/votes/freeze.py); kept (None).
     electorate_run: Mapped[str | None] = mapped_column(String(16))
 
     topic: Mapped[Topic] = relationship()

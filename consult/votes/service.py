@@ -9,10 +9,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, insert, null, select, update
+from sqlalchemy import delete, exists, func, null, select
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.log import record
@@ -34,7 +33,7 @@ from consult.topics.models import Topic
 from consult.votes import co_owners
 from consult.votes import rules
 from consult.votes import tally as tallying
-from consult.votes.electorate import UnitRecord, owner_electors
+from consult.votes.freeze import store_electorate
 from consult.votes.models import (
     Ballot, Channel, Elector, ElectorMember, Electorate, Vote, VoteProxy,
 )
@@ -307,149 +306,52 @@ def electors_among(vote: Vote, user_ids) -> list[int]:
     return sorted(set(db.session.scalars(query.distinct())))
 
 
-def electorate_rows(vote: Vote) -> tuple[list[dict], list[tuple[str, int]]]:
-    """Who may vote in ``vote``, read from the roster in a fixed number of queries: the
-    electors (dicts of :class:`Elector` columns, and ``"done"``, the homes or people each one
-    accounts for in :func:`expected_electorate`'s count) and the members (elector key, user
-    id)."""
-    in_scope = _units_in_scope(vote)
-    base = (select(Unit.id, Unit.number, Unit.area_m2, Unit.building_id, Building.name,
-                   Grid.name.label("grid_name"))
-            .join(Building, Unit.building_id == Building.id)
-            .join(Grid, Building.grid_id == Grid.id).where(*in_scope))
-    electors: list[dict] = []
-    members: list[tuple[str, int]] = []  # (elector key, user id)
-    if vote.electorate == Electorate.OWNERS.value:
-        rows = db.session.execute(base.add_columns(Ownership.owner_id)
-                                  .outerjoin(Ownership, Ownership.unit_id == Unit.id)
-                                  .order_by(Unit.id, Ownership.owner_id)).all()
-        info, owners = {}, {}
-        for r in rows:
-            info[r.id] = r
-            owners.setdefault(r.id, [])
-            if r.owner_id is not None:
-                owners[r.id].append(r.owner_id)
-        records = [UnitRecord(uid, info[uid].area_m2, tuple(owners[uid]),
-                              info[uid].building_id) for uid in info]
-        for e in owner_electors(records):
-            first = info[e.unit_ids[0]]
-            electors.append({"key": e.key, "headcount": e.headcount, "area": e.area,
-                             "building_id": first.building_id,
-                             "units_label": _units_label(info[u] for u in e.unit_ids),
-                             "done": len(e.unit_ids)})
-            members += [(e.key, uid) for uid in sorted(e.owners)]
-    else:
-        verified = db.session.execute(
-            _verified_in_scope(vote).order_by(Residency.user_id, Residency.unit_id)).all()
-        if vote.electorate == Electorate.HOUSEHOLDS.value:
-            for r in db.session.execute(base.order_by(Unit.id)).all():
-                electors.append({"key": f"unit:{r.id}", "headcount": 1, "area": Decimal("0"),
-                                 "building_id": r.building_id, "units_label": _units_label([r]),
-                                 "done": 1})
-            members = [(f"unit:{unit_id}", user_id) for user_id, unit_id in verified]
-        else:
-            buildings = dict(db.session.execute(base.with_only_columns(
-                Unit.id, Unit.building_id)).all())
-            seen = set()
-            for user_id, unit_id in verified:
-                if user_id in seen:
-                    continue
-                seen.add(user_id)
-                electors.append({"key": f"user:{user_id}", "headcount": 1, "area": Decimal("0"),
-                                 "building_id": buildings[unit_id], "units_label": "",
-                                 "done": 1})
-                members.append((f"user:{user_id}", user_id))
-    return electors, members
-
-
-def insert_electors(vote: Vote, electors: list[dict], members: list[tuple[str, int]]) -> None:
-    """Store ``electors`` of :func:`electorate_rows` and those of ``members`` who belong to
-    them (bulk inserts)."""
-    if not electors:
-        return
-    ids = dict(db.session.execute(
-        insert(Elector).returning(Elector.key, Elector.id, sort_by_parameter_order=True),
-        [{k: v for k, v in e.items() if k != "done"} | {"vote_id": vote.id}
-         for e in electors]).all())
-    rows = [{"vote_id": vote.id, "elector_id": ids[key], "user_id": uid}
-            for key, uid in members if key in ids]
-    if rows:
-        db.session.execute(insert(ElectorMember), rows)
-
-
 def freeze_electorate(vote: Vote) -> None:
-    """Store who may vote, with each elector's headcount and area, all at once: a fixed number
-    of queries and bulk inserts, whatever the size of the community (the freeze job does the
-    same batch by batch)."""
-    electors, members = electorate_rows(vote)
-    insert_electors(vote, electors, members)
-    vote.electorate_size = sum(e["headcount"] for e in electors)
-    vote.area_total = sum((e["area"] for e in electors), Decimal("0"))
-
-
-# Electors stored per committed batch of the freeze job; the progress moves between batches.
-FREEZE_BATCH = 2000
+    """Store who may vote, with each elector's headcount and area, all at once: a few
+    set-based statements whatever the size of the community (:mod:`consult.votes.freeze`)."""
+    frozen = store_electorate(vote)
+    vote.electorate_size, vote.area_total = frozen.electors, frozen.area
 
 
 @job("votes.freeze")
 def freeze_job(vote_id: int) -> None:
     """Freeze the electorate of a vote opened by :func:`open_vote`, then tell its electors.
 
-    Batch by batch, each committed, so that the vote's page shows the progress; the vote takes
-    no ballots until the last batch marks it ready. Idempotent: a run after a crash starts the
-    freeze over (the rows of the failed run are deleted first), a run on a ready vote only
-    tells whoever was not told yet (the notices' dedup keys), a cancelled vote is left alone.
-    A newer run takes the work over from an older one still going: the older one stops."""
-    from consult.jobs import checkpoint
-
-    _prepare(vote_id, checkpoint)
+    In one transaction, the vote's row locked, in a few set-based statements
+    (:mod:`consult.votes.freeze`); the vote takes no ballots until it is ready. Idempotent: a
+    run after a failure starts over (whatever a failed run stored was rolled back with it), a
+    run on a ready vote only tells whoever was not told yet (the notices' dedup keys), a
+    cancelled vote is left alone. A second run at the same time waits for the vote's row, then
+    finds it ready."""
+    _prepare(vote_id)
 
 
 def freeze_now(vote: Vote) -> None:
-    """What the job does, at once and in the caller's transaction (nothing committed between
-    batches): for a small community built in one transaction, the demo's. The job queued by the
-    opening then finds the vote ready and tells nobody twice."""
-    _prepare(vote.id, lambda: db.session.flush())
+    """What the job does, at once and in the caller's transaction: for a small community built
+    in one transaction, the demo's. The job queued by the opening then finds the vote ready and
+    tells nobody twice."""
+    _prepare(vote.id)
 
 
-def _prepare(vote_id: int, checkpoint) -> None:
+def _prepare(vote_id: int) -> None:
     vote = _claimed(vote_id)
     if vote is None:
         return
     if not vote.ready:
-        run = secrets.token_hex(8)
-        _forget_electorate(vote)
-        vote.electorate_run, vote.electorate_prepared = run, 0
-        electors, members = electorate_rows(vote)
+        _forget_electorate(vote)  # an older freeze's rows, if any were ever committed
+        frozen = store_electorate(vote)
         # What the roster holds now (the count at opening was a moment earlier).
-        vote.electorate_expected = sum(e["done"] for e in electors)
-        by_key: dict[str, list[tuple[str, int]]] = {}
-        for key, uid in members:
-            by_key.setdefault(key, []).append((key, uid))
-        checkpoint()
-        for start in range(0, len(electors), FREEZE_BATCH):
-            batch = electors[start:start + FREEZE_BATCH]
-            vote = _claimed(vote_id, run)
-            if vote is None:
-                return
-            insert_electors(vote, batch, [m for e in batch for m in by_key.get(e["key"], ())])
-            vote.electorate_prepared += sum(e["done"] for e in batch)
-            checkpoint()
-        vote = _claimed(vote_id, run)
-        if vote is None:
-            return
-        vote.electorate_size = sum(e["headcount"] for e in electors)
-        vote.area_total = sum((e["area"] for e in electors), Decimal("0"))
+        vote.electorate_expected = vote.electorate_prepared = frozen.homes
+        vote.electorate_size, vote.area_total = frozen.electors, frozen.area
         vote.electorate_ready_at = utcnow()
         vote.electorate_run = None
     _tell_electors(vote)
     db.session.flush()
 
 
-def _claimed(vote_id: int, run: str | None = None) -> Vote | None:
-    """The vote under a row lock, while this run may work on it: None once it is gone or
-    cancelled (then the rows of an unfinished freeze are deleted), or, for ``run``, once
-    another run took the freeze over or finished it."""
+def _claimed(vote_id: int) -> Vote | None:
+    """The vote under a row lock: None once it is gone or cancelled (then the rows of an
+    unfinished freeze, if any, are deleted)."""
     begin_write()
     db.session.execute(select(Vote.id).where(Vote.id == vote_id).with_for_update())
     vote = db.session.get(Vote, vote_id, populate_existing=True)
@@ -458,8 +360,6 @@ def _claimed(vote_id: int, run: str | None = None) -> Vote | None:
     if vote.cancelled:
         if not vote.ready:
             _forget_electorate(vote)
-        return None
-    if run is not None and (vote.ready or vote.electorate_run != run):
         return None
     return vote
 
@@ -484,10 +384,6 @@ def _tell_electors(vote: Vote) -> int:
                       dedup_key=opened_key(vote))
     return notify(electors, "vote.announced", notice_params(vote), vote_url(vote),
                   dedup_key=f"vote-{vote.id}-announced")
-
-
-def _units_label(rows) -> str:
-    return "、".join(f"{r.grid_name}{r.name}{r.number}" for r in rows)
 
 
 # --- telling the electors ------------------------------------------------------------------
