@@ -31,7 +31,8 @@ from sqlalchemy import text
 from consult.extensions import db
 from consult.votes.models import Electorate, Vote
 
-GROUPS = "freeze_unit_groups"
+GROUPS = "freeze_unit_groups"  # unit sharing an owner -> its group (its smallest unit id)
+KEYS = "freeze_group_keys"  # SQLite: group -> its elector's key
 
 
 @dataclass
@@ -86,80 +87,79 @@ def store_electorate(vote: Vote) -> Frozen:
     return Frozen(int(size), Decimal(str(area)).quantize(Decimal("0.01")), int(homes))
 
 
-def _labels_by_group(dialect: str, group: str, order: str) -> str:
-    """An aggregate: the units' labels of a group, in ``order``, joined with 、."""
-    if dialect == "postgresql":
-        return f"string_agg({LABEL}, '、' ORDER BY {order})"
-    # SQLite before 3.44 has no ORDER BY in group_concat; as a window function over an ordered
-    # window its order is defined. Every row of the group carries the whole list.
-    return (f"group_concat({LABEL}, '、') OVER (PARTITION BY {group} ORDER BY {order} "
-            f"ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)")
+DEVELOPER_GROUP = 2 ** 62  # sorts after every unit id: the developer's elector comes last
 
 
 def _store_owners(vote: Vote, where: str, params: dict) -> None:
     dialect = db.session.get_bind().dialect.name
+    params = params | {"developer": DEVELOPER_GROUP}
+    owned = "EXISTS (SELECT 1 FROM ownerships o WHERE o.unit_id = u.id)"
     _execute(f"DROP TABLE IF EXISTS {GROUPS}", {})
     _execute(f"CREATE TEMPORARY TABLE {GROUPS} (unit_id INTEGER PRIMARY KEY, "
              f"grp INTEGER NOT NULL)", {})
-    try:
-        _execute(f"INSERT INTO {GROUPS} (unit_id, grp) SELECT u.id, u.id FROM {UNITS} "
-                 f"WHERE {where} AND EXISTS (SELECT 1 FROM ownerships o WHERE o.unit_id = u.id)",
-                 params)
-        if dialect == "postgresql":
-            _execute(f"ANALYZE {GROUPS}", {})  # its size, for the plans below
-        # Rounds of label propagation, until one changes nothing.
-        while _execute(
-                f"UPDATE {GROUPS} SET grp = m.grp FROM ("
-                f" SELECT f1.unit_id, min(f2.grp) AS grp FROM {GROUPS} f1"
-                f" JOIN ownerships o1 ON o1.unit_id = f1.unit_id"
-                f" JOIN ownerships o2 ON o2.owner_id = o1.owner_id AND o2.unit_id <> o1.unit_id"
-                f" JOIN {GROUPS} f2 ON f2.unit_id = o2.unit_id"
-                f" WHERE f2.grp < f1.grp GROUP BY f1.unit_id) m"
-                f" WHERE m.unit_id = {GROUPS}.unit_id",
-                {}).rowcount:
-            pass
-        # One elector per group, numbered in the order of the groups' first units.
-        if dialect == "postgresql":
-            grouped = (f"SELECT f.grp, sum(u.area_m2) AS area, "
-                       f"{_labels_by_group(dialect, 'f.grp', 'u.id')} AS label "
-                       f"FROM {GROUPS} f JOIN units u ON u.id = f.unit_id {BG} GROUP BY f.grp")
-        else:
-            grouped = (f"SELECT grp, sum(area_m2) AS area, max(label) AS label FROM ("
-                       f" SELECT f.grp, u.area_m2, "
-                       f"{_labels_by_group(dialect, 'f.grp', 'u.id')} AS label"
-                       f" FROM {GROUPS} f JOIN units u ON u.id = f.unit_id {BG}) GROUP BY grp")
-        _execute(
-            "INSERT INTO vote_electors (vote_id, key, headcount, area, units_label, building_id) "
-            f"SELECT :vote_id, {_key('owner:', 'n')}, 1, area, label, building_id FROM ("
-            f" SELECT row_number() OVER (ORDER BY t.grp) AS n, t.grp, round(t.area, 2) AS area,"
-            f" t.label, first.building_id FROM ({grouped}) t"
-            f" JOIN units first ON first.id = t.grp) numbered ORDER BY n", params)
-        # The developer: every unit of the area without an owner, last.
-        unsold = (f"{UNITS} WHERE {where} AND NOT EXISTS "
-                  f"(SELECT 1 FROM ownerships o WHERE o.unit_id = u.id)")
-        if dialect == "postgresql":
-            developer = (f"SELECT sum(u.area_m2) AS area, min(u.id) AS first_id, "
-                         f"{_labels_by_group(dialect, '', 'u.id')} AS label FROM {unsold}")
-        else:
-            developer = (f"SELECT sum(area_m2) AS area, min(id) AS first_id, max(label) AS label "
-                         f"FROM (SELECT u.id, u.area_m2, group_concat({LABEL}, '、') OVER "
-                         f"(ORDER BY u.id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED "
-                         f"FOLLOWING) AS label FROM {unsold})")
-        _execute(
-            "INSERT INTO vote_electors (vote_id, key, headcount, area, units_label, building_id) "
-            f"SELECT :vote_id, 'developer', 1, round(d.area, 2), d.label, first.building_id "
-            f"FROM ({developer}) d JOIN units first ON first.id = d.first_id", params)
-        # Members: every owner of the group's units, once.
-        _execute(
-            "INSERT INTO vote_elector_members (vote_id, elector_id, user_id) "
-            "SELECT DISTINCT :vote_id, e.id, o.owner_id FROM ("
-            f" SELECT grp, row_number() OVER (ORDER BY grp) AS n FROM {GROUPS} GROUP BY grp) r"
-            f" JOIN {GROUPS} f ON f.grp = r.grp"
-            " JOIN ownerships o ON o.unit_id = f.unit_id"
-            f" JOIN vote_electors e ON e.vote_id = :vote_id AND e.key = {_key('owner:', 'r.n')}"
-            " ORDER BY e.id, o.owner_id", params)
-    finally:
-        _execute(f"DROP TABLE IF EXISTS {GROUPS}", {})
+    # The units that share an owner with another unit of the area: the only ones whose group
+    # is not the unit itself (co-owners of one unit alone need no grouping).
+    owned_in_scope = f"ownerships o JOIN units u ON u.id = o.unit_id {BG} WHERE {where}"
+    _execute(f"INSERT INTO {GROUPS} (unit_id, grp) SELECT DISTINCT o.unit_id, o.unit_id "
+             f"FROM {owned_in_scope} AND o.owner_id IN (SELECT o.owner_id FROM "
+             f"{owned_in_scope} GROUP BY o.owner_id HAVING count(*) > 1)", params)
+    if dialect == "postgresql":
+        _execute(f"ANALYZE {GROUPS}", {})  # its size, for the plans below
+    # Rounds of label propagation, until one changes nothing.
+    while _execute(
+            f"UPDATE {GROUPS} SET grp = m.grp FROM ("
+            f" SELECT f1.unit_id, min(f2.grp) AS grp FROM {GROUPS} f1"
+            f" JOIN ownerships o1 ON o1.unit_id = f1.unit_id"
+            f" JOIN ownerships o2 ON o2.owner_id = o1.owner_id AND o2.unit_id <> o1.unit_id"
+            f" JOIN {GROUPS} f2 ON f2.unit_id = o2.unit_id"
+            f" WHERE f2.grp < f1.grp GROUP BY f1.unit_id) m"
+            f" WHERE m.unit_id = {GROUPS}.unit_id",
+            {}).rowcount:
+        pass
+    # Every unit of the area with its group: its own id, its group's first unit, or the
+    # developer's for an unsold unit.
+    units = (f"SELECT CASE WHEN {owned} THEN coalesce(f.grp, u.id) ELSE :developer END AS grp, "
+             f"u.id, u.area_m2, {LABEL} AS label FROM {UNITS} "
+             f"LEFT JOIN {GROUPS} f ON f.unit_id = u.id WHERE {where}")
+    if dialect == "postgresql":
+        grouped = (f"SELECT grp, sum(area_m2) AS area, min(id) AS first_id, "
+                   f"string_agg(label, '、' ORDER BY id) AS label FROM ({units}) x GROUP BY grp")
+    else:
+        # SQLite before 3.44 has no ORDER BY in group_concat; as a window function over an
+        # ordered window its order is defined, and every row of the group has the whole list.
+        grouped = (f"SELECT grp, sum(area_m2) AS area, min(id) AS first_id, max(labels) AS label "
+                   f"FROM (SELECT x.*, group_concat(label, '、') OVER (PARTITION BY grp "
+                   f"ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
+                   f"AS labels FROM ({units}) x) y GROUP BY grp")
+    _execute(
+        "INSERT INTO vote_electors (vote_id, key, headcount, area, units_label, building_id) "
+        "SELECT :vote_id, CASE WHEN t.grp = :developer THEN 'developer' ELSE "
+        f"{_key('owner:', 'row_number() OVER (ORDER BY t.grp)')} END, 1, round(t.area, 2), "
+        f"t.label, first.building_id FROM ({grouped}) t "
+        "JOIN units first ON first.id = t.first_id ORDER BY t.grp", params)
+    # Members: every owner of a group's units, once. The owners' electors are numbered as
+    # above (the developer's, last, changes no number).
+    keys = (f"SELECT grp, {_key('owner:', 'row_number() OVER (ORDER BY grp)')} AS key FROM ("
+            f"SELECT DISTINCT coalesce(f.grp, u.id) AS grp FROM {UNITS} "
+            f"LEFT JOIN {GROUPS} f ON f.unit_id = u.id WHERE {where} AND {owned}) d")
+    if dialect == "sqlite":
+        # SQLite would scan the numbered groups once per ownership: they go in a table first.
+        _execute(f"DROP TABLE IF EXISTS {KEYS}", {})
+        _execute(f"CREATE TEMPORARY TABLE {KEYS} (grp INTEGER PRIMARY KEY, key TEXT NOT NULL)",
+                 {})
+        _execute(f"INSERT INTO {KEYS} (grp, key) {keys}", params)
+        keys = f"SELECT grp, key FROM {KEYS}"
+    _execute(
+        "INSERT INTO vote_elector_members (vote_id, elector_id, user_id) "
+        f"SELECT DISTINCT :vote_id, e.id, o.owner_id FROM ownerships o"
+        f" LEFT JOIN {GROUPS} f ON f.unit_id = o.unit_id"
+        f" JOIN ({keys}) k ON k.grp = coalesce(f.grp, o.unit_id)"
+        " JOIN vote_electors e ON e.vote_id = :vote_id AND e.key = k.key"
+        " ORDER BY e.id, o.owner_id", params)
+    # A failure rolls the table back with the rest; on success it goes now (SQLite keeps
+    # temporary tables until the connection closes).
+    _execute(f"DROP TABLE IF EXISTS {GROUPS}", {})
+    _execute(f"DROP TABLE IF EXISTS {KEYS}", {})
 
 
 VERIFIED = "r.status = 'verified'"
