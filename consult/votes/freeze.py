@@ -71,6 +71,9 @@ def _execute(sql: str, params: dict):
 def store_electorate(vote: Vote) -> Frozen:
     """Insert the electors of ``vote`` and their members; return the totals."""
     db.session.flush()
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Sorts of 100,000 rows in memory rather than on disk; for this transaction only.
+        _execute("SET LOCAL work_mem = '64MB'", {})
     where, params = _scope(vote)
     if vote.electorate == Electorate.OWNERS.value:
         _store_owners(vote, where, params)
@@ -93,7 +96,7 @@ DEVELOPER_GROUP = 2 ** 62  # sorts after every unit id: the developer's elector 
 def _store_owners(vote: Vote, where: str, params: dict) -> None:
     dialect = db.session.get_bind().dialect.name
     params = params | {"developer": DEVELOPER_GROUP}
-    owned = "EXISTS (SELECT 1 FROM ownerships o WHERE o.unit_id = u.id)"
+    owned = "u.id IN (SELECT unit_id FROM ownerships)"  # one hashed set, not a probe per unit
     _execute(f"DROP TABLE IF EXISTS {GROUPS}", {})
     _execute(f"CREATE TEMPORARY TABLE {GROUPS} (unit_id INTEGER PRIMARY KEY, "
              f"grp INTEGER NOT NULL)", {})
