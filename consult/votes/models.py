@@ -67,6 +67,11 @@ class Vote(db.Model):
     area_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     # Set once, when the result is first computed after closing; then public and final.
     result: Mapped[dict | None] = mapped_column(JSON)
+    # Stored with the result (or after, by ``flask vote close`` for older votes): what the
+    # closed vote's page and API show besides it, which no longer changes. ``turnout``,
+    # ``counted`` (ballots), ``channels`` ({channel: ballots}), ``by_building`` ([building,
+    # electors, voted], by building). Deferred: only the vote's own page reads it.
+    closed_figures: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     tallied_at: Mapped[datetime | None]
     # The announcement (公告): when the vote was created and made public.
     announced_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -637,22 +637,42 @@ def find_receipt(vote: Vote, code: str) -> Ballot | None:
                                                   Ballot.tracker == code))
 
 
+def closed_figures(vote: Vote) -> dict | None:
+    """What was stored with the result of ``vote`` (:func:`figures`), or None: open, not yet
+    tallied, or tallied before they were stored (the next ``flask vote close`` stores them)."""
+    if vote.result is None:
+        return None
+    return vote.closed_figures
+
+
 def turnout(vote: Vote) -> int:
     """Electors who have voted (headcount), not how: shown while the vote is open."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Elector.headcount), 0))
-        .join(Ballot, Ballot.elector_id == Elector.id)
-        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
+    if (stored := closed_figures(vote)) is not None:
+        return stored["turnout"]
+    return turnout_of_ballots(vote)
 
 
 def turnout_by_building(vote: Vote) -> list[tuple[str, int, int]]:
     """(building, electors, voted) for every building of the electorate."""
-    return turnout_by_building_of([vote])[vote.id]
+    if (stored := closed_figures(vote)) is not None:
+        return [tuple(row) for row in stored["by_building"]]
+    return _turnout_by_building_of([vote.id])[vote.id]
 
 
 def turnout_by_building_of(votes: list[Vote]) -> dict[int, list[tuple[str, int, int]]]:
-    """:func:`turnout_by_building` of several votes, in three queries whatever their number."""
+    """:func:`turnout_by_building` of several votes: what was stored for the tallied ones (one
+    query), three queries for the others whatever their number."""
     ids = [v.id for v in votes]
+    stored = {i: [tuple(row) for row in f["by_building"]] for i, f in db.session.execute(
+        select(Vote.id, Vote.closed_figures).where(Vote.id.in_(ids), Vote.result.is_not(None),
+                                                   Vote.closed_figures.is_not(None)))
+              if f is not None} if ids else {}
+    rest = [i for i in ids if i not in stored]
+    return stored | (_turnout_by_building_of(rest) if rest else {})
+
+
+def _turnout_by_building_of(ids: list[int]) -> dict[int, list[tuple[str, int, int]]]:
+    """Counted from the electors and ballots, in three queries."""
     totals = db.session.execute(
         select(Elector.vote_id, Elector.building_id, func.sum(Elector.headcount))
         .where(Elector.vote_id.in_(ids)).group_by(Elector.vote_id, Elector.building_id)).all()
@@ -669,6 +689,24 @@ def turnout_by_building_of(votes: list[Vote]) -> dict[int, list[tuple[str, int, 
     for vote_id, b, n in totals:
         result[vote_id].append((names.get(b, "—"), int(n), int(voted.get((vote_id, b), 0))))
     return {i: sorted(rows, key=lambda row: row[0]) for i, rows in result.items()}
+
+
+def figures(vote: Vote) -> dict:
+    """What a closed vote's page and API show besides the result, counted from its ballots,
+    to be stored with the result (``Vote.closed_figures``): nothing of it changes once the
+    result is stored (no ballot is taken then, :func:`_hold_open`)."""
+    from consult.votes import paper
+
+    return {"turnout": turnout_of_ballots(vote), "counted": _counted_ballots(vote),
+            "channels": paper.count_channels(vote),
+            "by_building": [list(row) for row in _turnout_by_building_of([vote.id])[vote.id]]}
+
+
+def turnout_of_ballots(vote: Vote) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Elector.headcount), 0))
+        .join(Ballot, Ballot.elector_id == Elector.id)
+        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
 
 
 # --- closing and the result -------------------------------------------------------------------
@@ -723,6 +761,7 @@ def close(vote: Vote, now: datetime | None = None) -> dict | None:
     if vote.result is None:
         result = compute(vote)
         vote.result = result.as_dict()
+        vote.closed_figures = figures(vote)
         vote.tallied_at = utcnow()
         record("vote.close", vote.topic, actor=None, community_id=vote.community_id,
                details={"vote_id": vote.id, "valid": result.valid, "passed": result.passed,
@@ -794,6 +833,10 @@ def close_due_votes() -> int:
                                                 Vote.result.is_(None))).all()
     for vote in due:
         close(vote)
+    # Votes tallied before their figures were stored (migration 0029): stored now, once.
+    for vote in db.session.scalars(select(Vote).where(Vote.result.is_not(None),
+                                                      Vote.closed_figures.is_(None))):
+        vote.closed_figures = figures(vote)
     return len(due)
 
 
@@ -810,6 +853,12 @@ def ballot_rows(vote: Vote, *, limit: int | None = None,
 
 
 def counted_ballots(vote: Vote) -> int:
+    if (stored := closed_figures(vote)) is not None:
+        return stored["counted"]
+    return _counted_ballots(vote)
+
+
+def _counted_ballots(vote: Vote) -> int:
     return db.session.scalar(select(func.count(Ballot.id)).where(
         Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
 
