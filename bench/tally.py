@@ -10,7 +10,12 @@ server's work is in the wall time only, except on SQLite, which runs in the proc
 
 - freezing the electorate of a vote (``service.freeze_electorate`` and its commit: the set-based
   statements of consult/votes/freeze.py; target on PostgreSQL < 2 s), each round a new vote;
-- the tally of the closed vote (target < 2 s).
+- the tally of the closed vote (target < 2 s);
+- with ``--page``: the closed vote's page for a logged-in owner, rendered afresh (no page
+  cache), CPU ms per request of this process with the figures stored at the close (target
+  <= 5 ms), and as it was before they were stored (counted from the ballots on every view:
+  the same vote with ``closed_figures`` emptied), with /healthz measured in the same runs for
+  the ratio. On PostgreSQL the server's own work is in the wall time only.
 
 ``--co-owned N``: every N-th unit also has the next unit's owner as co-owner, so that owners
 are grouped (pairs of units become one elector); 0 (the default) gives every unit an owner of
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +49,8 @@ def main() -> None:
     parser.add_argument("--owners", type=int, default=100_000)
     parser.add_argument("--ballots", type=int, default=80_000)
     parser.add_argument("--co-owned", type=int, default=0, metavar="N")
+    parser.add_argument("--page", action="store_true", help="also time the closed result page")
+    parser.add_argument("--requests", type=int, default=50, help="per run, with --page")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL")
     tmp = None
@@ -53,7 +61,8 @@ def main() -> None:
         url = normalise_database_url(url)
         create_database(url)
     os.system("uptime")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                      "PAGE_CACHE_SECONDS": 0, "RATELIMIT_ENABLED": False})
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -63,6 +72,8 @@ def main() -> None:
         upgrade()
         vote_id = seed(args.owners, args.ballots, args.co_owned)
         measure(vote_id, args)
+        if args.page:
+            measure_page(app, vote_id, args)
     os.system("uptime")
 
 
@@ -150,6 +161,71 @@ def measure(vote_id: int, args) -> None:
     report("service.compute (target < 2 s)", timings)
     for sentence in result.sentences:
         print("  ", sentence)
+
+
+
+def measure_page(app, vote_id: int, args) -> None:
+    """CPU ms per request of the closed vote's page, logged in, against /healthz."""
+    from consult import clock
+    from consult.accounts.models import User
+    from consult.votes import service
+    from consult.votes.models import ElectorMember, Vote
+
+    vote = db.session.get(Vote, vote_id)
+    after = vote.closes_at + timedelta(days=1)
+    with clock.frozen(after):
+        service.close(vote)
+        db.session.commit()
+    figures = vote.closed_figures
+    owner = db.session.get(User, db.session.scalar(
+        select(ElectorMember.user_id).where(ElectorMember.vote_id == vote_id).limit(1)))
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = owner.get_id(), True
+    path = f"/votes/{vote_id}"
+    db.session.remove()
+
+    def per_request(url: str) -> tuple[float, float]:
+        """(CPU ms, wall ms) per request, over ``args.requests`` requests."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(args.requests):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+        return ((time.process_time() - cpu) * 1000 / args.requests,
+                (time.perf_counter() - wall) * 1000 / args.requests)
+
+    def runs(stored: bool) -> dict[str, list[tuple[float, float]]]:
+        with app.app_context():
+            db.session.execute(Vote.__table__.update().where(Vote.id == vote_id)
+                               .values(closed_figures=figures if stored else None))
+            db.session.commit()
+        timings: dict[str, list] = {"page": [], "healthz": []}
+        with clock.frozen(after):
+            client.get(path)  # warm: templates compiled, connections open
+            for _ in range(3):
+                timings["healthz"].append(per_request("/healthz"))
+                timings["page"].append(per_request(path))
+        return timings
+
+    def three(values):
+        return (f"min {min(values):.1f} / median {statistics.median(values):.1f} / "
+                f"max {max(values):.1f}")
+
+    print(f"{db.engine.dialect.name}: closed vote page, logged in, {len(figures['by_building'])} "
+          f"buildings, {figures['counted']:,} ballots; {args.requests} requests per run, "
+          f"three runs (ms per request):")
+    for label, stored in [("stored figures", True), ("counted on every view (before)", False)]:
+        timings = runs(stored)
+        page = [c for c, _ in timings["page"]]
+        healthz = [c for c, _ in timings["healthz"]]
+        ratio = [p / h for p, h in zip(page, healthz)]
+        print(f"  {label}:")
+        print(f"    {path} cpu {three(page)}, wall {three([w for _, w in timings['page']])}")
+        print(f"    /healthz cpu {three(healthz)}; page / healthz {three(ratio)}×")
+    with app.app_context():
+        db.session.execute(Vote.__table__.update().where(Vote.id == vote_id)
+                           .values(closed_figures=figures))
+        db.session.commit()
 
 
 if __name__ == "__main__":
