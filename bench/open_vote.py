@@ -8,8 +8,9 @@ what is measured). Three rounds, each on a topic of its own, time:
 
 - opening the vote: the service call and its commit, what the secretary's POST waits for. The
   electorate is only counted there; the freeze is queued (target: well under 1 s);
-- the ``votes.freeze`` job the opening queued: the electorate frozen batch by batch and the
-  owners told that the vote is announced (100,000 notices);
+- the ``votes.freeze`` job the opening queued: the electorate frozen in a few set-based
+  statements (consult/votes/freeze.py; bench/tally.py times that alone) and the owners told
+  that the vote is announced (100,000 notices);
 - queueing the notifications of 5,000 electors: the ``notify()`` insert with a dedup key, as the
   job does it, and its commit (target: under 1 s).
 
@@ -156,8 +157,8 @@ def measure(app, world: dict, args) -> None:
     print(f"{db.engine.dialect.name}: a vote for {sizes[0]:,} owners (electorates "
           f"{', '.join(f'{s:,}' for s in sizes)})")
     report("open_vote (service call and commit; target well under 1 s)", opening)
-    report(f"votes.freeze job (freeze {sizes[0]:,} electors in batches of "
-           f"{service.FREEZE_BATCH:,}, tell them)", freezing)
+    report(f"votes.freeze job (freeze {sizes[0]:,} electors in a few set-based statements, "
+           f"tell them)", freezing)
     report(f"notify() {args.notified:,} electors, dedup key, and commit (target < 1 s)",
            notifying)
 

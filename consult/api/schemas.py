@@ -683,8 +683,10 @@ class Vote(Shape):
     cancel_reason: str | None
     ready: bool = Field(description="false while the electorate is being frozen after the "
                                     "vote was opened: it takes no ballots until then")
-    electorate_prepared: int = Field(description="while not ready: homes (owners, households) "
-                                                 "or residents gone through so far")
+    electorate_prepared: int = Field(description="homes (owners, households) or residents gone "
+                                                 "through: 0 while not ready (the electorate is "
+                                                 "frozen at once, in one transaction), then "
+                                                 "electorate_expected")
     electorate_expected: int = Field(description="while not ready: homes or residents to go "
                                                  "through")
     electorate_size: int = Field(description="headcount of the electorate; 0 until ready")

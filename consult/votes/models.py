@@ -67,6 +67,11 @@ class Vote(db.Model):
     area_total: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     # Set once, when the result is first computed after closing; then public and final.
     result: Mapped[dict | None] = mapped_column(JSON)
+    # Stored with the result (or after, by ``flask vote close`` for older votes): what the
+    # closed vote's page and API show besides it, which no longer changes. ``turnout``,
+    # ``counted`` (ballots), ``channels`` ({channel: ballots}), ``by_building`` ([building,
+    # electors, voted], by building). Deferred: only the vote's own page reads it.
+    closed_figures: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     tallied_at: Mapped[datetime | None]
     # The announcement (公告): when the vote was created and made public.
     announced_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -83,13 +88,14 @@ class Vote(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # The electorate of a vote opened by :func:`consult.votes.service.open_vote` is frozen by a
     # background job (``votes.freeze``): until ``electorate_ready_at`` is set the vote takes no
-    # ballots, is not closed nor tallied, and its page shows the progress, ``electorate_prepared``
-    # of ``electorate_expected`` (homes for owners and households, people for residents).
+    # ballots, is not closed nor tallied, and its page says it is being prepared. The freeze is
+    # one transaction: ``electorate_prepared`` stays 0 until it is done, then equals
+    # ``electorate_expected`` (homes for owners and households, people for residents).
     # A vote built otherwise (fixtures, imports that freeze at once) is ready when created.
     electorate_ready_at: Mapped[datetime | None] = mapped_column(default=utcnow)
     electorate_expected: Mapped[int] = mapped_column(default=0, server_default="0")
     electorate_prepared: Mapped[int] = mapped_column(default=0, server_default="0")
-    # The freeze run that owns the work (a retry that starts over takes it over).
+    # Unused since the freeze became one transaction (consult/votes/freeze.py); kept (None).
     electorate_run: Mapped[str | None] = mapped_column(String(16))
 
     topic: Mapped[Topic] = relationship()

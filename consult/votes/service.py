@@ -9,10 +9,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, insert, null, select, update
+from sqlalchemy import delete, exists, func, null, select
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.log import record
@@ -34,7 +33,7 @@ from consult.topics.models import Topic
 from consult.votes import co_owners
 from consult.votes import rules
 from consult.votes import tally as tallying
-from consult.votes.electorate import UnitRecord, owner_electors
+from consult.votes.freeze import store_electorate
 from consult.votes.models import (
     Ballot, Channel, Elector, ElectorMember, Electorate, Vote, VoteProxy,
 )
@@ -307,149 +306,52 @@ def electors_among(vote: Vote, user_ids) -> list[int]:
     return sorted(set(db.session.scalars(query.distinct())))
 
 
-def electorate_rows(vote: Vote) -> tuple[list[dict], list[tuple[str, int]]]:
-    """Who may vote in ``vote``, read from the roster in a fixed number of queries: the
-    electors (dicts of :class:`Elector` columns, and ``"done"``, the homes or people each one
-    accounts for in :func:`expected_electorate`'s count) and the members (elector key, user
-    id)."""
-    in_scope = _units_in_scope(vote)
-    base = (select(Unit.id, Unit.number, Unit.area_m2, Unit.building_id, Building.name,
-                   Grid.name.label("grid_name"))
-            .join(Building, Unit.building_id == Building.id)
-            .join(Grid, Building.grid_id == Grid.id).where(*in_scope))
-    electors: list[dict] = []
-    members: list[tuple[str, int]] = []  # (elector key, user id)
-    if vote.electorate == Electorate.OWNERS.value:
-        rows = db.session.execute(base.add_columns(Ownership.owner_id)
-                                  .outerjoin(Ownership, Ownership.unit_id == Unit.id)
-                                  .order_by(Unit.id, Ownership.owner_id)).all()
-        info, owners = {}, {}
-        for r in rows:
-            info[r.id] = r
-            owners.setdefault(r.id, [])
-            if r.owner_id is not None:
-                owners[r.id].append(r.owner_id)
-        records = [UnitRecord(uid, info[uid].area_m2, tuple(owners[uid]),
-                              info[uid].building_id) for uid in info]
-        for e in owner_electors(records):
-            first = info[e.unit_ids[0]]
-            electors.append({"key": e.key, "headcount": e.headcount, "area": e.area,
-                             "building_id": first.building_id,
-                             "units_label": _units_label(info[u] for u in e.unit_ids),
-                             "done": len(e.unit_ids)})
-            members += [(e.key, uid) for uid in sorted(e.owners)]
-    else:
-        verified = db.session.execute(
-            _verified_in_scope(vote).order_by(Residency.user_id, Residency.unit_id)).all()
-        if vote.electorate == Electorate.HOUSEHOLDS.value:
-            for r in db.session.execute(base.order_by(Unit.id)).all():
-                electors.append({"key": f"unit:{r.id}", "headcount": 1, "area": Decimal("0"),
-                                 "building_id": r.building_id, "units_label": _units_label([r]),
-                                 "done": 1})
-            members = [(f"unit:{unit_id}", user_id) for user_id, unit_id in verified]
-        else:
-            buildings = dict(db.session.execute(base.with_only_columns(
-                Unit.id, Unit.building_id)).all())
-            seen = set()
-            for user_id, unit_id in verified:
-                if user_id in seen:
-                    continue
-                seen.add(user_id)
-                electors.append({"key": f"user:{user_id}", "headcount": 1, "area": Decimal("0"),
-                                 "building_id": buildings[unit_id], "units_label": "",
-                                 "done": 1})
-                members.append((f"user:{user_id}", user_id))
-    return electors, members
-
-
-def insert_electors(vote: Vote, electors: list[dict], members: list[tuple[str, int]]) -> None:
-    """Store ``electors`` of :func:`electorate_rows` and those of ``members`` who belong to
-    them (bulk inserts)."""
-    if not electors:
-        return
-    ids = dict(db.session.execute(
-        insert(Elector).returning(Elector.key, Elector.id, sort_by_parameter_order=True),
-        [{k: v for k, v in e.items() if k != "done"} | {"vote_id": vote.id}
-         for e in electors]).all())
-    rows = [{"vote_id": vote.id, "elector_id": ids[key], "user_id": uid}
-            for key, uid in members if key in ids]
-    if rows:
-        db.session.execute(insert(ElectorMember), rows)
-
-
 def freeze_electorate(vote: Vote) -> None:
-    """Store who may vote, with each elector's headcount and area, all at once: a fixed number
-    of queries and bulk inserts, whatever the size of the community (the freeze job does the
-    same batch by batch)."""
-    electors, members = electorate_rows(vote)
-    insert_electors(vote, electors, members)
-    vote.electorate_size = sum(e["headcount"] for e in electors)
-    vote.area_total = sum((e["area"] for e in electors), Decimal("0"))
-
-
-# Electors stored per committed batch of the freeze job; the progress moves between batches.
-FREEZE_BATCH = 2000
+    """Store who may vote, with each elector's headcount and area, all at once: a few
+    set-based statements whatever the size of the community (:mod:`consult.votes.freeze`)."""
+    frozen = store_electorate(vote)
+    vote.electorate_size, vote.area_total = frozen.electors, frozen.area
 
 
 @job("votes.freeze")
 def freeze_job(vote_id: int) -> None:
     """Freeze the electorate of a vote opened by :func:`open_vote`, then tell its electors.
 
-    Batch by batch, each committed, so that the vote's page shows the progress; the vote takes
-    no ballots until the last batch marks it ready. Idempotent: a run after a crash starts the
-    freeze over (the rows of the failed run are deleted first), a run on a ready vote only
-    tells whoever was not told yet (the notices' dedup keys), a cancelled vote is left alone.
-    A newer run takes the work over from an older one still going: the older one stops."""
-    from consult.jobs import checkpoint
-
-    _prepare(vote_id, checkpoint)
+    In one transaction, the vote's row locked, in a few set-based statements
+    (:mod:`consult.votes.freeze`); the vote takes no ballots until it is ready. Idempotent: a
+    run after a failure starts over (whatever a failed run stored was rolled back with it), a
+    run on a ready vote only tells whoever was not told yet (the notices' dedup keys), a
+    cancelled vote is left alone. A second run at the same time waits for the vote's row, then
+    finds it ready."""
+    _prepare(vote_id)
 
 
 def freeze_now(vote: Vote) -> None:
-    """What the job does, at once and in the caller's transaction (nothing committed between
-    batches): for a small community built in one transaction, the demo's. The job queued by the
-    opening then finds the vote ready and tells nobody twice."""
-    _prepare(vote.id, lambda: db.session.flush())
+    """What the job does, at once and in the caller's transaction: for a small community built
+    in one transaction, the demo's. The job queued by the opening then finds the vote ready and
+    tells nobody twice."""
+    _prepare(vote.id)
 
 
-def _prepare(vote_id: int, checkpoint) -> None:
+def _prepare(vote_id: int) -> None:
     vote = _claimed(vote_id)
     if vote is None:
         return
     if not vote.ready:
-        run = secrets.token_hex(8)
-        _forget_electorate(vote)
-        vote.electorate_run, vote.electorate_prepared = run, 0
-        electors, members = electorate_rows(vote)
+        _forget_electorate(vote)  # an older freeze's rows, if any were ever committed
+        frozen = store_electorate(vote)
         # What the roster holds now (the count at opening was a moment earlier).
-        vote.electorate_expected = sum(e["done"] for e in electors)
-        by_key: dict[str, list[tuple[str, int]]] = {}
-        for key, uid in members:
-            by_key.setdefault(key, []).append((key, uid))
-        checkpoint()
-        for start in range(0, len(electors), FREEZE_BATCH):
-            batch = electors[start:start + FREEZE_BATCH]
-            vote = _claimed(vote_id, run)
-            if vote is None:
-                return
-            insert_electors(vote, batch, [m for e in batch for m in by_key.get(e["key"], ())])
-            vote.electorate_prepared += sum(e["done"] for e in batch)
-            checkpoint()
-        vote = _claimed(vote_id, run)
-        if vote is None:
-            return
-        vote.electorate_size = sum(e["headcount"] for e in electors)
-        vote.area_total = sum((e["area"] for e in electors), Decimal("0"))
+        vote.electorate_expected = vote.electorate_prepared = frozen.homes
+        vote.electorate_size, vote.area_total = frozen.electors, frozen.area
         vote.electorate_ready_at = utcnow()
         vote.electorate_run = None
     _tell_electors(vote)
     db.session.flush()
 
 
-def _claimed(vote_id: int, run: str | None = None) -> Vote | None:
-    """The vote under a row lock, while this run may work on it: None once it is gone or
-    cancelled (then the rows of an unfinished freeze are deleted), or, for ``run``, once
-    another run took the freeze over or finished it."""
+def _claimed(vote_id: int) -> Vote | None:
+    """The vote under a row lock: None once it is gone or cancelled (then the rows of an
+    unfinished freeze, if any, are deleted)."""
     begin_write()
     db.session.execute(select(Vote.id).where(Vote.id == vote_id).with_for_update())
     vote = db.session.get(Vote, vote_id, populate_existing=True)
@@ -458,8 +360,6 @@ def _claimed(vote_id: int, run: str | None = None) -> Vote | None:
     if vote.cancelled:
         if not vote.ready:
             _forget_electorate(vote)
-        return None
-    if run is not None and (vote.ready or vote.electorate_run != run):
         return None
     return vote
 
@@ -484,10 +384,6 @@ def _tell_electors(vote: Vote) -> int:
                       dedup_key=opened_key(vote))
     return notify(electors, "vote.announced", notice_params(vote), vote_url(vote),
                   dedup_key=f"vote-{vote.id}-announced")
-
-
-def _units_label(rows) -> str:
-    return "、".join(f"{r.grid_name}{r.name}{r.number}" for r in rows)
 
 
 # --- telling the electors ------------------------------------------------------------------
@@ -741,22 +637,42 @@ def find_receipt(vote: Vote, code: str) -> Ballot | None:
                                                   Ballot.tracker == code))
 
 
+def closed_figures(vote: Vote) -> dict | None:
+    """What was stored with the result of ``vote`` (:func:`figures`), or None: open, not yet
+    tallied, or tallied before they were stored (the next ``flask vote close`` stores them)."""
+    if vote.result is None:
+        return None
+    return vote.closed_figures
+
+
 def turnout(vote: Vote) -> int:
     """Electors who have voted (headcount), not how: shown while the vote is open."""
-    return db.session.scalar(
-        select(func.coalesce(func.sum(Elector.headcount), 0))
-        .join(Ballot, Ballot.elector_id == Elector.id)
-        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
+    if (stored := closed_figures(vote)) is not None:
+        return stored["turnout"]
+    return turnout_of_ballots(vote)
 
 
 def turnout_by_building(vote: Vote) -> list[tuple[str, int, int]]:
     """(building, electors, voted) for every building of the electorate."""
-    return turnout_by_building_of([vote])[vote.id]
+    if (stored := closed_figures(vote)) is not None:
+        return [tuple(row) for row in stored["by_building"]]
+    return _turnout_by_building_of([vote.id])[vote.id]
 
 
 def turnout_by_building_of(votes: list[Vote]) -> dict[int, list[tuple[str, int, int]]]:
-    """:func:`turnout_by_building` of several votes, in three queries whatever their number."""
+    """:func:`turnout_by_building` of several votes: what was stored for the tallied ones (one
+    query), three queries for the others whatever their number."""
     ids = [v.id for v in votes]
+    stored = {i: [tuple(row) for row in f["by_building"]] for i, f in db.session.execute(
+        select(Vote.id, Vote.closed_figures).where(Vote.id.in_(ids), Vote.result.is_not(None),
+                                                   Vote.closed_figures.is_not(None)))
+              if f is not None} if ids else {}
+    rest = [i for i in ids if i not in stored]
+    return stored | (_turnout_by_building_of(rest) if rest else {})
+
+
+def _turnout_by_building_of(ids: list[int]) -> dict[int, list[tuple[str, int, int]]]:
+    """Counted from the electors and ballots, in three queries."""
     totals = db.session.execute(
         select(Elector.vote_id, Elector.building_id, func.sum(Elector.headcount))
         .where(Elector.vote_id.in_(ids)).group_by(Elector.vote_id, Elector.building_id)).all()
@@ -773,6 +689,24 @@ def turnout_by_building_of(votes: list[Vote]) -> dict[int, list[tuple[str, int, 
     for vote_id, b, n in totals:
         result[vote_id].append((names.get(b, "—"), int(n), int(voted.get((vote_id, b), 0))))
     return {i: sorted(rows, key=lambda row: row[0]) for i, rows in result.items()}
+
+
+def figures(vote: Vote) -> dict:
+    """What a closed vote's page and API show besides the result, counted from its ballots,
+    to be stored with the result (``Vote.closed_figures``): nothing of it changes once the
+    result is stored (no ballot is taken then, :func:`_hold_open`)."""
+    from consult.votes import paper
+
+    return {"turnout": turnout_of_ballots(vote), "counted": _counted_ballots(vote),
+            "channels": paper.count_channels(vote),
+            "by_building": [list(row) for row in _turnout_by_building_of([vote.id])[vote.id]]}
+
+
+def turnout_of_ballots(vote: Vote) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Elector.headcount), 0))
+        .join(Ballot, Ballot.elector_id == Elector.id)
+        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
 
 
 # --- closing and the result -------------------------------------------------------------------
@@ -827,6 +761,7 @@ def close(vote: Vote, now: datetime | None = None) -> dict | None:
     if vote.result is None:
         result = compute(vote)
         vote.result = result.as_dict()
+        vote.closed_figures = figures(vote)
         vote.tallied_at = utcnow()
         record("vote.close", vote.topic, actor=None, community_id=vote.community_id,
                details={"vote_id": vote.id, "valid": result.valid, "passed": result.passed,
@@ -898,6 +833,10 @@ def close_due_votes() -> int:
                                                 Vote.result.is_(None))).all()
     for vote in due:
         close(vote)
+    # Votes tallied before their figures were stored (migration 0029): stored now, once.
+    for vote in db.session.scalars(select(Vote).where(Vote.result.is_not(None),
+                                                      Vote.closed_figures.is_(None))):
+        vote.closed_figures = figures(vote)
     return len(due)
 
 
@@ -914,6 +853,12 @@ def ballot_rows(vote: Vote, *, limit: int | None = None,
 
 
 def counted_ballots(vote: Vote) -> int:
+    if (stored := closed_figures(vote)) is not None:
+        return stored["counted"]
+    return _counted_ballots(vote)
+
+
+def _counted_ballots(vote: Vote) -> int:
     return db.session.scalar(select(func.count(Ballot.id)).where(
         Ballot.vote_id == vote.id, Ballot.counted.is_(True))) or 0
 

@@ -1,5 +1,5 @@
 """A vote's electorate is frozen by a background job (``votes.freeze``) after the opening
-commits: until it is done the vote is "preparing" (its page shows the progress and polls it, the
+commits: until it is done the vote is "preparing" (its page says so and polls it, the
 API says ``ready: false``) and takes no ballots; the job can run again without freezing or telling
 anyone twice, a failed job leaves the vote preparing and a failure for administrators, and a
 vote cancelled before its freeze is never frozen nor announced to electors."""
@@ -47,32 +47,31 @@ def open_now(estate, **changes) -> Vote:
 
 
 @pytest.fixture
-def failing_second_batch(monkeypatch):
-    """The freeze job stores batches of two electors, and fails on its second batch."""
-    calls = []
-    real = service.insert_electors
+def failing_freeze(monkeypatch):
+    """The freeze job stores the electors, then fails before it is done."""
+    from consult.votes import freeze
 
-    def insert_electors(vote, electors, members):
-        calls.append(len(electors))
-        if len(calls) == 2:
-            raise RuntimeError("the database went away")
-        real(vote, electors, members)
+    real = freeze._store_owners
 
-    monkeypatch.setattr(service, "FREEZE_BATCH", 2)
-    monkeypatch.setattr(service, "insert_electors", insert_electors)
+    def store_owners(vote, where, params):
+        real(vote, where, params)
+        assert count(Elector, vote) == 5  # stored, in the job's transaction
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(freeze, "_store_owners", store_owners)
     yield monkeypatch
     monkeypatch.undo()
 
 
 def test_a_vote_takes_no_ballots_until_its_electorate_is_frozen(
-        estate, client, login, failing_second_batch):
+        estate, client, login, failing_freeze):
     from tests.votes.test_vote_cancel import api_token
 
     _, _, people = estate
     vote = open_now(estate)
-    # The first batch (王's two homes, 李 and 张's one) was committed, then the job failed.
-    assert not vote.ready and (vote.electorate_prepared, vote.electorate_expected) == (3, 6)
-    assert vote.electorate_size == 0
+    # The job failed: nothing of what it stored was committed.
+    assert not vote.ready and (vote.electorate_prepared, vote.electorate_expected) == (0, 6)
+    assert vote.electorate_size == 0 and count(Elector, vote) == count(ElectorMember, vote) == 0
     failure = db.session.scalar(select(JobFailure))
     assert failure.name == "votes.freeze" and failure.params == {"vote_id": vote.id}
     assert "the database went away" in failure.error
@@ -83,13 +82,13 @@ def test_a_vote_takes_no_ballots_until_its_electorate_is_frozen(
         page = client.get(f"/votes/{vote.id}")
         html = page.get_data(as_text=True)
         assert page.status_code == 200
-        assert "Preparing the list of electors: 3 of 6" in html
+        assert "Preparing the list of electors…" in html
         assert f'hx-get="/votes/{vote.id}/preparing"' in html and 'hx-trigger="every 2s"' in html
         assert 'id="preparing-refresh"' in html  # without JavaScript: a plain link
         assert 'id="ballot-form"' not in html and "being prepared" in html
         fragment = client.get(f"/votes/{vote.id}/preparing")
         assert fragment.status_code == 200 and "HX-Refresh" not in fragment.headers
-        assert "3 of 6" in fragment.get_data(as_text=True)
+        assert "Preparing the list of electors…" in fragment.get_data(as_text=True)
 
         refused = client.post(f"/votes/{vote.id}/ballot", data={"option": "agree"})
         assert refused.status_code == 302
@@ -101,7 +100,7 @@ def test_a_vote_takes_no_ballots_until_its_electorate_is_frozen(
         owner = api_token(client, people["钱"])
         api = client.get(f"/api/v1/votes/{vote.id}", headers=owner).get_json()
         assert api["ready"] is False and api["eligible"] is False
-        assert (api["electorate_prepared"], api["electorate_expected"]) == (3, 6)
+        assert (api["electorate_prepared"], api["electorate_expected"]) == (0, 6)
         ballot = client.post(f"/api/v1/votes/{vote.id}/ballots", json={"option": "agree"},
                              headers=owner)
         assert ballot.status_code == 409 and "being prepared" in ballot.get_json()["detail"]
@@ -113,7 +112,7 @@ def test_a_vote_takes_no_ballots_until_its_electorate_is_frozen(
         assert refusal is not None and "being prepared" in str(refusal.message)
 
     # The job again (the jobs system's retry, or an administrator's): it starts over.
-    failing_second_batch.undo()
+    failing_freeze.undo()
     db.session.commit()  # ends the test's read transaction (SQLite reads a snapshot)
     with clock.frozen(NOW):
         assert run_now("votes.freeze", {"vote_id": vote.id})
@@ -163,7 +162,7 @@ def test_a_vote_cancelled_before_its_freeze_is_never_frozen_nor_announced(
 
     db.session.add(Follow(topic_id=topic.id, user_id=follower.id))
     db.session.commit()
-    monkeypatch.setattr(service, "electorate_rows", _fails)
+    monkeypatch.setattr(service, "store_electorate", _fails)
     vote = open_now(estate)
     assert not vote.ready and count(Elector, vote) == 0
     with clock.frozen(NOW):
@@ -187,7 +186,7 @@ def test_a_vote_cancelled_before_its_freeze_is_never_frozen_nor_announced(
 
 
 def test_closing_and_tallying_wait_for_the_electorate(estate, monkeypatch):
-    monkeypatch.setattr(service, "electorate_rows", _fails)
+    monkeypatch.setattr(service, "store_electorate", _fails)
     vote = open_now(estate, closes_at=ANNOUNCED + timedelta(days=2))
     assert not vote.ready
     with clock.frozen(ANNOUNCED + timedelta(days=3)):
