@@ -214,3 +214,21 @@ def test_the_kept_rankings_are_bounded(busy, monkeypatch):
     kept = comments.kept_ranking(db.session.get(Topic, p.topic.id))
     # A few bytes per comment: ids, order and (agrees, marks) per group as machine integers.
     assert kept.nbytes() <= len(p.rows) * (8 + 8 + 4 * 2 * kept.groups) + 64
+
+
+def test_the_viewers_marks_and_reports_show_whether_the_ranking_is_kept_or_not(busy):
+    p = busy
+    top = assert_as_before(p.carol, p.topic)[0]
+    first = db.session.get(Comment, top)
+    comments.react(p.carol, first, "disagree")
+    comments.report(p.carol, first, "不实")
+    db.session.commit()
+    for state in ("ranked afresh", "kept"):
+        db.session.expire_all()
+        topic = db.session.get(Topic, p.topic.id)
+        v = next(v for v in comments.thread(p.carol, topic, "consensus", per_page=100).comments
+                 if v.id == top)
+        assert (v.my_reaction, v.reported, v.can_report) == ("disagree", True, False), state
+        other = comments.thread(p.bob, topic, "consensus", per_page=100).comments
+        assert not any(w.reported or w.my_reaction == "disagree" and w.id == top
+                       for w in other), state
