@@ -39,15 +39,20 @@ comment's id in the details.
 from __future__ import annotations
 
 import enum
-import functools
+import threading
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, literal, or_, select, tuple_, union_all, update
+from sqlalchemy import (
+    event, func, inspect, literal, null, or_, select, tuple_, union_all, update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from consult.accounts.models import User
@@ -689,37 +694,34 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
     """The comment section: pages ``first_page`` to ``pages`` of top-level comments
     (``per_page`` each, THREADS_PER_PAGE on the topic page) with all their replies, in a fixed
     number of queries whatever the number of comments:
-    the page's comments with their authors (1), their replies (1), the viewer's reactions (1)
-    and reports (1); the "broad support" order reads the whole thread and its reactions
-    instead (2); plus the viewer's roles and homes (2, cached for the request). The official
-    answers pinned at the top come with the page's comments (same query)."""
+    the page's comments with their replies and authors (1), the viewer's reactions and
+    reports on them (1), plus the viewer's roles and homes (2, cached for the request). The
+    official answers pinned at the top come with the page's comments (same query). The "broad
+    support" order takes the page's comment ids from the topic's kept ranking
+    (:func:`kept_ranking`); when it ranks the topic afresh, the one query that reads every
+    comment and mark brings the viewer's marks and reports too."""
     sort = normalise_sort(sort)
     who = _Viewer(topic, viewer)
     first_page, pages, per_page = max(1, first_page), max(1, pages), max(1, per_page)
     skip, size = (first_page - 1) * per_page, (pages - first_page + 1) * per_page
     groups = 0
     if sort == "consensus":
-        rows = _comments(Comment.topic_id == topic.id, oldest_first=True)
-        # Everyone's marks (the ranking needs them all; the viewer's own are among them) and
-        # the viewer's reports: one query.
-        marks = select(Reaction.comment_id, Reaction.user_id, Reaction.value).where(
-            Reaction.topic_id == topic.id)
-        if who.user_id is not None:
-            marks = union_all(marks, select(
-                CommentReport.comment_id, CommentReport.reporter_id, literal(_REPORTED))
-                .join(Comment, Comment.id == CommentReport.comment_id)
-                .where(Comment.topic_id == topic.id, CommentReport.reporter_id == who.user_id))
-        marked = db.session.execute(marks).all()
-        votes = [m for m in marked if m[2] != _REPORTED]
-        viewer_marks = ({m[0]: m[2] for m in votes if m[1] == who.user_id},
-                        {m[0] for m in marked if m[2] == _REPORTED})
-        ranking, ranked = _broad_support(rows, votes)
-        groups = ranking.groups
-        pinned = [c for c in rows if c.official]
-        tops = ranked[skip:skip + size]
-        has_more = len(ranked) > skip + size
+        kept, viewer_marks = _kept_ranking(topic, who.user_id)
+        groups = kept.groups
+        page_ids = kept.tops[skip:skip + size].tolist()
+        has_more = len(kept.tops) > skip + size
+        found = _comments(Comment.topic_id == topic.id, or_(
+            Comment.id.in_(page_ids), Comment.parent_id.in_(page_ids),
+            Comment.official.is_(True)), oldest_first=True) if page_ids else _comments(
+            Comment.topic_id == topic.id, Comment.official.is_(True), oldest_first=True)
+        by_id = {c.id: c for c in found}
+        tops = [by_id[i] for i in page_ids if i in by_id]
         shown = {c.id for c in tops}
-        replies = [c for c in rows if c.parent_id in shown]
+        replies = [c for c in found if c.parent_id in shown]
+        pinned = [c for c in found if c.official]
+        if viewer_marks is None:  # the ranking was kept: the viewer's marks on the page
+            viewer_marks = _viewer_rows(topic.id, who.user_id,
+                                        [c.id for c in tops] + [c.id for c in replies])
     else:
         # One query: the page's top-level comments (and one more, to know if more follow)
         # with their replies; then each kind in its order.
@@ -751,7 +753,7 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
         views[r.parent_id].replies.append(who.view(r, reactions, reported))
     if sort == "consensus":
         for v in [*views.values(), *(r for v in views.values() for r in v.replies)]:
-            v.support = ranking.support.get(v.id)
+            v.support = kept.support(v.id)
     answers = [who.view(c, reactions, reported) for c in pinned
                if c.withdrawn_at is None and c.hidden_at is None]
     return Thread(topic=topic, sort=sort, comments=[views[c.id] for c in tops],
@@ -762,19 +764,12 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
 
 def thread_page(comment: Comment, sort: str = DEFAULT_SORT) -> int:
     """The page of threads (1, 2, ...) that shows ``comment`` in the ``sort`` order: two
-    queries at most ("broad support": the ranking's inputs)."""
+    queries at most (the "broad support" order: none while the topic's ranking is kept, else
+    the ranking's inputs)."""
     sort = normalise_sort(sort)
     top = comment if comment.parent_id is None else db.session.get(Comment, comment.parent_id)
     if sort == "consensus":
-        rows = db.session.execute(
-            select(Comment.id, Comment.created_at, Comment.parent_id, Comment.withdrawn_at,
-                   Comment.hidden_at)
-            .where(Comment.topic_id == top.topic_id).order_by(Comment.created_at, Comment.id)
-        ).all()
-        votes = db.session.execute(
-            select(Reaction.comment_id, Reaction.user_id, Reaction.value)
-            .where(Reaction.topic_id == top.topic_id)).all()
-        before = [r.id for r in _broad_support(rows, votes)[1]].index(top.id)
+        before = kept_ranking(db.session.get(Topic, top.topic_id)).tops.index(top.id)
     else:
         earlier = tuple_(Comment.created_at, Comment.id) < tuple_(top.created_at, top.id)
         later = tuple_(Comment.created_at, Comment.id) > tuple_(top.created_at, top.id)
@@ -785,23 +780,173 @@ def thread_page(comment: Comment, sort: str = DEFAULT_SORT) -> int:
     return before // THREADS_PER_PAGE + 1
 
 
-def _broad_support(rows, votes) -> tuple[consensus.Ranking, list]:
-    """The ranking, and the top-level comments of ``rows`` (oldest first; comments or rows
-    with their id, created_at, parent_id, withdrawn_at and hidden_at) in its order."""
-    ranking = _ranked(tuple(tuple(v) for v in votes),
-                      tuple((c.id, c.created_at) for c in rows))
-    order = {cid: i for i, cid in enumerate(ranking.order)}
-    # Withdrawn and hidden comments go last: their text is not on the page to support.
-    return ranking, sorted((c for c in rows if c.parent_id is None), key=lambda c: (
-        c.withdrawn_at is not None or c.hidden_at is not None, order.get(c.id, len(order))))
+# --- the broad-support ranking, kept per worker -------------------------------------------------
+
+RANKINGS_KEPT = 64  # topics whose ranking each worker keeps, the least recently read dropped
 
 
-@functools.lru_cache(maxsize=64)
-def _ranked(votes: tuple, comments_: tuple) -> consensus.Ranking:
-    """The broad-support ranking, kept per worker for the same marks and comments: finding
-    the opinion groups of a long thread takes a tenth of a second or more, and a thread is
-    read far more often than it is marked."""
-    return consensus.rank(votes, comments_)
+class KeptRanking:
+    """What the page needs of one topic's broad-support ranking, in flat arrays rather than
+    objects (a few bytes per comment: about 30 KiB for 1,000 comments):
+
+    - ``tops``: the top-level comments' ids in the order of the page; withdrawn and hidden
+      comments go last, their text is not on the page to support;
+    - ``ids`` (ascending) and ``counts``: every comment's (agrees, marks) in each opinion group,
+      ``2 * groups`` numbers per comment, from which :meth:`support` rebuilds its
+      :class:`~consult.topics.consensus.Support`;
+    - ``token``: the topic's ``ranking_token`` it was computed for.
+    """
+
+    __slots__ = ("token", "groups", "tops", "ids", "counts")
+
+    def __init__(self, token: int | None, ranking: consensus.Ranking, rows) -> None:
+        self.token = token
+        self.groups = ranking.groups
+        position = {cid: i for i, cid in enumerate(ranking.order)}
+        self.tops = array("q", (r.id for r in sorted(
+            (r for r in rows if r.parent_id is None),
+            key=lambda r: (r.withdrawn_at is not None or r.hidden_at is not None,
+                           position.get(r.id, len(position))))))
+        ids = sorted(ranking.support)
+        self.ids = array("q", ids)
+        self.counts = array("i", (x for cid in ids for g in ranking.support[cid].groups
+                                  for x in g))
+
+    def support(self, comment_id: int) -> consensus.Support | None:
+        i = bisect_left(self.ids, comment_id)
+        if i == len(self.ids) or self.ids[i] != comment_id:
+            return None
+        width = 2 * self.groups
+        flat = self.counts[i * width:(i + 1) * width]
+        return consensus.support_of(tuple(zip(flat[::2], flat[1::2])))
+
+    def nbytes(self) -> int:
+        """The bytes of the arrays (what grows with the thread)."""
+        return sum(a.buffer_info()[1] * a.itemsize for a in (self.tops, self.ids, self.counts))
+
+
+_kept: OrderedDict[int, KeptRanking] = OrderedDict()  # topic id -> its ranking, LRU order
+_kept_lock = threading.Lock()
+
+
+def kept_ranking(topic: Topic) -> KeptRanking:
+    """``topic``'s broad-support ranking: the one this worker keeps while the topic's
+    ``ranking_token`` is the one it was computed for (no query), else ranked afresh from
+    every comment and mark of the topic (one query) and kept.
+
+    The token is read (with the topic) before the marks: a ranking can only be kept under a
+    token older than its marks, never the reverse, so a kept ranking is never stale. A
+    transaction that changed the topic's comments or marks and has not committed yet ranks
+    what it sees and keeps nothing (its token moves on when it commits)."""
+    return _kept_ranking(topic, None)[0]
+
+
+def _kept_ranking(topic: Topic, viewer_id: int | None
+                  ) -> tuple[KeptRanking, tuple[dict[int, str], set[int]] | None]:
+    """:func:`kept_ranking`, and when it ranks afresh, the viewer's marks and reports on the
+    topic as :func:`_viewer_rows` gives them (read by the same query), else None."""
+    session = db.session()
+    session.flush()  # nothing to write on a page; in a transaction that wrote, note its changes
+    if topic.id in session.info.get(_CHANGED, ()):
+        return _rank(topic, None, viewer_id)
+    token = topic.ranking_token
+    with _kept_lock:
+        kept = _kept.get(topic.id)
+        if kept is not None and kept.token == token:
+            _kept.move_to_end(topic.id)
+            return kept, None
+    kept, viewer_marks = _rank(topic, token, viewer_id)
+    with _kept_lock:
+        _kept[topic.id] = kept
+        _kept.move_to_end(topic.id)
+        while len(_kept) > RANKINGS_KEPT:
+            _kept.popitem(last=False)
+    return kept, viewer_marks
+
+
+def _rank(topic: Topic, token: int | None, viewer_id: int | None
+          ) -> tuple[KeptRanking, tuple[dict[int, str], set[int]] | None]:
+    """Rank ``topic`` from its comments and marks, read in one query as plain rows (the
+    tables' columns, not the ORM's): a row per comment (no user), a row per mark, and a row
+    per report of the viewer (the value ``_REPORTED``)."""
+    comment, mark = Comment.__table__.c, Reaction.__table__.c
+    parts = [
+        select(comment.id, comment.created_at, comment.parent_id, comment.withdrawn_at,
+               comment.hidden_at, null().label("user_id"), null().label("value"))
+        .where(comment.topic_id == topic.id),
+        select(mark.comment_id, null(), null(), null(), null(), mark.user_id, mark.value)
+        .where(mark.topic_id == topic.id)]
+    if viewer_id is not None:
+        report = CommentReport.__table__.c
+        parts.append(
+            select(report.comment_id, null(), null(), null(), null(), report.reporter_id,
+                   literal(_REPORTED))
+            .join_from(CommentReport.__table__, Comment.__table__, comment.id == report.comment_id)
+            .where(comment.topic_id == topic.id, report.reporter_id == viewer_id))
+    found = db.session.connection().execute(union_all(*parts)).all()
+    rows = sorted((r for r in found if r.user_id is None), key=lambda r: (r.created_at, r.id))
+    votes = [(r.id, r.user_id, r.value) for r in found
+             if r.user_id is not None and r.value != _REPORTED]
+    kept = KeptRanking(token, consensus.rank(votes, [(r.id, r.created_at) for r in rows]), rows)
+    if viewer_id is None:
+        return kept, None
+    return kept, ({cid: value for cid, user, value in votes if user == viewer_id},
+                  {r.id for r in found if r.user_id == viewer_id and r.value == _REPORTED})
+
+
+# The ranking token moves on by itself: whatever writes comments or marks through the ORM (the
+# rules above, the demo, tests) notes the topics it changed after each flush, and the commit
+# raises their tokens as its last statement, in the same transaction. Last, so that the topic
+# row is locked after the comment and mark rows in every writer (no lock-order deadlock with a
+# parallel withdrawal or mark). What the ranking reads of a comment:
+_CHANGED = "consult.topics.ranking_changed"  # Session.info: ids of the topics changed
+_RANKED_COLUMNS = ("topic_id", "parent_id", "created_at", "withdrawn_at", "hidden_at")
+
+
+@event.listens_for(Session, "after_flush")
+def _note_ranking_changes(session, _context) -> None:
+    changed = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Reaction):
+            pass
+        elif isinstance(obj, Comment):
+            state = inspect(obj)
+            if obj in session.dirty and not any(
+                    state.attrs[name].history.has_changes() for name in _RANKED_COLUMNS):
+                continue  # an edit of the text, a report counted: the ranking is the same
+        else:
+            continue
+        state = inspect(obj)
+        # The topic, and the one it was on if it moved (the old value of a changed column).
+        changed.update(t for t in (state.dict.get("topic_id"),
+                                   state.committed_state.get("topic_id"))
+                       if isinstance(t, int))
+    if changed:
+        session.info.setdefault(_CHANGED, set()).update(changed)
+
+
+@event.listens_for(Session, "before_commit")
+def _move_ranking_tokens(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer commit raises the tokens
+    session.flush()
+    topic_ids = session.info.pop(_CHANGED, None)
+    if topic_ids:
+        session.execute(update(Topic).where(Topic.id.in_(sorted(topic_ids)))
+                        .values(ranking_token=Topic.ranking_token + 1)
+                        .execution_options(synchronize_session=False))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_ranking_changes(session, transaction) -> None:
+    if transaction.parent is None:  # the whole transaction ended (a rollback: nothing changed)
+        session.info.pop(_CHANGED, None)
+
+
+def forget_rankings() -> None:
+    """Drop every kept ranking (benchmarks, tests)."""
+    with _kept_lock:
+        _kept.clear()
 
 
 def _comments_query(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):

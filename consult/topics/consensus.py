@@ -231,6 +231,16 @@ def _sort_key(x):
 
 # --- ranking ----------------------------------------------------------------------------------
 
+def support_of(groups: tuple[tuple[int, int], ...]) -> Support:
+    """A comment's support from its (agrees, marks) in each opinion group."""
+    num = den = 1
+    for a, n in groups:
+        num *= a + 1
+        den *= n + 2
+    return Support(score=Fraction(num, den), groups=groups,
+                   agrees=sum(a for a, _n in groups), marks=sum(n for _a, n in groups))
+
+
 def rank(votes: Iterable[tuple[Hashable, Hashable, object]],
          comments: Iterable[tuple[Hashable, object]] | None = None) -> Ranking:
     """Rank comments by broad support.
@@ -255,13 +265,7 @@ def rank(votes: Iterable[tuple[Hashable, Hashable, object]],
     support = {}
     for comment_id in created:
         counts = per.get(comment_id) or [[0, 0] for _ in range(k)]
-        num = den = 1
-        for a, n in counts:
-            num *= a + 1
-            den *= n + 2
-        support[comment_id] = Support(
-            score=Fraction(num, den), groups=tuple((a, n) for a, n in counts),
-            agrees=sum(a for a, _n in counts), marks=sum(n for _a, n in counts))
+        support[comment_id] = support_of(tuple((a, n) for a, n in counts))
 
     def key(cid):
         s = support[cid]

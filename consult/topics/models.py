@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
-    CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false,
+    BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +66,12 @@ class Topic(db.Model):
     comment_count: Mapped[int] = mapped_column(default=0)
     # When the first official answer (官方回复) still shown was posted: "answered officially".
     answered_at: Mapped[datetime | None]
+    # Raised by one with every change the "broad support" ranking reads (a mark, a comment, a
+    # withdrawal, hiding or restoring), in the same transaction: a ranking kept for this value
+    # is current. Random at first, so a topic id used again (another database, a test) never
+    # finds the ranking of an earlier topic.
+    ranking_token: Mapped[int] = mapped_column(
+        BigInteger, default=lambda: secrets.randbits(62), server_default="0")
 
     community: Mapped[Community] = relationship()
     grid: Mapped[Grid | None] = relationship()
