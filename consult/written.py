@@ -43,9 +43,15 @@ def _rolled_back(conn) -> None:
         _bump()
 
 
+def _rolled_back_to_savepoint(conn, _name, _context) -> None:
+    if conn.info.get("consult_wrote"):
+        _bump()  # the rows written since the savepoint are gone
+
+
 event.listen(Engine, "after_cursor_execute", _executed)
 event.listen(Engine, "commit", _committed)
 event.listen(Engine, "rollback", _rolled_back)
+event.listen(Engine, "rollback_savepoint", _rolled_back_to_savepoint)
 
 
 class Kept:
