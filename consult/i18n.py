@@ -1,10 +1,10 @@
 """Languages: Simplified Chinese by default, English on request (a cookie set by the switch)."""
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from datetime import date, datetime
 
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 
 from consult.clock import to_local
 from consult.extensions import babel
@@ -30,10 +30,13 @@ def local_datetime(value, fmt: str = "medium") -> str:
     """Format a naive-UTC database time in Asia/Shanghai for the current language."""
     if value is None:
         return ""
+    # The two numeric patterns read the same in every language (Babel's "yyyy-MM-dd" and
+    # "yyyy-MM-dd HH:mm"); strftime writes them without Babel's pattern machinery, which a
+    # page with dozens of times paid for each.
     if fmt == "date":
-        return format_datetime(to_local(value), "yyyy-MM-dd")
+        return to_local(value).strftime("%Y-%m-%d")
     if fmt == "short":
-        return format_datetime(to_local(value), "yyyy-MM-dd HH:mm")
+        return to_local(value).strftime("%Y-%m-%d %H:%M")
     return format_datetime(to_local(value), fmt)
 
 
@@ -55,9 +58,31 @@ def weekday(value) -> str:
     return format_date(value, "EEEE")
 
 
+def _translations():
+    """Flask-Babel's translations for the request's language, looked up once per request (and
+    again when ``force_locale`` changes the language) rather than at each ``_()`` of a
+    template: a page has hundreds."""
+    ctx = g.get("_flask_babel") if has_app_context() else None
+    if ctx is not None:
+        kept = getattr(ctx, "consult_translations", None)
+        if kept is not None and kept[0] is getattr(ctx, "babel_locale", None):
+            return kept[1]
+    translations = get_translations()
+    ctx = g.get("_flask_babel") if has_app_context() else None
+    if ctx is not None and getattr(ctx, "babel_locale", None) is not None:
+        ctx.consult_translations = (ctx.babel_locale, translations)
+    return translations
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    timezone_selector=lambda: "Asia/Shanghai")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.filters["local_dt"] = local_datetime
     app.jinja_env.filters["weekday"] = weekday
     from consult.text import plain_paragraphs

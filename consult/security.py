@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from consult.extensions import db, login_manager
@@ -39,10 +39,6 @@ SECURITY_HEADERS = {
 def load_user(cookie_id: str):
     """The session holds ``"<id>:<token>"``; a rotated token (logout elsewhere, password change)
     makes every older cookie worthless."""
-    from consult.accounts.models import User
-    from consult.desk.queries import total_of_user_row
-    from consult.notifications.service import unread_count_query
-
     user_id, _, token = cookie_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
@@ -50,11 +46,7 @@ def load_user(cookie_id: str):
     # shows it (consult/web.py reads it from g). So does, for a page (a GET that is neither
     # the API nor an htmx fragment), the count of the official's desk: 0 at once for whoever
     # holds no office.
-    unread = unread_count_query(User.id).scalar_subquery()
-    columns = [User, unread]
-    if _whole_page():
-        columns.append(total_of_user_row())
-    row = db.session.execute(select(*columns).where(User.id == int(user_id))).first()
+    row = db.session.execute(_user_query(_whole_page()), {"user_id": int(user_id)}).first()
     if row is None:
         return None
     user, g._unread, *desk = row
@@ -65,6 +57,30 @@ def load_user(cookie_id: str):
         g.pop("_desk", None)
         return None
     return user
+
+
+# The user's query, built once a minute: the desk's count is a large statement that took
+# longer to build than to run. Its "now" is the minute, so the count in the navigation bar
+# may trail a deadline by up to a minute (the desk itself counts to the second).
+_USER_QUERIES: dict[bool, tuple] = {}
+
+
+def _user_query(whole_page: bool):
+    from consult.accounts.models import User
+    from consult.clock import utcnow
+    from consult.desk.queries import total_of_user_row
+    from consult.notifications.service import unread_count_query
+
+    minute = utcnow().replace(second=0, microsecond=0) if whole_page else None
+    kept = _USER_QUERIES.get(whole_page)
+    if kept is not None and kept[0] == minute:
+        return kept[1]
+    columns = [User, unread_count_query(User.id).scalar_subquery()]
+    if whole_page:
+        columns.append(total_of_user_row(minute))
+    statement = select(*columns).where(User.id == bindparam("user_id"))
+    _USER_QUERIES[whole_page] = (minute, statement)
+    return statement
 
 
 def _whole_page() -> bool:

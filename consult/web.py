@@ -1,7 +1,7 @@
 """What every page shares: template helpers, error pages, the write transaction for POSTs."""
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import DataError, OperationalError
@@ -39,7 +39,30 @@ def _desk_count() -> int:
     return g._desk
 
 
+def _kept_url_for(app: Flask):
+    """Templates' ``url_for``, keeping the addresses that take no values (the navigation's
+    links) and the static files' per worker: every page's header and tab bar build some forty
+    of them. Anything else (ids, query arguments, external or anchored addresses) is built
+    each time by Flask."""
+    build = app.url_for
+    kept: dict[tuple, str] = {}
+
+    def url_for(endpoint: str, **values) -> str:
+        if not has_request_context() or (values and (len(values) > 1 or "filename" not in values)):
+            return build(endpoint, **values)
+        key = (endpoint, values.get("filename"), request.script_root,
+               request.blueprint if endpoint.startswith(".") else None)
+        address = kept.get(key)
+        if address is None:
+            address = kept[key] = build(endpoint, **values)
+        return address
+
+    return url_for
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["url_for"] = _kept_url_for(app)
+
     @app.before_request
     def _fresh_request_state():
         # g lives as long as the app context; when a test keeps one context open across many
@@ -49,6 +72,7 @@ def init_app(app: Flask) -> None:
         g.pop("_unread", None)
         g.pop("_desk", None)
         g.pop("csrf_token", None)  # Flask-WTF's token: made anew from each request's session
+        g.pop("_comment_kit", None)  # holds that token (consult/topics/comment_kit.py)
 
     @app.before_request
     def _storable_input():

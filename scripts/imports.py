@@ -279,6 +279,7 @@ LAYERS = {
     "consult.ical": "base",
     "consult.text": "base",
     "consult.urls": "base",
+    "consult.written": "base",  # a generation of writes, for values kept between requests
     "consult.permissions": "rules",  # the permission table; reads grants and homes, never writes
     "consult.pagecache": "views",  # the @for_visitors decorator of pages
     "consult.ratelimits": "views",  # limits on page and API writes, the "too many" page
@@ -454,6 +455,7 @@ LAYERS = {
     "consult.topics.forms": "forms",
     "consult.topics.views": "views",
     "consult.topics.comment_views": "views",
+    "consult.topics.comment_kit": "views",  # a thread's labels and addresses, once per page
     # votes
     "consult.votes": "base",  # docstring only
     "consult.votes.models": "models",

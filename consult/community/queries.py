@@ -8,6 +8,7 @@ from consult.community.models import (
     Building, Community, Grid, Ownership, Residency, ResidencyStatus, Unit,
 )
 from consult.extensions import db
+from consult.written import Kept
 
 
 def all_communities() -> list[Community]:
@@ -33,8 +34,19 @@ def unit_counts_by_building(community_id: int) -> dict[int, int]:
     return dict(rows.all())
 
 
+_ALL_STATS = Kept(seconds=30)
+
+
 def community_stats(community_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
-    """Per community: grids, buildings, units, owned units and verified residents."""
+    """Per community: grids, buildings, units, owned units and verified residents. Those of
+    every community (the home page) are kept until something is written (consult/written.py):
+    counting the distinct verified residents was most of the home page's SQL."""
+    if community_ids is None:
+        return _ALL_STATS.get(_community_stats)
+    return _community_stats(community_ids)
+
+
+def _community_stats(community_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
     stats: dict[int, dict[str, int]] = {}
 
     def put(key, rows):

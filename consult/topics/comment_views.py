@@ -23,6 +23,7 @@ from consult.extensions import db
 from consult.permissions import check
 from consult.ratelimits import comment_limit
 from consult.topics import comments
+from consult.topics.comment_kit import comment_kit
 from consult.refusals import Refused
 from consult.topics.lifecycle import Stage
 from consult.topics.models import Comment, Topic
@@ -36,6 +37,10 @@ bp = Blueprint("comments", __name__)
 def _comment_helpers():
     # The comment form offers "Post as the official answer" to the community's officials.
     return {"may_answer": lambda topic: comments.may_answer(current_user, topic)}
+
+
+# The labels, addresses and CSRF field every comment repeats, made once per page.
+bp.add_app_template_global(comment_kit)
 
 
 @bp.after_request

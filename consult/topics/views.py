@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from consult import unit_of_work
 from consult.community.queries import all_communities, community_tree
@@ -25,9 +26,32 @@ bp = Blueprint("topics", __name__)
 MAX_COMMENT_PAGES = 40
 
 
+class _CategoryLabels(dict):
+    """CATEGORY_LABELS for one page, each translated once however many topics show it (as
+    the lazy string renders: unescaped)."""
+
+    def __missing__(self, key):
+        value = self[key] = Markup(str(CATEGORY_LABELS[key]))
+        return value
+
+
+def _stage_labels():
+    """lifecycle.stage_label for one page, each stage translated once."""
+    seen: dict = {}
+
+    def stage_label(stage) -> str:
+        try:
+            return seen[stage]
+        except KeyError:
+            value = seen[stage] = lifecycle.stage_label(stage)
+            return value
+
+    return stage_label
+
+
 @bp.app_context_processor
 def _topic_helpers():
-    return {"stage_label": lifecycle.stage_label, "category_labels": CATEGORY_LABELS}
+    return {"stage_label": _stage_labels(), "category_labels": _CategoryLabels()}
 
 
 def _topic_or_404(topic_id: int) -> Topic:

@@ -1,0 +1,88 @@
+"""Has anything been written since? A generation for values kept in the worker between requests.
+
+Every statement that inserts, updates or deletes (through the ORM, Core or plain SQL text, on
+any engine of this process) and every commit after one bumps :func:`generation`. A value kept
+under it is computed again after any write of this process; the page cache's generation
+(consult/pagecache.py, when the page cache is on) brings the other workers' writes, and a
+short lifetime bounds what is left.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE", "ALTER", "DROP", "CREATE")
+_generation = 0
+
+
+def generation() -> int:
+    return _generation
+
+
+def _bump() -> None:
+    global _generation
+    _generation += 1
+
+
+def _executed(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+    if statement.lstrip()[:8].upper().startswith(_WRITES):
+        conn.info["consult_wrote"] = True
+        _bump()
+
+
+def _committed(conn) -> None:
+    if conn.info.pop("consult_wrote", False):
+        _bump()  # what other requests computed meanwhile saw the rows before the commit
+
+
+def _rolled_back(conn) -> None:
+    if conn.info.pop("consult_wrote", False):
+        _bump()
+
+
+def _rolled_back_to_savepoint(conn, _name, _context) -> None:
+    if conn.info.get("consult_wrote"):
+        _bump()  # the rows written since the savepoint are gone
+
+
+event.listen(Engine, "after_cursor_execute", _executed)
+event.listen(Engine, "commit", _committed)
+event.listen(Engine, "rollback", _rolled_back)
+event.listen(Engine, "rollback_savepoint", _rolled_back_to_savepoint)
+
+
+class Kept:
+    """One value kept until this process writes, another worker writes (seen through the
+    page cache's generation) or ``seconds`` pass."""
+
+    def __init__(self, seconds: float = 30.0):
+        self.seconds = seconds
+        self._kept: tuple | None = None  # (key, expires, value)
+
+    def get(self, compute):
+        key = (_generation, _page_generation(), _database())
+        kept = self._kept
+        now = time.monotonic()
+        if kept is not None and kept[0] == key and kept[1] > now:
+            return kept[2]
+        value = compute()
+        # The key read before computing: a write meanwhile makes the next call compute again.
+        self._kept = (key, now + self.seconds, value)
+        return value
+
+    def clear(self) -> None:
+        self._kept = None
+
+
+def _page_generation():
+    if not has_app_context():
+        return None
+    cache = current_app.extensions.get("consult_page_cache")
+    return cache.generation() if cache is not None else None
+
+
+def _database():
+    return current_app.config.get("SQLALCHEMY_DATABASE_URI") if has_app_context() else None
