@@ -42,6 +42,8 @@ from consult.halls.models import (
     AgendaItem, AgendaResolution, Hall, Meeting, Minutes, MinutesRevision,
 )
 from consult.outcomes.models import Outcome, ProgressUpdate, Rating
+from consult.privacy import rules as privacy_rules
+from consult.privacy.models import PrivacyConsent
 from consult.studios.models import (
     Reservation, Room, Studio, StudioRepresentative, StudioSession,
 )
@@ -136,13 +138,21 @@ def build(now: datetime | None = None, log=print, scale: float = 1) -> World:
         "area_m2": Decimal(rng.randrange(5800, 14500)) / 100} for i in range(n_units)])
     password_hash = hash_password(PASSWORD)  # one hash for all: logging in is not measured
     joined = now - timedelta(days=400)
+    # Everyone has agreed to the privacy notice in force (a write of someone who has not is sent
+    # to the agree page first: the logged-in load would measure that redirect).
+    privacy = privacy_rules.current().id
     people = [{"name": f"业主{i + 1}", "phone": f"139{i:08d}", "password_hash": password_hash,
-               "session_token": f"o{i:030d}", "is_platform_admin": False, "created_at": joined}
+               "session_token": f"o{i:030d}", "is_platform_admin": False, "created_at": joined,
+               "privacy_version": privacy}
               for i in range(n_units)]
     people += [{"name": f"家属{i + 1}", "phone": f"137{i:08d}", "password_hash": password_hash,
-                "session_token": f"f{i:030d}", "is_platform_admin": False, "created_at": joined}
+                "session_token": f"f{i:030d}", "is_platform_admin": False, "created_at": joined,
+                "privacy_version": privacy}
                for i in range(n_units)]
     user_ids = _ids(User, people)
+    db.session.execute(insert(PrivacyConsent), [
+        {"user_id": u, "version": privacy, "agreed_at": joined, "channel": "register"}
+        for u in user_ids])
     owner_ids, family_ids = user_ids[:n_units], user_ids[n_units:]
     db.session.execute(insert(Ownership), [{"unit_id": u, "owner_id": o}
                                            for u, o in zip(unit_ids, owner_ids)])
@@ -153,7 +163,7 @@ def build(now: datetime | None = None, log=print, scale: float = 1) -> World:
         for u, who in zip(unit_ids, ids)])
     office = _ids(User, [{"name": name, "phone": phone, "password_hash": password_hash,
                           "session_token": f"x{phone}", "is_platform_admin": False,
-                          "created_at": joined}
+                          "created_at": joined, "privacy_version": privacy}
                          for name, phone in [("基准书记", "13600000001"),
                                              ("基准主任", "13600000002")]
                          + [(f"基准代表{i}", f"1360000001{i}") for i in range(5)]])
