@@ -1,6 +1,6 @@
 """Page benchmark: a large community served by gunicorn, loaded by wrk from a second process.
 
-    .venv/bin/python bench/pages.py                  # SQLite file under instance/bench/
+    .venv/bin/python bench/pages.py                  # SQLite file instance/bench/world-1.sqlite3
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/pages.py
 
 The first run seeds the world of bench/world.py (a few minutes); later runs reuse it unless
@@ -109,11 +109,13 @@ def _database(reseed: bool, scale: float = 1) -> tuple[str, Path]:
     if url:
         world_file = folder / ("world-" + re.sub(r"\W+", "_", url.rsplit("/", 1)[-1]) + ".json")
     else:
-        path = folder / "bench.sqlite3"
+        # The file bench/world.py and bench/scale.py seed for this scale.
+        path = folder / f"world-{scale:g}.sqlite3"
         url = f"sqlite:///{path}"
-        world_file = folder / "world-sqlite.json"
+        world_file = folder / f"world-{scale:g}.json"
+        reseed = reseed or not path.exists()
         if reseed:
-            for leftover in folder.glob("bench.sqlite3*"):
+            for leftover in folder.glob(f"world-{scale:g}.sqlite3*"):
                 leftover.unlink()
     from flask_migrate import upgrade
 

@@ -450,7 +450,9 @@ def main() -> None:
     parser.add_argument("--database", default=os.environ.get("DATABASE_URL"),
                         help="a database URL (default DATABASE_URL, else a new SQLite file "
                              "instance/bench/world-<scale>.sqlite3); PostgreSQL: it is emptied")
-    parser.add_argument("--json", help="write the ids the load needs to this file")
+    parser.add_argument("--json", help="write the ids the load needs to this file (default, "
+                        "for a new SQLite file: instance/bench/world-<scale>.json, which "
+                        "bench/pages.py and bench/scale.py read)")
     args = parser.parse_args()
     url = args.database
     if not url:
@@ -459,6 +461,7 @@ def main() -> None:
         for leftover in path.parent.glob(path.name + "*"):
             leftover.unlink()
         url = f"sqlite:///{path}"
+        args.json = args.json or str(path.with_suffix(".json"))
     print(f"Seeding the benchmark world at scale {args.scale:g} into {url}")
     built = seed(url, args.scale)
     if args.json:
