@@ -418,6 +418,22 @@ def build(now: datetime | None = None, log=print, scale: float = 1) -> World:
                  users=[(phone, PASSWORD) for phone in voters])
 
 
+def _create_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it is missing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from consult.config import normalise_database_url
+
+    target = make_url(normalise_database_url(url))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": target.database}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
 def seed(url: str, scale: float = 1, log=print) -> World:
     """An empty schema at ``url`` (PostgreSQL: the public schema dropped first; SQLite: give a
     new file), migrated and filled with the world at ``scale``, analysed for the planner."""
@@ -425,6 +441,8 @@ def seed(url: str, scale: float = 1, log=print) -> World:
 
     from consult import create_app
 
+    if url.startswith("postgres"):
+        _create_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
         if url.startswith("postgres"):
