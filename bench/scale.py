@@ -1,7 +1,7 @@
 """The cost of a page as the community grows: the world of bench/world.py at two scales.
 
     .venv/bin/python bench/scale.py                     # scales 1 and 4, SQLite files
-    .venv/bin/python bench/scale.py --scales 1,4 --postgres postgresql://postgres@127.0.0.1:5432/bench_scale
+    .venv/bin/python bench/scale.py --postgres postgresql://postgres@127.0.0.1:5432/bench_scale
 
 Each scale's world is seeded once (``instance/bench/world-<scale>.sqlite3``, or the PostgreSQL
 database ``<name>_<scale>``; ``--reseed`` builds them again). A page shows as much at every
@@ -11,7 +11,8 @@ its cost should not grow with the tables under it: the same SQL statements, and 
 resident (an owner in the open vote's electorate), with the page cache off: every request
 renders. For each page and scale: the statements one request runs (counted on the engine), and
 the process CPU time per request (``time.process_time()``) over ``--requests`` requests, in
-``--runs`` runs (min/median/max), beside /healthz measured the same way.
+``--runs`` runs (min/median/max; the scales take turns run by run), beside /healthz measured
+the same way.
 """
 from __future__ import annotations
 
@@ -56,11 +57,12 @@ def main() -> None:
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
     scales = [float(s) for s in args.scales.split(",")]
-    measured = {}
+    clients = {}
     for scale in scales:
         url, world = _world(scale, args)
-        print(f"Scale {scale:g}: {url}  (load average {os.getloadavg()[0]:.2f})", flush=True)
-        measured[scale] = _measure(url, world, args)
+        print(f"Scale {scale:g}: {url}", flush=True)
+        clients[scale] = _client(url, world)
+    measured = _measure(clients, scales, args)
     rows = _table(measured, scales, args)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -102,7 +104,8 @@ def _world(scale: float, args) -> tuple[str, dict]:
     return url, built
 
 
-def _measure(url: str, world: dict, args) -> dict:
+def _client(url: str, world: dict):
+    """A test client of an app on ``url``, logged in as a resident, and its statement count."""
     from sqlalchemy import event, select
 
     from consult import create_app
@@ -122,29 +125,47 @@ def _measure(url: str, world: dict, args) -> dict:
             session["_user_id"] = resident.get_id()
             session["_fresh"] = True
         db.session.remove()
+    return client, statements, world
+
+
+def _measure(clients: dict, scales: list[float], args) -> dict:
+    """Runs interleave the scales (run 1 at every scale, then run 2...), so that the load of a
+    shared machine falls on both alike."""
     only = set(args.only.split(",")) if args.only else None
-    results = {}
-    for name, path in pages(world):
-        if only and name.split(" ")[0] not in only and path != "/healthz":
+    first_world = clients[scales[0]][2]
+    measured = {scale: {} for scale in scales}
+    for index, (name, _path) in enumerate(pages(first_world)):
+        if only and name.split(" ")[0] not in only and index:
             continue
-        for _ in range(2):  # warm: templates compiled, connections open
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-        statements[0] = 0
-        client.get(path)
-        queries = statements[0]
-        cpu = []
+        for scale in scales:
+            client, statements, world = clients[scale]
+            path = pages(world)[index][1]
+            for _ in range(2):  # warm: templates compiled, connections open
+                response = client.get(path)
+                assert response.status_code == 200, (path, response.status_code)
+            statements[0] = 0
+            client.get(path)
+            measured[scale][name] = {"path": path, "queries": statements[0], "cpu_ms": []}
         for _ in range(args.runs):
-            started = time.process_time()
-            for _ in range(args.requests):
-                client.get(path)
-            cpu.append((time.process_time() - started) * 1000 / args.requests)
-        results[name] = {"path": path, "queries": queries, "cpu_ms": sorted(cpu)}
-        print(f"  {name:<30} {queries:3d} queries  {statistics.median(cpu):7.2f} CPU ms",
-              flush=True)
-    with app.app_context():
-        db.engine.dispose()
-    return results
+            for scale in scales:
+                client, _, _ = clients[scale]
+                path = measured[scale][name]["path"]
+                started = time.process_time()
+                for _ in range(args.requests):
+                    client.get(path)
+                measured[scale][name]["cpu_ms"].append(
+                    (time.process_time() - started) * 1000 / args.requests)
+        for scale in scales:
+            measured[scale][name]["cpu_ms"].sort()
+        print(f"  {name:<30} " + "  ".join(
+            f"{scale:g}x: {measured[scale][name]['queries']:3d} q "
+            f"{statistics.median(measured[scale][name]['cpu_ms']):6.2f} ms" for scale in scales)
+            + f"  (load {os.getloadavg()[0]:.2f})", flush=True)
+    return measured
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.1f}/{statistics.median(values):.1f}/{max(values):.1f}"
 
 
 def _table(measured: dict, scales: list[float], args) -> list[dict]:
@@ -168,8 +189,7 @@ def _table(measured: dict, scales: list[float], args) -> list[dict]:
         row["ratio"] = ratio
         rows.append(row)
         q = " | ".join(f"{measured[s][name]['queries']:5d}" for s in scales)
-        c = " | ".join(f"{'/'.join(f'{x:.1f}' for x in measured[s][name]['cpu_ms']):>24}"
-                       for s in scales)
+        c = " | ".join(f"{_spread(measured[s][name]['cpu_ms']):>24}" for s in scales)
         print(f"| {name:<28} | {q} | {c} | {ratio:7.2f} |")
         if len({measured[s][name]["queries"] for s in scales}) > 1:
             notes.append(f"{name}: the query count changes with the scale")
