@@ -1,6 +1,6 @@
 """Page benchmark: a large community served by gunicorn, loaded by wrk from a second process.
 
-    .venv/bin/python bench/pages.py                  # SQLite file under instance/bench/
+    .venv/bin/python bench/pages.py                  # SQLite file instance/bench/world-1.sqlite3
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench .venv/bin/python bench/pages.py
 
 The first run seeds the world of bench/world.py (a few minutes); later runs reuse it unless
@@ -69,6 +69,8 @@ end
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reseed", action="store_true", help="build the world again")
+    parser.add_argument("--scale", type=float, default=1,
+                        help="the world's size (bench/world.py); a new scale needs --reseed")
     parser.add_argument("--duration", type=int, default=10, help="seconds per page")
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -81,7 +83,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
 
-    url, world_file = _database(args.reseed)
+    url, world_file = _database(args.reseed, args.scale)
     world = json.loads(world_file.read_text())
     base = f"http://127.0.0.1:{args.port}"
     server = _serve(url, args)
@@ -96,8 +98,7 @@ def main() -> None:
         Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
 
-def _database(reseed: bool) -> tuple[str, Path]:
-    from sqlalchemy import text
+def _database(reseed: bool, scale: float = 1) -> tuple[str, Path]:
 
     from consult import create_app
     from consult.extensions import db
@@ -108,11 +109,13 @@ def _database(reseed: bool) -> tuple[str, Path]:
     if url:
         world_file = folder / ("world-" + re.sub(r"\W+", "_", url.rsplit("/", 1)[-1]) + ".json")
     else:
-        path = folder / "bench.sqlite3"
+        # The file bench/world.py and bench/scale.py seed for this scale.
+        path = folder / f"world-{scale:g}.sqlite3"
         url = f"sqlite:///{path}"
-        world_file = folder / "world-sqlite.json"
+        world_file = folder / f"world-{scale:g}.json"
+        reseed = reseed or not path.exists()
         if reseed:
-            for leftover in folder.glob("bench.sqlite3*"):
+            for leftover in folder.glob(f"world-{scale:g}.sqlite3*"):
                 leftover.unlink()
     from flask_migrate import upgrade
 
@@ -125,20 +128,8 @@ def _database(reseed: bool) -> tuple[str, Path]:
             upgrade()  # the code may have moved on since it was seeded
             db.engine.dispose()
         return url, world_file
-    print(f"Seeding the benchmark world into {url}")
-    with app.app_context():
-        if url.startswith("postgres"):
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
-        built = world.build()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
-        db.engine.dispose()
+    print(f"Seeding the benchmark world (scale {scale:g}) into {url}")
+    built = world.seed(url, scale)
     world_file.write_text(json.dumps(asdict(built), ensure_ascii=False))
     return url, world_file
 

@@ -1,23 +1,38 @@
 """A large community for the page benchmark (bench/pages.py), written with core bulk inserts.
 
-5,000 units, 10,000 verified residents, 2,000 topics across the lifecycle, 200,000 comments
-with reactions (one topic carries 1,000 of them), 50 closed owners' votes with 80,000 ballots
-in all (electorates frozen and results tallied by the real vote rules), their outcomes, 300
-hall meetings with published minutes, 500 studio sessions with reservations, and one open vote
-and one topic open for comment for the logged-in load.
+    .venv/bin/python bench/world.py --scale 4      # into DATABASE_URL (or a SQLite file)
+
+At ``--scale 1``: 5,000 units, 10,000 verified residents, 2,000 topics across the lifecycle,
+200,000 comments with reactions (one topic carries 1,000 of them), 50 closed owners' votes with
+80,000 ballots in all (electorates frozen and results tallied by the real vote rules), their
+outcomes, 300 hall meetings with published minutes, 500 studio sessions with reservations, and
+one open vote and one topic open for comment for the logged-in load. ``--scale N`` multiplies
+the community: N times the units, residents, topics, comments, meetings (on N times the halls)
+and studio sessions (in N times the studios), so a page shows as much at any scale and only the
+tables under it grow (the topic under load keeps its 1,000 comments). There are 50 closed votes
+at every scale, each with N times the electorate and up to 1,600 ballots. A scale below 1 gives
+a small world for quick runs.
 
 Everything comes from a fixed random seed. Bulk inserts are used because the seeding is not
 what is measured; the rows are the shape the app's own rules write.
 """
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import random
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, time as clock_time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import bindparam, insert, select, update
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import bindparam, insert, select, text, update
 
 from consult import clock
 from consult.accounts.models import Role, RoleGrant, User
@@ -28,6 +43,8 @@ from consult.halls.models import (
     AgendaItem, AgendaResolution, Hall, Meeting, Minutes, MinutesRevision,
 )
 from consult.outcomes.models import Outcome, ProgressUpdate, Rating
+from consult.privacy import rules as privacy_rules
+from consult.privacy.models import PrivacyConsent
 from consult.studios.models import (
     Reservation, Room, Studio, StudioRepresentative, StudioSession,
 )
@@ -37,14 +54,15 @@ from consult.votes import service as votes
 from consult.votes.models import Ballot, Elector, ElectorMember, Vote
 
 PASSWORD = "bench-password-2026"
+# At scale 1:
 GRIDS, BUILDINGS_PER_GRID, UNITS_PER_BUILDING = 5, 10, 100  # 5,000 units
 TOPICS = 2_000
 COMMENTS = 200_000
-BIG_THREAD = 1_000  # comments on the topic page under load
+BIG_THREAD = 1_000  # comments on the topic page under load (at every scale)
 REACTIONS_PER_COMMENT = 2
-CLOSED_VOTES, BALLOTS = 50, 80_000
-MEETINGS = 300
-STUDIO_SESSIONS = 500
+CLOSED_VOTES, BALLOTS_PER_VOTE = 50, 1_600  # 80,000 ballots
+HALLS, MEETINGS_PER_HALL = 3, 100  # 300 meetings
+STUDIOS, SESSIONS_PER_STUDIO = 2, 250  # 500 studio sessions
 LOGGED_IN_USERS = 40  # owners the load logs in: voters and commenters
 
 WORDS = ("电梯 加装 楼道 扶手 停车 充电桩 绿化 垃圾分类 照明 监控 健身器材 老人 儿童 "
@@ -77,10 +95,31 @@ def _ids(model, rows: list[dict]) -> list[int]:
                               rows).scalars().all()
 
 
-def build(now: datetime | None = None, log=print) -> World:
+def _halls(n: int) -> list[tuple[str, str]]:
+    first = [("第一议事厅", "1栋一楼"), ("第二议事厅", "社区服务中心二楼"), ("户外议事角", "中心花园")]
+    return [(name if h < 3 else f"{name}{h // 3 + 1}", address)
+            for h, (name, address) in ((h, first[h % 3]) for h in range(n))]
+
+
+def _scaled(n: int, scale: float, least: int = 1) -> int:
+    return max(least, round(n * scale))
+
+
+def build(now: datetime | None = None, log=print, scale: float = 1) -> World:
     rng = random.Random(20261201)
     now = (now or clock.utcnow()).replace(microsecond=0)
     started = time.perf_counter()
+    n_buildings = _scaled(GRIDS * BUILDINGS_PER_GRID, scale)
+    n_grids = -(-n_buildings // BUILDINGS_PER_GRID)
+    n_topics = _scaled(TOPICS, scale, least=40)
+    n_comments = _scaled(COMMENTS, scale, least=2 * BIG_THREAD)
+    # Each owners' vote freezes the whole electorate (units grow with the scale), so the number
+    # of closed votes is the same at every scale: elector rows grow as the units do, not as
+    # their square (at scale 4 that would be 4 million rows, most of the seeding time), and the
+    # outcomes board shows as many outcomes at every scale.
+    n_votes = CLOSED_VOTES
+    n_halls = _scaled(HALLS, scale)
+    n_studios = _scaled(STUDIOS, scale)
 
     def step(what: str) -> None:
         db.session.flush()
@@ -92,10 +131,10 @@ def build(now: datetime | None = None, log=print) -> World:
     db.session.add(community)
     db.session.flush()
     grid_ids = _ids(Grid, [{"community_id": community.id, "name": f"第{g + 1}网格"}
-                           for g in range(GRIDS)])
+                           for g in range(n_grids)])
     building_ids = _ids(Building, [{"grid_id": grid_ids[b // BUILDINGS_PER_GRID],
                                     "name": f"{b + 1}栋"}
-                                   for b in range(GRIDS * BUILDINGS_PER_GRID)])
+                                   for b in range(n_buildings)])
     building_grid = {b: grid_ids[i // BUILDINGS_PER_GRID] for i, b in enumerate(building_ids)}
     n_units = len(building_ids) * UNITS_PER_BUILDING
     unit_ids = _ids(Unit, [{
@@ -104,13 +143,21 @@ def build(now: datetime | None = None, log=print) -> World:
         "area_m2": Decimal(rng.randrange(5800, 14500)) / 100} for i in range(n_units)])
     password_hash = hash_password(PASSWORD)  # one hash for all: logging in is not measured
     joined = now - timedelta(days=400)
+    # Everyone has agreed to the privacy notice in force (a write of someone who has not is sent
+    # to the agree page first: the logged-in load would measure that redirect).
+    privacy = privacy_rules.current().id
     people = [{"name": f"业主{i + 1}", "phone": f"139{i:08d}", "password_hash": password_hash,
-               "session_token": f"o{i:030d}", "is_platform_admin": False, "created_at": joined}
+               "session_token": f"o{i:030d}", "is_platform_admin": False, "created_at": joined,
+               "privacy_version": privacy}
               for i in range(n_units)]
     people += [{"name": f"家属{i + 1}", "phone": f"137{i:08d}", "password_hash": password_hash,
-                "session_token": f"f{i:030d}", "is_platform_admin": False, "created_at": joined}
+                "session_token": f"f{i:030d}", "is_platform_admin": False, "created_at": joined,
+                "privacy_version": privacy}
                for i in range(n_units)]
     user_ids = _ids(User, people)
+    db.session.execute(insert(PrivacyConsent), [
+        {"user_id": u, "version": privacy, "agreed_at": joined, "channel": "register"}
+        for u in user_ids])
     owner_ids, family_ids = user_ids[:n_units], user_ids[n_units:]
     db.session.execute(insert(Ownership), [{"unit_id": u, "owner_id": o}
                                            for u, o in zip(unit_ids, owner_ids)])
@@ -121,7 +168,7 @@ def build(now: datetime | None = None, log=print) -> World:
         for u, who in zip(unit_ids, ids)])
     office = _ids(User, [{"name": name, "phone": phone, "password_hash": password_hash,
                           "session_token": f"x{phone}", "is_platform_admin": False,
-                          "created_at": joined}
+                          "created_at": joined, "privacy_version": privacy}
                          for name, phone in [("基准书记", "13600000001"),
                                              ("基准主任", "13600000002")]
                          + [(f"基准代表{i}", f"1360000001{i}") for i in range(5)]])
@@ -133,11 +180,13 @@ def build(now: datetime | None = None, log=print) -> World:
     step(f"{n_units:,} units, {len(user_ids):,} residents")
 
     # --- topics across the lifecycle ----------------------------------------------------------
-    stages = (["closed"] * 700 + ["implementing"] * 300 + ["publicised"] * 150
-              + ["commenting"] * 400 + ["deliberating"] * 200 + ["proposed"] * 150
-              + ["rejected"] * 50 + ["voting"] * 50)
+    shares = {"closed": 700, "implementing": 300, "publicised": 150, "commenting": 400,
+              "deliberating": 200, "proposed": 150, "rejected": 50, "voting": 50}  # of 2,000
+    stages = [stage for stage, n in shares.items() for _ in range(_scaled(n, n_topics / TOPICS))]
     rng.shuffle(stages)
-    stages = stages[:TOPICS - 2] + ["commenting", "commenting"]  # the big thread, the writable
+    stages = stages[:n_topics - 2] + ["commenting", "commenting"]  # the big thread, the writable
+    if "voting" not in stages:  # a small world still has a topic for the open vote
+        stages[0] = "voting"
     description = "\n\n".join(_sentence(rng, 12) for _ in range(4))
     description_html = render_markdown(description)
     topic_rows = []
@@ -170,7 +219,7 @@ def build(now: datetime | None = None, log=print) -> World:
     per_topic = {t: 0 for t in with_comments}
     per_topic[big_topic] = BIG_THREAD
     rest = [t for t in with_comments if t != big_topic]
-    for _ in range(COMMENTS - BIG_THREAD):
+    for _ in range(n_comments - BIG_THREAD):
         per_topic[rng.choice(rest)] += 1
     comments = Comment.__table__
     bodies = [_sentence(rng, rng.randint(6, 30)) for _ in range(500)]
@@ -217,19 +266,18 @@ def build(now: datetime | None = None, log=print) -> World:
     db.session.execute(update(topics).where(topics.c.id == bindparam("tid"))
                        .values(comment_count=bindparam("n")),
                        [{"tid": t, "n": n} for t, n in per_topic.items() if n])
-    step(f"{COMMENTS:,} comments, {reactions_done:,} reactions")
+    step(f"{n_comments:,} comments, {reactions_done:,} reactions")
 
     # --- halls, meetings and published minutes ------------------------------------------------
     hall_ids = _ids(Hall, [{"community_id": community.id, "name": name, "address": address,
                             "capacity": 40, "accessibility": "无障碍坡道"}
-                           for name, address in [("第一议事厅", "1栋一楼"),
-                                                 ("第二议事厅", "社区服务中心二楼"),
-                                                 ("户外议事角", "中心花园")]])
+                           for name, address in _halls(n_halls)])
+    meetings = n_halls * MEETINGS_PER_HALL
     deliberated = [t for t, s in zip(topic_ids, stages)
                    if s in ("deliberating", "voting", "publicised", "implementing", "closed")]
     meeting_rows, agendas = [], []
-    for m in range(MEETINGS):
-        day = (now - timedelta(days=330) + timedelta(days=m * 350 // MEETINGS)).date()
+    for m in range(meetings):
+        day = (now - timedelta(days=330) + timedelta(days=m * 350 // meetings)).date()
         starts = datetime.combine(day, clock_time(6, 30))  # 14:30 in Beijing
         meeting_rows.append({"hall_id": hall_ids[m % len(hall_ids)],
                              "community_id": community.id, "title": f"居民议事会第{m + 1}次",
@@ -265,7 +313,7 @@ def build(now: datetime | None = None, log=print) -> World:
 
     # --- closed votes with ballots, tallied; then their outcomes ------------------------------
     voted = [t for t, s in zip(topic_ids, stages)
-             if s in ("publicised", "implementing", "closed")][:CLOSED_VOTES]
+             if s in ("publicised", "implementing", "closed")][:n_votes]
     vote_ids = []
     for i, t in enumerate(voted):
         opened = now - timedelta(days=60 - i)
@@ -279,7 +327,7 @@ def build(now: datetime | None = None, log=print) -> World:
         votes.freeze_electorate(vote)
         electors = db.session.scalars(select(Elector.id).where(Elector.vote_id == vote.id)
                                       .order_by(Elector.id)).all()
-        cast = rng.sample(electors, BALLOTS // CLOSED_VOTES)
+        cast = rng.sample(electors, min(BALLOTS_PER_VOTE, len(electors) * 3 // 4))
         db.session.execute(insert(Ballot), [
             {"vote_id": vote.id, "elector_id": e, "counted": True,
              "option": rng.choices(["agree", "oppose", "abstain"], weights=[6, 3, 1])[0],
@@ -288,7 +336,7 @@ def build(now: datetime | None = None, log=print) -> World:
         with clock.frozen(vote.closes_at + timedelta(minutes=1)):
             votes.close(vote)
         vote_ids.append(vote.id)
-    step(f"{len(vote_ids)} closed votes, {BALLOTS:,} ballots")
+    step(f"{len(vote_ids)} closed votes, {len(vote_ids) * len(cast):,} ballots")
     stage_of = dict(zip(topic_ids, stages))
     outcome_rows = []
     for t, vid in zip(voted, vote_ids):
@@ -316,31 +364,40 @@ def build(now: datetime | None = None, log=print) -> World:
         for who in rng.sample(owner_ids, 40)])
     step(f"{len(outcome_ids)} outcomes")
 
-    # --- studios with 500 sessions ------------------------------------------------------------
+    # --- studios, 250 sessions each -----------------------------------------------------------
     studio_ids = _ids(Studio, [{"community_id": community.id, "kind": "community",
-                                "name": name, "address": "社区服务中心一楼"}
-                               for name in ("基准社区代表联络站", "第三网格代表工作室")])
+                                "name": name if k < 2 else f"{name}{k // 2 + 1}",
+                                "address": "社区服务中心一楼"}
+                               for k, name in enumerate(("基准社区代表联络站",
+                                                         "第三网格代表工作室") * n_studios)
+                               if k < n_studios])
+    n_sessions = n_studios * SESSIONS_PER_STUDIO
     room_ids = _ids(Room, [{"studio_id": s, "name": f"接待室{r}"}
                            for s in studio_ids for r in "一二"])
     db.session.execute(insert(StudioRepresentative), [
         {"studio_id": s, "user_id": r} for s in studio_ids for r in rep_ids])
     session_rows = []
-    for k in range(STUDIO_SESSIONS):
-        day = (now - timedelta(days=300) + timedelta(days=k * 330 // STUDIO_SESSIONS)).date()
+    for k in range(n_sessions):
+        day = (now - timedelta(days=300) + timedelta(days=k * 330 // n_sessions)).date()
         starts = datetime.combine(day, clock_time(1 if k % 2 else 6, 0))
-        session_rows.append({"studio_id": studio_ids[k % 2], "room_id": room_ids[(k % 2) * 2 + k % 4 // 2],
+        studio = k % n_studios
+        session_rows.append({"studio_id": studio_ids[studio],
+                             "room_id": room_ids[studio * 2 + k // n_studios % 2],
                              "representative_id": rep_ids[k % len(rep_ids)],
                              "starts_at": starts, "ends_at": starts + timedelta(hours=2),
                              "focus": "听取居民意见", "slot_minutes": 20,
                              "created_at": starts - timedelta(days=14)})
     session_ids = _ids(StudioSession, session_rows)
+    # Three residents per session, never the same one twice (one reservation per resident and
+    # session: rng.choice drew a resident twice once the world was large enough).
     db.session.execute(insert(Reservation), [
-        {"session_id": sid, "resident_id": rng.choice(owner_ids),
+        {"session_id": sid, "resident_id": resident,
          "slot_start": row["starts_at"] + timedelta(minutes=20 * s),
          "slot_end": row["starts_at"] + timedelta(minutes=20 * (s + 1)),
          "category": "property", "matter": _sentence(rng, 10),
          "created_at": row["created_at"]}
-        for sid, row in zip(session_ids, session_rows) for s in range(0, 6, 2)])
+        for sid, row in zip(session_ids, session_rows)
+        for s, resident in zip(range(0, 6, 2), rng.sample(owner_ids, 3))])
     step(f"{len(session_ids)} studio sessions")
 
     # --- what the logged-in load writes to -----------------------------------------------------
@@ -364,3 +421,75 @@ def build(now: datetime | None = None, log=print) -> World:
                  comment_topic_id=comment_topic, open_vote_id=open_vote.id,
                  closed_vote_id=vote_ids[0], hall_id=hall_ids[0], studio_id=studio_ids[0],
                  users=[(phone, PASSWORD) for phone in voters])
+
+
+def _create_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` if it is missing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from consult.config import normalise_database_url
+
+    target = make_url(normalise_database_url(url))
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": target.database}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def seed(url: str, scale: float = 1, log=print) -> World:
+    """An empty schema at ``url`` (PostgreSQL: the public schema dropped first; SQLite: give a
+    new file), migrated and filled with the world at ``scale``, analysed for the planner."""
+    from flask_migrate import upgrade
+
+    from consult import create_app
+
+    if url.startswith("postgres"):
+        _create_database(url)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        if url.startswith("postgres"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        built = build(log=log, scale=scale)
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        else:
+            with db.engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        db.session.remove()
+        db.engine.dispose()
+    return built
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Seed the benchmark world.")
+    parser.add_argument("--scale", type=float, default=1,
+                        help="1: 5,000 units (the page benchmark's world); 4: four times that")
+    parser.add_argument("--database", default=os.environ.get("DATABASE_URL"),
+                        help="a database URL (default DATABASE_URL, else a new SQLite file "
+                             "instance/bench/world-<scale>.sqlite3); PostgreSQL: it is emptied")
+    parser.add_argument("--json", help="write the ids the load needs to this file (default, "
+                        "for a new SQLite file: instance/bench/world-<scale>.json, which "
+                        "bench/pages.py and bench/scale.py read)")
+    args = parser.parse_args()
+    url = args.database
+    if not url:
+        path = ROOT / "instance" / "bench" / f"world-{args.scale:g}.sqlite3"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in path.parent.glob(path.name + "*"):
+            leftover.unlink()
+        url = f"sqlite:///{path}"
+        args.json = args.json or str(path.with_suffix(".json"))
+    print(f"Seeding the benchmark world at scale {args.scale:g} into {url}")
+    built = seed(url, args.scale)
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(built), ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

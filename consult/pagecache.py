@@ -6,10 +6,19 @@ them and serves them again while nothing has been written since and ``PAGE_CACHE
 not passed (texts such as "closes in 3 hours" age). Logged-in users, requests carrying a flash
 message, and requests asking ``Cache-Control: no-cache`` always get a fresh page.
 
-Writes are seen through SQLAlchemy's session events: a commit that wrote anything touches a
-generation file under the instance folder, which every worker on the host checks (one ``stat``)
-before serving a kept page. Several app hosts each see their own writes at once and the others'
-within ``PAGE_CACHE_SECONDS``.
+Writes are seen through SQLAlchemy's session events: a commit that wrote anything moves the
+"something was written" generation on, and a kept page is served only while the generation is
+the one it was rendered under (read once per request). Where the generation lives:
+
+- ``REDIS_URL`` set: a counter in Redis (``INCR`` per writing commit, ``GET`` per visitor
+  request), shared by every worker on every app host, so a write through one host ends the
+  kept pages of all the others at once. When Redis cannot be reached, visitors get fresh pages
+  (never an error, never a kept page) and the host drops what it kept; a write that could not
+  be counted is counted when Redis answers again. A restarted Redis has lost the counter: it
+  starts again from a random number, so no page kept before can match it.
+- otherwise: the modification time of a file under the instance folder (one ``stat``), seen
+  by every worker on the host; other app hosts would see a write only within
+  ``PAGE_CACHE_SECONDS``.
 
 The page's CSRF token belongs to the session that rendered it, so it is kept as a marker and
 replaced with the current visitor's own token when the page is served.
@@ -17,7 +26,9 @@ replaced with the current visitor's own token when the page is served.
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -46,33 +57,122 @@ class _Page:
     body: str
 
 
+log = logging.getLogger(__name__)
+
+REDIS_KEY = "consult:page-cache:generation"
+# A kept page is a saving, not a need: a slow Redis must not hold a visitor's page up long.
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+class GenerationUnavailable(Exception):
+    """The generation could not be read or moved on (Redis is down or too slow)."""
+
+
+class FileGeneration:
+    """The generation of one host: the modification time of a file under the instance folder."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def read(self) -> int:
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except FileNotFoundError:
+            return 0
+        except OSError as error:
+            raise GenerationUnavailable(str(error)) from error
+
+    def bump(self) -> None:
+        try:
+            with open(self.path, "a"):
+                pass
+            now = time.time_ns()
+            os.utime(self.path, ns=(now, now))
+        except OSError as error:
+            raise GenerationUnavailable(str(error)) from error
+
+
+class RedisGeneration:
+    """The generation of every host sharing one Redis: a counter, ``INCR`` on each write."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self._errors = (redis.RedisError, OSError)
+        self.client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                           socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+        self._unsent_bump = False
+
+    @staticmethod
+    def _start() -> int:
+        # A fresh counter (first start, or a restarted Redis that lost it) begins at a random
+        # number: a page kept under the lost counter's value cannot match the new one.
+        return secrets.randbits(62)
+
+    def read(self) -> int:
+        try:
+            if self._unsent_bump:
+                self.bump()
+            value = self.client.get(REDIS_KEY)
+            if value is None:
+                self.client.set(REDIS_KEY, self._start(), nx=True)
+                value = self.client.get(REDIS_KEY)
+            return int(value)
+        except self._errors as error:
+            raise GenerationUnavailable(str(error)) from error
+
+    def bump(self) -> None:
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.set(REDIS_KEY, self._start(), nx=True)
+            pipe.incr(REDIS_KEY)
+            pipe.execute()
+            self._unsent_bump = False
+        except self._errors as error:
+            self._unsent_bump = True  # counted at the next request that reaches Redis
+            raise GenerationUnavailable(str(error)) from error
+
+
 class PageCache:
-    def __init__(self, generation_file: str, seconds: float):
-        self.generation_file = generation_file
+    def __init__(self, generation: FileGeneration | RedisGeneration, seconds: float):
+        self.generation_source = generation
         self.seconds = seconds
         self._pages: OrderedDict[tuple, _Page] = OrderedDict()
         self._lock = threading.Lock()
+        self._unavailable = False
 
     # --- the write generation ------------------------------------------------------------------
     def generation(self) -> int:
+        """The current generation; raises :class:`GenerationUnavailable`, and then drops the
+        pages kept so far: writes may be going on unseen."""
         try:
-            return os.stat(self.generation_file).st_mtime_ns
-        except FileNotFoundError:
-            return 0
+            value = self.generation_source.read()
+        except GenerationUnavailable as error:
+            self.clear()
+            if not self._unavailable:  # once per outage, not once per request
+                log.warning("page cache: the write generation is unavailable (%s); visitors "
+                            "get fresh pages until it is back", error)
+            self._unavailable = True
+            raise
+        if self._unavailable:
+            log.warning("page cache: the write generation is available again")
+            self._unavailable = False
+        return value
 
     def data_changed(self) -> None:
         """Called after a commit that wrote: every kept page is now stale."""
-        with open(self.generation_file, "a"):
-            pass
-        os.utime(self.generation_file, ns=(time.time_ns(), time.time_ns()))
+        try:
+            self.generation_source.bump()
+        finally:
+            self.clear()  # this worker's own pages, at once, even if the bump did not get through
 
     # --- pages -------------------------------------------------------------------------------
-    def get(self, key: tuple) -> _Page | None:
+    def get(self, key: tuple, generation: int) -> _Page | None:
         with self._lock:
             page = self._pages.get(key)
             if page is None:
                 return None
-            if page.expires < time.monotonic() or page.generation != self.generation():
+            if page.expires < time.monotonic() or page.generation != generation:
                 del self._pages[key]
                 return None
             self._pages.move_to_end(key)
@@ -115,8 +215,11 @@ def for_visitors(view):
         if cache is None or not _cacheable_request():
             return view(*args, **kwargs)
         key = _key()
-        generation = cache.generation()  # read before rendering: a write meanwhile wins
-        page = cache.get(key)
+        try:
+            generation = cache.generation()  # read before rendering: a write meanwhile wins
+        except GenerationUnavailable:
+            return view(*args, **kwargs)  # fresh, and not kept
+        page = cache.get(key, generation)
         if page is not None:
             response = Response(page.body.replace(_CSRF_MARKER, generate_csrf()),
                                 status=page.status, headers=page.headers)
@@ -150,9 +253,8 @@ def _committed(session_: Session) -> None:
         if cache is not None:
             try:
                 cache.data_changed()
-            except OSError:
+            except GenerationUnavailable:
                 current_app.logger.exception("could not mark the page cache stale")
-                cache.clear()
 
 
 def _rolled_back(session_: Session, *_args) -> None:
@@ -170,6 +272,9 @@ def init_app(app: Flask) -> None:
     seconds = float(app.config.get("PAGE_CACHE_SECONDS") or 0)
     if seconds <= 0:
         return
-    os.makedirs(app.instance_path, exist_ok=True)
-    app.extensions["consult_page_cache"] = PageCache(
-        os.path.join(app.instance_path, "page-cache-generation"), seconds)
+    if app.config.get("REDIS_URL"):
+        generation = RedisGeneration(app.config["REDIS_URL"])
+    else:
+        os.makedirs(app.instance_path, exist_ok=True)
+        generation = FileGeneration(os.path.join(app.instance_path, "page-cache-generation"))
+    app.extensions["consult_page_cache"] = PageCache(generation, seconds)

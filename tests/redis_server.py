@@ -22,8 +22,9 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self, folder):
-        self.port = _free_port()
+    def __init__(self, folder, port: int | None = None):
+        self.folder = folder
+        self.port = port or _free_port()
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(folder)],

@@ -32,27 +32,30 @@ def cast_by_other(actor, ballot: Ballot) -> bool:
     return ballot.cast_by_id != actor.id or ballot.channel != Channel.ONLINE.value
 
 
-def others_ballots(actor, vote: Vote, electors: list[Elector]) -> list[Ballot]:
+def others_ballots(actor, vote: Vote, electors: list[Elector],
+                   counted: list[Ballot] | None = None) -> list[Ballot]:
     """The counted ballots of ``electors`` that someone else cast, the electors' rows locked
-    first (so none is cast between this look and the caller's ballot)."""
+    first (so none is cast between this look and the caller's ballot). ``counted``: the
+    electors' counted ballots, read by a caller that already holds the electors' locks."""
     ids = sorted(e.id for e in electors)
     if not ids:
         return []
-    db.session.execute(select(Elector.id).where(Elector.id.in_(ids)).order_by(Elector.id)
-                       .with_for_update())
-    counted = db.session.scalars(select(Ballot).where(
-        Ballot.vote_id == vote.id, Ballot.elector_id.in_(ids), Ballot.counted.is_(True)))
+    if counted is None:
+        db.session.execute(select(Elector.id).where(Elector.id.in_(ids)).order_by(Elector.id)
+                           .with_for_update())
+        counted = db.session.scalars(select(Ballot).where(
+            Ballot.vote_id == vote.id, Ballot.elector_id.in_(ids), Ballot.counted.is_(True)))
     return [b for b in counted if cast_by_other(actor, b)]
 
 
 def check_replacing(actor, vote: Vote, electors: list[Elector], replace_other: bool,
-                    helper=None) -> None:
+                    helper=None, counted: list[Ballot] | None = None) -> None:
     """Refuse to replace a ballot someone else cast unless the caller confirmed it. ``helper``:
     a grid worker casting for ``actor``; a ballot they cast for the same homes before is not
-    someone else's."""
+    someone else's. ``counted``: as for :func:`others_ballots`."""
     if replace_other:
         return
-    others = others_ballots(actor, vote, electors)
+    others = others_ballots(actor, vote, electors, counted)
     if helper is not None:
         others = [b for b in others if not (b.cast_by_id == helper.id
                                              and b.channel == Channel.ONLINE.value)]

@@ -537,18 +537,26 @@ def cast(actor, vote: Vote, option: str, *, replace_other: bool = False,
         raise Refused(why)
     if option not in vote.options:
         raise Refused(_l("Choose one of the options."), "option")
-    electors = electors_of(voter, vote)
+    # The voter's electors, their rows locked at once (one statement), and their counted
+    # ballots read once for both the check and the recording: nothing can be cast for these
+    # electors between this look and the ballot (every channel locks the elector first).
+    electors = _locked_electors_of(voter, vote)
     if not electors:
         if for_user is not None:
             raise Refused(_l("This resident is not on the list of voters of this vote (it "
                              "was fixed when the vote opened)."))
         raise Refused.forbidden(_l("You are not on the list of voters of this vote (it was "
                                    "fixed when the vote opened)."), "not_elector")
+    counted = {b.elector_id: b for b in db.session.scalars(select(Ballot).where(
+        Ballot.vote_id == vote.id, Ballot.elector_id.in_([e.id for e in electors]),
+        Ballot.counted.is_(True)))}
     co_owners.check_replacing(voter, vote, electors, replace_other,
-                              helper=actor if for_user is not None else None)
+                              helper=actor if for_user is not None else None,
+                              counted=list(counted.values()))
     now = utcnow()
     assisted = {"assisted_by_id": actor.id} if for_user is not None else {}
-    cast_ = [record_ballot(vote, elector, option, actor=actor, now=now, **assisted)
+    cast_ = [record_ballot(vote, elector, option, actor=actor, now=now, locked=True,
+                           counted=counted.get(elector.id), **assisted)
              for elector in electors]
     for elector, (new, old) in zip(electors, cast_):
         tell_replaced(vote, elector, old, new)  # a ballot of another channel replaced
@@ -556,8 +564,21 @@ def cast(actor, vote: Vote, option: str, *, replace_other: bool = False,
     return [new for new, _old in cast_]
 
 
+def _locked_electors_of(voter, vote: Vote) -> list[Elector]:
+    """:func:`electors_of`, their rows locked for update in id order (PostgreSQL; on SQLite
+    the writer's lock is held already)."""
+    return list(db.session.scalars(
+        select(Elector).join(ElectorMember, ElectorMember.elector_id == Elector.id)
+        .where(ElectorMember.vote_id == vote.id, ElectorMember.user_id == voter.id)
+        .order_by(Elector.id).with_for_update(of=Elector)))
+
+
+_UNREAD = object()
+
+
 def record_ballot(vote: Vote, elector: Elector, option: str, *, actor, now: datetime,
-                  channel: str = Channel.ONLINE.value, **extra) -> tuple[Ballot, Ballot | None]:
+                  channel: str = Channel.ONLINE.value, locked: bool = False,
+                  counted=_UNREAD, **extra) -> tuple[Ballot, Ballot | None]:
     """Store ``elector``'s ballot, whatever the channel: the one counted ballot of the elector
     becomes this one (the last cast counts), the earlier one stays in the history. Returns the
     new ballot and the one it replaced (None for a first ballot). The caller has checked that
@@ -566,15 +587,22 @@ def record_ballot(vote: Vote, elector: Elector, option: str, *, actor, now: date
 
     The elector's row is locked first: two casts of one household, two co-owners, an owner and
     their proxy, or two entries of one paper ballot queue here, and the partial unique index is
-    the last word if anything slips past."""
-    db.session.execute(select(Elector.id).where(Elector.id == elector.id).with_for_update())
+    the last word if anything slips past.
+
+    ``locked``: the caller holds the elector's lock already; ``counted``: and has read the
+    elector's counted ballot under it (None: none), so neither is done again."""
+    if not locked:
+        db.session.execute(select(Elector.id).where(Elector.id == elector.id).with_for_update())
     for attempt in range(3):
         try:
             with db.session.begin_nested():
-                replaced = db.session.scalar(
-                    select(Ballot).where(Ballot.vote_id == vote.id,
-                                         Ballot.elector_id == elector.id,
-                                         Ballot.counted.is_(True)))
+                if attempt == 0 and counted is not _UNREAD:
+                    replaced = counted
+                else:
+                    replaced = db.session.scalar(
+                        select(Ballot).where(Ballot.vote_id == vote.id,
+                                             Ballot.elector_id == elector.id,
+                                             Ballot.counted.is_(True)))
                 if replaced is not None:
                     replaced.counted = False
                     db.session.flush()
@@ -793,10 +821,9 @@ def _hold_open(vote: Vote) -> None:
     """Share-lock the vote's row (PostgreSQL; on SQLite the writer's lock) and see a stored
     result: once one is stored, no ballot is taken whatever the clock says."""
     begin_write()
-    if db.session.get_bind().dialect.name != "sqlite":
-        db.session.execute(select(Vote.id).where(Vote.id == vote.id)
-                           .with_for_update(read=True))
-    db.session.refresh(vote, attribute_names=["result", "cancelled_at", "electorate_ready_at"])
+    # One statement: the row share-locked (FOR SHARE; SQLite has no row locks) as it is read.
+    db.session.refresh(vote, attribute_names=["result", "cancelled_at", "electorate_ready_at"],
+                       with_for_update={"read": True})
     if vote.cancelled:
         raise Refused(_l("This vote was cancelled; it takes no ballots."))
     if not vote.ready:

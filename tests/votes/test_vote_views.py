@@ -260,3 +260,30 @@ def test_the_vote_page_runs_a_fixed_number_of_queries(estate, client, login, cou
         assert client.get(f"/votes/{vote.id}").status_code == 200
     assert counter.count == VOTE_PAGE_QUERIES[(state, who)], counter.statements
     assert db.session.scalar(select(func.count()).select_from(Ballot)) == ballots
+
+
+# Casting over HTTP, one home: who is logged in, the vote, the vote's row share-locked as its
+# state is read, the voter's electors locked as they are read, their counted ballots, then the
+# new ballot (and, casting again, the earlier ballot no longer counted). Every statement runs
+# under the writer's lock, so each one costs every voter queued behind it.
+CAST_QUERIES = {"first": 6, "again": 7}
+
+
+@pytest.mark.parametrize("which", list(CAST_QUERIES))
+def test_casting_a_ballot_runs_a_fixed_number_of_queries(estate, client, login, count_queries,
+                                                         which):
+    from consult.extensions import db
+
+    vote = open_(estate)
+    _, _, people = estate
+    if which == "again":
+        service.cast(people["王"], vote, "oppose")
+        db.session.commit()
+    login(people["王"])
+    db.session.expire_all()
+    with count_queries() as counter:
+        response = client.post(f"/votes/{vote.id}/ballot", data={"option": "agree"})
+    assert response.status_code == 302
+    assert counter.count == CAST_QUERIES[which], counter.statements
+    counted = db.session.scalars(select(Ballot).where(Ballot.counted.is_(True))).all()
+    assert [b.option for b in counted] == ["agree"]
