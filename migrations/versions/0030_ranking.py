@@ -2,7 +2,7 @@
 the kept "broad support" ranking of a topic is known to be current without reading its marks
 
 Revision ID: 0030_ranking
-Revises: 0028_data_exports
+Revises: 0029_vote_closed_figures
 Create Date: 2026-12-06 22:10:00
 
 ``topics.ranking_token`` is a number, random when the topic is made and raised by one in the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0030_ranking'
-down_revision = '0028_data_exports'
+down_revision = '0029_vote_closed_figures'
 branch_labels = None
 depends_on = None
 
