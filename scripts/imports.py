@@ -465,6 +465,7 @@ LAYERS = {
     "consult.votes.labels": "rules",  # words for electorates, rules, options
     "consult.votes.offline": "rules",  # the auditor's tally from files, no database
     "consult.votes.service": "service",
+    "consult.votes.freeze": "service",  # the electorate frozen in SQL, called by the service
     "consult.votes.paper_models": "models",  # paper ballots and their entries
     "consult.votes.paper_rules": "rules",  # serials, the double-entry decision, photo types
     "consult.votes.paper": "service",  # printing, entering, resolving paper ballots

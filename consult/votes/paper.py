@@ -412,19 +412,6 @@ def waiting_of(viewer, vote: Vote) -> list[str]:
 def channel_counts(vote: Vote) -> dict[str, int]:
     """Counted ballots per channel (online, paper, proxy): stored with the result once the
     vote is tallied (:func:`consult.votes.service.figures`)."""
-    from consult.votes.service import closed_figures
-
-    if (stored := closed_figures(vote)) is not None:
+    if (stored := service.closed_figures(vote)) is not None:
         return {c.value: int(stored["channels"].get(c.value, 0)) for c in Channel}
-    return count_channels(vote)
-
-
-def count_channels(vote: Vote) -> dict[str, int]:
-    """:func:`channel_counts`, counted from the ballots."""
-    from consult.votes.models import Ballot
-
-    found = dict(db.session.execute(
-        select(Ballot.channel, func.count()).where(Ballot.vote_id == vote.id,
-                                                   Ballot.counted.is_(True))
-        .group_by(Ballot.channel)).all())
-    return {c.value: int(found.get(c.value, 0)) for c in Channel}
+    return service.count_channels(vote)

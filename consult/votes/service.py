@@ -723,11 +723,18 @@ def figures(vote: Vote) -> dict:
     """What a closed vote's page and API show besides the result, counted from its ballots,
     to be stored with the result (``Vote.closed_figures``): nothing of it changes once the
     result is stored (no ballot is taken then, :func:`_hold_open`)."""
-    from consult.votes import paper
-
     return {"turnout": turnout_of_ballots(vote), "counted": _counted_ballots(vote),
-            "channels": paper.count_channels(vote),
+            "channels": count_channels(vote),
             "by_building": [list(row) for row in _turnout_by_building_of([vote.id])[vote.id]]}
+
+
+def count_channels(vote: Vote) -> dict[str, int]:
+    """Counted ballots per channel (online, paper, proxy), counted from the ballots."""
+    found = dict(db.session.execute(
+        select(Ballot.channel, func.count()).where(Ballot.vote_id == vote.id,
+                                                   Ballot.counted.is_(True))
+        .group_by(Ballot.channel)).all())
+    return {c.value: int(found.get(c.value, 0)) for c in Channel}
 
 
 def turnout_of_ballots(vote: Vote) -> int:
