@@ -187,7 +187,8 @@ class Reaction(db.Model):
 
     __tablename__ = "comment_reactions"
     __table_args__ = (UniqueConstraint("comment_id", "user_id"),
-                      Index("ix_comment_reactions_topic", "topic_id"))
+                      Index("ix_comment_reactions_topic", "topic_id"),
+                      Index("ix_comment_reactions_user_at", "user_id", "at"))  # "my data"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))

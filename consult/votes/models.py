@@ -162,6 +162,7 @@ class Ballot(db.Model):
         Index("uq_ballots_one_counted_per_elector", "vote_id", "elector_id", unique=True,
               sqlite_where=text("counted"), postgresql_where=text("counted")),
         Index("ix_ballots_vote_counted", "vote_id", "counted"),
+        Index("ix_ballots_elector", "elector_id"),  # a person's ballots ("my data"), turnout
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
