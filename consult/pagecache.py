@@ -142,6 +142,13 @@ class PageCache:
         self._unavailable = False
 
     # --- the write generation ------------------------------------------------------------------
+    def generation_if_known(self) -> int | None:
+        """:meth:`generation`, or None when it cannot be read (for values kept elsewhere)."""
+        try:
+            return self.generation()
+        except GenerationUnavailable:
+            return None
+
     def generation(self) -> int:
         """The current generation; raises :class:`GenerationUnavailable`, and then drops the
         pages kept so far: writes may be going on unseen."""

@@ -27,6 +27,11 @@ def _bump() -> None:
     _generation += 1
 
 
+def written_elsewhere() -> None:
+    """Count a write these events cannot see (a database file put in place of another)."""
+    _bump()
+
+
 def _executed(conn, _cursor, statement, _parameters, _context, _executemany) -> None:
     if statement.lstrip()[:8].upper().startswith(_WRITES):
         conn.info["consult_wrote"] = True
@@ -81,7 +86,11 @@ def _page_generation():
     if not has_app_context():
         return None
     cache = current_app.extensions.get("consult_page_cache")
-    return cache.generation() if cache is not None else None
+    if cache is None:
+        return None
+    known = cache.generation_if_known()
+    # Unknown (Redis down): other workers' writes cannot be seen, so match nothing kept.
+    return object() if known is None else known
 
 
 def _database():

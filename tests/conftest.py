@@ -19,7 +19,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, event, text
 
-from consult import create_app, i18n
+from consult import create_app, i18n, written
 from consult.accounts import passwords
 from consult.config import PROJECT_ROOT, normalise_database_url
 from consult.database import NOT_COUNTED
@@ -196,6 +196,7 @@ def fresh_database(database_template, folder) -> str:
                      folder / "test.sqlite3-journal"):
         leftover.unlink(missing_ok=True)
     os.replace(copy, path)
+    written.written_elsewhere()  # values kept from the last test's database are not this one's
     return f"sqlite:///{path}"
 
 

@@ -109,6 +109,13 @@ def test_without_redis_visitors_get_fresh_pages_and_writes_still_succeed(hosts, 
     after = visitor_b.get(f"/topics/{topic.id}")
     assert after.status_code == 200 and state(after) is None
     assert "电梯也停了" in after.get_data(as_text=True)
+    # A resident's home page reads its kept statistics under the same generation: it is
+    # counted afresh, not refused.
+    resident_b = second.test_client()
+    with resident_b.session_transaction() as sess:
+        sess["_user_id"] = author.get_id()
+        sess["_fresh"] = True
+    assert resident_b.get("/").status_code == 200
 
     # Redis comes back empty (restarted, the counter lost): pages are kept again, and a page
     # kept before the outage can never match the new counter.
