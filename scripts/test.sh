@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Set everything up and run the whole test suite: on SQLite, then on PostgreSQL.
+# Set everything up and run the whole test suite: on SQLite, then on PostgreSQL. The browser
+# tests (tests/browser, marker "browser": pages, scripts and layout in Chromium) run in the
+# SQLite pass only; every other test runs on both databases.
 #   TEST_DATABASE_URL  PostgreSQL to test on (default: postgres@127.0.0.1:5432/test)
 #   SKIP_POSTGRES=1    run on SQLite only
 #   TEST_WORKERS=N     pytest-xdist workers (default 2, one per core here; 0 runs in one process)
@@ -36,6 +38,6 @@ env -u TEST_DATABASE_URL .venv/bin/python -m pytest "${workers[@]}" "$@"
 
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
     export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
-    echo "== Test suite on PostgreSQL ($TEST_DATABASE_URL)"
-    .venv/bin/python -m pytest "${workers[@]}" "$@"
+    echo "== Test suite on PostgreSQL ($TEST_DATABASE_URL), browser tests left to the SQLite pass"
+    .venv/bin/python -m pytest "${workers[@]}" -m "not browser" "$@"
 fi

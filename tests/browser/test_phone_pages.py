@@ -22,8 +22,10 @@ below read the measurements, so a failure names the page, the size and the check
 * ``test_first_item_on_first_screen``: the topic list shows its first topic on a phone's first
   screen.
 
-Full-page screenshots of every page and size go to ``$SCREENSHOT_DIR`` (default
-``test-artifacts/screens/``, git-ignored), named ``<page>-<size>-<mode>.png``.
+Full-page screenshots go to ``test-artifacts/screens/`` (git-ignored), named
+``<page>-<size>-<mode>.png``: of every page and size when ``SCREENSHOT_DIR`` is set (to that
+folder), otherwise only of a page a check will fail on (100 full-page screenshots cost time on
+every run).
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from tests.access_world import DAY, NOW, Rig
 from tests.browser import a11y
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, LiveServer, _watch_problems
 
+SCREENSHOT_ALL = bool(os.environ.get("SCREENSHOT_DIR"))
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR")
                       or PROJECT_ROOT / "test-artifacts" / "screens")
 MIN_CHART_TEXT_PX = 12
@@ -258,16 +261,26 @@ class Site:
             a11y.check_a11y(page)
         except pytest.fail.Exception as failure:
             seen.axe = str(failure)
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        seen.screenshot = SCREENSHOT_DIR / f"{spec.name}-{mode.name}.png"
-        page.screenshot(path=str(seen.screenshot), full_page=True)
         seen.problems = list(problems)
+        if SCREENSHOT_ALL or _looks_wrong(seen, mode):
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            seen.screenshot = SCREENSHOT_DIR / f"{spec.name}-{mode.name}.png"
+            page.screenshot(path=str(seen.screenshot), full_page=True)
         return seen
 
     def close(self) -> None:
         for context, page, _problems, _watch in self._contexts.values():
             a11y.unwatch(page)
             context.close()
+
+
+def _looks_wrong(seen: Seen, mode: Mode) -> bool:
+    """Whether one of the checks below will fail on what ``seen`` measured (it gets a
+    screenshot then)."""
+    below = [box for box in (seen.action, seen.first) if box and box["bottom"] > mode.height]
+    return bool(seen.status != 200 or "/login" in seen.url or seen.problems or seen.axe
+                or seen.scroll_width > seen.client_width or seen.sideways or below
+                or any(t["px"] < MIN_CHART_TEXT_PX for t in seen.chart_texts))
 
 
 def _announced_vote(rig: Rig) -> int:
@@ -335,7 +348,7 @@ def _cells(check: str, pages, modes=MODES):
 
 
 def _where(seen: Seen) -> str:
-    return f"{seen.url} (screenshot {seen.screenshot})"
+    return f"{seen.url} (screenshot {seen.screenshot})" if seen.screenshot else seen.url
 
 
 @pytest.mark.parametrize("page_name, mode", _cells("loads", PAGES))
