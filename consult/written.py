@@ -16,10 +16,17 @@ from sqlalchemy.engine import Engine
 
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCATE", "ALTER", "DROP", "CREATE")
 _generation = 0
+_epoch = 0  # counts databases put in place of others (tests), which no statement shows
 
 
 def generation() -> int:
     return _generation
+
+
+def epoch() -> int:
+    """Changes only when :func:`written_elsewhere` is called: a key for values that never
+    change once written (a tallied vote's result) but must not outlive their database."""
+    return _epoch
 
 
 def _bump() -> None:
@@ -28,7 +35,10 @@ def _bump() -> None:
 
 
 def written_elsewhere() -> None:
-    """Count a write these events cannot see (a database file put in place of another)."""
+    """Count a write these events cannot see (a database file put in place of another, or
+    emptied behind the app's back)."""
+    global _epoch
+    _epoch += 1
     _bump()
 
 

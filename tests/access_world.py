@@ -42,7 +42,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from consult import clock, create_app
+from consult import clock, create_app, written
 from consult.accounts import reset
 from consult.accounts.models import Role, RoleGrant
 from consult.api.tokens import create_token
@@ -537,6 +537,7 @@ class Rig:
             for suffix in ("-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             shutil.copyfile(self.saved, self.path)
+        written.written_elsewhere()  # nothing kept from the changed world holds
         if self.instance_saved.exists():
             shutil.rmtree(self.instance, ignore_errors=True)
             shutil.copytree(self.instance_saved, self.instance)

@@ -186,6 +186,7 @@ def fresh_database(database_template, folder) -> str:
         with engine.begin() as conn:
             conn.exec_driver_sql(statement)
             conn.execute(text(_RESTART_SEQUENCES)).all()
+        written.written_elsewhere()  # the same database, emptied: nothing kept from it holds
         return database_template
     path = folder / "test.sqlite3"
     # A new file put in place of the old one: a connection a test left open keeps the old file

@@ -1,13 +1,18 @@
 """Vote pages: opening a vote, casting, receipts, the result and its downloads."""
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from flask import (
-    Blueprint, abort, flash, make_response, redirect, render_template, request, url_for,
+    Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+    url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from flask_login import current_user, login_required
 
-from consult import unit_of_work
+from consult import unit_of_work, written
 from consult.clock import local_to_utc, to_local, utcnow
 from consult.charts import bar_chart
 from consult.csvfiles import csv_response
@@ -113,6 +118,33 @@ def preparing(vote_id: int):
     return response
 
 
+KEPT_RESULTS = 128  # rendered results kept per worker (each a few KB; a big estate's ~60 KB)
+_kept_results: OrderedDict[tuple, Markup] = OrderedDict()
+
+
+def result_html(vote: Vote, result: dict) -> Markup:
+    """The result section of a tallied vote's page (templates/votes/_result.html). Once the
+    result and its figures are stored they never change, so the section is rendered once per
+    language and kept (the last :data:`KEPT_RESULTS`); a result still counted from the ballots
+    (:func:`service.result_of` before the close is stored) is rendered every time."""
+    key = (written.epoch(), current_app.config["SQLALCHEMY_DATABASE_URI"], request.script_root,
+           vote.id, vote.tallied_at, str(get_locale()))
+    # Only a final result is ever kept, and a final result stays as it is: a kept one is
+    # served without reading the (large, deferred) stored figures.
+    if (html := _kept_results.get(key)) is not None:
+        _kept_results.move_to_end(key)
+        return html
+    final = vote.result is not None and vote.closed_figures is not None
+    html = Markup(render_template(
+        "votes/_result.html", vote=vote, result=result,
+        by_building=service.turnout_by_building(vote), channels=paper.channel_counts(vote)))
+    if final:
+        _kept_results[key] = html
+        while len(_kept_results) > KEPT_RESULTS:
+            _kept_results.popitem(last=False)
+    return html
+
+
 def render_vote(vote: Vote, status: int = 200, **forms):
     """The vote's page; a form given in ``forms`` (one refused, with its errors) replaces the
     blank one of the same name."""
@@ -131,14 +163,13 @@ def render_vote(vote: Vote, status: int = 200, **forms):
     return render_template(
         "votes/vote.html", vote=vote, topic=vote.topic, result=result, form=form, mine=mine,
         eligible=eligible, refusal=service.cast_refusal(current_user, vote, now),
-        turnout=service.turnout(vote), is_open=is_open,
+        turnout=service.turnout(vote) if result is None else None, is_open=is_open,
         announced=vote.is_announced(now),
         may_cancel=service.vote_may_be_cancelled(vote.topic, {"vote": vote}) is None
         and check(current_user, "topic.manage", vote.topic) is None,
         counting=result is None and vote.is_closed(now),
-        by_building=service.turnout_by_building(vote) if result is not None else [],
+        result_html=result_html(vote, result) if result is not None else None,
         receipt=request.args.get("receipt"),
-        channels=paper.channel_counts(vote) if result is not None else None,
         paper_progress=paper.progress(vote) if managing else None,
         grant_form=grant_form, **extra, **forms), status
 

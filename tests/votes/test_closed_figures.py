@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import flask_babel
 import pytest
 from sqlalchemy import select
 
 from consult import clock
 from consult.extensions import db
+from consult.i18n import LANG_COOKIE
 from consult.votes import service
+from consult.votes import views as vote_views
 from consult.votes.models import Channel, Elector, Vote
 from tests.votes.test_votes import T0, estate, minutes_resolved, open_  # noqa: F401 - fixtures
 
@@ -66,10 +69,12 @@ def test_a_closed_vote_shows_the_numbers_it_showed_when_it_counted_them(
         stored = shown(client, vote)
         assert "are 80.00% of the owners" in stored["sentences"]
         assert "<td>2</td><td>2</td>" in stored["buildings"]
-        # As the page counted them before: the same vote without its stored figures.
+        # As the page counted them before: the same vote without its stored figures (and no
+        # result section kept from the view above).
         db.session.execute(Vote.__table__.update().where(Vote.id == vote.id)
                            .values(closed_figures=None))
         db.session.commit()
+        vote_views._kept_results.clear()
         assert shown(client, vote) == stored
 
 
@@ -129,3 +134,61 @@ def test_the_stored_figures_do_not_move_with_later_changes(estate, client, login
     login(people["王"])
     with clock.frozen(CLOSED):
         assert shown(client, vote)["buildings"].count("<tr>") == 3  # header and two buildings
+
+
+def result_section(html: str) -> str:
+    """The result section, without the reader's own ballot."""
+    section = re.search(r'<section aria-labelledby="result-heading">.*?</section>', html,
+                        re.S).group(0)
+    return re.sub(r'<p id="my-ballot">.*?</p>', "", section, flags=re.S)
+
+
+def test_a_stored_result_is_rendered_once_per_language(estate, client, login, count_queries):
+    """The result section of a tallied vote is kept rendered: the next reader gets the same
+    section without its figures being read again, each language its own, each vote its own,
+    and a reader's own ballot (outside the kept section) stays the reader's."""
+    _, _, people = estate
+    vote = closed_vote(estate)
+    with clock.frozen(CLOSED):
+        service.close_due_votes()
+        db.session.commit()
+    login(people["王"])
+    with clock.frozen(CLOSED):
+        first = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+        db.session.expire_all()
+        with count_queries() as counter:
+            again = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+        assert result_section(again) == result_section(first)
+        assert "Turnout by building" in result_section(again)
+        assert "You voted “Agree”" in again
+        assert not [s for s in counter.statements if "closed_figures" in s], counter.statements
+        client.set_cookie(LANG_COOKIE, "zh_Hans")
+        flask_babel.refresh()  # the test's app context, shared with its requests, keeps a locale
+        chinese = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+        assert "表决结果" in result_section(chinese)
+        assert "Turnout by building" not in chinese
+        client.set_cookie(LANG_COOKIE, "en")
+        flask_babel.refresh()
+        login(people["李"])
+        li = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+        assert result_section(li) == result_section(first)
+        assert "You voted “Oppose”" in li and "You voted “Agree”" not in li
+
+
+def test_a_result_counted_before_it_is_stored_is_not_kept(estate, client, login):
+    """Between the close and the cron's tally a page counts the result from the ballots; it
+    is not kept, so the page shows the stored figures as soon as they are stored."""
+    _, _, people = estate
+    vote = closed_vote(estate)
+    login(people["王"])
+    later = CLOSED + service.SETTLE
+    vote_views._kept_results.clear()
+    with clock.frozen(later):
+        counted = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+        assert "1网格 2栋" in result_section(counted)
+        assert not vote_views._kept_results
+        service.close_due_votes()
+        db.session.commit()
+        stored = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+    assert result_section(stored) == result_section(counted)
+    assert len(vote_views._kept_results) == 1
