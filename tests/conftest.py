@@ -73,7 +73,7 @@ _CREATED_DATABASES: list[str] = []
 
 def postgres_database(base_url: str, suffix: str) -> str:
     """The URL of ``<base database>_<suffix>`` on the server of ``base_url``, created if it is
-    missing and dropped when this test process ends."""
+    missing (without waiting for the disk at commit) and dropped when this test process ends."""
     parts = urlsplit(normalise_database_url(base_url))
     name = f"{parts.path.lstrip('/')}_{suffix}"
     admin = create_engine(urlunsplit(parts), isolation_level="AUTOCOMMIT")
@@ -82,6 +82,9 @@ def postgres_database(base_url: str, suffix: str) -> str:
                               {"n": name}).scalar()
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # A test database need not survive a crash of the server: commits do not wait for
+        # the disk (what a commit makes visible, and every lock, is as before).
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     admin.dispose()
     if name not in _CREATED_DATABASES:
         _CREATED_DATABASES.append(name)
@@ -107,7 +110,7 @@ def _worker_postgres_url(worker: str) -> str:
 
 def pytest_sessionfinish(session, exitstatus):
     if ON_POSTGRES:
-        for engine, _ in _EMPTYING.values():
+        for engine in _EMPTYING.values():
             engine.dispose()
         _EMPTYING.clear()
         _drop_created_databases()
@@ -154,38 +157,48 @@ def database_url(database_template, worker_folder):
     return fresh_database(database_template, worker_folder)
 
 
-_EMPTYING: dict[str, tuple] = {}  # PostgreSQL URL -> (engine, the statement that empties it)
+_EMPTYING: dict[str, object] = {}  # PostgreSQL URL -> the engine that empties it
 
-# Every sequence a test moved starts again at 1, as in a new database.
-_RESTART_SEQUENCES = (
-    "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) FROM pg_sequences "
-    "WHERE schemaname = 'public' AND last_value IS NOT NULL")
+# One round trip: the tables that hold rows emptied (triggers off), and every sequence a test
+# moved set to start again at 1, as in a new database. Most tests write to a few tables, so
+# most tables are only looked at.
+_EMPTY_TABLES = """
+DO $$
+DECLARE
+  name text;
+  has_rows boolean;
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  FOR name IN SELECT tablename FROM pg_tables
+              WHERE schemaname = 'public' AND tablename <> 'alembic_version' LOOP
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', name) INTO has_rows;
+    IF has_rows THEN
+      EXECUTE format('DELETE FROM %I', name);
+    END IF;
+  END LOOP;
+  PERFORM setval(format('%I.%I', schemaname, sequencename), 1, false) FROM pg_sequences
+    WHERE schemaname = 'public' AND last_value IS NOT NULL;
+END
+$$"""
 
 
 def fresh_database(database_template, folder) -> str:
     """An empty, migrated database: the template file copied to ``folder`` on SQLite, the
-    worker's database with its tables emptied on PostgreSQL. Close every pooled connection to
-    it first (:meth:`_AppCache.release_connections` does for the apps the suite keeps).
+    worker's database with its tables emptied on PostgreSQL. End every session first, and on
+    SQLite close every pooled connection (:meth:`_AppCache.release_connections` does both for
+    the apps the suite keeps).
 
     On PostgreSQL the rows are deleted with triggers off (``session_replication_role``, so
     neither the audit log's append-only triggers nor foreign keys get in the way): a DELETE of
     a few rows costs about a millisecond a table, where a TRUNCATE of the 57 tables cost 100 ms
     to 2 s, because it gives every table new files."""
     if ON_POSTGRES:
-        emptying = _EMPTYING.get(database_template)
-        if emptying is None:
-            engine = create_engine(database_template)
-            with engine.begin() as conn:
-                tables = [r[0] for r in conn.execute(text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                    "AND tablename <> 'alembic_version' ORDER BY tablename"))]
-            statement = ("SET LOCAL session_replication_role = replica; "
-                         + " ".join(f'DELETE FROM "{t}";' for t in tables))
-            emptying = _EMPTYING[database_template] = (engine, statement)
-        engine, statement = emptying
+        engine = _EMPTYING.get(database_template)
+        if engine is None:
+            engine = _EMPTYING[database_template] = create_engine(database_template)
         with engine.begin() as conn:
-            conn.exec_driver_sql(statement)
-            conn.execute(text(_RESTART_SEQUENCES)).all()
+            # The driver's own cursor, without parameters: '%I' in the body is format()'s.
+            conn.connection.dbapi_connection.cursor().execute(_EMPTY_TABLES)
         written.written_elsewhere()  # the same database, emptied: nothing kept from it holds
         return database_template
     path = folder / "test.sqlite3"
@@ -260,13 +273,21 @@ class _AppCache:
         self.limiter_storage = None
 
     def release_connections(self):
+        """End the kept app's sessions. On SQLite its pooled connections are closed too (the
+        database file is replaced); PostgreSQL's are kept open for the next test (they hold no
+        transaction once returned, and a new connection costs a server process and its cold
+        catalogue caches)."""
+        if self.app is not None:
+            with self.app.app_context():
+                db.session.remove()
+                if not ON_POSTGRES:
+                    db.engine.dispose()
+
+    def drop(self):
         if self.app is not None:
             with self.app.app_context():
                 db.session.remove()
                 db.engine.dispose()
-
-    def drop(self):
-        self.release_connections()
         self.key = self.app = self.config = self.extensions = None
 
     def lend(self, key, build, instance):
