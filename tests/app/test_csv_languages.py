@@ -14,6 +14,7 @@ import pytest
 from consult import clock
 from consult.i18n import LANG_COOKIE
 from tests import outcome_world as ow
+from tests.grids.world import T0 as GRID_T0
 from tests.grids.world import build as build_estate
 
 LANGS = ["zh_Hans", "en"]
@@ -103,7 +104,9 @@ def test_the_not_voted_csv_is_in_the_readers_language(app, lang, client, login):
     estate = build_estate()
     login(estate.people["worker"])
     client.set_cookie(LANG_COOKIE, lang)
-    rows = _csv(client.get(f"/grids/{estate.grid.id}/votes/{estate.vote.id}/not-voted.csv"))
+    with clock.frozen(GRID_T0):  # the estate's vote is open then
+        rows = _csv(client.get(
+            f"/grids/{estate.grid.id}/votes/{estate.vote.id}/not-voted.csv"))
     assert rows[0] == NOT_VOTED[lang]
     assert "李业主" in {r[2] for r in rows[1:]}
 
@@ -118,7 +121,8 @@ DATA_VIEWS = {
 def test_the_data_views_csv_is_in_the_readers_language(app, lang, client, login):
     estate = build_estate()
     login(estate.people["worker"])
-    client.get(f"/grids/{estate.grid.id}")  # the worker sees residents' data: recorded
+    with clock.frozen(GRID_T0):  # the estate's vote is open: its not-voted list is shown
+        client.get(f"/grids/{estate.grid.id}")  # the worker sees residents' data: recorded
     login(estate.people["admin"])
     client.set_cookie(LANG_COOKIE, lang)
     rows = _csv(client.get("/admin/data-views.csv?start=2026-11-01&end=2026-12-31"))
