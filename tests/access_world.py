@@ -35,12 +35,13 @@ being restored underneath it. Time: NOW, Monday 2026-11-30 10:00 in Shanghai (02
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from consult import clock, create_app, written
 from consult.accounts import reset
@@ -453,6 +454,11 @@ def _build() -> AccessWorld:
     return w
 
 
+# The table a writing statement names ("INSERT INTO x", "UPDATE x", "DELETE FROM x").
+_WRITTEN_TABLE = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][\w]*)"?\s',
+                            re.IGNORECASE)
+
+
 # --- the rig: one app and one world per test module, restored after a test changes it -------
 
 class Rig:
@@ -460,7 +466,7 @@ class Rig:
 
     A test that changes the database marks the rig dirty; the next test first restores the
     world: on SQLite by copying back the file saved after building it, on PostgreSQL by
-    emptying the tables and inserting again the rows saved after building it.
+    emptying the tables written since and inserting again their rows saved after building it.
     """
 
     def __init__(self, template, directory: Path, config: dict | None = None, *,
@@ -500,6 +506,8 @@ class Rig:
                 with db.engine.connect() as conn:
                     self.rows = {t: [dict(r._mapping) for r in conn.execute(t.select())]
                                  for t in db.metadata.sorted_tables}
+                self._touched: set[str] = set()
+                event.listen(db.engine, "after_cursor_execute", self._saw)
             db.session.remove()
             db.engine.dispose()  # SQLite: the WAL is folded into the file before it is saved
         if not ON_POSTGRES:
@@ -511,21 +519,52 @@ class Rig:
         if self.instance.exists():
             shutil.copytree(self.instance, self.instance_saved)
 
+    def _saw(self, _conn, _cursor, statement, *_args) -> None:
+        """Note the table a writing statement of this process names (PostgreSQL)."""
+        head = statement.lstrip()[:8].upper()
+        if not head.startswith(("INSERT", "UPDATE", "DELETE", "WITH", "TRUNCATE", "ALTER",
+                                "DROP", "CREATE")):
+            return
+        match = _WRITTEN_TABLE.match(statement)
+        self._touched.add(match.group(1) if match else "*")
+
+    def _changed_tables(self) -> list:
+        """The tables to put back: those a statement wrote to, those whose rows a cascade of
+        theirs can change (ON DELETE CASCADE or SET NULL), and any whose count differs from the
+        saved world (a write this process did not see). Every table if a statement was not
+        understood."""
+        tables = db.metadata.sorted_tables
+        if "*" in self._touched:
+            return tables
+        names = set(self._touched)
+        while True:
+            more = {t.name for t in tables for fk in t.foreign_keys
+                    if fk.column.table.name in names and fk.ondelete is not None} - names
+            if not more:
+                break
+            names |= more
+        counted = self.counts()
+        names |= {t.name for t in tables if counted[t.name] != len(self.rows[t])}
+        return [t for t in tables if t.name in names]
+
     def _refill(self) -> None:
         with self.app.app_context(), db.engine.begin() as conn:
+            changed = self._changed_tables()
             # DELETE is quicker than TRUNCATE on tables this small; with triggers off
             # (session_replication_role) the audit log's append-only trigger lets it through.
             conn.execute(text("SET LOCAL session_replication_role = replica"))
-            for table in reversed(db.metadata.sorted_tables):
+            for table in reversed(changed):
                 conn.execute(table.delete())
             conn.execute(text("SET LOCAL session_replication_role = origin"))
-            for table, rows in self.rows.items():
+            for table in changed:
+                rows = self.rows[table]
                 if rows:
                     conn.execute(table.insert(), rows)
                 if "id" in table.c:  # the next id continues after the saved rows
                     conn.execute(text(
                         f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
                         f'COALESCE(max(id), 0) + 1, false) FROM "{table.name}"'))
+        self._touched.clear()  # after the statements above, which it saw too
 
     def restore(self) -> None:
         if self.on_postgres:
