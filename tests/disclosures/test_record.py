@@ -147,8 +147,8 @@ def _grid_of(owners_not_voted: int, name: str):
     e = build(homes_per_building=homes, name=name)
     votes.cast(e.people["wang"], e.vote, "agree")
     if (2 * homes - 1) > owners_not_voted:
-        other = db.session.scalars(select(User).where(
-            User.name == "业主0")).all()[-1]
+        other = db.session.scalars(select(User).where(  # this estate's: the newest
+            User.name == "业主0").order_by(User.id)).all()[-1]
         votes.cast(other, e.vote, "agree")
     db.session.commit()
     return e
