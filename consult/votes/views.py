@@ -1,6 +1,7 @@
 """Vote pages: opening a vote, casting, receipts, the result and its downloads."""
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 from flask import (
@@ -120,6 +121,7 @@ def preparing(vote_id: int):
 
 KEPT_RESULTS = 128  # rendered results kept per worker (each a few KB; a big estate's ~60 KB)
 _kept_results: OrderedDict[tuple, Markup] = OrderedDict()
+_kept_lock = threading.Lock()  # threaded servers: one reader may evict what another reads
 
 
 def result_html(vote: Vote, result: dict) -> Markup:
@@ -131,17 +133,18 @@ def result_html(vote: Vote, result: dict) -> Markup:
            vote.id, vote.tallied_at, str(get_locale()))
     # Only a final result is ever kept, and a final result stays as it is: a kept one is
     # served without reading the (large, deferred) stored figures.
-    if (html := _kept_results.get(key)) is not None:
-        _kept_results.move_to_end(key)
-        return html
-    final = vote.result is not None and vote.closed_figures is not None
+    with _kept_lock:
+        if (html := _kept_results.get(key)) is not None:
+            _kept_results.move_to_end(key)
+            return html
     html = Markup(render_template(
         "votes/_result.html", vote=vote, result=result,
         by_building=service.turnout_by_building(vote), channels=paper.channel_counts(vote)))
-    if final:
-        _kept_results[key] = html
-        while len(_kept_results) > KEPT_RESULTS:
-            _kept_results.popitem(last=False)
+    if service.closed_figures(vote) is not None:  # stored with the result: final
+        with _kept_lock:
+            _kept_results[key] = html
+            while len(_kept_results) > KEPT_RESULTS:
+                _kept_results.popitem(last=False)
     return html
 
 

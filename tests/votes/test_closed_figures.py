@@ -39,6 +39,15 @@ def closed_vote(estate) -> Vote:
     return vote
 
 
+def tallied_vote(estate) -> Vote:
+    """:func:`closed_vote`, tallied by the cron after its close (the figures stored)."""
+    vote = closed_vote(estate)
+    with clock.frozen(CLOSED):
+        service.close_due_votes()
+        db.session.commit()
+    return vote
+
+
 def shown(client, vote) -> dict:
     html = client.get(f"/votes/{vote.id}").get_data(as_text=True)
     parts = {name: re.search(pattern, html, re.S) for name, pattern in {
@@ -82,10 +91,7 @@ def test_the_closed_page_reads_no_ballot(estate, client, login, count_queries):
     """A fixed number of queries, and none of them over the ballots or the electors: the page
     of a closed vote costs the same whatever its number of ballots."""
     _, _, people = estate
-    vote = closed_vote(estate)
-    with clock.frozen(CLOSED):
-        service.close_due_votes()
-        db.session.commit()
+    vote = tallied_vote(estate)
     login(people["王"])
     db.session.expire_all()
     with clock.frozen(CLOSED), count_queries() as counter:
@@ -98,10 +104,8 @@ def test_the_closed_page_reads_no_ballot(estate, client, login, count_queries):
 def test_votes_tallied_before_get_their_figures_from_the_cron_not_from_a_page(
         estate, client, login):
     _, _, people = estate
-    vote = closed_vote(estate)
+    vote = tallied_vote(estate)
     with clock.frozen(CLOSED):
-        service.close_due_votes()
-        db.session.commit()
         expected = vote.closed_figures
         # A vote tallied before migration 0029: a result, no figures.
         db.session.execute(Vote.__table__.update().where(Vote.id == vote.id)
@@ -123,10 +127,7 @@ def test_the_stored_figures_do_not_move_with_later_changes(estate, client, login
     from consult.community.models import Building
 
     _, _, people = estate
-    vote = closed_vote(estate)
-    with clock.frozen(CLOSED):
-        service.close_due_votes()
-        db.session.commit()
+    vote = tallied_vote(estate)
     building = db.session.get(Building, db.session.scalar(
         select(Elector.building_id).where(Elector.vote_id == vote.id).limit(1)))
     building.name = "新楼"
@@ -148,10 +149,7 @@ def test_a_stored_result_is_rendered_once_per_language(estate, client, login, co
     section without its figures being read again, each language its own, each vote its own,
     and a reader's own ballot (outside the kept section) stays the reader's."""
     _, _, people = estate
-    vote = closed_vote(estate)
-    with clock.frozen(CLOSED):
-        service.close_due_votes()
-        db.session.commit()
+    vote = tallied_vote(estate)
     login(people["王"])
     with clock.frozen(CLOSED):
         first = client.get(f"/votes/{vote.id}").get_data(as_text=True)
