@@ -40,6 +40,12 @@ class Topic(db.Model):
     __tablename__ = "topics"
     __table_args__ = (
         Index("ix_topics_community_stage", "community_id", "stage"),
+        # home: the topics whose comment period closes soonest, the count per stage, and the
+        # newest proposals (each read in index order, whatever the number of topics)
+        Index("ix_topics_stage_comment_until", "stage", "comment_until"),
+        Index("ix_topics_stage_submitted", "stage", "submitted_at", "id"),
+        # the topic list sorted by most co-signed, read in index order
+        Index("ix_topics_cosign_count", "cosign_count", "id"),
         CheckConstraint("cosign_count >= 0", name="cosign_count_not_negative"),
     )
 
