@@ -952,9 +952,11 @@ def forget_rankings() -> None:
 def _comments_query(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):
     order = (Comment.created_at, Comment.id) if oldest_first else (
         Comment.created_at.desc(), Comment.id.desc())
+    # The thread shows only the names of a comment's author, hider and grid worker: the rest
+    # of those users' columns (sign-in, privacy, closing) would be read for every row.
     return (select(Comment).where(*where)
-            .options(joinedload(Comment.author), joinedload(Comment.hidden_by),
-                     joinedload(Comment.assisted_by))
+            .options(*(joinedload(person).load_only(User.name) for person in (
+                Comment.author, Comment.hidden_by, Comment.assisted_by)))
             .order_by(*order).offset(offset).limit(limit))
 
 
