@@ -21,7 +21,12 @@ of a temporary folder unless ``DATABASE_URL`` names another database. Three runs
 - the page with the broad-support sort, **warm**: the ranking is kept from an earlier request
   (``--requests`` requests a run);
 - the same page **cold**: the kept rankings are dropped before each request (one a run), so the
-  request reads every mark and finds the opinion groups again, as after a new mark;
+  request reads every mark and finds the opinion groups again (the first read of the topic
+  in a worker; after a new mark too when ``RANKING_REFRESH_IN_BACKGROUND=0``);
+- the same page **after a new mark**: the topic's ranking token is moved (as a mark moves it,
+  committed) before each request (three a run); the page is answered with the ranking kept
+  before the mark and a thread ranks the topic afresh. Measured as the CPU of the request's
+  own thread (``time.thread_time``), the background ranking waited for after each request;
 - the page's later pages (``page=2`` fragment, "show more") warm;
 
 each as CPU milliseconds per request of this process (``time.process_time``: the app's Python,
@@ -95,6 +100,12 @@ def forget_rankings() -> None:
         comments._ranked.cache_clear()
 
 
+def wait_for_refreshes() -> None:
+    from consult.topics import comments
+
+    comments.wait_for_refreshes()
+
+
 def seed(n_comments: int, marks_per_resident: int) -> tuple[int, int]:
     """A topic open for comment with ``n_comments`` comments and their marks: (topic id, the
     id of a resident who marked some of them)."""
@@ -162,17 +173,21 @@ def seed(n_comments: int, marks_per_resident: int) -> tuple[int, int]:
 ARTICLES: dict[str, int] = {}  # path -> comments shown (articles) in its last answer
 
 
-def cpu_ms(client, path: str, n: int, before=None) -> float:
-    """CPU milliseconds per request of ``n`` GETs of ``path`` (``before`` runs, untimed,
-    ahead of each)."""
+def cpu_ms(client, path: str, n: int, before=None, cpu_clock=time.process_time,
+           after=None) -> float:
+    """CPU milliseconds per request of ``n`` GETs of ``path`` (``before`` and ``after`` run,
+    untimed, around each). ``cpu_clock``: the process's CPU time, or the request thread's
+    alone (``time.thread_time``) when a thread of the app goes on working after the answer."""
     total = 0.0
     for _ in range(n):
         if before is not None:
             before()
         gc.collect()
-        started = time.process_time()
+        started = cpu_clock()
         response = client.get(path)
-        total += time.process_time() - started
+        total += cpu_clock() - started
+        if after is not None:
+            after()
         assert response.status_code == 200, (path, response.status_code)
     ARTICLES[path] = response.get_data().count(b'<article id="comment-')
     return 1000 * total / n
@@ -180,6 +195,19 @@ def cpu_ms(client, path: str, n: int, before=None) -> float:
 
 def three(values: list[float]) -> str:
     return (f"{min(values):7.1f} {statistics.median(values):7.1f} {max(values):7.1f}")
+
+
+def _move_token(app, topic_id: int) -> None:
+    """What a resident's new mark does to the topic's ranking token, committed."""
+    from sqlalchemy import update
+
+    from consult.extensions import db
+    from consult.topics.models import Topic
+
+    with app.app_context():
+        db.session.execute(update(Topic).where(Topic.id == topic_id)
+                           .values(ranking_token=Topic.ranking_token + 1))
+        db.session.commit()
 
 
 def bench_page(counts: list[int], marks: int, requests: int, url: str | None) -> None:
@@ -233,6 +261,7 @@ def measure_page(client, n: int, topic_id: int, requests: int, statements: list[
              "topic, newest first": f"/topics/{topic_id}?sort=newest",
              "topic, oldest first": f"/topics/{topic_id}?sort=oldest",
              "broad support, warm": page, "broad support, cold": page,
+             "broad support, after a new mark": page,
              "broad support page 2 (fragment), warm": more}
     rows: dict[str, list[float]] = {name: [] for name in paths}
     for _run in range(RUNS):
@@ -242,6 +271,10 @@ def measure_page(client, n: int, topic_id: int, requests: int, statements: list[
         client.get(page)
         rows["broad support, warm"].append(cpu_ms(client, page, requests))
         rows["broad support, cold"].append(cpu_ms(client, page, 1, forget_rankings))
+        client.get(page)
+        rows["broad support, after a new mark"].append(cpu_ms(
+            client, page, 3, lambda: _move_token(client.application, topic_id),
+            time.thread_time, wait_for_refreshes))
         client.get(page)
         rows["broad support page 2 (fragment), warm"].append(cpu_ms(client, more, requests))
     health = statistics.median(rows["/healthz"])

@@ -258,6 +258,11 @@ def load_config(instance_path: str) -> dict:
         "RETAIN_PAPER_PHOTO_DAYS": int(env.get("RETAIN_PAPER_PHOTO_DAYS", "365")),
         # Public pages kept for visitors who are not logged in (consult/pagecache.py); 0: off.
         "PAGE_CACHE_SECONDS": float(env.get("PAGE_CACHE_SECONDS", "30")),
+        # The "broad support" order of a busy topic: after a new mark, show the order kept a
+        # moment ago and rank the topic afresh in a thread (consult/topics/comments.py); 0:
+        # rank it afresh before answering (the tests' default, so that they read at once what
+        # they changed).
+        "RANKING_REFRESH_IN_BACKGROUND": env.get("RANKING_REFRESH_IN_BACKGROUND", "1") != "0",
         # Comments per person per minute/hour (consult/topics/comments.py); the page benchmark
         # turns the check off to measure posting itself.
         "COMMENT_FLOOD_CHECK": env.get("COMMENT_FLOOD_CHECK", "1") != "0",

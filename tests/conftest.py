@@ -62,6 +62,9 @@ def base_config(url: str) -> dict:
         "SERVER_NAME": None,
         # Tests move the clock between requests; tests/app/test_page_cache.py turns it on.
         "PAGE_CACHE_SECONDS": 0,
+        # A test reads at once the order its marks changed; test_broad_support_kept.py turns
+        # the ranking in the background on.
+        "RANKING_REFRESH_IN_BACKGROUND": False,
     }
 
 

@@ -4,10 +4,11 @@ page did before issue 19), and every change the ranking reads moves the token.""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from consult.extensions import db
 from consult.permissions import forget_memberships
@@ -232,3 +233,132 @@ def test_the_viewers_marks_and_reports_show_whether_the_ranking_is_kept_or_not(b
         other = comments.thread(p.bob, topic, "consensus", per_page=100).comments
         assert not any(w.reported or w.my_reaction == "disagree" and w.id == top
                        for w in other), state
+
+
+# --- after a new mark, the order of a moment ago while the topic is ranked in the background --
+
+@pytest.fixture
+def in_background(app, monkeypatch):
+    monkeypatch.setitem(app.config, "RANKING_REFRESH_IN_BACKGROUND", True)
+    yield
+    comments.wait_for_refreshes()
+
+
+def _order(viewer, topic_id: int) -> list[int]:
+    db.session.expire_all()
+    topic = db.session.get(Topic, topic_id)
+    return [v.id for v in comments.thread(viewer, topic, "consensus", per_page=100).comments]
+
+
+def _raise_low_comment(p, before: list[int]) -> int:
+    """Every resident agrees with a comment low in the order, committed: it moves up."""
+    last = before[-3]
+    for person in p.people:
+        comments.react(person, db.session.get(Comment, last), "agree")
+    db.session.commit()
+    return last
+
+
+def test_after_a_mark_the_page_shows_the_kept_order_until_the_new_one_is_ready(
+        busy, in_background):
+    p = busy
+    before = assert_as_before(p.carol, p.topic)  # nothing kept yet: ranked before answering
+    last = _raise_low_comment(p, before)
+    assert _order(p.carol, p.topic.id) == before  # the order of a moment ago, at once
+    comments.wait_for_refreshes()
+    after = assert_as_before(p.carol, p.topic)  # the new ranking, kept for the new token
+    assert after.index(last) < before.index(last)
+    assert comments._kept[p.topic.id].token == db.session.get(Topic, p.topic.id).ranking_token
+
+
+def test_one_ranking_at_a_time_per_topic_and_the_page_never_waits_for_it(
+        busy, in_background, monkeypatch):
+    p = busy
+    before = assert_as_before(p.carol, p.topic)
+    _raise_low_comment(p, before)
+    release, started = threading.Event(), []
+    rank = comments._rank
+
+    def slow_rank(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            started.append(threading.current_thread().name)
+            assert release.wait(30)
+        return rank(*args, **kwargs)
+
+    monkeypatch.setattr(comments, "_rank", slow_rank)
+    for viewer in (p.carol, p.bob, None):  # three readers while the ranking is under way
+        assert _order(viewer, p.topic.id) == before
+    release.set()
+    comments.wait_for_refreshes()
+    assert started == [f"rank-topic-{p.topic.id}"]
+    assert _order(p.carol, p.topic.id) == reference(p.topic.id)[0] != before
+
+
+def test_a_failed_ranking_keeps_the_order_and_the_next_read_tries_again(
+        busy, in_background, monkeypatch, caplog):
+    p = busy
+    before = assert_as_before(p.carol, p.topic)
+    _raise_low_comment(p, before)
+    rank, failures = comments._rank, []
+
+    def failing_once(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread() and not failures:
+            failures.append(1)
+            raise RuntimeError("the database went away")
+        return rank(*args, **kwargs)
+
+    monkeypatch.setattr(comments, "_rank", failing_once)
+    assert _order(p.carol, p.topic.id) == before
+    comments.wait_for_refreshes()
+    assert "ranking topic" in caplog.text and failures == [1]
+    assert _order(p.carol, p.topic.id) == before  # still the kept order; ranked again
+    comments.wait_for_refreshes()
+    assert _order(p.carol, p.topic.id) == reference(p.topic.id)[0]
+
+
+def test_a_new_comment_is_found_on_its_page_while_the_order_trails(busy, in_background):
+    """Linking to a comment (a notification, "show it in the thread") ranks before answering:
+    a comment posted since the kept ranking is never missing from it."""
+    p = busy
+    assert_as_before(p.carol, p.topic)
+    with later(1):
+        mine = post(p, p.bob, "刚发的意见")
+    db.session.commit()
+    page = comments.thread_page(db.session.get(Comment, mine.id), "consensus")
+    assert page >= 1
+    comments.wait_for_refreshes()
+    want = reference(p.topic.id)[0]
+    assert page == want.index(mine.id) // comments.THREADS_PER_PAGE + 1
+
+
+def test_the_topic_page_after_a_mark_answers_from_the_kept_ranking(busy, in_background, client):
+    p = busy
+    with client.session_transaction() as sess:
+        sess["_user_id"] = p.carol.get_id()
+        sess["_fresh"] = True
+    path = f"/topics/{p.topic.id}?sort=consensus"
+    request_thread = threading.current_thread()
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *_args):
+        if threading.current_thread() is request_thread:
+            seen.append(statement)
+
+    def statements_of(answer_path: str) -> list[str]:
+        seen.clear()
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            answer = client.get(answer_path)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert answer.status_code == 200
+        return list(seen)
+
+    client.get(path)  # ranked and kept
+    warm = statements_of(path)
+    _raise_low_comment(p, reference(p.topic.id)[0])
+    after_mark = statements_of(path)
+    # The request runs the statements of a warm one: the ranking's query, reading every
+    # comment and mark of the topic, runs in the background thread.
+    assert after_mark == warm
+    comments.wait_for_refreshes()
