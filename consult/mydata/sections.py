@@ -3,13 +3,14 @@ person. The page, the JSON and CSV downloads and ``GET /api/v1/me/data`` all rea
 a new kind of record is one more entry here (or appended from its own package):
 
     SECTIONS.append(Section("consents", _l("Consents"), [Column("version", _l("Version")), ...],
-                            rows=lambda user, limit=None: [...], count=lambda user: ...))
+                            rows=lambda user, limit=None: [...],
+                            counting=lambda user_id: select(func.count())...))
 
 ``rows(user, limit)`` answers the newest rows first, each a dict keyed by the columns' keys with
 plain values (text, numbers, booleans, dates and times in UTC, ``None``), in a fixed number of
-queries whatever the person's history; ``count(user)`` how many there are (when left out, the
-rows are counted, which is right only for short sections). :func:`from_query` makes both from
-one SELECT whose labelled columns are the section's keys.
+queries whatever the person's history; ``counting(user_id)`` is the SELECT of how many there
+are (the page counts every section in one statement, :func:`counts_for`). :func:`from_query`
+makes both from one SELECT whose labelled columns are the section's keys.
 
 What is left out on purpose: secrets (password hashes, token hashes, the codes of messages and
 links), and other people's contact details (a proxy's phone is masked).
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, literal, or_, select, union_all
+from sqlalchemy import Integer, Select, bindparam, case, func, literal, or_, select, union_all
 
 from consult.extensions import db
 
@@ -37,7 +38,9 @@ class Section:
     title: object  # a lazy string
     columns: list[Column]
     rows: Callable[..., list[dict]]  # rows(user, limit=None), newest first
-    count: Callable[..., int] | None = None
+    # counting(user_id): a SELECT of the one number of rows (what count_for runs), so that a
+    # page can count every section in one statement (counts_for)
+    counting: Callable[[int], Select]
     description: object = ""
     keys: tuple[str, ...] = field(init=False)
 
@@ -45,9 +48,31 @@ class Section:
         object.__setattr__(self, "keys", tuple(c.key for c in self.columns))
 
     def count_for(self, user) -> int:
-        if self.count is not None:
-            return self.count(user)
-        return len(self.rows(user))
+        return db.session.scalar(self.counting(user.id)) or 0
+
+
+# The person is a bound parameter of the statements built once below, so a request runs them
+# without building them again (26 sections' SELECTs cost more to build than to run).
+_ME = "mydata_user_id"
+_LIMIT = "mydata_limit"
+_counting_all: dict[tuple, Select] = {}
+
+
+def _me():
+    return bindparam(_ME, type_=Integer)
+
+
+def counts_for(user, sections: list[Section]) -> list[int]:
+    """How many rows each of ``sections`` holds for ``user``: one statement for them all."""
+    if not sections:
+        return []
+    key = tuple((s.key, id(s.counting)) for s in sections)
+    stmt = _counting_all.get(key)
+    if stmt is None:
+        stmt = _counting_all[key] = select(*(
+            s.counting(_me()).scalar_subquery() for s in sections))
+    row = db.session.execute(stmt, {_ME: user.id}).one()
+    return [n or 0 for n in row]
 
 
 def from_query(key: str, title, columns: list[Column], statement: Callable[[int], Select],
@@ -55,17 +80,23 @@ def from_query(key: str, title, columns: list[Column], statement: Callable[[int]
     """A section read by one SELECT: ``statement(user_id)`` selects columns labelled with the
     columns' keys, newest first. Its rows and its count are one query each."""
 
+    built: dict[bool, Select] = {}  # with a limit or not: the statement, built once
+
     def rows(user, limit: int | None = None) -> list[dict]:
-        stmt = statement(user.id)
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        return [dict(row._mapping) for row in db.session.execute(stmt)]
+        limited = limit is not None
+        stmt = built.get(limited)
+        if stmt is None:
+            stmt = statement(_me())
+            if limited:
+                stmt = stmt.limit(bindparam(_LIMIT, type_=Integer))
+            built[limited] = stmt
+        params = {_ME: user.id, _LIMIT: limit} if limited else {_ME: user.id}
+        return [dict(row._mapping) for row in db.session.execute(stmt, params)]
 
-    def count(user) -> int:
-        stmt = statement(user.id).order_by(None)
-        return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    def counting(user_id) -> Select:
+        return select(func.count()).select_from(statement(user_id).order_by(None).subquery())
 
-    return Section(key, title, columns, rows, count, description)
+    return Section(key, title, columns, rows, counting, description)
 
 
 # --- the sections ---------------------------------------------------------------------------
@@ -550,7 +581,7 @@ SECTIONS: list[Section] = [
     Section("notifications", _l("Notifications"), _c(
         ("text", _l("Text")), ("kind", _l("Kind")), ("url", _l("Link")), "created_at",
         ("read_at", _l("Read"))), _notification_rows,
-        from_query("notifications", "", [], _notifications).count),
+        from_query("notifications", "", [], _notifications).counting),
     from_query("message_settings", _l("Message settings"), _c(
         ("setting", _l("Setting")), ("value", _l("Choice")),
         ("quiet_start", _l("Quiet from")), ("quiet_end", _l("Quiet until")),
@@ -572,7 +603,7 @@ SECTIONS: list[Section] = [
     Section("views_of_me", _l("Officials who saw my personal data"), _c(
         ("at", _l("When")), ("viewer", _l("Who")), ("role", _l("Role")), ("page", _l("Page")),
         ("object", _l("About")), ("fields", _l("What they saw")), "community"),
-        _views_of_me_rows, from_query("views_of_me", "", [], _views_of_me).count,
+        _views_of_me_rows, from_query("views_of_me", "", [], _views_of_me).counting,
         _l("Each time an official's page showed your whole phone number or e-mail address, or "
            "your name on a list of owners who have not voted.")),
     from_query("exports", _l("My downloads of this data"), _c(

@@ -30,7 +30,7 @@ from consult.csvfiles import safe_cell
 from consult.extensions import db
 from consult.jobs import enqueue, job
 from consult.mydata.models import EXPORT_LIFETIME, DataExport, ExportFormat, ExportStatus
-from consult.mydata.sections import SECTIONS
+from consult.mydata.sections import SECTIONS, counts_for
 from consult.notifications.kinds import register
 from consult.refusals import Refused
 
@@ -73,7 +73,7 @@ def build_document(user) -> dict:
 
 
 def total_rows(user) -> int:
-    return sum(section.count_for(user) for section in SECTIONS)
+    return sum(counts_for(user, SECTIONS))
 
 
 def document_json(user) -> bytes:
