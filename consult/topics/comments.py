@@ -63,6 +63,7 @@ from consult.notifications import kinds
 from consult.notifications.service import notify
 from consult.accounts.models import Role
 from consult.permissions import check, membership, speaking_role
+from consult import written
 from consult.topics import consensus, lifecycle
 from consult.topics.lifecycle import Stage
 from consult.topics.models import (
@@ -797,10 +798,11 @@ class KeptRanking:
     - ``token``: the topic's ``ranking_token`` it was computed for.
     """
 
-    __slots__ = ("token", "groups", "tops", "ids", "counts")
+    __slots__ = ("token", "where", "groups", "tops", "ids", "counts")
 
     def __init__(self, token: int | None, ranking: consensus.Ranking, rows) -> None:
         self.token = token
+        self.where = _database()
         self.groups = ranking.groups
         position = {cid: i for i, cid in enumerate(ranking.order)}
         self.tops = array("q", (r.id for r in sorted(
@@ -823,6 +825,13 @@ class KeptRanking:
     def nbytes(self) -> int:
         """The bytes of the arrays (what grows with the thread)."""
         return sum(a.buffer_info()[1] * a.itemsize for a in (self.tops, self.ids, self.counts))
+
+
+def _database() -> tuple:
+    """Which database a ranking was read from: the app's, and the database put in its place
+    (tests, a restore) counts as another. A topic id and token of another database say
+    nothing about this one's."""
+    return (written.epoch(), current_app.config.get("SQLALCHEMY_DATABASE_URI"))
 
 
 _kept: OrderedDict[int, KeptRanking] = OrderedDict()  # topic id -> its ranking, LRU order
@@ -863,11 +872,14 @@ def _kept_ranking(topic: Topic, viewer_id: int | None, *, may_trail: bool = Fals
         return _rank(topic, None, viewer_id)
     token = topic.ranking_token
     trail = may_trail and current_app.config.get("RANKING_REFRESH_IN_BACKGROUND", False)
+    here = _database()
     start = False
     with _kept_lock:
         kept = _kept.get(topic.id)
-        if kept is not None and (kept.token == token or (trail and kept.token > token)):
-            _kept.move_to_end(topic.id)  # kept.token > token: this transaction read earlier
+        if kept is not None and kept.where != here:
+            kept = None
+        if kept is not None and kept.token == token:
+            _kept.move_to_end(topic.id)
             return kept, None
         if kept is not None and trail:
             _kept.move_to_end(topic.id)
@@ -883,11 +895,10 @@ def _kept_ranking(topic: Topic, viewer_id: int | None, *, may_trail: bool = Fals
 
 
 def _keep(topic_id: int, kept: KeptRanking) -> None:
+    # A ranking finished in the background may replace a newer one kept meanwhile: the next
+    # read sees its token differ and ranks again. (Tokens are not compared by size: a
+    # database restored in place goes back to smaller ones.)
     with _kept_lock:
-        earlier = _kept.get(topic_id)
-        if earlier is not None and earlier.token is not None and kept.token is not None \
-                and earlier.token > kept.token:
-            return  # a newer ranking was kept meanwhile
         _kept[topic_id] = kept
         _kept.move_to_end(topic_id)
         while len(_kept) > RANKINGS_KEPT:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
+from consult import written
 from consult.extensions import db
 from consult.permissions import forget_memberships
 from consult.topics import comments, consensus
@@ -362,3 +363,24 @@ def test_the_topic_page_after_a_mark_answers_from_the_kept_ranking(busy, in_back
     # comment and mark of the topic, runs in the background thread.
     assert after_mark == warm
     comments.wait_for_refreshes()
+
+
+def test_a_ranking_kept_from_another_database_is_never_served(busy, in_background, monkeypatch):
+    """A database put in place of the worker's (the tests' next database, a restore) may hold
+    the same topic id with the same token and other comments: its ranking is made afresh,
+    before answering, and never taken from what was kept."""
+    p = busy
+    assert_as_before(p.carol, p.topic)  # kept
+    ranked_here = []
+    rank = comments._rank
+
+    def spy(*args, **kwargs):
+        ranked_here.append(threading.current_thread() is threading.main_thread())
+        return rank(*args, **kwargs)
+
+    monkeypatch.setattr(comments, "_rank", spy)
+    _order(p.carol, p.topic.id)
+    assert ranked_here == []  # same database, same token: the kept ranking
+    written.written_elsewhere()
+    assert _order(p.carol, p.topic.id) == reference(p.topic.id)[0]
+    assert ranked_here == [True]  # ranked in the request, not served from the other database
