@@ -13,7 +13,7 @@ from consult.clock import utcnow
 from consult.extensions import db
 from consult.permissions import LOGIN_REQUIRED, Refusal, check, may, membership
 from consult.topics import comments, lifecycle
-from consult.topics.lifecycle import Stage
+from consult.topics.lifecycle import PUBLIC_STAGES, Stage
 from consult.topics.models import Comment, Cosignature, Follow, StageChange, Topic
 
 PAGE_SIZE = 20
@@ -58,12 +58,15 @@ def _area_condition(area: str, viewer):
     return None
 
 
+_NOT_LISTED = sorted(s.value for s in set(Stage) - PUBLIC_STAGES)  # drafts
+
+
 def list_topics(viewer, f: TopicFilter) -> TopicPage:
     """Public topics (every stage but draft) matching ``f``: two queries (count and page)."""
-    # "Not a draft" (PUBLIC_STAGES is every stage but draft), not "stage IN (the other ten)":
-    # SQLite would read the IN through the index on (stage, ...) and sort every public topic;
-    # with !=, it walks the submitted_at index newest first and stops after one page.
-    conditions = [Topic.stage != Stage.DRAFT.value]
+    # "Not in the stages that are not public", not "stage IN (the ten public ones)": SQLite
+    # would read the IN through the index on (stage, ...) and sort every public topic; with
+    # NOT IN it walks the submitted_at index newest first and stops after one page.
+    conditions = [Topic.stage.not_in(_NOT_LISTED)]
     if f.stage:
         conditions.append(Topic.stage == f.stage)
     if f.category:
