@@ -928,7 +928,13 @@ def _refresh_later(topic_id: int) -> None:
     with _kept_lock:
         _refreshers[:] = [t for t in _refreshers if t.is_alive()]
         _refreshers.append(worker)
-    worker.start()
+    try:
+        worker.start()
+    except RuntimeError:  # no thread to be had: the next read tries again
+        app.logger.exception("could not start ranking topic %s afresh", topic_id)
+        with _kept_lock:
+            _refreshing.discard(topic_id)
+            _refreshers.remove(worker)
 
 
 def wait_for_refreshes(timeout: float = 30.0) -> None:

@@ -384,3 +384,23 @@ def test_a_ranking_kept_from_another_database_is_never_served(busy, in_backgroun
     written.written_elsewhere()
     assert _order(p.carol, p.topic.id) == reference(p.topic.id)[0]
     assert ranked_here == [True]  # ranked in the request, not served from the other database
+
+
+def test_no_thread_to_be_had_keeps_the_order_and_the_next_read_tries_again(
+        busy, in_background, monkeypatch, caplog):
+    p = busy
+    before = assert_as_before(p.carol, p.topic)
+    _raise_low_comment(p, before)
+    start = threading.Thread.start
+
+    def refused(thread):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refused)
+    assert _order(p.carol, p.topic.id) == before
+    assert "could not start ranking topic" in caplog.text
+    assert p.topic.id not in comments._refreshing
+    monkeypatch.setattr(threading.Thread, "start", start)
+    assert _order(p.carol, p.topic.id) == before  # this read starts the ranking
+    comments.wait_for_refreshes()
+    assert _order(p.carol, p.topic.id) == reference(p.topic.id)[0]
