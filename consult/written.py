@@ -29,6 +29,13 @@ def epoch() -> int:
     return _epoch
 
 
+def database() -> tuple:
+    """Which database the app reads now: its address, and the count of databases put in place
+    of others. A key for values kept in the worker that must not outlive their database (an
+    id of another database says nothing about this one's)."""
+    return (_epoch, _database())
+
+
 def _bump() -> None:
     global _generation
     _generation += 1

@@ -48,7 +48,7 @@ class Section:
         object.__setattr__(self, "keys", tuple(c.key for c in self.columns))
 
     def count_for(self, user) -> int:
-        return db.session.scalar(self.counting(user.id)) or 0
+        return counts_for(user, [self])[0]
 
 
 # The person is a bound parameter of the statements built once below, so a request runs them

@@ -802,7 +802,7 @@ class KeptRanking:
 
     def __init__(self, token: int | None, ranking: consensus.Ranking, rows) -> None:
         self.token = token
-        self.where = _database()
+        self.where = written.database()  # a topic id and token say nothing of another
         self.groups = ranking.groups
         position = {cid: i for i, cid in enumerate(ranking.order)}
         self.tops = array("q", (r.id for r in sorted(
@@ -827,13 +827,6 @@ class KeptRanking:
         return sum(a.buffer_info()[1] * a.itemsize for a in (self.tops, self.ids, self.counts))
 
 
-def _database() -> tuple:
-    """Which database a ranking was read from: the app's, and the database put in its place
-    (tests, a restore) counts as another. A topic id and token of another database say
-    nothing about this one's."""
-    return (written.epoch(), current_app.config.get("SQLALCHEMY_DATABASE_URI"))
-
-
 _kept: OrderedDict[int, KeptRanking] = OrderedDict()  # topic id -> its ranking, LRU order
 _kept_lock = threading.Lock()
 
@@ -842,7 +835,7 @@ _refreshing: set[int] = set()  # topics whose ranking a thread of this worker is
 _refreshers: list[threading.Thread] = []  # those threads (wait_for_refreshes)
 
 
-def kept_ranking(topic: Topic, *, may_trail: bool = False) -> KeptRanking:
+def kept_ranking(topic: Topic) -> KeptRanking:
     """``topic``'s broad-support ranking: the one this worker keeps while the topic's
     ``ranking_token`` is the one it was computed for (no query), else ranked afresh from
     every comment and mark of the topic (one query) and kept.
@@ -850,29 +843,30 @@ def kept_ranking(topic: Topic, *, may_trail: bool = False) -> KeptRanking:
     The token is read (with the topic) before the marks: a ranking can only be kept under a
     token older than its marks, never the reverse, so a ranking kept for the token read is
     never stale. A transaction that changed the topic's comments or marks and has not
-    committed yet ranks what it sees and keeps nothing (its token moves on when it commits).
-
-    ``may_trail``: with ``RANKING_REFRESH_IN_BACKGROUND`` on, a kept ranking of an older token
-    is returned at once and a thread of this worker ranks the topic afresh (one at a time per
-    topic); later reads get the new ranking when it is done. On a busy topic every mark moves
-    the token, and ranking 5,000 comments and 250,000 marks costs about 1.5 s: the reader
-    of the page gets the order of a moment ago instead of waiting for it. The page's comments,
-    their counts and states are read afresh all the same; only their order and support figures
-    trail, and a comment posted since joins the order when the ranking is done."""
-    return _kept_ranking(topic, None, may_trail=may_trail)[0]
+    committed yet ranks what it sees and keeps nothing (its token moves on when it commits)."""
+    return _kept_ranking(topic, None)[0]
 
 
 def _kept_ranking(topic: Topic, viewer_id: int | None, *, may_trail: bool = False
                   ) -> tuple[KeptRanking, tuple[dict[int, str], set[int]] | None]:
     """:func:`kept_ranking`, and when it ranks afresh, the viewer's marks and reports on the
-    topic as :func:`_viewer_rows` gives them (read by the same query), else None."""
+    topic as :func:`_viewer_rows` gives them (read by the same query), else None.
+
+    ``may_trail`` (the thread's page): with ``RANKING_REFRESH_IN_BACKGROUND`` on, a kept
+    ranking of an older token is returned at once and a thread of this worker ranks the topic
+    afresh (one at a time per topic); later reads get the new ranking when it is done. On a
+    busy topic every mark moves the token, and ranking 5,000 comments and 250,000 marks costs
+    about 1.5 s: the reader gets the order of a moment ago instead of waiting for it. The
+    page's comments, their counts and states are read afresh all the same; only their order
+    and support figures trail, and a comment posted since joins the order when the ranking is
+    done. A comment's place (:func:`thread_page`) never trails."""
     session = db.session()
     session.flush()  # nothing to write on a page; in a transaction that wrote, note its changes
     if topic.id in session.info.get(_CHANGED, ()):
         return _rank(topic, None, viewer_id)
     token = topic.ranking_token
     trail = may_trail and current_app.config.get("RANKING_REFRESH_IN_BACKGROUND", False)
-    here = _database()
+    here = written.database()
     start = False
     with _kept_lock:
         kept = _kept.get(topic.id)

@@ -5,8 +5,7 @@ import threading
 from collections import OrderedDict
 
 from flask import (
-    Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
-    url_for,
+    Blueprint, abort, flash, make_response, redirect, render_template, request, url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -129,8 +128,7 @@ def result_html(vote: Vote, result: dict) -> Markup:
     result and its figures are stored they never change, so the section is rendered once per
     language and kept (the last :data:`KEPT_RESULTS`); a result still counted from the ballots
     (:func:`service.result_of` before the close is stored) is rendered every time."""
-    key = (written.epoch(), current_app.config["SQLALCHEMY_DATABASE_URI"], request.script_root,
-           vote.id, vote.tallied_at, str(get_locale()))
+    key = (written.database(), request.script_root, vote.id, vote.tallied_at, str(get_locale()))
     # Only a final result is ever kept, and a final result stays as it is: a kept one is
     # served without reading the (large, deferred) stored figures.
     with _kept_lock:
