@@ -10,7 +10,8 @@ reads the same as before.
 from __future__ import annotations
 
 from flask import g, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -30,49 +31,51 @@ class IdUrl:
         return f"{self._head}{comment_id}{self._tail}"
 
 
-def _texts() -> dict[str, Markup]:
-    """The labels of a comment, as the template's ``_()`` would give them (Markup, ``%%``
-    read as ``%``)."""
-    def t(message: str) -> Markup:
-        return Markup(gettext(message)) % {}
+# The labels, marked for the catalogues (a plain call of a helper would not be extracted,
+# and the page would show them untranslated).
+_LABELS = {
+    "agree": _l("Agree"),
+    "disagree": _l("Disagree"),
+    "pass": _l("Pass"),
+    "your_view": _l("Your view of this comment"),
+    "report": _l("Report"),
+    "hide": _l("Hide"),
+    "report_label": _l("What is wrong with this comment?"),
+    "hide_label": _l("Reason for hiding (shown to everyone in its place)"),
+    "report_hint": _l("Only the moderators see your report."),
+    "hide_hint": _l("Up to 500 characters. Hiding is recorded in the topic's audit log."),
+    "report_submit": _l("Send to the moderators"),
+    "hide_submit": _l("Hide this comment"),
+    "edit": _l("Edit"),
+    "withdraw": _l("Withdraw"),
+    "withdraw_hint": _l("The text will be removed; “comment withdrawn” stays in its place."),
+    "withdraw_submit": _l("Withdraw this comment"),
+    "reported": _l("You reported this comment."),
+    "show_again": _l("Show again"),
+    "withdrawn_by": _l("Withdrawn comment"),
+    "you": _l("you"),
+    "official": _l("Official answer"),
+    "edited": _l("edited"),
+    "withdrawn": _l("comment withdrawn"),
+    "your_reply": _l("Your reply"),
+    "your_comment": _l("Your comment"),
+    "body_hint": _l("Plain text, up to 2000 characters. Everyone can read it; please keep "
+                    "to the matter and be respectful."),
+    "as_official": _l("Post as the official answer"),
+    "as_official_hint": _l("Shown at the top of the comments as the community's answer; "
+                           "the residents following the topic are told."),
+    "post_reply": _l("Post reply"),
+    "post_comment": _l("Post comment"),
+    "replies": _l("Replies"),
+    "reply": _l("Reply"),
+    "group_agreement": _l("Agreement in each opinion group:"),
+}
 
-    return {
-        "agree": t("Agree"),
-        "disagree": t("Disagree"),
-        "pass": t("Pass"),
-        "your_view": t("Your view of this comment"),
-        "report": t("Report"),
-        "hide": t("Hide"),
-        "report_label": t("What is wrong with this comment?"),
-        "hide_label": t("Reason for hiding (shown to everyone in its place)"),
-        "report_hint": t("Only the moderators see your report."),
-        "hide_hint": t("Up to 500 characters. Hiding is recorded in the topic's audit log."),
-        "report_submit": t("Send to the moderators"),
-        "hide_submit": t("Hide this comment"),
-        "edit": t("Edit"),
-        "withdraw": t("Withdraw"),
-        "withdraw_hint": t("The text will be removed; “comment withdrawn” stays in its place."),
-        "withdraw_submit": t("Withdraw this comment"),
-        "reported": t("You reported this comment."),
-        "show_again": t("Show again"),
-        "withdrawn_by": t("Withdrawn comment"),
-        "you": t("you"),
-        "official": t("Official answer"),
-        "edited": t("edited"),
-        "withdrawn": t("comment withdrawn"),
-        "your_reply": t("Your reply"),
-        "your_comment": t("Your comment"),
-        "body_hint": t("Plain text, up to 2000 characters. Everyone can read it; please keep "
-                       "to the matter and be respectful."),
-        "as_official": t("Post as the official answer"),
-        "as_official_hint": t("Shown at the top of the comments as the community's answer; "
-                              "the residents following the topic are told."),
-        "post_reply": t("Post reply"),
-        "post_comment": t("Post comment"),
-        "replies": t("Replies"),
-        "reply": t("Reply"),
-        "group_agreement": t("Agreement in each opinion group:"),
-    }
+
+def _texts() -> dict[str, Markup]:
+    """The labels of a comment in the request's language, as the template's ``_()`` would
+    give them (Markup, ``%%`` read as ``%``)."""
+    return {key: Markup(str(label)) % {} for key, label in _LABELS.items()}
 
 
 # Per language, for the life of the worker: the catalogues are loaded once too.

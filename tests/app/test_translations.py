@@ -44,3 +44,21 @@ def test_translations_keep_their_placeholders():
 def test_pages_are_in_chinese_by_default(client):
     html = client.get("/login").get_data(as_text=True)
     assert "登录" in html
+
+
+def test_the_comment_threads_labels_are_in_chinese(app):
+    """The labels every comment repeats are translated once per page (comment_kit.py), outside
+    the templates' ``_()``: each must still be marked for the catalogue. (They were not for a
+    while, and a Chinese page showed "Disagree", "Reply" and "Post comment" in English.)"""
+    from flask_babel import force_locale
+
+    from consult.topics.comment_kit import _LABELS, _texts
+
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            english = _texts()
+        with force_locale("zh_Hans"):
+            chinese = _texts()
+    assert set(english) == set(chinese) == set(_LABELS)
+    same = [key for key in _LABELS if chinese[key] == english[key]]
+    assert not same, f"shown in English on Chinese pages: {same}"
