@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from consult import cli, i18n, pagecache, security, unit_of_work, web
+    from consult import cli, fragments, i18n, pagecache, security, unit_of_work, web
     from consult.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     web.init_app(app)
     pagecache.init_app(app)
+    fragments.init_app(app)
     from consult.privacy import guard as privacy_guard
 
     privacy_guard.init_app(app)  # after web: the write lock is taken before it answers

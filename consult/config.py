@@ -263,6 +263,9 @@ def load_config(instance_path: str) -> dict:
         # rank it afresh before answering (the tests' default, so that they read at once what
         # they changed).
         "RANKING_REFRESH_IN_BACKGROUND": env.get("RANKING_REFRESH_IN_BACKGROUND", "1") != "0",
+        # Rendered pieces of pages (a comment's thread) kept per worker for the readers who see
+        # them the same, in characters (consult/fragments.py); 0: render every piece afresh.
+        "FRAGMENTS_KEPT_CHARS": int(env.get("FRAGMENTS_KEPT_CHARS", str(8 * 1024 * 1024))),
         # Comments per person per minute/hour (consult/topics/comments.py); the page benchmark
         # turns the check off to measure posting itself.
         "COMMENT_FLOOD_CHECK": env.get("COMMENT_FLOOD_CHECK", "1") != "0",

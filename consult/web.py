@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
         g.pop("_desk", None)
         g.pop("csrf_token", None)  # Flask-WTF's token: made anew from each request's session
         g.pop("_comment_kit", None)  # holds that token (consult/topics/comment_kit.py)
+        g.pop("_flask_babel", None)  # the language, chosen afresh from this request's cookie
 
     @app.before_request
     def _storable_input():

@@ -282,6 +282,7 @@ LAYERS = {
     "consult.written": "base",  # a generation of writes, for values kept between requests
     "consult.permissions": "rules",  # the permission table; reads grants and homes, never writes
     "consult.pagecache": "views",  # the @for_visitors decorator of pages
+    "consult.fragments": "views",  # rendered pieces of pages kept per worker ({% call kept %})
     "consult.ratelimits": "views",  # limits on page and API writes, the "too many" page
     # accounts
     "consult.accounts": "base",  # empty package

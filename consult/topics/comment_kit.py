@@ -104,3 +104,32 @@ def comment_kit() -> CommentKit:
     if kit is None:
         kit = g._comment_kit = CommentKit()
     return kit
+
+
+def _article_key(v) -> tuple:
+    """Every value templates/topics/_comment.html's ``article`` shows of ``v`` (a
+    CommentView), read under the same conditions as the template reads them (no lazy load
+    that the template would not do)."""
+    c = v.comment
+    support = v.support
+    shown = v.state != "withdrawn"
+    return (
+        c.id, c.parent_id, v.state, v.show_body, v.mine, v.my_reaction, v.reported,
+        v.can_edit, v.can_withdraw, v.can_react, v.can_report, v.can_moderate,
+        (support.marks, support.groups) if support is not None else None,
+        c.official, c.author_role, c.created_at, c.edited_at,
+        c.author.name if shown else None,
+        (c.assisted_by.name if c.assisted_by else None) if shown and c.assisted_by_id else None,
+        c.body if v.show_body else None,
+        (c.hidden_reason, (c.hidden_by.name if c.hidden_by else None) if v.show_body else None)
+        if v.state == "hidden" else None,
+        (c.agree_count, c.disagree_count, c.pass_count),
+        c.open_report_count if v.can_moderate else None,
+    )
+
+
+def thread_item_key(v, sort: str, topic_id: int, can_comment: bool, can_answer: bool) -> tuple:
+    """The key of one thread (a top-level comment, its replies and the reply form) as
+    ``thread_item`` renders it: for :func:`consult.fragments.kept`."""
+    return ("thread_item", sort, topic_id, bool(can_comment), bool(can_answer),
+            _article_key(v), tuple(_article_key(r) for r in v.replies))

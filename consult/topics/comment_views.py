@@ -23,7 +23,7 @@ from consult.extensions import db
 from consult.permissions import check
 from consult.ratelimits import comment_limit
 from consult.topics import comments
-from consult.topics.comment_kit import comment_kit
+from consult.topics.comment_kit import comment_kit, thread_item_key
 from consult.refusals import Refused
 from consult.topics.lifecycle import Stage
 from consult.topics.models import Comment, Topic
@@ -41,6 +41,7 @@ def _comment_helpers():
 
 # The labels, addresses and CSRF field every comment repeats, made once per page.
 bp.add_app_template_global(comment_kit)
+bp.add_app_template_global(thread_item_key)  # what a kept thread shows (consult/fragments.py)
 
 
 @bp.after_request
