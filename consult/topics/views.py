@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from consult import unit_of_work
-from consult.community.queries import all_communities, community_tree
+from consult.community.queries import community_names, community_tree
 from consult.extensions import db
 from consult.pagecache import for_visitors
 from consult.permissions import check
@@ -72,13 +72,13 @@ def _to_topic(topic: Topic, anchor: str = ""):
 @for_visitors
 def index():
     form = TopicFilterForm(request.args)
-    communities = all_communities()
+    communities = community_names()
     form.stage.choices = [("", _("All stages"))] + [
         (s.value, str(STAGE_LABELS[s])) for s in lifecycle.PUBLIC_STAGES_ORDERED]
     form.category.choices = [("", _("All categories"))] + [
         (k, str(v)) for k, v in CATEGORY_LABELS.items()]
     form.community.choices = [("", _("All communities"))] + [
-        (str(c.id), c.name) for c in communities]
+        (str(cid), name) for cid, name in communities]
     community_id = request.args.get("community", type=int)
     tree = community_tree(community_id) if community_id else None
     areas = _area_choices(tree)
@@ -92,8 +92,24 @@ def index():
         sort=sort if sort in SORTS else "newest", page=request.args.get("page", 1, type=int),
     ))
     drafts = queries.drafts_of(current_user) if current_user.is_authenticated else []
-    return render_template("topics/index.html", form=form, result=result, areas=areas,
-                           area=area, drafts=drafts, chips=_filter_chips(form, areas, area))
+    chips = _filter_chips(form, areas, area)
+    return render_template(
+        "topics/index.html", form=form, result=result, areas=areas, area=area, drafts=drafts,
+        chips=chips, cards_key=_cards_key(result.topics),
+        # The filters show what was asked (the arguments), the choices and the total.
+        filters_key=("topic_filters", tuple(request.args.items(multi=True)), tuple(areas),
+                     area, tuple(communities), result.total))
+
+
+def _cards_key(topics) -> tuple:
+    """Every value a card of the topic list shows, for the kept list (consult/fragments.py)."""
+    return ("topic_cards", tuple(
+        (t.id, t.title, t.stage, t.answered_at is not None, t.category, t.community.name,
+         t.community.cosign_threshold if t.stage == Stage.PROPOSED.value else None,
+         t.grid.name if t.grid else None, t.building.name if t.building else None,
+         t.cosign_count, t.comment_count,
+         t.comment_until if t.stage == Stage.COMMENTING.value else None, t.submitted_at)
+        for t in topics))
 
 
 def _filter_chips(form: TopicFilterForm, areas, area: str) -> list[dict]:
