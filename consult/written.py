@@ -8,7 +8,9 @@ short lifetime bounds what is left.
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
@@ -76,27 +78,62 @@ event.listen(Engine, "rollback", _rolled_back)
 event.listen(Engine, "rollback_savepoint", _rolled_back_to_savepoint)
 
 
+def _stamp() -> tuple:
+    """What a value kept now was read under: this process's writes, the other workers' (the
+    page cache's generation) and the database."""
+    return (_generation, _page_generation(), _database())
+
+
 class Kept:
     """One value kept until this process writes, another worker writes (seen through the
     page cache's generation) or ``seconds`` pass."""
 
     def __init__(self, seconds: float = 30.0):
         self.seconds = seconds
-        self._kept: tuple | None = None  # (key, expires, value)
+        self._kept: tuple | None = None  # (stamp, expires, value)
 
     def get(self, compute):
-        key = (_generation, _page_generation(), _database())
+        stamp = _stamp()
         kept = self._kept
         now = time.monotonic()
-        if kept is not None and kept[0] == key and kept[1] > now:
+        if kept is not None and kept[0] == stamp and kept[1] > now:
             return kept[2]
         value = compute()
-        # The key read before computing: a write meanwhile makes the next call compute again.
-        self._kept = (key, now + self.seconds, value)
+        # The stamp read before computing: a write meanwhile makes the next call compute again.
+        self._kept = (stamp, now + self.seconds, value)
         return value
 
     def clear(self) -> None:
         self._kept = None
+
+
+class KeptByKey:
+    """Like :class:`Kept`, one value per key (the ``size`` most recently read)."""
+
+    def __init__(self, seconds: float = 30.0, size: int = 256):
+        self.seconds, self.size = seconds, size
+        self._kept: OrderedDict = OrderedDict()  # key -> (stamp, expires, value)
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        stamp = _stamp()
+        now = time.monotonic()
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == stamp and kept[1] > now:
+                self._kept.move_to_end(key)
+                return kept[2]
+        value = compute()
+        with self._lock:
+            self._kept[key] = (stamp, now + self.seconds, value)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
 
 def _page_generation():

@@ -15,11 +15,14 @@ def all_communities() -> list[Community]:
     return list(db.session.scalars(select(Community).order_by(Community.name)))
 
 
+_NAMES = Kept(seconds=30)
+
+
 def community_names() -> list[tuple[int, str]]:
     """Every community's id and name, by name: what a filter's choices need, without loading
-    the communities."""
-    return [tuple(row) for row in db.session.execute(
-        select(Community.id, Community.name).order_by(Community.name))]
+    the communities; kept until something is written (consult/written.py)."""
+    return _NAMES.get(lambda: [tuple(row) for row in db.session.execute(
+        select(Community.id, Community.name).order_by(Community.name))])
 
 
 def community_tree(community_id: int) -> Community | None:

@@ -31,6 +31,14 @@ class ScopeLevel(str, enum.Enum):
     GRID = "grid"
     BUILDING = "building"
 
+    @classmethod
+    def of(cls, grid_id: int | None, building_id: int | None) -> "ScopeLevel":
+        if building_id is not None:
+            return cls.BUILDING
+        if grid_id is not None:
+            return cls.GRID
+        return cls.COMMUNITY
+
 
 class Topic(db.Model):
     """议题. Its scope is the whole community, one grid, or one building: ``grid_id`` and
@@ -89,11 +97,7 @@ class Topic(db.Model):
 
     @property
     def scope_level(self) -> ScopeLevel:
-        if self.building_id is not None:
-            return ScopeLevel.BUILDING
-        if self.grid_id is not None:
-            return ScopeLevel.GRID
-        return ScopeLevel.COMMUNITY
+        return ScopeLevel.of(self.grid_id, self.building_id)
 
     def __repr__(self) -> str:
         return f"<Topic {self.id} {self.stage}>"

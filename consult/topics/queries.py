@@ -1,7 +1,7 @@
 """Reading topics for pages: each function runs a fixed number of queries, whatever the data."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -10,11 +10,14 @@ from sqlalchemy.orm import joinedload
 
 from consult.audit.models import AuditEntry
 from consult.clock import utcnow
+from consult.community.models import Building, Community, Grid
 from consult.extensions import db
+from consult.written import KeptByKey
 from consult.permissions import LOGIN_REQUIRED, Refusal, check, may, membership
 from consult.topics import comments, lifecycle
 from consult.topics.lifecycle import PUBLIC_STAGES, Stage
-from consult.topics.models import Comment, Cosignature, Follow, StageChange, Topic
+from consult.topics.models import (Comment, Cosignature, Follow, ScopeLevel, StageChange,
+                                   Topic)
 
 PAGE_SIZE = 20
 
@@ -31,9 +34,43 @@ class TopicFilter:
     per_page: int = PAGE_SIZE  # the API lets clients choose (at most 100)
 
 
+@dataclass(frozen=True, slots=True)
+class TopicCard:
+    """A topic as lists show it: its own columns and the names of its place, read as plain
+    values in the list's one statement (no Topic loaded). Equal cards show the same."""
+    id: int
+    title: str
+    category: str
+    stage: str
+    community_id: int
+    grid_id: int | None
+    building_id: int | None
+    cosign_count: int
+    comment_count: int
+    answered_at: datetime | None
+    submitted_at: datetime | None
+    stage_changed_at: datetime | None
+    comment_until: datetime | None
+    community_name: str
+    cosign_threshold: int
+    grid_name: str | None
+    building_name: str | None
+
+    @property
+    def scope_level(self) -> ScopeLevel:
+        return ScopeLevel.of(self.grid_id, self.building_id)
+
+
+def _card_columns():
+    return (Topic.id, Topic.title, Topic.category, Topic.stage, Topic.community_id,
+            Topic.grid_id, Topic.building_id, Topic.cosign_count, Topic.comment_count,
+            Topic.answered_at, Topic.submitted_at, Topic.stage_changed_at, Topic.comment_until,
+            Community.name, Community.cosign_threshold, Grid.name, Building.name)
+
+
 @dataclass
 class TopicPage:
-    topics: list[Topic]
+    topics: list[TopicCard]
     total: int
     page: int
     pages: int
@@ -61,8 +98,19 @@ def _area_condition(area: str, viewer):
 _NOT_LISTED = sorted(s.value for s in set(Stage) - PUBLIC_STAGES)  # drafts
 
 
+_LISTS = KeptByKey(seconds=30, size=256)
+
+
 def list_topics(viewer, f: TopicFilter) -> TopicPage:
-    """Public topics (every stage but draft) matching ``f``: two queries (count and page)."""
+    """Public topics (every stage but draft) matching ``f``: two queries (count and page),
+    or none while the same list is kept (per filter, until something is written:
+    consult/written.py). Only "concerning my home" depends on the reader; it is not kept."""
+    if f.area == "mine":
+        return _list_topics(viewer, f)
+    return _LISTS.get(astuple(f), lambda: _list_topics(None, f))
+
+
+def _list_topics(viewer, f: TopicFilter) -> TopicPage:
     # "Not in the stages that are not public", not "stage IN (the ten public ones)": SQLite
     # would read the IN through the index on (stage, ...) and sort every public topic; with
     # NOT IN it walks the submitted_at index newest first and stops after one page.
@@ -90,11 +138,13 @@ def list_topics(viewer, f: TopicFilter) -> TopicPage:
         "closing": ((Topic.stage != Stage.COMMENTING.value), Topic.comment_until.asc(),
                     Topic.id.desc()),
     }.get(f.sort, (Topic.submitted_at.desc(), Topic.id.desc()))
-    topics = db.session.scalars(
-        select(Topic).where(*conditions)
-        .options(joinedload(Topic.community), joinedload(Topic.grid), joinedload(Topic.building))
-        .order_by(*order).limit(size).offset((page - 1) * size)).all()
-    return TopicPage(list(topics), total, page, pages)
+    rows = db.session.execute(
+        select(*_card_columns())
+        .outerjoin(Community, Community.id == Topic.community_id)
+        .outerjoin(Grid, Grid.id == Topic.grid_id)
+        .outerjoin(Building, Building.id == Topic.building_id)
+        .where(*conditions).order_by(*order).limit(size).offset((page - 1) * size))
+    return TopicPage([TopicCard(*row) for row in rows], total, page, pages)
 
 
 def drafts_of(user) -> list[Topic]:

@@ -95,21 +95,10 @@ def index():
     chips = _filter_chips(form, areas, area)
     return render_template(
         "topics/index.html", form=form, result=result, areas=areas, area=area, drafts=drafts,
-        chips=chips, cards_key=_cards_key(result.topics),
+        chips=chips, cards_key=("topic_cards", tuple(result.topics)),  # equal cards read alike
         # The filters show what was asked (the arguments), the choices and the total.
         filters_key=("topic_filters", tuple(request.args.items(multi=True)), tuple(areas),
                      area, tuple(communities), result.total))
-
-
-def _cards_key(topics) -> tuple:
-    """Every value a card of the topic list shows, for the kept list (consult/fragments.py)."""
-    return ("topic_cards", tuple(
-        (t.id, t.title, t.stage, t.answered_at is not None, t.category, t.community.name,
-         t.community.cosign_threshold if t.stage == Stage.PROPOSED.value else None,
-         t.grid.name if t.grid else None, t.building.name if t.building else None,
-         t.cosign_count, t.comment_count,
-         t.comment_until if t.stage == Stage.COMMENTING.value else None, t.submitted_at)
-        for t in topics))
 
 
 def _filter_chips(form: TopicFilterForm, areas, area: str) -> list[dict]:

@@ -166,3 +166,31 @@ def test_one_redis_read_per_visitor_request(hosts, place, own_redis):
 
     assert calls(after, "get") - calls(before, "get") == 1
     assert calls(after, "incr") == calls(before, "incr")  # a read writes nothing
+
+
+def test_a_residents_kept_topic_list_ends_with_another_hosts_write(hosts, place, own_redis):
+    """The topic list a logged-in resident reads is kept per filter until something is
+    written (consult/written.py); a write on another host reaches it through the same Redis
+    generation as the visitors' pages. The write here goes past this process's SQLAlchemy
+    (a raw connection), as another host's would."""
+    from consult.pagecache import RedisGeneration
+
+    first, second = hosts
+    topic, author = place
+    reader = second.test_client()
+    with reader.session_transaction() as session:
+        session["_user_id"] = author.get_id()
+    assert "楼道加装扶手" in reader.get("/topics").get_data(as_text=True)
+
+    raw = db.engine.raw_connection()
+    try:
+        mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+        raw.cursor().execute(f"UPDATE topics SET title = {mark} WHERE id = {mark}",
+                             ("楼道加装扶手和照明", topic.id))
+        raw.commit()
+    finally:
+        raw.close()
+    # Unseen by this process: the list kept a moment ago is what host B still shows ...
+    assert "扶手和照明" not in reader.get("/topics").get_data(as_text=True)
+    RedisGeneration(own_redis.url).bump()  # ... until the writing host counts its write
+    assert "楼道加装扶手和照明" in reader.get("/topics").get_data(as_text=True)
