@@ -6,12 +6,14 @@ secretary understands. Later features add their actions to ``RULES``.
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, cast, null, select, union_all
+from sqlalchemy import Integer, String, bindparam, cast, null, select, union_all
 
 from consult.accounts.models import Role, RoleGrant
 from consult.extensions import db
@@ -84,20 +86,9 @@ def forget_memberships() -> None:
 
 def load_membership(user) -> Membership:
     """The user's roles and verified homes: one query (it runs on every logged-in page)."""
-    from consult.community.models import Building, Grid, Residency, ResidencyStatus, Unit
-
     m = Membership(user_id=user.id, platform_admin=bool(user.is_platform_admin))
-    no_id, no_role = cast(null(), Integer), cast(null(), String)
-    roles = select(RoleGrant.community_id, RoleGrant.role, no_id, no_id,
-                   RoleGrant.grid_id).where(RoleGrant.user_id == user.id)
-    homes = (select(Grid.community_id, no_role, Unit.id, Building.id, Grid.id)
-             .join(Residency, Residency.unit_id == Unit.id)
-             .join(Building, Unit.building_id == Building.id)
-             .join(Grid, Building.grid_id == Grid.id)
-             .where(Residency.user_id == user.id,
-                    Residency.status == ResidencyStatus.VERIFIED.value))
     for community_id, role, unit_id, building_id, grid_id in db.session.execute(
-            union_all(roles, homes)):
+            _membership_statement(), {"user_id": user.id}):
         if role is not None:
             m.roles.setdefault(community_id, set()).add(role)
             if role == Role.GRID_WORKER.value and grid_id is not None:
@@ -105,6 +96,25 @@ def load_membership(user) -> Membership:
         else:
             m.verified_units.append((unit_id, building_id, grid_id, community_id))
     return m
+
+
+@functools.cache
+def _membership_statement():
+    """:func:`load_membership`'s union, built once (every logged-in page runs it): a
+    statement used again skips building and SQLAlchemy's keying of it."""
+    from consult.community.models import Building, Grid, Residency, ResidencyStatus, Unit
+
+    user_id = bindparam("user_id", type_=Integer)
+    no_id, no_role = cast(null(), Integer), cast(null(), String)
+    roles = select(RoleGrant.community_id, RoleGrant.role, no_id, no_id,
+                   RoleGrant.grid_id).where(RoleGrant.user_id == user_id)
+    homes = (select(Grid.community_id, no_role, Unit.id, Building.id, Grid.id)
+             .join(Residency, Residency.unit_id == Unit.id)
+             .join(Building, Unit.building_id == Building.id)
+             .join(Grid, Building.grid_id == Grid.id)
+             .where(Residency.user_id == user_id,
+                    Residency.status == ResidencyStatus.VERIFIED.value))
+    return union_all(roles, homes)
 
 
 # --- helpers for rules --------------------------------------------------------------------

@@ -3,10 +3,11 @@ queries, whatever the data."""
 from __future__ import annotations
 
 import calendar as pycalendar
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from consult.clock import local_to_utc, to_local, utcnow
@@ -171,15 +172,20 @@ class TopicMeeting:
 def topic_meetings(topic_id: int) -> list[TopicMeeting]:
     """The meetings a topic was on, newest first, and whether their minutes are published.
     One query, for the topic page."""
+    rows = db.session.execute(_topic_meetings_statement(), {"topic_id": topic_id}).all()
+    return [TopicMeeting(m, bool(has)) for m, has in rows]
+
+
+@functools.cache
+def _topic_meetings_statement():
+    # Built once (every topic page asks): a statement used again skips building and keying.
     published = (select(MinutesRevision.id)
                  .join(Minutes, MinutesRevision.minutes_id == Minutes.id)
                  .where(Minutes.meeting_id == Meeting.id,
                         MinutesRevision.status == RevisionStatus.PUBLISHED.value)
                  .exists())
-    rows = db.session.execute(
-        select(Meeting, published.label("has_minutes"))
-        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-        .where(AgendaItem.topic_id == topic_id)
-        .options(joinedload(Meeting.hall))
-        .order_by(Meeting.starts_at.desc())).all()
-    return [TopicMeeting(m, bool(has)) for m, has in rows]
+    return (select(Meeting, published.label("has_minutes"))
+            .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+            .where(AgendaItem.topic_id == bindparam("topic_id", type_=Integer))
+            .options(joinedload(Meeting.hall))
+            .order_by(Meeting.starts_at.desc()))

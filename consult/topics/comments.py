@@ -39,6 +39,7 @@ comment's id in the details.
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 from array import array
 from bisect import bisect_left
@@ -49,7 +50,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    event, func, inspect, literal, null, or_, select, tuple_, union_all, update,
+    Integer, bindparam, event, func, inspect, literal, null, or_, select, tuple_, union_all,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
@@ -667,24 +669,36 @@ def _viewer_rows(topic_id: int, user_id: int | None,
     """The viewer's reactions and reports on the topic (or on ``comment_ids``): one query."""
     if user_id is None:
         return {}, set()
-    reactions = select(Reaction.comment_id, Reaction.value).where(Reaction.user_id == user_id)
-    reports = select(CommentReport.comment_id, literal(_REPORTED)).where(
-        CommentReport.reporter_id == user_id)
-    if comment_ids is not None:
-        reactions = reactions.where(Reaction.comment_id.in_(comment_ids))
-        reports = reports.where(CommentReport.comment_id.in_(comment_ids))
-    else:
-        reactions = reactions.where(Reaction.topic_id == topic_id)
-        reports = reports.join(Comment, Comment.id == CommentReport.comment_id).where(
-            Comment.topic_id == topic_id)
     mine: dict[int, str] = {}
     reported: set[int] = set()
-    for comment_id, value in db.session.execute(union_all(reactions, reports)):
+    for comment_id, value in db.session.execute(
+            _viewer_statement(comment_ids is not None),
+            {"user_id": user_id, "topic_id": topic_id, "ids": comment_ids or []}):
         if value == _REPORTED:
             reported.add(comment_id)
         else:
             mine[comment_id] = value
     return mine, reported
+
+
+@functools.cache
+def _viewer_statement(of_comments: bool):
+    """:func:`_viewer_rows`' union, built once for the comments named (``ids``) or for the
+    whole topic (``topic_id``); the viewer is ``user_id``."""
+    user_id = bindparam("user_id", type_=Integer)
+    reactions = select(Reaction.comment_id, Reaction.value).where(Reaction.user_id == user_id)
+    reports = select(CommentReport.comment_id, literal(_REPORTED)).where(
+        CommentReport.reporter_id == user_id)
+    if of_comments:
+        ids = bindparam("ids", expanding=True, type_=Integer)
+        reactions = reactions.where(Reaction.comment_id.in_(ids))
+        reports = reports.where(CommentReport.comment_id.in_(ids))
+    else:
+        topic_id = bindparam("topic_id", type_=Integer)
+        reactions = reactions.where(Reaction.topic_id == topic_id)
+        reports = reports.join(Comment, Comment.id == CommentReport.comment_id).where(
+            Comment.topic_id == topic_id)
+    return union_all(reactions, reports)
 
 
 _REPORTED = "reported"  # marks the report rows of _viewer_rows' union; not a reaction value
@@ -727,16 +741,8 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
         # One query: the page's top-level comments (and one more, to know if more follow)
         # with their replies; then each kind in its order.
         oldest_first = sort == "oldest"
-        order = (Comment.created_at, Comment.id)
-        page_ids = (select(Comment.id)
-                    .where(Comment.topic_id == topic.id, Comment.parent_id.is_(None))
-                    .order_by(*(order if oldest_first else (o.desc() for o in order)))
-                    .offset(skip).limit(size + 1))
-        on_page = or_(Comment.id.in_(page_ids), Comment.parent_id.in_(page_ids))
-        found = db.session.execute(
-            _comments_query(Comment.topic_id == topic.id,
-                            or_(on_page, Comment.official.is_(True)), oldest_first=True)
-            .add_columns(on_page.label("on_page"))).all()
+        found = db.session.execute(_page_statement(oldest_first), {
+            "topic_id": topic.id, "skip": skip, "size": size + 1}).all()
         rows = [c for c, page in found if page]
         pinned = [c for c, _page in found if c.official]
         tops = [c for c in rows if c.parent_id is None]
@@ -1022,6 +1028,25 @@ def forget_rankings() -> None:
     """Drop every kept ranking (benchmarks, tests)."""
     with _kept_lock:
         _kept.clear()
+
+
+@functools.cache
+def _page_statement(oldest_first: bool):
+    """The page's top-level comments (and one more, to know if more follow) with their
+    replies and the pinned official answers, each row marked whether it is on the page:
+    built once per order, its values bound (``topic_id``, ``skip``, ``size``). A statement
+    used again skips building and SQLAlchemy's keying of it."""
+    order = (Comment.created_at, Comment.id)
+    topic_id = bindparam("topic_id", type_=Integer)
+    page_ids = (select(Comment.id)
+                .where(Comment.topic_id == topic_id, Comment.parent_id.is_(None))
+                .order_by(*(order if oldest_first else (o.desc() for o in order)))
+                .offset(bindparam("skip", type_=Integer))
+                .limit(bindparam("size", type_=Integer)))
+    on_page = or_(Comment.id.in_(page_ids), Comment.parent_id.in_(page_ids))
+    return (_comments_query(Comment.topic_id == topic_id,
+                            or_(on_page, Comment.official.is_(True)), oldest_first=True)
+            .add_columns(on_page.label("on_page")))
 
 
 def _comments_query(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):

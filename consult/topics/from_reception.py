@@ -7,8 +7,10 @@ reception record and the topic point at each other.
 """
 from __future__ import annotations
 
+import functools
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from consult.audit.log import record as audit
 from consult.clock import utcnow
@@ -94,11 +96,17 @@ def propose_from_reception(actor, rec: ReceptionRecord, proposer: str) -> Topic:
 
 def reception_of_topic(topic_id: int):
     """The studio session a topic came from, for the link back on the topic page."""
+    return db.session.execute(_reception_statement(),
+                              {"topic_id": topic_id}).scalar_one_or_none()
+
+
+@functools.cache
+def _reception_statement():
+    # Built once (every topic page asks): a statement used again skips building and keying.
     from consult.studios.models import Reservation, StudioSession
 
-    return db.session.execute(
-        select(StudioSession).join(Reservation, Reservation.session_id == StudioSession.id)
-        .join(ReceptionRecord, ReceptionRecord.reservation_id == Reservation.id)
-        .where(ReceptionRecord.topic_id == topic_id)).scalar_one_or_none()
+    return (select(StudioSession).join(Reservation, Reservation.session_id == StudioSession.id)
+            .join(ReceptionRecord, ReceptionRecord.reservation_id == Reservation.id)
+            .where(ReceptionRecord.topic_id == bindparam("topic_id", type_=Integer)))
 
 

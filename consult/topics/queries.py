@@ -1,11 +1,12 @@
 """Reading topics for pages: each function runs a fixed number of queries, whatever the data."""
 from __future__ import annotations
 
+import functools
 from dataclasses import astuple, dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from consult.audit.models import AuditEntry
@@ -147,20 +148,33 @@ def _list_topics(viewer, f: TopicFilter) -> TopicPage:
     return TopicPage([TopicCard(*row) for row in rows], total, page, pages)
 
 
-def drafts_of(user) -> list[Topic]:
-    return list(db.session.scalars(
-        select(Topic).where(Topic.proposer_id == user.id, Topic.stage == Stage.DRAFT.value)
-        .order_by(Topic.updated_at.desc())))
+def drafts_of(user) -> list[tuple[int, str]]:
+    """The user's drafts, last changed first: each one's id and title (the list links them)."""
+    return [tuple(row) for row in db.session.execute(_drafts_statement(), {"user_id": user.id})]
+
+
+@functools.cache
+def _drafts_statement():
+    # Built once (every logged-in topic list asks): reused, it skips building and keying.
+    return (select(Topic.id, Topic.title)
+            .where(Topic.proposer_id == bindparam("user_id", type_=Integer),
+                   Topic.stage == Stage.DRAFT.value)
+            .order_by(Topic.updated_at.desc()))
 
 
 def topic_for_page(topic_id: int) -> Topic | None:
     """The topic with what its page shows around it, its timeline included: one query."""
-    return db.session.scalars(
-        select(Topic).where(Topic.id == topic_id)
-        .options(joinedload(Topic.community), joinedload(Topic.grid),
-                 joinedload(Topic.building), joinedload(Topic.proposer),
-                 joinedload(Topic.stage_changes).joinedload(StageChange.actor))
-    ).unique().first()
+    return db.session.scalars(_topic_statement(), {"topic_id": topic_id}).unique().first()
+
+
+@functools.cache
+def _topic_statement():
+    # Built once (its value bound): a statement used again skips building and SQLAlchemy's
+    # keying of it, a fair part of a query's cost on a page of many.
+    return (select(Topic).where(Topic.id == bindparam("topic_id", type_=Integer))
+            .options(joinedload(Topic.community), joinedload(Topic.grid),
+                     joinedload(Topic.building), joinedload(Topic.proposer),
+                     joinedload(Topic.stage_changes).joinedload(StageChange.actor)))
 
 
 @dataclass
@@ -215,11 +229,16 @@ ANONYMOUS_AUDIT_ACTIONS = frozenset({"topic.comment_report"})
 
 def audit_entries(topic_id: int, limit: int = 200) -> list[AuditEntry]:
     """The topic's public audit log, newest first."""
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.object_type == Topic.__tablename__,
-                                 AuditEntry.object_id == topic_id)
-        .options(joinedload(AuditEntry.actor))
-        .order_by(AuditEntry.id.desc()).limit(limit)))
+    return list(db.session.scalars(_audit_statement(), {"topic_id": topic_id, "limit": limit}))
+
+
+@functools.cache
+def _audit_statement():
+    return (select(AuditEntry)
+            .where(AuditEntry.object_type == Topic.__tablename__,
+                   AuditEntry.object_id == bindparam("topic_id", type_=Integer))
+            .options(joinedload(AuditEntry.actor))
+            .order_by(AuditEntry.id.desc()).limit(bindparam("limit", type_=Integer)))
 
 
 @dataclass
@@ -231,12 +250,19 @@ class ViewerState:
 def viewer_state(viewer, topic_id: int) -> ViewerState:
     if viewer is None or not viewer.is_authenticated:
         return ViewerState()
-    row = db.session.execute(select(
-        select(Cosignature.id).where(Cosignature.topic_id == topic_id,
-                                     Cosignature.user_id == viewer.id).exists(),
-        select(Follow.id).where(Follow.topic_id == topic_id,
-                                Follow.user_id == viewer.id).exists())).one()
+    row = db.session.execute(_viewer_state_statement(),
+                             {"topic_id": topic_id, "user_id": viewer.id}).one()
     return ViewerState(cosigned=bool(row[0]), following=bool(row[1]))
+
+
+@functools.cache
+def _viewer_state_statement():
+    topic_id = bindparam("topic_id", type_=Integer)
+    user_id = bindparam("user_id", type_=Integer)
+    return select(
+        select(Cosignature.id).where(Cosignature.topic_id == topic_id,
+                                     Cosignature.user_id == user_id).exists(),
+        select(Follow.id).where(Follow.topic_id == topic_id, Follow.user_id == user_id).exists())
 
 
 def counts_by_stage(community_id: int | None = None) -> dict[str, int]:

@@ -6,12 +6,13 @@ concerns) before changing anything they refuse. The caller commits.
 """
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, func, null, select
+from sqlalchemy import Integer, bindparam, delete, exists, func, null, select
 from sqlalchemy.exc import IntegrityError
 
 from consult.audit.log import record
@@ -98,8 +99,14 @@ class VoteSpec:
 
 
 def latest_vote(topic_id: int) -> Vote | None:
-    return db.session.scalar(select(Vote).where(Vote.topic_id == topic_id)
-                             .order_by(Vote.id.desc()).limit(1))
+    return db.session.scalar(_latest_vote_statement(), {"topic_id": topic_id})
+
+
+@functools.cache
+def _latest_vote_statement():
+    # Built once (every topic page asks): a statement used again skips building and keying.
+    return (select(Vote).where(Vote.topic_id == bindparam("topic_id", type_=Integer))
+            .order_by(Vote.id.desc()).limit(1))
 
 
 def may_rerun(topic: Topic, now: datetime | None = None) -> bool:
