@@ -73,7 +73,8 @@ def comment_shape(v) -> s.Comment:
     c = v.comment
     return s.Comment(
         id=c.id, parent_id=c.parent_id, state=v.state,
-        author=person(c.author) if v.state != topic_comments.WITHDRAWN else None,
+        author=s.Person(id=c.author_id, name=v.author_name)
+        if v.state != topic_comments.WITHDRAWN else None,
         body=c.body if v.show_body else None,
         hidden_reason=c.hidden_reason if v.state == topic_comments.HIDDEN else None,
         created_at=c.created_at, edited_at=c.edited_at, reactions=reactions(c),

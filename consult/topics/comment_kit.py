@@ -118,10 +118,10 @@ def _article_key(v) -> tuple:
         v.can_edit, v.can_withdraw, v.can_react, v.can_report, v.can_moderate,
         (support.marks, support.groups) if support is not None else None,
         c.official, c.author_role, c.created_at, c.edited_at,
-        c.author.name if shown else None,
-        (c.assisted_by.name if c.assisted_by else None) if shown and c.assisted_by_id else None,
+        v.author_name if shown else None,
+        v.assisted_by_name if shown and c.assisted_by_id else None,
         c.body if v.show_body else None,
-        (c.hidden_reason, (c.hidden_by.name if c.hidden_by else None) if v.show_body else None)
+        (c.hidden_reason, v.hidden_by_name if v.show_body else None)
         if v.state == "hidden" else None,
         (c.agree_count, c.disagree_count, c.pass_count),
         c.open_report_count if v.can_moderate else None,

@@ -54,7 +54,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from consult.accounts.models import User
@@ -582,10 +582,29 @@ class CommentView:
     can_moderate: bool = False
     support: consensus.Support | None = None
     replies: list["CommentView"] = field(default_factory=list)
+    # The names of its author, hider and grid worker when the thread's query read them as
+    # columns (no User loaded per comment); else they come from the comment's relationships.
+    names: tuple[str | None, str | None, str | None] | None = None
 
     @property
     def id(self) -> int:
         return self.comment.id
+
+    @property
+    def author_name(self) -> str:
+        return self.names[0] if self.names is not None else self.comment.author.name
+
+    @property
+    def hidden_by_name(self) -> str | None:
+        if self.names is not None:
+            return self.names[1]
+        return self.comment.hidden_by.name if self.comment.hidden_by else None
+
+    @property
+    def assisted_by_name(self) -> str | None:
+        if self.names is not None:
+            return self.names[2]
+        return self.comment.assisted_by.name if self.comment.assisted_by else None
 
     @property
     def is_reply(self) -> bool:
@@ -647,7 +666,8 @@ class _Viewer:
         self.can_answer = self.user_id is not None and may_answer(user, topic)
         self.now = utcnow()
 
-    def view(self, c: Comment, reactions: dict[int, str], reported: set[int]) -> CommentView:
+    def view(self, c: Comment, reactions: dict[int, str], reported: set[int],
+             names: tuple | None = None) -> CommentView:
         state = WITHDRAWN if c.withdrawn_at else HIDDEN if c.hidden_at else VISIBLE
         mine = self.user_id is not None and c.author_id == self.user_id
         live = state == VISIBLE
@@ -660,7 +680,7 @@ class _Viewer:
             can_withdraw=mine and state != WITHDRAWN,
             can_react=live and open_ and self.participant and not mine,
             can_report=live and self.participant and not mine and c.id not in reported,
-            can_moderate=self.can_moderate and state != WITHDRAWN,
+            can_moderate=self.can_moderate and state != WITHDRAWN, names=names,
         )
 
 
@@ -720,6 +740,7 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
     first_page, pages, per_page = max(1, first_page), max(1, pages), max(1, per_page)
     skip, size = (first_page - 1) * per_page, (pages - first_page + 1) * per_page
     groups = 0
+    names: dict[int, tuple] = {}  # read as columns by the other orders' query
     if sort == "consensus":
         kept, viewer_marks = _kept_ranking(topic, who.user_id, may_trail=True)
         groups = kept.groups
@@ -743,8 +764,9 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
         oldest_first = sort == "oldest"
         found = db.session.execute(_page_statement(oldest_first), {
             "topic_id": topic.id, "skip": skip, "size": size + 1}).all()
-        rows = [c for c, page in found if page]
-        pinned = [c for c, _page in found if c.official]
+        names = {c.id: person_names for c, _page, *person_names in found}
+        rows = [c for c, page, *_names in found if page]
+        pinned = [c for c, _page, *_names in found if c.official]
         tops = [c for c in rows if c.parent_id is None]
         if not oldest_first:
             tops.reverse()
@@ -755,13 +777,13 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
         viewer_marks = _viewer_rows(topic.id, who.user_id,
                                     [c.id for c in tops] + [c.id for c in replies])
     reactions, reported = viewer_marks
-    views = {c.id: who.view(c, reactions, reported) for c in tops}
+    views = {c.id: who.view(c, reactions, reported, names.get(c.id)) for c in tops}
     for r in replies:  # oldest first: replies stay in the order they were written
-        views[r.parent_id].replies.append(who.view(r, reactions, reported))
+        views[r.parent_id].replies.append(who.view(r, reactions, reported, names.get(r.id)))
     if sort == "consensus":
         for v in [*views.values(), *(r for v in views.values() for r in v.replies)]:
             v.support = kept.support(v.id)
-    answers = [who.view(c, reactions, reported) for c in pinned
+    answers = [who.view(c, reactions, reported, names.get(c.id)) for c in pinned
                if c.withdrawn_at is None and c.hidden_at is None]
     return Thread(topic=topic, sort=sort, comments=[views[c.id] for c in tops],
                   count=len(tops) + len(replies), refusal=who.refusal,
@@ -1044,9 +1066,15 @@ def _page_statement(oldest_first: bool):
                 .offset(bindparam("skip", type_=Integer))
                 .limit(bindparam("size", type_=Integer)))
     on_page = or_(Comment.id.in_(page_ids), Comment.parent_id.in_(page_ids))
-    return (_comments_query(Comment.topic_id == topic_id,
-                            or_(on_page, Comment.official.is_(True)), oldest_first=True)
-            .add_columns(on_page.label("on_page")))
+    # The three people's names as columns of the row: loading a User for each comment cost
+    # more than the comments themselves on a page of a hundred.
+    author, hider, helper = aliased(User), aliased(User), aliased(User)
+    return (select(Comment, on_page.label("on_page"), author.name, hider.name, helper.name)
+            .join(author, author.id == Comment.author_id)
+            .outerjoin(hider, hider.id == Comment.hidden_by_id)
+            .outerjoin(helper, helper.id == Comment.assisted_by_id)
+            .where(Comment.topic_id == topic_id, or_(on_page, Comment.official.is_(True)))
+            .order_by(Comment.created_at, Comment.id))
 
 
 def _comments_query(*where, oldest_first: bool, offset: int = 0, limit: int | None = None):
