@@ -18,6 +18,7 @@ Writes, creation, acceptance, revocation and every proxy ballot are audit-logged
 """
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import zlib
@@ -26,7 +27,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, text
+from sqlalchemy import Integer, String, bindparam, exists, select, text
 
 from consult.accounts.identity import normalise_phone
 from consult.accounts.models import User
@@ -400,10 +401,18 @@ def given_by(viewer, vote: Vote) -> list[VoteProxy]:
     """The live authorisations for the electors ``viewer`` belongs to."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
-    return list(db.session.scalars(
-        select(VoteProxy).join(ElectorMember, ElectorMember.elector_id == VoteProxy.elector_id)
-        .where(VoteProxy.vote_id == vote.id, ElectorMember.user_id == viewer.id,
-               VoteProxy.revoked_at.is_(None)).order_by(VoteProxy.id)))
+    return list(db.session.scalars(_given_by_statement(),
+                                   {"vote_id": vote.id, "user_id": viewer.id}))
+
+
+@functools.cache
+def _given_by_statement():
+    # Built once (every vote page asks): a statement used again skips building and keying.
+    return (select(VoteProxy)
+            .join(ElectorMember, ElectorMember.elector_id == VoteProxy.elector_id)
+            .where(VoteProxy.vote_id == bindparam("vote_id", type_=Integer),
+                   ElectorMember.user_id == bindparam("user_id", type_=Integer),
+                   VoteProxy.revoked_at.is_(None)).order_by(VoteProxy.id))
 
 
 def asked_of(viewer, vote: Vote) -> list[VoteProxy]:
@@ -411,13 +420,21 @@ def asked_of(viewer, vote: Vote) -> list[VoteProxy]:
     The home page's to-do lists their votes (:func:`consult.votes.service.votes_to_cast`)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
-    mine = (VoteProxy.proxy_user_id == viewer.id)
-    if viewer.phone:
-        mine = mine | ((VoteProxy.proxy_phone == viewer.phone)
+    return list(db.session.scalars(_asked_of_statement(bool(viewer.phone)), {
+        "vote_id": vote.id, "user_id": viewer.id, "phone": viewer.phone or ""}))
+
+
+@functools.cache
+def _asked_of_statement(by_phone: bool):
+    # Built once per kind of reader (with a phone or not): reused, it skips building and keying.
+    mine = (VoteProxy.proxy_user_id == bindparam("user_id", type_=Integer))
+    if by_phone:
+        mine = mine | ((VoteProxy.proxy_phone == bindparam("phone", type_=String))
                        & VoteProxy.proxy_user_id.is_(None))
-    return list(db.session.scalars(select(VoteProxy).where(
-        mine, VoteProxy.revoked_at.is_(None), VoteProxy.vote_id == vote.id)
-        .order_by(VoteProxy.id)))
+    return (select(VoteProxy)
+            .where(mine, VoteProxy.revoked_at.is_(None),
+                   VoteProxy.vote_id == bindparam("vote_id", type_=Integer))
+            .order_by(VoteProxy.id))
 
 
 def of_vote(vote: Vote) -> list[VoteProxy]:

@@ -499,10 +499,17 @@ def remind_electors(hours: int = 24, now: datetime | None = None) -> int:
 def electors_of(viewer, vote: Vote) -> list[Elector]:
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
-    return list(db.session.scalars(
-        select(Elector).join(ElectorMember, ElectorMember.elector_id == Elector.id)
-        .where(ElectorMember.vote_id == vote.id, ElectorMember.user_id == viewer.id)
-        .order_by(Elector.id)))
+    return list(db.session.scalars(_electors_statement(),
+                                   {"vote_id": vote.id, "user_id": viewer.id}))
+
+
+@functools.cache
+def _electors_statement():
+    # Built once (every vote page asks): a statement used again skips building and keying.
+    return (select(Elector).join(ElectorMember, ElectorMember.elector_id == Elector.id)
+            .where(ElectorMember.vote_id == bindparam("vote_id", type_=Integer),
+                   ElectorMember.user_id == bindparam("user_id", type_=Integer))
+            .order_by(Elector.id))
 
 
 PREPARING = _l("The list of electors of this vote is being prepared; ballots are taken once "
@@ -658,10 +665,18 @@ def my_ballots(viewer, vote: Vote) -> list[Ballot]:
     co-owner, a proxy or a paper ballot may have (consult/votes/co_owners.py says who)."""
     if viewer is None or not getattr(viewer, "is_authenticated", False):
         return []
-    return list(db.session.scalars(
-        select(Ballot).join(ElectorMember, ElectorMember.elector_id == Ballot.elector_id)
-        .where(Ballot.vote_id == vote.id, Ballot.counted.is_(True),
-               ElectorMember.user_id == viewer.id).order_by(Ballot.elector_id)))
+    return list(db.session.scalars(_my_ballots_statement(),
+                                   {"vote_id": vote.id, "user_id": viewer.id}))
+
+
+@functools.cache
+def _my_ballots_statement():
+    # Built once (every vote page asks): a statement used again skips building and keying.
+    return (select(Ballot).join(ElectorMember, ElectorMember.elector_id == Ballot.elector_id)
+            .where(Ballot.vote_id == bindparam("vote_id", type_=Integer),
+                   Ballot.counted.is_(True),
+                   ElectorMember.user_id == bindparam("user_id", type_=Integer))
+            .order_by(Ballot.elector_id))
 
 
 def find_receipt(vote: Vote, code: str) -> Ballot | None:
