@@ -3,6 +3,7 @@
     .venv/bin/python bench/reference.py              # topic (1,000 comments), topic list, home
     .venv/bin/python bench/reference.py --pages      # every other main logged-in page
     .venv/bin/python bench/reference.py --profile topic   # cProfile of one Consult page
+    .venv/bin/python bench/reference.py --afresh     # nothing kept between requests
 
 Everything runs in this one process over the world of bench/world.py on SQLite (seeded under
 instance/bench/ by bench/pages.py's code the first time, reused afterwards). A resident of the
@@ -403,12 +404,21 @@ def _log_in(app, phone: str, password: str):
     return client
 
 
-def _consult(url: str):
+def _consult(url: str, afresh: bool = False):
     from consult import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                       "PAGE_CACHE_SECONDS": 0, "RATELIMIT_ENABLED": False,
-                       "QUERY_COUNT_HEADER": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                      "PAGE_CACHE_SECONDS": 0, "RATELIMIT_ENABLED": False,
+                      "QUERY_COUNT_HEADER": False,
+                      **({"FRAGMENTS_KEPT_CHARS": 0} if afresh else {})})
+    if afresh:
+        from consult import written
+
+        # As if something had been written just before each request: nothing kept between
+        # requests under the "something was written" generation is served (the topic list,
+        # community names, the home page's figures), and no rendered piece is kept.
+        app.before_request(written._bump)
+    return app
 
 
 def _queries_of(app, client, path: str) -> int:
@@ -488,6 +498,9 @@ def main() -> None:
     parser.add_argument("--profile", help="cProfile one Consult page (topic, list, home, or a "
                                           "path) and print the top functions")
     parser.add_argument("--reseed", action="store_true", help="build the world again")
+    parser.add_argument("--afresh", action="store_true",
+                        help="keep nothing between requests (no rendered piece, and a write "
+                             "counted before each request): every page built from scratch")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
 
@@ -496,7 +509,7 @@ def main() -> None:
     url, world_file = _database(args.reseed)
     world = json.loads(world_file.read_text())
     phone, password = world["users"][0]
-    app = _consult(url)
+    app = _consult(url, args.afresh)
     client = _log_in(app, phone, password)
     from sqlalchemy import select
 
