@@ -41,6 +41,16 @@ class Entry:
         return o.topic.stage
 
     @property
+    def key(self) -> tuple:
+        """Every value the board's card of this entry shows, for keeping the card rendered
+        (consult/fragments.py)."""
+        o = self.outcome
+        return ("outcome_card", o.id, o.topic_id, o.topic.title, o.status, self.status,
+                self.stage, self.current, self.overdue, self.percent, o.published_at,
+                o.window_ends_at, o.decision, o.act, o.responsible, o.target_date, o.done_at,
+                self.ratings.count, self.ratings.average)
+
+    @property
     def status_text(self) -> str:
         if self.outcome.status == OutcomeStatus.SENT_BACK.value:
             return _("Sent back to deliberation after an upheld objection")

@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass
 from fractions import Fraction
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from consult.outcomes import service
 from consult.outcomes.models import Outcome
 from consult.topics import lifecycle
 from consult.topics.models import Topic
+from consult.written import KeptByKey
 
 
 @dataclass
@@ -27,9 +29,15 @@ class Chart:
     svg: Markup | None
 
 
+_KEPT = KeptByKey(seconds=30, size=64)
+
+
 def charts(community_id: int) -> list[Chart]:
-    return [_by_stage(community_id), _days_to_outcome(community_id),
-            _turnout(community_id), _satisfaction(community_id)]
+    """The dashboard's pictures, kept per community and language until something is written
+    (consult/written.py): each reads and draws a whole estate's figures."""
+    return _KEPT.get((community_id, str(get_locale())), lambda: [
+        _by_stage(community_id), _days_to_outcome(community_id), _turnout(community_id),
+        _satisfaction(community_id)])
 
 
 def _by_stage(community_id: int) -> Chart:
