@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from consult import unit_of_work, written
 from consult.clock import local_to_utc, to_local, utcnow
@@ -97,7 +98,9 @@ def open_vote(topic_id: int):
 
 
 def _vote_or_404(vote_id: int) -> Vote:
-    return db.session.get(Vote, vote_id) or abort(404)
+    # With its topic (every vote page shows it) in the same statement, unless this request
+    # has the vote already.
+    return db.session.get(Vote, vote_id, options=[joinedload(Vote.topic)]) or abort(404)
 
 
 @bp.route("/votes/<int:vote_id>")
