@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set everything up and run the whole test suite: on SQLite, then on PostgreSQL. The browser
-# tests (tests/browser, marker "browser": pages, scripts and layout in Chromium) run in the
-# SQLite pass only; every other test runs on both databases.
+# Set everything up and run the whole test suite: on SQLite, then on PostgreSQL. The second
+# pass runs the tests that use the database (tests/conftest.py, DATABASE_TESTS_ONLY): the
+# browser tests (tests/browser, marker "browser": pages, scripts and layout in Chromium) and
+# the tests of rules, parsers and page models answer the same on both and run once.
 #   TEST_DATABASE_URL  PostgreSQL to test on (default: postgres@127.0.0.1:5432/test)
 #   SKIP_POSTGRES=1    run on SQLite only
 #   TEST_WORKERS=N     pytest-xdist workers (default 2, one per core here; 0 runs in one process)
@@ -38,6 +39,6 @@ env -u TEST_DATABASE_URL .venv/bin/python -m pytest "${workers[@]}" "$@"
 
 if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
     export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
-    echo "== Test suite on PostgreSQL ($TEST_DATABASE_URL), browser tests left to the SQLite pass"
-    .venv/bin/python -m pytest "${workers[@]}" -m "not browser" "$@"
+    echo "== Test suite on PostgreSQL ($TEST_DATABASE_URL): the tests that use the database"
+    DATABASE_TESTS_ONLY=1 .venv/bin/python -m pytest "${workers[@]}" -m "not browser" "$@"
 fi

@@ -244,6 +244,23 @@ def pytest_report_header(config):
     return f"random seed: TEST_SEED={SUITE_SEED}"
 
 
+# The fixtures through which a test reaches the test database; every other test (rules,
+# parsers, a page model, the deploy check) answers the same whatever database the suite is on.
+DATABASE_FIXTURES = {"database_url", "database_template"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """``DATABASE_TESTS_ONLY=1`` (scripts/test.sh's PostgreSQL pass, after the SQLite pass ran
+    everything): leave out the tests that never reach the test database."""
+    if os.environ.get("DATABASE_TESTS_ONLY") != "1":
+        return
+    kept = [item for item in items if DATABASE_FIXTURES & set(item.fixturenames)]
+    left = [item for item in items if not DATABASE_FIXTURES & set(item.fixturenames)]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield

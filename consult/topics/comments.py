@@ -46,11 +46,12 @@ from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Integer, bindparam, event, func, inspect, literal, or_, select, tuple_, union_all,
+    Integer, bindparam, event, func, inspect, literal, null, or_, select, tuple_, union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -733,8 +734,8 @@ def thread(viewer, topic: Topic, sort: str = DEFAULT_SORT, pages: int = 1,
     reports on them (1), plus the viewer's roles and homes (2, cached for the request). The
     official answers pinned at the top come with the page's comments (same query). The "broad
     support" order takes the page's comment ids from the topic's kept ranking
-    (:func:`kept_ranking`); when it ranks the topic afresh, the query that reads every mark
-    brings the viewer's marks and reports too."""
+    (:func:`kept_ranking`); when it ranks the topic afresh, the one query that reads every
+    comment and mark brings the viewer's marks and reports too."""
     sort = normalise_sort(sort)
     who = _Viewer(topic, viewer)
     first_page, pages, per_page = max(1, first_page), max(1, pages), max(1, per_page)
@@ -866,7 +867,7 @@ _refreshers: list[threading.Thread] = []  # those threads (wait_for_refreshes)
 def kept_ranking(topic: Topic) -> KeptRanking:
     """``topic``'s broad-support ranking: the one this worker keeps while the topic's
     ``ranking_token`` is the one it was computed for (no query), else ranked afresh from
-    every comment and mark of the topic (two queries) and kept.
+    every comment and mark of the topic (one query) and kept.
 
     The token is read (with the topic) before the marks: a ranking can only be kept under a
     token older than its marks, never the reverse, so a ranking kept for the token read is
@@ -969,31 +970,42 @@ def wait_for_refreshes(timeout: float = 30.0) -> None:
 
 def _rank(topic: Topic, token: int | None, viewer_id: int | None
           ) -> tuple[KeptRanking, tuple[dict[int, str], set[int]] | None]:
-    """Rank ``topic`` from its comments and marks, read as plain rows (the tables' columns,
-    not the ORM's) in two statements: the comments (no user), then the marks with the
-    viewer's reports (the value ``_REPORTED``), taken as bare tuples (tens of thousands of
-    them: building SQLAlchemy rows for all of them at once cost more than the ranking)."""
+    """Rank ``topic`` from its comments and marks, read in one query as plain rows (the
+    tables' columns, not the ORM's): a row per comment (no user), a row per mark, and a row
+    per report of the viewer (the value ``_REPORTED``). The rows are taken one by one as bare
+    tuples: building tens of thousands of SQLAlchemy rows at once cost twice as much."""
     comment, mark = Comment.__table__.c, Reaction.__table__.c
-    connection = db.session.connection()
-    rows = connection.execute(
+    parts = [
         select(comment.id, comment.created_at, comment.parent_id, comment.withdrawn_at,
-               comment.hidden_at).where(comment.topic_id == topic.id)
-        .order_by(comment.created_at, comment.id)).all()
-    marks = select(mark.comment_id, mark.user_id, mark.value).where(mark.topic_id == topic.id)
+               comment.hidden_at, null().label("user_id"), null().label("value"))
+        .where(comment.topic_id == topic.id),
+        select(mark.comment_id, null(), null(), null(), null(), mark.user_id, mark.value)
+        .where(mark.topic_id == topic.id)]
     if viewer_id is not None:
         report = CommentReport.__table__.c
-        marks = union_all(marks, select(report.comment_id, report.reporter_id,
-                                        literal(_REPORTED))
-                          .join_from(CommentReport.__table__, Comment.__table__,
-                                     comment.id == report.comment_id)
-                          .where(comment.topic_id == topic.id, report.reporter_id == viewer_id))
-    found = [tuple(r) for r in connection.execute(marks)]
-    votes = [r for r in found if r[2] != _REPORTED]
+        parts.append(
+            select(report.comment_id, null(), null(), null(), null(), report.reporter_id,
+                   literal(_REPORTED))
+            .join_from(CommentReport.__table__, Comment.__table__, comment.id == report.comment_id)
+            .where(comment.topic_id == topic.id, report.reporter_id == viewer_id))
+    found = [tuple(r) for r in db.session.connection().execute(union_all(*parts))]
+    # (id, created_at, parent_id, withdrawn_at, hidden_at) of each comment, oldest first
+    rows = sorted((_RankedComment(*r[:5]) for r in found if r[5] is None),
+                  key=lambda r: (r.created_at, r.id))
+    votes = [(r[0], r[5], r[6]) for r in found if r[5] is not None and r[6] != _REPORTED]
     kept = KeptRanking(token, consensus.rank(votes, [(r.id, r.created_at) for r in rows]), rows)
     if viewer_id is None:
         return kept, None
     return kept, ({cid: value for cid, user, value in votes if user == viewer_id},
-                  {cid for cid, user, value in found if user == viewer_id and value == _REPORTED})
+                  {r[0] for r in found if r[5] == viewer_id and r[6] == _REPORTED})
+
+
+class _RankedComment(NamedTuple):
+    id: int
+    created_at: datetime
+    parent_id: int | None
+    withdrawn_at: datetime | None
+    hidden_at: datetime | None
 
 
 # The ranking token moves on by itself: whatever writes comments or marks through the ORM (the
