@@ -12,7 +12,7 @@ from tests import outcome_world as ow
 from tests.outcomes.test_outcome_views import DAY, effective, in_main, publish, world  # noqa: F401
 from tests.topics.test_kept_threads import normal
 
-pytestmark = pytest.mark.usefixtures("english")
+pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.one_database]
 
 
 @pytest.fixture

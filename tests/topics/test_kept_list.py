@@ -11,7 +11,7 @@ from consult.topics import service
 from tests.topics.test_kept_threads import normal
 from tests.topics.test_topic_views import make_topic, place  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.usefixtures("english")
+pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.one_database]
 
 READERS = ["anonymous", "proposer", "neighbour", "far", "secretary", "stranger"]
 

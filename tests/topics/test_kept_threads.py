@@ -14,6 +14,8 @@ from consult.topics import comments
 from consult.topics.models import Comment
 from tests.topics.test_comment_views import T0, frozen_clock, new_comment, world  # noqa: F401
 
+pytestmark = pytest.mark.one_database  # rendering, the same from either database
+
 READERS = ["anonymous", "author", "resident", "neighbour", "out_of_scope", "pending",
            "secretary", "representative", "platform_admin"]
 TOKEN = re.compile(r'(name="csrf_token" value=")[^"]+(")|("X-CSRFToken": ")[^"]+(")')
