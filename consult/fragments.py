@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
@@ -104,7 +104,7 @@ def kept(key: tuple, csrf_field: str = "", *, caller) -> Markup:
     piece holds it, if it holds one."""
     app = current_app._get_current_object()
     store = _store(app)
-    if store is None:
+    if store is None or not has_request_context():  # a job's or a mail's template: no reader
         return caller()
     full = (id(app), str(get_locale()), request.script_root, key)
     text = store.get(full)

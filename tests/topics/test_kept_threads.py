@@ -256,3 +256,11 @@ def test_the_key_holds_every_value_an_article_shows(app, busy):
     assert thread_item_key(v, "consensus", w.topic.id, True, False) != key, "author's name"
     c.author.name = was
     db.session.rollback()
+
+
+def test_a_piece_rendered_outside_a_request_is_not_kept(app, keeping):
+    from markupsafe import Markup
+
+    with app.app_context():  # no request: no reader, no address prefix
+        text = fragments.kept(("x",), caller=lambda: Markup("<p>2</p>"))
+    assert text == "<p>2</p>" and len(fragments.store_of(app)) == 0
