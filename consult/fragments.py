@@ -72,7 +72,8 @@ class KeptFragments:
             self.chars = 0
 
 
-def _store(app) -> KeptFragments | None:
+def store_of(app) -> KeptFragments | None:
+    """The app's kept pieces (None while keeping is off)."""
     limit = int(app.config.get("FRAGMENTS_KEPT_CHARS", 0) or 0)
     if limit <= 0:
         return None
@@ -80,11 +81,6 @@ def _store(app) -> KeptFragments | None:
     if store is None or store.limit != limit:
         store = app.extensions["consult_fragments"] = KeptFragments(limit)
     return store
-
-
-def store_of(app) -> KeptFragments | None:
-    """The app's kept pieces (None while keeping is off)."""
-    return _store(app)
 
 
 def key_chars(key) -> int:
@@ -103,7 +99,7 @@ def kept(key: tuple, csrf_field: str = "", *, caller) -> Markup:
     address prefix) or rendered now and kept. ``csrf_field``: the reader's CSRF field as the
     piece holds it, if it holds one."""
     app = current_app._get_current_object()
-    store = _store(app)
+    store = store_of(app)
     if store is None or not has_request_context():  # a job's or a mail's template: no reader
         return caller()
     full = (id(app), str(get_locale()), request.script_root, key)

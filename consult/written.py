@@ -84,31 +84,9 @@ def _stamp() -> tuple:
     return (_generation, _page_generation(), _database())
 
 
-class Kept:
-    """One value kept until this process writes, another worker writes (seen through the
-    page cache's generation) or ``seconds`` pass."""
-
-    def __init__(self, seconds: float = 30.0):
-        self.seconds = seconds
-        self._kept: tuple | None = None  # (stamp, expires, value)
-
-    def get(self, compute):
-        stamp = _stamp()
-        kept = self._kept
-        now = time.monotonic()
-        if kept is not None and kept[0] == stamp and kept[1] > now:
-            return kept[2]
-        value = compute()
-        # The stamp read before computing: a write meanwhile makes the next call compute again.
-        self._kept = (stamp, now + self.seconds, value)
-        return value
-
-    def clear(self) -> None:
-        self._kept = None
-
-
 class KeptByKey:
-    """Like :class:`Kept`, one value per key (the ``size`` most recently read)."""
+    """Values kept per key (the ``size`` most recently read) until this process writes,
+    another worker writes (seen through the page cache's generation) or ``seconds`` pass."""
 
     def __init__(self, seconds: float = 30.0, size: int = 256):
         self.seconds, self.size = seconds, size
@@ -124,6 +102,7 @@ class KeptByKey:
                 self._kept.move_to_end(key)
                 return kept[2]
         value = compute()
+        # The stamp read before computing: a write meanwhile makes the next call compute again.
         with self._lock:
             self._kept[key] = (stamp, now + self.seconds, value)
             self._kept.move_to_end(key)
@@ -134,6 +113,16 @@ class KeptByKey:
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+
+
+class Kept(KeptByKey):
+    """One value kept the same way."""
+
+    def __init__(self, seconds: float = 30.0):
+        super().__init__(seconds, size=1)
+
+    def get(self, compute):
+        return super().get(None, compute)
 
 
 def _page_generation():

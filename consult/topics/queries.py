@@ -13,12 +13,12 @@ from consult.audit.models import AuditEntry
 from consult.clock import utcnow
 from consult.community.models import Building, Community, Grid
 from consult.extensions import db
-from consult.written import KeptByKey
 from consult.permissions import LOGIN_REQUIRED, Refusal, check, may, membership
 from consult.topics import comments, lifecycle
 from consult.topics.lifecycle import PUBLIC_STAGES, Stage
 from consult.topics.models import (Comment, Cosignature, Follow, ScopeLevel, StageChange,
                                    Topic)
+from consult.written import KeptByKey
 
 PAGE_SIZE = 20
 

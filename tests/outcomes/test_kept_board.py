@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from consult import clock, fragments
+from consult import clock
 from consult.extensions import db
 from consult.outcomes import service
 from tests import outcome_world as ow
 from tests.outcomes.test_outcome_views import DAY, effective, in_main, publish, world  # noqa: F401
-from tests.topics.test_kept_threads import normal
+from tests.topics.test_kept_threads import afresh, keeping, normal  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.one_database]
-
-
-@pytest.fixture
-def keeping(app, monkeypatch):
-    monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 8 * 1024 * 1024)
-    fragments.store_of(app).clear()
 
 
 def board(app, login, w, who: str, lang: str = "en") -> str:
@@ -34,11 +28,11 @@ def board(app, login, w, who: str, lang: str = "en") -> str:
 def assert_as_afresh(app, monkeypatch, login, w):
     for lang in ("en", "zh_Hans"):
         for who in ("visitor", "r1", "secretary"):
-            kept_page = board(app, login, w, who, lang)
-            monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 0)
-            fresh = board(app, login, w, who, lang)
-            monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 8 * 1024 * 1024)
-            assert kept_page == fresh, (who, lang)
+            def fetch():
+                return board(app, login, w, who, lang)
+
+            kept_page = fetch()
+            assert kept_page == afresh(app, monkeypatch, fetch), (who, lang)
 
 
 def test_the_board_reads_as_afresh_through_an_outcomes_life(app, monkeypatch, login, world,

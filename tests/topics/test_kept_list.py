@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from consult import fragments
 from consult.extensions import db
 from consult.topics import service
-from tests.topics.test_kept_threads import normal
+from tests.topics.test_kept_threads import afresh, keeping, normal  # noqa: F401 (fixture)
 from tests.topics.test_topic_views import make_topic, place  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.usefixtures("english"), pytest.mark.one_database]
 
 READERS = ["anonymous", "proposer", "neighbour", "far", "secretary", "stranger"]
-
-
-@pytest.fixture
-def keeping(app, monkeypatch):
-    monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 8 * 1024 * 1024)
-    store = fragments.store_of(app)
-    store.clear()
-    return store
 
 
 @pytest.fixture
@@ -58,11 +49,12 @@ def assert_lists_as_afresh(app, monkeypatch, login, c, people, readers=READERS, 
     for lang in langs:
         for path in paths(c):
             for who in readers:
-                kept_page = get(app, login, people, who, path, lang)
-                monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 0)
-                fresh = get(app, login, people, who, path, lang)
-                monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 8 * 1024 * 1024)
-                assert normal(kept_page) == normal(fresh), (who, path, lang)
+                def fetch():
+                    return get(app, login, people, who, path, lang)
+
+                kept_page = fetch()
+                assert normal(kept_page) == normal(afresh(app, monkeypatch, fetch)), (
+                    who, path, lang)
 
 
 def test_every_reader_gets_the_list_rendered_afresh(app, monkeypatch, login, listed, keeping):

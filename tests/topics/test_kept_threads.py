@@ -18,12 +18,14 @@ pytestmark = pytest.mark.one_database  # rendering, the same from either databas
 
 READERS = ["anonymous", "author", "resident", "neighbour", "out_of_scope", "pending",
            "secretary", "representative", "platform_admin"]
+KEEP = 8 * 1024 * 1024  # FRAGMENTS_KEPT_CHARS while the tests keep pieces
 TOKEN = re.compile(r'(name="csrf_token" value=")[^"]+(")|("X-CSRFToken": ")[^"]+(")')
 
 
 @pytest.fixture
 def keeping(app, monkeypatch):
-    monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 8 * 1024 * 1024)
+    """Pieces kept (whatever the suite's setting), none kept yet; the store."""
+    monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", KEEP)
     store = fragments.store_of(app)
     store.clear()
     return store
@@ -76,7 +78,7 @@ def afresh(app, monkeypatch, fetch) -> str:
     try:
         return fetch()
     finally:
-        monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", 8 * 1024 * 1024)
+        monkeypatch.setitem(app.config, "FRAGMENTS_KEPT_CHARS", KEEP)
 
 
 def assert_pages_as_afresh(app, monkeypatch, login, w, readers=READERS, sorts=("newest",),
