@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from consult.community.models import (
     Building, Grid, Ownership, Residency, ResidencyStatus, Unit,
@@ -226,3 +227,62 @@ def test_the_grouping_on_the_tricky_roster(roster):
     assert vote.electorate_size == 7
     assert vote.area_total == sum((Decimal(a) for a in AREAS), Decimal("0"))
     db.session.rollback()
+
+
+def _frozen_vote(c, topic, question: str) -> Vote:
+    vote = Vote(topic_id=topic.id, community_id=c.id, question=question,
+                options=["agree", "oppose", "abstain"], electorate="owners",
+                rule="civil_code_ordinary", opens_at=T0, closes_at=T0 + timedelta(days=7))
+    db.session.add(vote)
+    db.session.flush()
+    service.freeze_electorate(vote)
+    db.session.commit()
+    return vote
+
+
+def test_a_member_is_of_its_electors_vote_and_goes_with_it(roster):
+    """Migration 0033: one key (elector, vote) for a member. The database refuses a member
+    whose vote is not its elector's, and deleting a vote deletes its members with its
+    electors."""
+    c, topic, u = roster
+    first, second = _frozen_vote(c, topic, "一"), _frozen_vote(c, topic, "二")
+    elector = db.session.scalars(select(Elector).where(Elector.vote_id == first.id)).first()
+    user_id = db.session.scalars(select(ElectorMember.user_id)
+                                 .where(ElectorMember.elector_id == elector.id)).first()
+    db.session.add(ElectorMember(vote_id=second.id, elector_id=elector.id, user_id=user_id))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
+    before = db.session.scalar(select(func.count()).select_from(ElectorMember)
+                               .where(ElectorMember.vote_id == second.id))
+    assert before == 11  # the owners A..K
+    db.session.execute(delete(Vote).where(Vote.id == first.id))
+    db.session.commit()
+    left = db.session.execute(select(ElectorMember.vote_id, func.count())
+                              .group_by(ElectorMember.vote_id)).all()
+    assert left == [(second.id, before)]
+    assert db.session.scalar(select(func.count()).select_from(Elector)
+                             .where(Elector.vote_id == first.id)) == 0
+
+
+def test_migration_0033_keeps_the_frozen_members(roster, database_url):
+    """Down to the two keys and up again on a database with a frozen vote: every member is
+    still there, and the one key is back."""
+    from flask_migrate import downgrade, upgrade
+
+    c, topic, u = roster
+    vote = _frozen_vote(c, topic, "迁移")
+    members = stored(vote)[1]
+    db.session.remove()
+    try:
+        downgrade(revision="0032_topics_stage_index")
+        keys = {fk["name"] for fk in inspect(db.engine).get_foreign_keys("vote_elector_members")}
+        assert "fk_vote_elector_members_vote_id_votes" in keys
+        assert stored(vote)[1] == members
+        db.session.remove()
+    finally:
+        upgrade()
+    keys = {fk["name"] for fk in inspect(db.engine).get_foreign_keys("vote_elector_members")}
+    assert "fk_vote_elector_members_elector_vote_vote_electors" in keys
+    assert "fk_vote_elector_members_vote_id_votes" not in keys
+    assert stored(vote)[1] == members
