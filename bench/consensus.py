@@ -20,9 +20,13 @@ of a temporary folder unless ``DATABASE_URL`` names another database. Three runs
 - the topic page sorted newest first (the same page without the ranking);
 - the page with the broad-support sort, **warm**: the ranking is kept from an earlier request
   (``--requests`` requests a run);
-- the same page **cold**: the kept rankings are dropped before each request (one a run), so the
-  request reads every mark and finds the opinion groups again (the first read of the topic
-  in a worker; after a new mark too when ``RANKING_REFRESH_IN_BACKGROUND=0``);
+- the same page **cold**: the kept rankings are dropped, and the stored one deleted, before each
+  request (one a run), so the request reads every mark and finds the opinion groups again (the
+  first read of the topic in a worker when no ranking is stored; after a new mark too when
+  ``RANKING_REFRESH_IN_BACKGROUND=0``);
+- the same page in a **new worker, ranking stored**: the kept rankings are dropped before each
+  request, but the job ``topics.rank`` stored the ranking (as it does after a mark on a topic of
+  ``RANKING_STORED_FROM`` comments or more): the worker reads it in one query;
 - the same page **after a new mark**: the topic's ranking token is moved (as a mark moves it,
   committed) before each request (three a run); the page is answered with the ranking kept
   before the mark and a thread ranks the topic afresh. Measured as the CPU of the request's
@@ -164,6 +168,9 @@ def seed(n_comments: int, marks_per_resident: int) -> tuple[int, int]:
         pass_count=bindparam("b_pass")), [
         {"b_id": cid, "b_agree": c["agree"], "b_disagree": c["disagree"], "b_pass": c["pass"]}
         for cid, c in counters.items()])
+    from consult.topics.models import Topic
+    db.session.execute(update(Topic).where(Topic.id == topic.id)
+                       .values(comment_count=n_comments))  # as posting keeps it
     db.session.commit()
     print(f"  seeded {n_comments:,} comments ({len(tops):,} threads), {n_residents:,} residents, "
           f"{len(marks):,} marks in {time.perf_counter() - started:.1f} s")
@@ -208,6 +215,27 @@ def _move_token(app, topic_id: int) -> None:
         db.session.execute(update(Topic).where(Topic.id == topic_id)
                            .values(ranking_token=Topic.ranking_token + 1))
         db.session.commit()
+
+
+def _drop_stored(app, topic_id: int) -> None:
+    """A worker that keeps no ranking, and none stored: the topic is ranked afresh."""
+    from sqlalchemy import delete
+
+    from consult.extensions import db
+    from consult.topics.models import StoredRanking
+
+    forget_rankings()
+    with app.app_context():
+        db.session.execute(delete(StoredRanking).where(StoredRanking.topic_id == topic_id))
+        db.session.commit()
+
+
+def _store(app, topic_id: int) -> None:
+    """What the job ``topics.rank`` does after a mark: the ranking stored for every worker."""
+    from consult.jobs import run_now
+
+    with app.app_context():
+        assert run_now("topics.rank", {"topic_id": topic_id}, app=app)
 
 
 def bench_page(counts: list[int], marks: int, requests: int, url: str | None) -> None:
@@ -261,6 +289,7 @@ def measure_page(client, n: int, topic_id: int, requests: int, statements: list[
              "topic, newest first": f"/topics/{topic_id}?sort=newest",
              "topic, oldest first": f"/topics/{topic_id}?sort=oldest",
              "broad support, warm": page, "broad support, cold": page,
+             "broad support, new worker, stored": page,
              "broad support, after a new mark": page,
              "broad support page 2 (fragment), warm": more}
     rows: dict[str, list[float]] = {name: [] for name in paths}
@@ -270,7 +299,11 @@ def measure_page(client, n: int, topic_id: int, requests: int, statements: list[
             rows[name].append(cpu_ms(client, paths[name], requests))
         client.get(page)
         rows["broad support, warm"].append(cpu_ms(client, page, requests))
-        rows["broad support, cold"].append(cpu_ms(client, page, 1, forget_rankings))
+        rows["broad support, cold"].append(cpu_ms(
+            client, page, 1, lambda: _drop_stored(client.application, topic_id)))
+        _store(client.application, topic_id)
+        rows["broad support, new worker, stored"].append(cpu_ms(
+            client, page, requests, forget_rankings))
         client.get(page)
         rows["broad support, after a new mark"].append(cpu_ms(
             client, page, 3, lambda: _move_token(client.application, topic_id),

@@ -263,6 +263,11 @@ def load_config(instance_path: str) -> dict:
         # rank it afresh before answering (the tests' default, so that they read at once what
         # they changed).
         "RANKING_REFRESH_IN_BACKGROUND": env.get("RANKING_REFRESH_IN_BACKGROUND", "1") != "0",
+        # ... and stored by a job for the workers that have none kept yet, for topics of this
+        # many comments or more (0: never stored), at most once every so many seconds per
+        # topic from each process.
+        "RANKING_STORED_FROM": int(env.get("RANKING_STORED_FROM", "200")),
+        "RANKING_STORE_SECONDS": float(env.get("RANKING_STORE_SECONDS", "10")),
         # Rendered pieces of pages (a comment's thread) kept per worker for the readers who see
         # them the same, in characters (consult/fragments.py); 0: render every piece afresh.
         "FRAGMENTS_KEPT_CHARS": int(env.get("FRAGMENTS_KEPT_CHARS", str(8 * 1024 * 1024))),

@@ -6,7 +6,8 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false,
+    BigInteger, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -222,3 +223,23 @@ class CommentReport(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class StoredRanking(db.Model):
+    """A topic's "broad support" ranking as a job last computed it, for an app worker that has
+    none of its own yet (consult.topics.comments: ``KeptRanking`` in bytes). Derived data: the
+    marks and comments are the record; a row may trail them, and says by ``token`` for which
+    ``Topic.ranking_token`` it was computed."""
+
+    __tablename__ = "topic_rankings"
+
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    token: Mapped[int] = mapped_column(BigInteger)
+    groups: Mapped[int]
+    # little-endian arrays: the top-level comment ids in page order (int64), every ranked
+    # comment id ascending (int64), and per comment (agrees, marks) in each group (int32)
+    tops: Mapped[bytes] = mapped_column(LargeBinary)
+    ids: Mapped[bytes] = mapped_column(LargeBinary)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
+    ranked_at: Mapped[datetime] = mapped_column(default=utcnow)
