@@ -166,3 +166,28 @@ def test_the_job_replaces_an_older_row_and_leaves_a_current_one(stored):
     db.session.execute(delete(Topic).where(Topic.id == p.topic.id))
     db.session.commit()
     assert stored_row(p.topic.id) is None  # deleted with its topic
+
+
+def test_with_redis_the_ranking_is_stored_by_a_worker(stored, app, redis_url):
+    """In production the job waits on the RQ queue for ``flask jobs worker``."""
+    from consult.jobs import service
+    from consult.jobs.cli import worker_class
+
+    p = stored
+    app.config.update(REDIS_URL=redis_url, JOBS_INLINE="")
+    service.use_app(app)
+    queue = service._rq_queue(app)
+    queue.empty()
+    try:
+        mark(p, 0, 3, "disagree")
+        assert stored_row(p.topic.id) is None  # queued, not run
+        assert [j.description for j in queue.jobs] == ["topics.rank"]
+        worker_class(burst=True)([queue], connection=queue.connection).work(burst=True)
+        db.session.rollback()  # end this session's read: the worker wrote in its own
+        row = stored_row(p.topic.id)
+        assert row is not None and row.token == token_of(p.topic.id)
+    finally:
+        queue.empty()
+        service.use_app(None)
+    new_worker()
+    assert _order(p.carol, p.topic.id) == reference(p.topic.id)[0]
