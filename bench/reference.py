@@ -4,6 +4,7 @@
     .venv/bin/python bench/reference.py --pages      # every other main logged-in page
     .venv/bin/python bench/reference.py --profile topic   # cProfile of one Consult page
     .venv/bin/python bench/reference.py --afresh     # nothing kept between requests
+    .venv/bin/python bench/reference.py --after-write   # a write before each request
 
 Everything runs in this one process over the world of bench/world.py on SQLite (seeded under
 instance/bench/ by bench/pages.py's code the first time, reused afterwards). A resident of the
@@ -404,19 +405,21 @@ def _log_in(app, phone: str, password: str):
     return client
 
 
-def _consult(url: str, afresh: bool = False):
+def _consult(url: str, afresh: bool = False, after_write: bool = False):
     from consult import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "PAGE_CACHE_SECONDS": 0, "RATELIMIT_ENABLED": False,
                       "QUERY_COUNT_HEADER": False,
                       **({"FRAGMENTS_KEPT_CHARS": 0} if afresh else {})})
-    if afresh:
+    if afresh or after_write:
         from consult import written
 
         # As if something had been written just before each request: nothing kept between
         # requests under the "something was written" generation is served (the topic list,
-        # community names, the home page's figures), and no rendered piece is kept.
+        # community names, the home page's figures). With ``afresh`` no rendered piece is kept
+        # either (a worker that has kept nothing); after a write the pieces are kept as in
+        # production, where their keys hold the values they show.
         app.before_request(written._bump)
     return app
 
@@ -501,6 +504,9 @@ def main() -> None:
     parser.add_argument("--afresh", action="store_true",
                         help="keep nothing between requests (no rendered piece, and a write "
                              "counted before each request): every page built from scratch")
+    parser.add_argument("--after-write", action="store_true",
+                        help="a write counted before each request, rendered pieces kept (what "
+                             "a page costs right after someone wrote)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
 
@@ -509,7 +515,7 @@ def main() -> None:
     url, world_file = _database(args.reseed)
     world = json.loads(world_file.read_text())
     phone, password = world["users"][0]
-    app = _consult(url, args.afresh)
+    app = _consult(url, args.afresh, args.after_write)
     client = _log_in(app, phone, password)
     from sqlalchemy import select
 
