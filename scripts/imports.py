@@ -289,6 +289,7 @@ LAYERS = {
     "consult.accounts.models": "models",
     "consult.accounts.identity": "rules",  # normalising phones and e-mails
     "consult.accounts.passwords": "rules",  # hashing
+    "consult.accounts.labels": "rules",  # words for roles
     "consult.accounts.lockout": "service",  # counts wrong passwords on the user row
     "consult.accounts.reset": "service",  # reset links
     "consult.accounts.sessions": "service",
@@ -448,6 +449,7 @@ LAYERS = {
     "consult.topics.models": "models",
     "consult.topics.consensus": "rules",  # the broad-support ranking, pure
     "consult.topics.rules": "rules",  # when the office may move a period's end, pure
+    "consult.topics.labels": "rules",  # words for categories and reactions
     "consult.topics.lifecycle": "service",  # stages and transitions; apply() writes
     "consult.topics.service": "service",
     "consult.topics.comments": "service",  # comment rules and writes, and the thread read

@@ -8,18 +8,11 @@ from wtforms import IntegerField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from consult.accounts.models import Role
+from consult.accounts.labels import ROLE_LABELS
 from consult.admin.service import (
     DEFAULT_THRESHOLD, NAME_MAX, THRESHOLD_MAX, THRESHOLD_MIN, UNIT_NUMBER_MAX,
 )
 from consult.votes import rules as vote_rules
-
-ROLE_LABELS = {
-    Role.SECRETARY.value: _l("Secretary"),
-    Role.REPRESENTATIVE.value: _l("Representative"),
-    Role.ADMIN.value: _l("Administrator"),
-    Role.GRID_WORKER.value: _l("Grid worker"),
-}
 
 
 def _at_most(n: int) -> Length:

@@ -5,13 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from consult.community.models import Relation
-
-RELATION_LABELS = {
-    Relation.OWNER.value: _l("Owner"),
-    Relation.FAMILY.value: _l("Family member of the owner"),
-    Relation.TENANT.value: _l("Tenant"),
-}
+from consult.community.rules import RELATION_LABELS
 
 
 class ResidencyRequestForm(FlaskForm):

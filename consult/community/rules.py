@@ -12,10 +12,18 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from consult.accounts.identity import normalise_phone
 from consult.community.models import Relation
 
 MIN_MISMATCH_REASON = 10  # characters of the reason for verifying against the roster
+
+RELATION_LABELS = {
+    Relation.OWNER.value: _l("Owner"),
+    Relation.FAMILY.value: _l("Family member of the owner"),
+    Relation.TENANT.value: _l("Tenant"),
+}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from consult.topics.labels import REACTION_LABELS
+
 _PLACEHOLDER = "2147483646"  # an id no comment has; replaced by the comment's own
 
 
@@ -34,9 +36,7 @@ class IdUrl:
 # The labels, marked for the catalogues (a plain call of a helper would not be extracted,
 # and the page would show them untranslated).
 _LABELS = {
-    "agree": _l("Agree"),
-    "disagree": _l("Disagree"),
-    "pass": _l("Pass"),
+    **REACTION_LABELS,  # "agree", "disagree", "pass"
     "your_view": _l("Your view of this comment"),
     "report": _l("Report"),
     "hide": _l("Hide"),

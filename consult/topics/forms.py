@@ -7,19 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from consult.topics.labels import CATEGORY_LABELS
 from consult.topics.lifecycle import COMMENT_DAYS_DEFAULT, COMMENT_DAYS_MAX, COMMENT_DAYS_MIN
-from consult.topics.models import Category
 from consult.topics.service import DESCRIPTION_MAX, TITLE_MAX, TITLE_MIN
-
-CATEGORY_LABELS = {
-    Category.ENVIRONMENT.value: _l("Environment and cleanliness"),
-    Category.PROPERTY.value: _l("Property management and repairs"),
-    Category.SAFETY.value: _l("Safety"),
-    Category.ELDERLY_CHILDREN.value: _l("Elderly and children"),
-    Category.PARKING.value: _l("Parking and traffic"),
-    Category.CULTURE.value: _l("Culture and activities"),
-    Category.OTHER.value: _l("Other"),
-}
 
 
 class ProposalForm(FlaskForm):
