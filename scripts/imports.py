@@ -260,6 +260,7 @@ LAYERS = {
     "consult.messages.email": "base",  # SMTP transport and MIME building
     "consult.mydata": "base",  # "my data": only its docstring
     "consult.mydata.models": "models",
+    "consult.mydata.labels": "rules",  # words for the codes only "my data" shows
     "consult.mydata.sections": "queries",  # the registry of what is held about a person
     "consult.mydata.service": "service",  # downloads: asked for, written by a job, expired
     "consult.mydata.views": "views",
@@ -289,7 +290,7 @@ LAYERS = {
     "consult.accounts.models": "models",
     "consult.accounts.identity": "rules",  # normalising phones and e-mails
     "consult.accounts.passwords": "rules",  # hashing
-    "consult.accounts.labels": "rules",  # words for roles
+    "consult.accounts.labels": "rules",  # words for roles and account actions
     "consult.accounts.lockout": "service",  # counts wrong passwords on the user row
     "consult.accounts.reset": "service",  # reset links
     "consult.accounts.sessions": "service",
@@ -387,6 +388,7 @@ LAYERS = {
     "consult.grids.views": "views",
     "consult.halls": "base",  # docstring only
     "consult.halls.models": "models",
+    "consult.halls.labels": "rules",  # words for stored codes
     "consult.halls.minutes": "service",  # drafting and publishing minutes
     "consult.halls.service": "service",
     "consult.halls.queries": "queries",

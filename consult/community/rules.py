@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from consult.accounts.identity import normalise_phone
-from consult.community.models import Relation
+from consult.community.models import Relation, ResidencyStatus
 
 MIN_MISMATCH_REASON = 10  # characters of the reason for verifying against the roster
 
@@ -23,6 +23,13 @@ RELATION_LABELS = {
     Relation.OWNER.value: _l("Owner"),
     Relation.FAMILY.value: _l("Family member of the owner"),
     Relation.TENANT.value: _l("Tenant"),
+}
+
+# The words the resident's own residency page uses for where their request stands.
+RESIDENCY_STATUS_LABELS = {
+    ResidencyStatus.PENDING.value: _l("Waiting for the office"),
+    ResidencyStatus.VERIFIED.value: _l("Verified"),
+    ResidencyStatus.REFUSED.value: _l("Refused"),
 }
 
 

@@ -44,6 +44,17 @@ class Source(str, enum.Enum):
     IN_PERSON = "in_person"  # given in person, recorded by a grid worker
 
 
+# Said to the resident: how their consent was given, and what was done for them under one.
+SOURCE_LABELS = {
+    Source.ONLINE.value: _l("given by you online"),
+    Source.IN_PERSON.value: _l("given in person, recorded by a grid worker"),
+}
+ACT_LABELS = {
+    Act.VOTE.value: _l("Ballot cast for me"),
+    Act.COMMENT.value: _l("Comment posted for me"),
+}
+
+
 class State(str, enum.Enum):
     ACTIVE = "active"
     NOT_STARTED = "not_started"

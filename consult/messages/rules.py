@@ -6,11 +6,16 @@ codes have no category: they always go at once, even in quiet hours.
 """
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+
+from consult.messages.models import Status
+from consult.notifications import kinds
 
 INAPP = "inapp"
 IMMEDIATE = "immediate"
@@ -85,6 +90,53 @@ def category_of(kind: str) -> str | None:
         if kind.startswith(prefix):
             return category
     return None
+
+
+OTHER_NOTICES = _l("Other notices")
+
+
+class _KindLabels(Mapping):
+    """A notification kind in words: those of its category, the choice a person makes on the
+    message settings page; a kind in no category is one of :data:`OTHER_NOTICES`. Only kinds
+    registered in :mod:`consult.notifications.kinds` have words (domains register theirs when
+    imported, so they are looked up when shown)."""
+
+    def __getitem__(self, kind: str):
+        if not kinds.registered(kind):
+            raise KeyError(kind)
+        category = category_of(kind)
+        return BY_KEY[category].label if category in BY_KEY else OTHER_NOTICES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(kinds.known())
+
+    def __len__(self) -> int:
+        return len(kinds.known())
+
+
+KIND_LABELS = _KindLabels()
+
+# The outbox: why a message went (a notification's kind, the digest, or a message about the
+# account sent with consult.delivery), and where it stands.
+TEXT_PURPOSE_LABELS = {
+    "digest": _l("Daily digest"),
+    "activation": _l("Activation code"),
+    "registration code": _l("Registration code"),
+    "registration refused": _l("Note that a registration was refused"),
+    "password reset code": _l("Code to reset the password"),
+    "phone change code": _l("Code to change the phone number"),
+    "phone change refused": _l("Note that someone tried to use your phone number"),
+    "phone changed": _l("Note that the phone number was changed"),
+}
+PURPOSE_LABELS = ChainMap(TEXT_PURPOSE_LABELS, KIND_LABELS)
+# The words of the "messages sent to you lately" list (templates/messages/preferences.html).
+STATUS_LABELS = {
+    Status.PENDING.value: _l("waiting"),
+    Status.SENDING.value: _l("waiting"),
+    Status.SENT.value: _l("sent"),
+    Status.FAILED.value: _l("could not be sent"),
+    Status.CANCELLED.value: _l("cancelled"),
+}
 
 
 def mode_for(category: str | None, chosen: str | None) -> str:

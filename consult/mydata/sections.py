@@ -12,24 +12,52 @@ queries whatever the person's history; ``counting(user_id)`` is the SELECT of ho
 are (the page counts every section in one statement, :func:`counts_for`). :func:`from_query`
 makes both from one SELECT whose labelled columns are the section's keys.
 
+A column of stored codes ("agree", "pending", "sms") has ``labels``, the words for each code in
+the reader's language, taken from the package that owns the code: the page and the CSV files
+show those words (:meth:`Column.shown`); the JSON download and ``GET /api/v1/me/data`` keep the
+codes, which stay the same whatever the language.
+
 What is left out on purpose: secrets (password hashes, token hashes, the codes of messages and
 links), and other people's contact details (a proxy's phone is masked).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, bindparam, case, func, literal, or_, select, union_all
 
+from consult import i18n
+from consult.accounts.labels import ACTION_LABELS, ROLE_LABELS
+from consult.community.rules import RELATION_LABELS, RESIDENCY_STATUS_LABELS
 from consult.extensions import db
+from consult.grids import rules as grid_rules
+from consult.halls.labels import REGISTRATION_STATUS_LABELS
+from consult.messages import rules as message_rules
+from consult.mydata import labels as mydata_labels
+from consult.privacy.rules import CHANNEL_LABELS as CONSENT_CHANNEL_LABELS
+from consult.studios.labels import ATTENDANCE_LABELS, MATTER_STATUS_LABELS
+from consult.studios.labels import CATEGORY_LABELS as MATTER_CATEGORY_LABELS
+from consult.topics.labels import CATEGORY_LABELS, REACTION_LABELS
+from consult.topics.lifecycle import STAGE_LABELS
+from consult.votes.labels import CHANNEL_LABELS as BALLOT_CHANNEL_LABELS
+from consult.votes.labels import OPTION_LABELS
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     label: object  # a lazy string: the header in the reader's language
+    # For a column of stored codes: code -> its words (lazy strings). A code without words,
+    # and any value that is not text, is shown as it is.
+    labels: Mapping | None = field(default=None, compare=False, hash=False)
+
+    def shown(self, value):
+        """``value`` as the reader sees it: the words for a code, anything else unchanged."""
+        if self.labels is None or not isinstance(value, str):
+            return value
+        return self.labels.get(value, value)
 
 
 @dataclass(frozen=True)
@@ -506,7 +534,15 @@ T = {  # shared column labels
 
 
 def _c(*keys_or_pairs) -> list[Column]:
+    """Columns from keys of :data:`T` or from (key, header) and (key, header, labels)."""
     return [Column(k, T[k]) if isinstance(k, str) else Column(*k) for k in keys_or_pairs]
+
+
+# Words for the codes of columns that take them from more than one place.
+_STAGES = {stage.value: label for stage, label in STAGE_LABELS.items()}
+_GRID_HELP_KINDS = {**mydata_labels.CONSENT, **grid_rules.ACT_LABELS}
+_SETTINGS = {**mydata_labels.SETTINGS, **{c.key: c.label for c in message_rules.CATEGORIES}}
+_SETTING_VALUES = {**message_rules.MODE_LABELS, **message_rules.CHANNEL_LABELS}
 
 
 SECTIONS: list[Section] = [
@@ -516,25 +552,28 @@ SECTIONS: list[Section] = [
         ("last_login_at", _l("Last login")), ("platform_admin", _l("Platform administrator"))),
         _account),
     from_query("roles", _l("Roles"), _c(
-        "community", ("role", _l("Role")), ("grid", _l("Grid")),
+        "community", ("role", _l("Role"), ROLE_LABELS), ("grid", _l("Grid")),
         ("granted_at", _l("Granted"))), _roles),
     from_query("homes", _l("Homes on the owners' roster"), _c(
         "community", "home", ("area_m2", _l("Floor area (m²)"))), _homes),
     from_query("residencies", _l("Residency"), _c(
-        "community", "home", ("relation", _l("Relation")), "status", ("note", _l("Note")),
+        "community", "home", ("relation", _l("Relation"), RELATION_LABELS),
+        ("status", T["status"], RESIDENCY_STATUS_LABELS), ("note", _l("Note")),
         ("requested_at", _l("Asked")), ("decided_at", _l("Decided")),
         ("refusal_reason", _l("Reason for refusal"))), _residencies),
     from_query("topics", _l("Topics I proposed"), _c(
-        "topic_id", ("title", _l("Title")), ("category", _l("Category")), ("stage", _l("Stage")),
+        "topic_id", ("title", _l("Title")), ("category", _l("Category"), CATEGORY_LABELS),
+        ("stage", _l("Stage"), _STAGES),
         ("description", _l("Description")), "created_at", ("submitted_at", _l("Submitted"))),
         _topics),
     from_query("comments", _l("Comments and replies"), _c(
         ("comment_id", _l("Comment number")), "topic_id", "topic",
-        ("reply_to", _l("Reply to comment")), ("body", _l("Text")), ("state", _l("State")),
+        ("reply_to", _l("Reply to comment")), ("body", _l("Text")),
+        ("state", _l("State"), mydata_labels.COMMENT_STATE_LABELS),
         "created_at", ("edited_at", _l("Edited")),
         ("assisted", _l("Written by a grid worker for me"))), _comments),
     from_query("reactions", _l("Agree / disagree on comments"), _c(
-        ("comment_id", _l("Comment number")), "topic", ("value", _l("Reaction")),
+        ("comment_id", _l("Comment number")), "topic", ("value", _l("Reaction"), REACTION_LABELS),
         ("at", _l("When"))), _reactions),
     from_query("reports", _l("Comments I reported"), _c(
         ("comment_id", _l("Comment number")), ("reason", _l("Reason")), "created_at",
@@ -544,33 +583,41 @@ SECTIONS: list[Section] = [
     from_query("follows", _l("Topics I follow"), _c("topic_id", "topic", "created_at"),
                _follows),
     from_query("ballots", _l("Ballots and receipts"), _c(
-        "vote_id", "question", ("option", _l("Choice")), ("receipt", _l("Receipt code")),
-        ("channel", _l("How it was cast")), ("counted", _l("Counts")),
+        "vote_id", "question", ("option", _l("Choice"), OPTION_LABELS),
+        ("receipt", _l("Receipt code")),
+        ("channel", _l("How it was cast"), BALLOT_CHANNEL_LABELS), ("counted", _l("Counts")),
         ("cast_by_me", _l("Cast by me")), ("assisted", _l("Cast by a grid worker for me")),
         ("cast_at", _l("Cast"))), _ballots),
     from_query("proxies", _l("Proxy authorisations"), _c(
-        "vote_id", "question", ("direction", _l("Given or held")),
-        ("proxy_name", _l("Proxy")), ("channel", _l("How")), ("reference", _l("Form number")),
-        "status", "created_at", ("accepted_at", _l("Accepted")), ("ended_at", _l("Ended"))),
-        _proxies),
+        "vote_id", "question",
+        ("direction", _l("Given or held"), mydata_labels.PROXY_DIRECTION_LABELS),
+        ("proxy_name", _l("Proxy")), ("channel", _l("How"), mydata_labels.PROXY_CHANNEL_LABELS),
+        ("reference", _l("Form number")),
+        ("status", T["status"], mydata_labels.PROXY_STATUS_LABELS), "created_at",
+        ("accepted_at", _l("Accepted")), ("ended_at", _l("Ended"))), _proxies),
     from_query("paper_ballots", _l("Paper ballots for my home"), _c(
-        "vote_id", "question", ("serial", _l("Serial")), "status",
-        ("printed_at", _l("Printed")), ("decided_at", _l("Recorded"))), _paper_ballots),
+        "vote_id", "question", ("serial", _l("Serial")),
+        ("status", T["status"], mydata_labels.PAPER_STATUS_LABELS), ("printed_at", _l("Printed")),
+        ("decided_at", _l("Recorded"))), _paper_ballots),
     from_query("grid_help", _l("Help from grid workers"), _c(
-        ("kind", _l("What")), ("grid", _l("Grid")), ("scope", _l("For")),
-        ("source", _l("Given")), ("starts_at", _l("From")), ("ends_at", _l("Until")),
+        ("kind", _l("What"), _GRID_HELP_KINDS), ("grid", _l("Grid")),
+        ("scope", _l("For"), grid_rules.SCOPE_LABELS),
+        ("source", _l("Given"), grid_rules.SOURCE_LABELS), ("starts_at", _l("From")),
+        ("ends_at", _l("Until")),
         ("revoked_at", _l("Revoked")), ("summary", _l("Summary")), ("at", _l("When"))),
         _grid_help),
     from_query("registrations", _l("Meeting registrations"), _c(
         ("meeting_id", _l("Meeting number")), ("meeting", _l("Meeting")),
-        ("starts_at", _l("Starts")), "status", "created_at"), _registrations),
+        ("starts_at", _l("Starts")), ("status", T["status"], REGISTRATION_STATUS_LABELS),
+        "created_at"), _registrations),
     from_query("reservations", _l("Reservations and reception records"), _c(
         ("reservation_id", _l("Reservation number")), ("studio", _l("Studio")),
-        ("slot_start", _l("Time")), ("category", _l("Category")), ("matter", _l("Matter")),
-        "created_at", ("cancelled_at", _l("Cancelled")), ("attendance", _l("Attendance")),
-        ("raised", _l("Raised")), ("follow_up", _l("Follow-up")),
-        ("matter_status", _l("Matter status")), ("due_on", _l("Answer due")),
-        ("answer", _l("Answer")), ("answered_at", _l("Answered")),
+        ("slot_start", _l("Time")), ("category", _l("Category"), MATTER_CATEGORY_LABELS),
+        ("matter", _l("Matter")), "created_at", ("cancelled_at", _l("Cancelled")),
+        ("attendance", _l("Attendance"), ATTENDANCE_LABELS), ("raised", _l("Raised")),
+        ("follow_up", _l("Follow-up")),
+        ("matter_status", _l("Matter status"), MATTER_STATUS_LABELS),
+        ("due_on", _l("Answer due")), ("answer", _l("Answer")), ("answered_at", _l("Answered")),
         ("rating", _l("My rating")), ("rating_reason", _l("Why"))), _reservations),
     from_query("ratings", _l("Ratings of outcomes"), _c(
         "topic_id", "topic", ("stars", _l("Stars")), ("comment", _l("Comment")), "created_at",
@@ -579,26 +626,31 @@ SECTIONS: list[Section] = [
         "topic_id", "topic", ("body", _l("Objection")), "created_at", ("answer", _l("Answer")),
         ("answered_at", _l("Answered")), ("upheld", _l("Upheld"))), _objections),
     Section("notifications", _l("Notifications"), _c(
-        ("text", _l("Text")), ("kind", _l("Kind")), ("url", _l("Link")), "created_at",
-        ("read_at", _l("Read"))), _notification_rows,
+        ("text", _l("Text")), ("kind", _l("Kind"), message_rules.KIND_LABELS),
+        ("url", _l("Link")), "created_at", ("read_at", _l("Read"))), _notification_rows,
         from_query("notifications", "", [], _notifications).counting),
     from_query("message_settings", _l("Message settings"), _c(
-        ("setting", _l("Setting")), ("value", _l("Choice")),
+        ("setting", _l("Setting"), _SETTINGS), ("value", _l("Choice"), _SETTING_VALUES),
         ("quiet_start", _l("Quiet from")), ("quiet_end", _l("Quiet until")),
-        ("language", _l("Language")), ("updated_at", _l("Changed"))), _message_settings),
+        ("language", _l("Language"), i18n.LANGUAGES), ("updated_at", _l("Changed"))),
+        _message_settings),
     from_query("outbox", _l("SMS and e-mail sent to me"), _c(
-        ("channel", _l("Channel")), ("to", _l("To")), ("purpose", _l("Purpose")),
-        ("subject", _l("Subject")), "status", "created_at", ("sent_at", _l("Sent"))),
+        ("channel", _l("Channel"), message_rules.CHANNEL_LABELS), ("to", _l("To")),
+        ("purpose", _l("Purpose"), message_rules.PURPOSE_LABELS), ("subject", _l("Subject")),
+        ("status", T["status"], message_rules.STATUS_LABELS), "created_at",
+        ("sent_at", _l("Sent"))),
         _outbox, _l("Without the messages' text: codes and links are not shown again.")),
     from_query("tokens", _l("Apps and devices"), _c(
         ("device", _l("Device")), ("created_at", _l("Logged in")),
         ("last_used_at", _l("Last used")), ("expires_at", _l("Expires")),
         ("revoked_at", _l("Logged out"))), _tokens),
     from_query("account_events", _l("Account history"), _c(
-        ("action", _l("What")), ("at", _l("When")), ("by_me", _l("By me"))), _account_events,
+        ("action", _l("What"), ACTION_LABELS), ("at", _l("When")), ("by_me", _l("By me"))),
+        _account_events,
         _l("Registration, activation, password and phone changes, app logins.")),
     from_query("consents", _l("Agreements to the privacy notice"), _c(
-        ("version", _l("Version")), ("agreed_at", _l("Agreed")), ("channel", _l("Where"))),
+        ("version", _l("Version")), ("agreed_at", _l("Agreed")),
+        ("channel", _l("Where"), CONSENT_CHANNEL_LABELS)),
         _consents),
     Section("views_of_me", _l("Officials who saw my personal data"), _c(
         ("at", _l("When")), ("viewer", _l("Who")), ("role", _l("Role")), ("page", _l("Page")),
@@ -607,8 +659,9 @@ SECTIONS: list[Section] = [
         _l("Each time an official's page showed your whole phone number or e-mail address, or "
            "your name on a list of owners who have not voted.")),
     from_query("exports", _l("My downloads of this data"), _c(
-        ("format", _l("Format")), "status", ("size", _l("Size (bytes)")), "created_at",
-        ("expires_at", _l("Expires"))), _exports),
+        ("format", _l("Format"), mydata_labels.FORMAT_LABELS),
+        ("status", T["status"], mydata_labels.EXPORT_STATUS_LABELS), ("size", _l("Size (bytes)")),
+        "created_at", ("expires_at", _l("Expires"))), _exports),
 ]
 
 

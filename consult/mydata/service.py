@@ -81,7 +81,8 @@ def document_json(user) -> bytes:
 
 
 def document_zip(user) -> bytes:
-    """A zip with one CSV per section, headers in the current language (a BOM first, so
+    """A zip with one CSV per section for reading in a spreadsheet: headers and stored codes
+    in the current language, as on the page (the JSON keeps the codes), a BOM first (so
     spreadsheet programs read the UTF-8 text), cells that cannot run as formulas."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -90,7 +91,8 @@ def document_zip(user) -> bytes:
             writer = csv.writer(text, lineterminator="\r\n")
             writer.writerow([str(c.label) for c in section.columns])
             for row in section.rows(user):
-                writer.writerow([safe_cell(_csv_value(row.get(k))) for k in section.keys])
+                writer.writerow([safe_cell(_csv_value(c.shown(row.get(c.key))))
+                                 for c in section.columns])
             archive.writestr(f"{section.key}.csv", "\ufeff" + text.getvalue())
     return out.getvalue()
 

@@ -15,6 +15,15 @@ def register(kind: str, message) -> None:
     _KINDS[kind] = message
 
 
+def registered(kind: str) -> bool:
+    return kind in _KINDS
+
+
+def known() -> list[str]:
+    """Every kind registered so far."""
+    return list(_KINDS)
+
+
 def render(kind: str, params: dict) -> str:
     message = _KINDS.get(kind)
     if message is None:

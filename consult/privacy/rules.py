@@ -12,6 +12,15 @@ from flask_babel import lazy_gettext as _l
 
 VERSION_MAX = 20  # the length of the stored version id
 
+# Where an agreement was given (PrivacyConsent.channel, consult/privacy/models.py CHANNELS).
+CHANNEL_LABELS = {
+    "register": _l("When registering"),
+    "activate": _l("When activating the account"),
+    "web": _l("On the website"),
+    "api": _l("In an app"),
+    "demo": _l("Demo data"),
+}
+
 
 @dataclass(frozen=True)
 class Version:

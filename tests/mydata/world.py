@@ -84,8 +84,8 @@ def add_records(person, c, word: str, n: int = 1, *, rep, hall, session, worker,
                       proxy_name=f"{tag} proxy", proxy_phone="13900000000"),
             PaperBallot(vote_id=vote.id, elector_id=elector.id, serial=f"P{word[:2]}{i:06d}",
                         printed_by_id=worker.id)])
-        consent = Consent(resident_id=person.id, grid_id=grid.id, scope="all", source="online",
-                          starts_at=now, ends_at=now + timedelta(days=30))
+        consent = Consent(resident_id=person.id, grid_id=grid.id, scope="vote_comment",
+                          source="online", starts_at=now, ends_at=now + timedelta(days=30))
         db.session.add(consent)
         db.session.flush()
         db.session.add(AssistedAct(consent_id=consent.id, resident_id=person.id,
@@ -94,7 +94,7 @@ def add_records(person, c, word: str, n: int = 1, *, rep, hall, session, worker,
         meeting = factories.meeting(hall, now + timedelta(days=3, hours=3 * next(_slots)),
                                     title=f"{tag} meeting")
         db.session.add(Registration(meeting_id=meeting.id, user_id=person.id,
-                                    status="registered"))
+                                    status="confirmed"))
         reservation = Reservation(
             session_id=session.id, resident_id=person.id,
             slot_start=session.starts_at + timedelta(minutes=20 * (i % 5)),
