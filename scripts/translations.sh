@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 pot="$(mktemp --suffix=.pot)"
 trap 'rm -f "$pot"' EXIT
-.venv/bin/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k _ln:1,2 \
+.venv/bin/pybabel --quiet extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k _ln:1,2 -k lazy_pgettext:1c,2 \
     --no-location --sort-output -o "$pot" .
 .venv/bin/pybabel --quiet update -d consult/translations -i "$pot" \
     --no-fuzzy-matching --ignore-obsolete

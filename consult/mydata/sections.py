@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import Integer, Select, bindparam, case, func, literal, or_, select, union_all
 
 from consult import i18n
@@ -529,7 +530,7 @@ def _views_of_me_rows(user, limit: int | None = None) -> list[dict]:
 T = {  # shared column labels
     "created_at": _l("When"), "topic": _l("Topic"), "topic_id": _l("Topic number"),
     "vote_id": _l("Vote number"), "question": _l("Question"), "status": _l("Status"),
-    "community": _l("Community"), "home": _l("Home"),
+    "community": _l("Community"), "home": lazy_pgettext("a flat or house", "Home"),
 }
 
 
@@ -601,7 +602,7 @@ SECTIONS: list[Section] = [
         ("decided_at", _l("Recorded"))), _paper_ballots),
     from_query("grid_help", _l("Help from grid workers"), _c(
         ("kind", _l("What"), _GRID_HELP_KINDS), ("grid", _l("Grid")),
-        ("scope", _l("For"), grid_rules.SCOPE_LABELS),
+        ("scope", lazy_pgettext("what a consent covers", "For"), grid_rules.SCOPE_LABELS),
         ("source", _l("Given"), grid_rules.SOURCE_LABELS), ("starts_at", _l("From")),
         ("ends_at", _l("Until")),
         ("revoked_at", _l("Revoked")), ("summary", _l("Summary")), ("at", _l("When"))),
@@ -635,7 +636,8 @@ SECTIONS: list[Section] = [
         ("language", _l("Language"), i18n.LANGUAGES), ("updated_at", _l("Changed"))),
         _message_settings),
     from_query("outbox", _l("SMS and e-mail sent to me"), _c(
-        ("channel", _l("Channel"), message_rules.CHANNEL_LABELS), ("to", _l("To")),
+        ("channel", lazy_pgettext("how a message was sent", "Channel"),
+         message_rules.CHANNEL_LABELS), ("to", _l("To")),
         ("purpose", _l("Purpose"), message_rules.PURPOSE_LABELS), ("subject", _l("Subject")),
         ("status", T["status"], message_rules.STATUS_LABELS), "created_at",
         ("sent_at", _l("Sent"))),

@@ -176,3 +176,13 @@ def test_the_grid_page_takes_the_same_queries_whatever_the_grid_size(app, client
             counts[(homes, show)] = n.count
     assert counts[(2, "all")] == counts[(20, "all")] == counts[(2, "not_voted")], counts
     assert counts[(20, "not_voted")] == counts[(2, "all")]
+
+
+def test_the_homes_column_is_headed_home_not_home_page_in_chinese(estate, client, login):
+    """'Home' is both the site's first page (首页) and a flat or house (房屋): the table of
+    homes says the second."""
+    login(estate.people["worker"])
+    client.set_cookie(LANG_COOKIE, "zh_Hans")
+    html = client.get(f"/grids/{estate.grid.id}").get_data(as_text=True)
+    assert '<th scope="col">房屋</th>' in html
+    assert '<th scope="col">首页</th>' not in html

@@ -209,3 +209,18 @@ def test_every_stored_code_has_words():
     recorded = {m for path in root.rglob("*.py") for m in re.findall(
         r"[(=]\"((?:account\.|api\.token_)[a-z_]+)\"", path.read_text(encoding="utf-8"))}
     assert recorded and recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)
+
+
+def test_headers_of_words_with_two_meanings_say_the_right_one_in_chinese(world, client, login):
+    """'Home' (a flat, not the first page), 'Channel' (of a message, not of a ballot) and
+    'For' (what a consent covers, not the homes of a proxy) each have their own words."""
+    login(world.me)
+    client.set_cookie("lang", "zh_Hans")
+    page = _tables(client.get("/me/data").get_data(as_text=True))
+
+    def header(key, column):
+        return page[key][0][[c.key for c in section(key).columns].index(column)]
+
+    assert header("residencies", "home") == header("homes", "home") == "房屋"
+    assert header("outbox", "channel") == "发送方式"
+    assert header("grid_help", "scope") == "适用范围"
