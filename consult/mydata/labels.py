@@ -1,15 +1,13 @@
 """Words for the codes "my data" shows that no other package has words for: the ones its own
 queries make up (consult/mydata/sections.py: a comment's state, a proxy's direction and status,
-the consent rows of the grid help, the settings row of the message settings), the downloads'
-format and status, and two codes of the votes package (how a proxy was recorded, where a paper
-ballot stands). Pure data; the page shows them, the JSON keeps the codes."""
+the consent rows of the grid help, the settings row of the message settings) and the downloads'
+format and status; how a proxy was recorded and where a paper ballot stands are the votes
+package's words. Pure data; the page shows them, the JSON keeps the codes."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 from consult.mydata.models import ExportFormat, ExportStatus
-from consult.votes.models import Channel
-from consult.votes.paper_models import PaperStatus
 
 # sections._comments
 COMMENT_STATE_LABELS = {
@@ -28,20 +26,6 @@ PROXY_STATUS_LABELS = {
     "active": _l("Active"),
     "ended": _l("No longer in force"),
 }
-# VoteProxy.channel: online, or a signed paper form recorded by a secretary
-PROXY_CHANNEL_LABELS = {
-    Channel.ONLINE.value: _l("Online, by the owner"),
-    Channel.PAPER.value: _l("On a signed paper form"),
-}
-
-PAPER_STATUS_LABELS = {
-    PaperStatus.PRINTED.value: _l("Printed"),
-    PaperStatus.ENTERED.value: _l("Entered"),
-    PaperStatus.DISPUTED.value: _l("Entries that differ"),
-    PaperStatus.COUNTED.value: _l("Counted"),
-    PaperStatus.SPOILT.value: _l("Spoilt"),
-}
-
 # sections._grid_help: a consent row (the acts have consult.grids.rules.ACT_LABELS)
 CONSENT = {"consent": _l("Consent")}
 # sections._message_settings: the row of the settings that are not per category

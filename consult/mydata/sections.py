@@ -43,7 +43,7 @@ from consult.studios.labels import CATEGORY_LABELS as MATTER_CATEGORY_LABELS
 from consult.topics.labels import CATEGORY_LABELS, REACTION_LABELS
 from consult.topics.lifecycle import STAGE_LABELS
 from consult.votes.labels import CHANNEL_LABELS as BALLOT_CHANNEL_LABELS
-from consult.votes.labels import OPTION_LABELS
+from consult.votes.labels import OPTION_LABELS, PAPER_STATUS_LABELS, PROXY_CHANNEL_LABELS
 
 
 @dataclass(frozen=True)
@@ -592,13 +592,13 @@ SECTIONS: list[Section] = [
     from_query("proxies", _l("Proxy authorisations"), _c(
         "vote_id", "question",
         ("direction", _l("Given or held"), mydata_labels.PROXY_DIRECTION_LABELS),
-        ("proxy_name", _l("Proxy")), ("channel", _l("How"), mydata_labels.PROXY_CHANNEL_LABELS),
+        ("proxy_name", _l("Proxy")), ("channel", _l("How"), PROXY_CHANNEL_LABELS),
         ("reference", _l("Form number")),
         ("status", T["status"], mydata_labels.PROXY_STATUS_LABELS), "created_at",
         ("accepted_at", _l("Accepted")), ("ended_at", _l("Ended"))), _proxies),
     from_query("paper_ballots", _l("Paper ballots for my home"), _c(
         "vote_id", "question", ("serial", _l("Serial")),
-        ("status", T["status"], mydata_labels.PAPER_STATUS_LABELS), ("printed_at", _l("Printed")),
+        ("status", T["status"], PAPER_STATUS_LABELS), ("printed_at", _l("Printed")),
         ("decided_at", _l("Recorded"))), _paper_ballots),
     from_query("grid_help", _l("Help from grid workers"), _c(
         ("kind", _l("What"), _GRID_HELP_KINDS), ("grid", _l("Grid")),

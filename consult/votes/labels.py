@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from consult.votes.models import Channel, Electorate
+from consult.votes.paper_models import PaperStatus
 from consult.votes.tally import Rule
 
 ELECTORATE_LABELS = {
@@ -26,6 +27,19 @@ CHANNEL_LABELS = {
     Channel.ONLINE.value: _l("online"),
     Channel.PAPER.value: _l("paper (书面表决票)"),
     Channel.PROXY.value: _l("proxy (委托)"),
+}
+# VoteProxy.channel: online, or a signed paper form recorded by a secretary
+PROXY_CHANNEL_LABELS = {
+    Channel.ONLINE.value: _l("Online, by the owner"),
+    Channel.PAPER.value: _l("On a signed paper form"),
+}
+
+PAPER_STATUS_LABELS = {
+    PaperStatus.PRINTED.value: _l("Printed"),
+    PaperStatus.ENTERED.value: _l("Entered"),
+    PaperStatus.DISPUTED.value: _l("Entries that differ"),
+    PaperStatus.COUNTED.value: _l("Counted"),
+    PaperStatus.SPOILT.value: _l("Spoilt"),
 }
 OPTION_LABELS = {"agree": _l("Agree"), "oppose": _l("Oppose"), "abstain": _l("Abstain")}
 

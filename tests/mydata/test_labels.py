@@ -190,6 +190,7 @@ def test_every_stored_code_has_words():
     from consult.mydata.models import ExportFormat, ExportStatus
     from consult.privacy.models import CHANNELS
     from consult.privacy.rules import CHANNEL_LABELS
+    from consult.votes.labels import PAPER_STATUS_LABELS
     from consult.votes.paper_models import PaperStatus
 
     def values(enum):
@@ -200,7 +201,7 @@ def test_every_stored_code_has_words():
     assert set(grid_rules.SOURCE_LABELS) == values(grid_rules.Source)
     assert set(grid_rules.ACT_LABELS) == values(grid_rules.Act)
     assert set(message_rules.STATUS_LABELS) == values(Status)
-    assert set(labels.PAPER_STATUS_LABELS) == values(PaperStatus)
+    assert set(PAPER_STATUS_LABELS) == values(PaperStatus)
     assert set(labels.FORMAT_LABELS) == values(ExportFormat)
     assert set(labels.EXPORT_STATUS_LABELS) == values(ExportStatus)
     assert set(CHANNEL_LABELS) == set(CHANNELS)
