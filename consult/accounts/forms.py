@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
@@ -24,9 +25,9 @@ def _password_again(label) -> PasswordField:
 
 
 class RegisterForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Please enter your name.")),
-                                               Length(max=50, message=_l(
-                                                   "At most %(max)d characters."))],
+    name = StringField(lazy_pgettext("a person's name", "Name"),
+                       validators=[DataRequired(_l("Please enter your name.")),
+                                   Length(max=50, message=_l("At most %(max)d characters."))],
                        render_kw={"autocomplete": "name"})
     phone = TelField(_l("Mobile phone"), validators=[Optional(), Length(max=20, message=_l("At most %(max)d characters."))],
                      render_kw={"autocomplete": "tel", "inputmode": "tel"})

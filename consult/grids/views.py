@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 
 from consult import unit_of_work
@@ -80,7 +81,8 @@ def not_voted_csv(grid_id: int, vote_id: int):
            object_name=f"{grid.name} · {vote.question}", community_id=grid.community_id,
            grid_id=grid.id)
     return csv_response(f"grid-{grid.id}-vote-{vote.id}-not-voted.csv",
-                        [_("Building"), _("Homes"), _("Name"), _("Phone")],
+                        [_("Building"), _("Homes"), pgettext("a person's name", "Name"),
+                         _("Phone")],
                         [(building, homes, name, phone if phones else mask_phone(phone))
                          for building, homes, name, phone, _user_id in rows])
 

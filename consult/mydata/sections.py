@@ -548,7 +548,8 @@ _SETTING_VALUES = {**message_rules.MODE_LABELS, **message_rules.CHANNEL_LABELS}
 
 SECTIONS: list[Section] = [
     from_query("account", _l("Account"), _c(
-        ("id", _l("Account number")), ("name", _l("Name")), ("phone", _l("Phone")),
+        ("id", _l("Account number")), ("name", lazy_pgettext("a person's name", "Name")),
+        ("phone", _l("Phone")),
         ("email", _l("E-mail")), ("created_at", _l("Registered")),
         ("last_login_at", _l("Last login")), ("platform_admin", _l("Platform administrator"))),
         _account),

@@ -83,6 +83,13 @@ def test_the_chinese_code_message_fits_one_sms_segment(client, caplog):
     assert len(text) <= 70 and "验证码" in text  # 70 Chinese characters make one segment
 
 
+
+def test_the_register_form_asks_for_a_persons_name_in_chinese(client):
+    """'Name' is the registrant's own name (姓名), not the name of a thing (名称)."""
+    client.set_cookie("lang", "zh_Hans")
+    html = client.get("/register").get_data(as_text=True)
+    assert '<label for="name">姓名</label>' in html
+
 def test_an_e_mail_only_registration_gets_its_code_by_e_mail(client, caplog):
     client.post("/register", data={**FORM, "phone": "", "email": "Li@Example.org"})
     (purpose, to, _text), = messages(caplog)

@@ -78,6 +78,14 @@ def test_roles_page_lists_holders_with_masked_phones_only(site, as_admin):
     assert f"/roles/{secretary.id}/revoke" in html
 
 
+
+def test_the_holders_are_headed_with_a_persons_name_in_chinese(site, as_admin):
+    """'Name' is a person's name here (姓名), not the name of a thing such as a grid (名称)."""
+    as_admin.set_cookie("lang", "zh_Hans")
+    html = main_of(as_admin.get(site.url))
+    assert '<th scope="col">姓名</th>' in html
+    assert '<th scope="col">名称</th>' not in html
+
 def test_grant_a_role_by_phone(site, as_admin, client):
     person = factories.user("赵代表", phone="13700001111")
     db.session.commit()

@@ -96,7 +96,7 @@ def test_the_ballot_list_csv_says_paper_and_proxy_in_chinese(closed_vote, client
     assert Counter(r[3] for r in rows[1:]) == {"网上": 2, "书面表决票": 1, "委托": 1}
 
 
-NOT_VOTED = {"zh_Hans": ["楼栋", "房屋", "名称", "手机号"],
+NOT_VOTED = {"zh_Hans": ["楼栋", "房屋", "姓名", "手机号"],
              "en": ["Building", "Homes", "Name", "Phone"]}
 
 

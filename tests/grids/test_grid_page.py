@@ -120,7 +120,7 @@ def test_the_not_voted_csv_speaks_chinese_to_a_chinese_reader(estate, client, lo
     client.set_cookie(LANG_COOKIE, "zh_Hans")
     zh = client.get(f"/grids/{estate.grid.id}/votes/{estate.vote.id}/not-voted.csv")
     header = next(csv.reader(io.StringIO(zh.get_data(as_text=True).lstrip("\ufeff"))))
-    assert header == ["楼栋", "房屋", "名称", "手机号"]
+    assert header == ["楼栋", "房屋", "姓名", "手机号"]  # a person's name, not a thing's (名称)
 
 
 def test_the_csv_of_a_vote_that_does_not_cover_the_grid_is_not_found(estate, client, login):

@@ -225,3 +225,12 @@ def test_headers_of_words_with_two_meanings_say_the_right_one_in_chinese(world, 
     assert header("residencies", "home") == header("homes", "home") == "房屋"
     assert header("outbox", "channel") == "发送方式"
     assert header("grid_help", "scope") == "适用范围"
+
+
+def test_my_name_is_headed_as_a_persons_name_in_chinese(world, client, login):
+    """'Name' of the account is a person's name (姓名), not the name of a thing (名称)."""
+    login(world.me)
+    client.set_cookie("lang", "zh_Hans")
+    page = _tables(client.get("/me/data").get_data(as_text=True))
+    names = [c.key for c in section("account").columns]
+    assert page["account"][0][names.index("name")] == "姓名"
