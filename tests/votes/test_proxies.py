@@ -275,6 +275,18 @@ def test_only_this_communitys_secretaries_record_paper_ones(world):
 
 # --- over HTTP --------------------------------------------------------------------------------
 
+
+def test_the_proxy_accepts_the_authorisation_in_chinese_not_admits_it(world, client, login):
+    """'Accept' is the proxy taking on the authorisation (接受委托), not the office admitting a
+    topic for handling (受理)."""
+    vote, people = world
+    proxy = grant(vote, people)
+    login(people["代理"])
+    client.set_cookie("lang", "zh_Hans")
+    page = client.get(f"/votes/{vote.id}").get_data(as_text=True)
+    button = page.split(f'id="accept-{proxy.id}"', 1)[1].split("</button>", 1)[0]
+    assert button == ">接受委托"
+
 def test_owner_authorises_the_proxy_accepts_and_votes_on_the_page(world, client, login):
     vote, people = world
     login(people["王"])
