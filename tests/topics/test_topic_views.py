@@ -249,6 +249,18 @@ def test_list_filters_search_sort_and_pages(place, client):
     assert client.get("/topics?page=99&stage=nonsense&sort=x").status_code == 200
 
 
+
+def test_the_pager_says_next_page_in_chinese(place, client):
+    """'Next' under the list is the next page (下一页, beside 上一页), not the next step of a
+    form (下一步)."""
+    c, people = place
+    for i in range(25):
+        make_topic(c, people["proposer"], title=f"第{i:02d}号议题", scope=f"community:{c.id}")
+    client.set_cookie("lang", "zh_Hans")
+    html = text_of(client.get("/topics"))
+    pager = html.split('class="pager"', 1)[1].split("</nav>", 1)[0]
+    assert 'rel="next"' in pager and ">下一页</a>" in pager and "下一步" not in pager
+
 def test_search_escapes_like_wildcards(place, client):
     c, people = place
     make_topic(c, people["proposer"], title="路灯维修100%完成")
