@@ -153,6 +153,23 @@ def test_only_administrators_see_the_failures_page(client, login):
     assert login(admin).get("/admin/messages").status_code == 200
 
 
+
+def test_a_failed_message_is_sent_again_not_submitted_again_in_chinese(client, login):
+    """'Send again' beside a failed SMS sends the message again (重新发送); re-submitting a
+    form (重新提交) is the other meaning."""
+    from consult.messages.models import OutboxMessage
+
+    person = f.user(phone="13800138006")
+    admin = f.user(platform_admin=True)
+    db.session.flush()
+    db.session.add(OutboxMessage(dedup_key="failed-1", user_id=person.id, channel="sms",
+                                 to_address=person.phone, purpose="vote.opened",
+                                 status="failed"))
+    db.session.commit()
+    login(admin).set_cookie("lang", "zh_Hans")
+    page = client.get("/admin/messages").get_data(as_text=True)
+    assert ">重新发送</button>" in page and "重新提交" not in page
+
 def test_the_pages_run_a_fixed_number_of_queries(client, login, count_queries):
     from consult.jobs.models import JobFailure
     from consult.messages.models import OutboxMessage
