@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from consult.messages.models import Status
 from consult.notifications import kinds
@@ -27,7 +28,8 @@ MODE_LABELS = {INAPP: _l("Only in the site"), IMMEDIATE: _l("At once (SMS or e-m
 SMS = "sms"
 EMAIL = "email"
 CHANNELS = (SMS, EMAIL)
-CHANNEL_LABELS = {SMS: _l("SMS"), EMAIL: _l("E-mail")}
+# "E-mail" here is the way a message goes (电子邮件), not an address (电子邮箱).
+CHANNEL_LABELS = {SMS: _l("SMS"), EMAIL: lazy_pgettext("a way of sending messages", "E-mail")}
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 QUIET_START = 21  # hours, local time: SMS that are not codes wait from 21:00 ...

@@ -170,6 +170,26 @@ def test_a_failed_message_is_sent_again_not_submitted_again_in_chinese(client, l
     page = client.get("/admin/messages").get_data(as_text=True)
     assert ">重新发送</button>" in page and "重新提交" not in page
 
+
+def test_e_mail_as_the_way_a_message_goes_is_said_so_in_chinese(client, login):
+    """'E-mail' as a way of sending (电子邮件), in the choice and in the list of messages sent,
+    is not an e-mail address (电子邮箱)."""
+    from consult.messages.models import OutboxMessage
+
+    person = f.user(phone="13800138007", email="wang@example.org")
+    db.session.flush()
+    db.session.add(OutboxMessage(dedup_key="sent-1", user_id=person.id, channel="email",
+                                 to_address=person.email, purpose="vote.opened",
+                                 status="sent"))
+    db.session.commit()
+    login(person).set_cookie("lang", "zh_Hans")
+    page = client.get("/me/messages").get_data(as_text=True)
+    choice = re.search(r'<label class="choice"><input[^>]*value="email"[^>]*>([^<]*)</label>',
+                       page)
+    assert choice and choice.group(1).strip() == "电子邮件"
+    sent = page.split('<ul class="plain">', 1)[1].split("</ul>", 1)[0]
+    assert "电子邮件" in sent and "电子邮箱" not in sent
+
 def test_the_pages_run_a_fixed_number_of_queries(client, login, count_queries):
     from consult.jobs.models import JobFailure
     from consult.messages.models import OutboxMessage

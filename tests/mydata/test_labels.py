@@ -234,3 +234,15 @@ def test_my_name_is_headed_as_a_persons_name_in_chinese(world, client, login):
     page = _tables(client.get("/me/data").get_data(as_text=True))
     names = [c.key for c in section("account").columns]
     assert page["account"][0][names.index("name")] == "姓名"
+
+
+def test_e_mail_as_the_way_a_message_went_is_not_an_address_in_chinese(world, client, login):
+    """The outbox's e-mails went by 电子邮件; the account's e-mail column is an address
+    (电子邮箱)."""
+    login(world.me)
+    client.set_cookie("lang", "zh_Hans")
+    page = _tables(client.get("/me/data/sections/outbox").get_data(as_text=True), "outbox")
+    account = _tables(client.get("/me/data").get_data(as_text=True))["account"]
+    channel = [c.key for c in section("outbox").columns].index("channel")
+    assert {row[channel] for row in page["outbox"][1:]} == {"短信", "电子邮件"}
+    assert account[0][[c.key for c in section("account").columns].index("email")] == "电子邮箱"
