@@ -653,7 +653,8 @@ SECTIONS: list[Section] = [
         _l("Registration, activation, password and phone changes, app logins.")),
     from_query("consents", _l("Agreements to the privacy notice"), _c(
         ("version", _l("Version")), ("agreed_at", _l("Agreed")),
-        ("channel", _l("Where"), CONSENT_CHANNEL_LABELS)),
+        ("channel", lazy_pgettext("where an agreement was given", "Where"),
+         CONSENT_CHANNEL_LABELS)),
         _consents),
     Section("views_of_me", _l("Officials who saw my personal data"), _c(
         ("at", _l("When")), ("viewer", _l("Who")), ("role", _l("Role")), ("page", _l("Page")),

@@ -246,3 +246,14 @@ def test_e_mail_as_the_way_a_message_went_is_not_an_address_in_chinese(world, cl
     channel = [c.key for c in section("outbox").columns].index("channel")
     assert {row[channel] for row in page["outbox"][1:]} == {"短信", "电子邮件"}
     assert account[0][[c.key for c in section("account").columns].index("email")] == "电子邮箱"
+
+
+def test_where_i_agreed_is_not_headed_as_a_place_in_chinese(world, client, login):
+    """'Where' an agreement was given (on the website, when registering) is 同意途径, not the
+    place of a meeting (地点)."""
+    login(world.me)
+    client.set_cookie("lang", "zh_Hans")
+    page = _tables(client.get("/me/data").get_data(as_text=True))
+    channel = [c.key for c in section("consents").columns].index("channel")
+    assert page["consents"][0][channel] == "同意途径"
+    assert "在网站上" in {row[channel] for row in page["consents"][1:]}
