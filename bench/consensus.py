@@ -118,7 +118,7 @@ def seed(n_comments: int, marks_per_resident: int) -> tuple[int, int]:
     from consult.accounts.models import User
     from consult.community.models import Residency
     from consult.extensions import db
-    from consult.topics.models import Comment, Reaction
+    from consult.topics.models import Comment, Reaction, Topic
     from tests import factories
 
     started = time.perf_counter()
@@ -168,7 +168,6 @@ def seed(n_comments: int, marks_per_resident: int) -> tuple[int, int]:
         pass_count=bindparam("b_pass")), [
         {"b_id": cid, "b_agree": c["agree"], "b_disagree": c["disagree"], "b_pass": c["pass"]}
         for cid, c in counters.items()])
-    from consult.topics.models import Topic
     db.session.execute(update(Topic).where(Topic.id == topic.id)
                        .values(comment_count=n_comments))  # as posting keeps it
     db.session.commit()

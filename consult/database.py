@@ -15,11 +15,21 @@ import os
 import threading
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as _pg_insert
+from sqlalchemy.dialects.sqlite import insert as _sqlite_insert
 from sqlalchemy.engine import Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 IMMEDIATE_OPTION = "consult_sqlite_immediate"
 WRITER_LOCK = "consult_sqlite_writer_lock"
+
+
+def insert_on_conflict(session, table):
+    """An INSERT into ``table`` in the dialect of ``session``'s database, with its
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (PostgreSQL and SQLite spell them
+    alike)."""
+    dialect = session.get_bind().dialect.name
+    return (_pg_insert if dialect == "postgresql" else _sqlite_insert)(table)
 
 
 def configure_engine(engine: Engine) -> None:

@@ -22,12 +22,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consult.accounts.identity import normalise_phone
 from consult.accounts.models import User
 from consult.clock import utcnow
+from consult.database import insert_on_conflict
 from consult.extensions import db
 from consult import i18n
 from consult.i18n import LANGUAGES
@@ -275,12 +274,10 @@ def _insert(rows: list[dict]) -> int:
                 "last_error": "", "provider_ref": "", "category": None, "user_id": None,
                 "language": i18n.DEFAULT_LANGUAGE}
     rows = [{**defaults, **row} for row in rows]
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     made = []
     for start in range(0, len(rows), 500):
         made += db.session.execute(
-            insert(table).values(rows[start:start + 500])
+            insert_on_conflict(db.session, table).values(rows[start:start + 500])
             .on_conflict_do_nothing(index_elements=["dedup_key"])
             .returning(table.c.id, table.c.not_before)).all()
     now = utcnow()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consult.clock import utcnow
+from consult.database import insert_on_conflict
 from consult.extensions import db
 from consult.notifications.kinds import render
 from consult.notifications.models import Notification
@@ -34,14 +33,12 @@ def notify(user_ids: Iterable[int], kind: str, params: dict | None = None, url: 
         ids = list(db.session.scalars(table.insert().returning(table.c.id), rows))
         _to_channels(ids)
         return len(rows)
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # Count what RETURNING gives back: psycopg reports no rowcount for this statement.
     # In slices: one multi-row VALUES statement may carry only so many parameters (SQLite).
     ids = []
     for start in range(0, len(rows), DEDUP_SLICE):
         ids += db.session.scalars(
-            insert(table).values(rows[start:start + DEDUP_SLICE])
+            insert_on_conflict(db.session, table).values(rows[start:start + DEDUP_SLICE])
             .on_conflict_do_nothing(index_elements=["user_id", "dedup_key"])
             .returning(table.c.id)).all()
     _to_channels(ids)

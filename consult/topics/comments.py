@@ -57,8 +57,6 @@ from sqlalchemy import (
     Integer, bindparam, event, func, inspect, literal, null, or_, select, tuple_, union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -66,6 +64,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from consult.accounts.models import User
 from consult.audit.log import record
 from consult.clock import utcnow
+from consult.database import insert_on_conflict
 from consult.extensions import db
 from consult.jobs import enqueue, job
 from consult.notifications import kinds
@@ -1090,10 +1089,8 @@ def store_ranking(topic_id: int) -> None:
     if row is not None and row.token == topic.ranking_token:
         return
     kept = _rank(topic, topic.ranking_token, None)[0]
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     values = kept.stored(topic_id)
-    statement = insert(StoredRanking.__table__).values(values)
+    statement = insert_on_conflict(db.session, StoredRanking.__table__).values(values)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["topic_id"],
         set_={name: statement.excluded[name] for name in values if name != "topic_id"}))

@@ -27,14 +27,13 @@ from datetime import datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from consult.accounts.models import User
 from consult.audit.log import record
 from consult.clock import utcnow
+from consult.database import insert_on_conflict
 from consult.community.models import Building, Grid
 from consult.extensions import db
 from consult.permissions import check
@@ -89,13 +88,12 @@ def print_papers(actor, vote: Vote, building: Building | None = None) -> int:
             for elector_id in missing]
     created = 0
     if rows:
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" \
-            else sqlite_insert
         # Two people printing at once: the second keeps the first one's serials. In slices:
         # one statement may carry only so many parameters (SQLite).
         for start in range(0, len(rows), PRINT_SLICE):
             created += len(db.session.execute(
-                insert(PaperBallot).values(rows[start:start + PRINT_SLICE])
+                insert_on_conflict(db.session, PaperBallot).values(
+                    rows[start:start + PRINT_SLICE])
                 .on_conflict_do_nothing(index_elements=["vote_id", "elector_id"])
                 .returning(PaperBallot.id)).all())
     record("vote.paper_print", vote, actor=actor, community_id=vote.community_id, details={

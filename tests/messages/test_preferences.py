@@ -154,18 +154,23 @@ def test_only_administrators_see_the_failures_page(client, login):
 
 
 
+def _message_to(person, channel: str, address: str, status: str) -> None:
+    """One message of the outbox to ``person``, committed."""
+    from consult.messages.models import OutboxMessage
+
+    db.session.flush()
+    db.session.add(OutboxMessage(dedup_key=f"{channel}-{status}", user_id=person.id,
+                                 channel=channel, to_address=address, purpose="vote.opened",
+                                 status=status))
+    db.session.commit()
+
+
 def test_a_failed_message_is_sent_again_not_submitted_again_in_chinese(client, login):
     """'Send again' beside a failed SMS sends the message again (重新发送); re-submitting a
     form (重新提交) is the other meaning."""
-    from consult.messages.models import OutboxMessage
-
     person = f.user(phone="13800138006")
     admin = f.user(platform_admin=True)
-    db.session.flush()
-    db.session.add(OutboxMessage(dedup_key="failed-1", user_id=person.id, channel="sms",
-                                 to_address=person.phone, purpose="vote.opened",
-                                 status="failed"))
-    db.session.commit()
+    _message_to(person, "sms", person.phone, "failed")
     login(admin).set_cookie("lang", "zh_Hans")
     page = client.get("/admin/messages").get_data(as_text=True)
     assert ">重新发送</button>" in page and "重新提交" not in page
@@ -174,14 +179,8 @@ def test_a_failed_message_is_sent_again_not_submitted_again_in_chinese(client, l
 def test_e_mail_as_the_way_a_message_goes_is_said_so_in_chinese(client, login):
     """'E-mail' as a way of sending (电子邮件), in the choice and in the list of messages sent,
     is not an e-mail address (电子邮箱)."""
-    from consult.messages.models import OutboxMessage
-
     person = f.user(phone="13800138007", email="wang@example.org")
-    db.session.flush()
-    db.session.add(OutboxMessage(dedup_key="sent-1", user_id=person.id, channel="email",
-                                 to_address=person.email, purpose="vote.opened",
-                                 status="sent"))
-    db.session.commit()
+    _message_to(person, "email", person.email, "sent")
     login(person).set_cookie("lang", "zh_Hans")
     page = client.get("/me/messages").get_data(as_text=True)
     choice = re.search(r'<label class="choice"><input[^>]*value="email"[^>]*>([^<]*)</label>',
@@ -189,6 +188,7 @@ def test_e_mail_as_the_way_a_message_goes_is_said_so_in_chinese(client, login):
     assert choice and choice.group(1).strip() == "电子邮件"
     sent = page.split('<ul class="plain">', 1)[1].split("</ul>", 1)[0]
     assert "电子邮件" in sent and "电子邮箱" not in sent
+
 
 def test_the_pages_run_a_fixed_number_of_queries(client, login, count_queries):
     from consult.jobs.models import JobFailure

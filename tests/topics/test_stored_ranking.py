@@ -46,6 +46,19 @@ def new_worker() -> None:
     forget_memberships()
 
 
+def queries_of_a_new_workers_page(p, count_queries) -> dict[str, int]:
+    """The statements of the thread's first page for a worker just started, by sort."""
+    counted = {}
+    for sort in ("consensus", "newest"):
+        new_worker()
+        db.session.expire_all()
+        topic = db.session.get(Topic, p.topic.id)
+        with count_queries() as q:
+            comments.thread(p.carol, topic, sort)
+        counted[sort] = q.count
+    return counted
+
+
 def mark(p, person_index: int, comment_index: int, value: str = "agree") -> None:
     comments.react(p.people[person_index], db.session.get(Comment, p.rows[comment_index].id),
                    value)
@@ -63,14 +76,7 @@ def test_a_mark_stores_the_ranking_and_a_new_worker_reads_it_instead_of_the_mark
     ranked = []
     rank = comments._rank
     monkeypatch.setattr(comments, "_rank", lambda *a, **k: ranked.append(a) or rank(*a, **k))
-    counted = {}
-    for sort in ("consensus", "newest"):
-        new_worker()
-        db.session.expire_all()
-        topic = db.session.get(Topic, p.topic.id)
-        with count_queries() as q:
-            comments.thread(p.carol, topic, sort)
-        counted[sort] = q.count
+    counted = queries_of_a_new_workers_page(p, count_queries)
     assert ranked == []  # nobody ranked the marks: the stored ranking was read
     assert counted["consensus"] == counted["newest"] + 1  # ... in one query
     new_worker()
@@ -84,15 +90,7 @@ def test_a_topic_of_few_comments_stores_nothing_and_reads_nothing(
     monkeypatch.setitem(app.config, "RANKING_STORED_FROM", 1000)
     mark(p, 0, 3, "disagree")
     assert stored_row(p.topic.id) is None
-    counted = {}
-    for sort in ("consensus", "newest"):
-        comments.thread(p.carol, db.session.get(Topic, p.topic.id), sort)  # kept
-        new_worker()
-        db.session.expire_all()
-        topic = db.session.get(Topic, p.topic.id)
-        with count_queries() as q:
-            comments.thread(p.carol, topic, sort)
-        counted[sort] = q.count
+    counted = queries_of_a_new_workers_page(p, count_queries)
     # Ranked afresh: one query for the marks and the viewer's own (as before storing).
     assert counted["consensus"] == counted["newest"]
 
